@@ -1,0 +1,82 @@
+"""The engine's vocabulary: reasons, evaluation results and the context shape.
+
+Flags travel through the engine as *flag documents*: the plain JSON objects described in
+`docs/model.md` (what `GET /flags/{name}` returns). The engine compiles each document once
+into prepared matchers; evaluating is a walk over that prepared data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+# A flag document, a segment document, a condition: JSON objects as parsed by orjson/json.
+FlagDoc = Mapping[str, Any]
+# The evaluation context: {"identifier", "app", "environment", "attributes": {...}, ...any other attribute}.
+Context = Mapping[str, Any]
+
+
+class Reason(StrEnum):
+    FLAG_NOT_FOUND = "flag_not_found"
+    APP_NOT_SCOPED = "app_not_scoped"
+    DISABLED = "disabled"
+    PREREQUISITE_FAILED = "prerequisite_failed"
+    ALLOWLIST = "allowlist"
+    RULE_MATCH = "rule_match"
+    ROLLOUT_INCLUDED = "rollout_included"
+    ROLLOUT_EXCLUDED = "rollout_excluded"
+    ENABLED = "enabled"
+
+
+class OpenFeatureReason(StrEnum):
+    ERROR = "ERROR"
+    DISABLED = "DISABLED"
+    TARGETING_MATCH = "TARGETING_MATCH"
+    SPLIT = "SPLIT"
+    DEFAULT = "DEFAULT"
+
+
+OPENFEATURE_REASONS: Mapping[Reason, OpenFeatureReason] = {
+    Reason.FLAG_NOT_FOUND: OpenFeatureReason.ERROR,
+    Reason.DISABLED: OpenFeatureReason.DISABLED,
+    Reason.ALLOWLIST: OpenFeatureReason.TARGETING_MATCH,
+    Reason.RULE_MATCH: OpenFeatureReason.TARGETING_MATCH,
+    Reason.ROLLOUT_INCLUDED: OpenFeatureReason.SPLIT,
+    Reason.ROLLOUT_EXCLUDED: OpenFeatureReason.SPLIT,
+    Reason.ENABLED: OpenFeatureReason.DEFAULT,
+    Reason.APP_NOT_SCOPED: OpenFeatureReason.DEFAULT,
+    Reason.PREREQUISITE_FAILED: OpenFeatureReason.DEFAULT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The answer for one flag and one context.
+
+    Instances are immutable and shared: a compiled flag prebuilds the few results it can
+    return, so evaluating allocates nothing.
+    """
+
+    flag: str
+    active: bool
+    variant: str | None
+    payload: Any
+    reason: Reason
+    rule: int | None = None
+
+    def client_dict(self) -> dict[str, Any]:
+        """What client surfaces may see: never rules, percentages or allowlists."""
+        return {"active": self.active, "variant": self.variant, "payload": self.payload, "reason": self.reason.value}
+
+    def admin_dict(self) -> dict[str, Any]:
+        """The full result for admin and server surfaces, naming the deciding rule."""
+        return {
+            "flag": self.flag,
+            "active": self.active,
+            "variant": self.variant,
+            "payload": self.payload,
+            "reason": self.reason.value,
+            "rule": self.rule,
+        }
