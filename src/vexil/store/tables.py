@@ -1,0 +1,175 @@
+"""The database schema, as SQLAlchemy 2 `Mapped[]` classes.
+
+Documents (docs/model.md) are split into a flag row plus one row per environment override and
+per app; the nested, free-form parts (variants, rules, conditions, allowlists) are JSON columns.
+Rollout percentages are stored exactly, as integer basis points (25.5 % -> 2550).
+
+Changing anything here needs a migration in `migrations/versions/` (see `migrate.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "AuditRow",
+    "Base",
+    "EnvironmentRow",
+    "FlagAppRow",
+    "FlagOverrideRow",
+    "FlagRow",
+    "SegmentRow",
+    "TokenRow",
+    "UtcDateTime",
+]
+
+# Explicit constraint names keep migrations reproducible on both SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    SQLite has no time zones: SQLAlchemy stores the wall time as text and reads it back naive.
+    Binding UTC and tagging naive results as UTC makes both backends behave like `timestamptz`.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# SQL NULL (not the JSON text 'null') for absent values, so that "IS NULL" means "not set".
+NullableJSON = JSON(none_as_null=True)
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+AuditId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class EnvironmentRow(Base):
+    __tablename__ = "environments"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class FlagRow(Base):
+    __tablename__ = "flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String, unique=True)
+    description: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[Any]]
+    enabled: Mapped[bool]
+    rollout_bp: Mapped[int] = mapped_column(Integer)
+    variants: Mapped[list[Any]]
+    default_variant: Mapped[str] = mapped_column(String)
+    prerequisites: Mapped[list[Any]]
+    allowlist: Mapped[dict[str, Any]]
+    rules: Mapped[list[Any]]
+    salt: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class FlagOverrideRow(Base):
+    """One environment's override of a flag; a NULL column inherits the flag's own field."""
+
+    __tablename__ = "flag_overrides"
+
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id", ondelete="CASCADE"), primary_key=True)
+    environment: Mapped[str] = mapped_column(
+        ForeignKey("environments.name", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    enabled: Mapped[bool | None]
+    rollout_bp: Mapped[int | None] = mapped_column(Integer)
+    rules: Mapped[list[Any] | None] = mapped_column(NullableJSON)
+    allowlist: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
+
+
+class FlagAppRow(Base):
+    __tablename__ = "flag_apps"
+
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id", ondelete="CASCADE"), primary_key=True)
+    app_name: Mapped[str] = mapped_column(String, primary_key=True)
+
+
+class SegmentRow(Base):
+    __tablename__ = "segments"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    description: Mapped[str] = mapped_column(Text)
+    conditions: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class TokenRow(Base):
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String, unique=True)
+    role: Mapped[str] = mapped_column(String)
+    secret_hash: Mapped[str] = mapped_column(String, unique=True)
+    prefix: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index(None, "entity", "entity_id"),
+        Index(None, "at"),
+        # Ids are never reused, so "newest first" paging by id stays stable.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(AuditId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String)
+    action: Mapped[str] = mapped_column(String)
+    entity: Mapped[str] = mapped_column(String)
+    entity_id: Mapped[str] = mapped_column(String)
+    before: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
