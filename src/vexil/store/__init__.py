@@ -1,0 +1,23 @@
+"""Persistence: flags, environments, segments, tokens and the audit log.
+
+>>> from vexil.store import SqlStore, sqlite_url
+>>> store = await SqlStore.open(sqlite_url(Path("vexil-data")))  # or a postgresql:// URL
+"""
+
+from __future__ import annotations
+
+from vexil.store._engine import sqlite_url
+from vexil.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
+from vexil.store.migrate import migrate
+from vexil.store.sql import DEFAULT_ENVIRONMENTS, SqlStore
+
+__all__ = [
+    "DEFAULT_ENVIRONMENTS",
+    "Conflict",
+    "NotFound",
+    "SqlStore",
+    "StoreError",
+    "StoreUnavailable",
+    "migrate",
+    "sqlite_url",
+]

@@ -1,0 +1,125 @@
+"""Queries and writes shared by `SqlStore`'s methods; each runs inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Text, cast, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vexil.store._docs import Doc, FlagParts, flag_doc, references_segment, rules_reference_segment, utcnow
+from vexil.store.errors import Conflict, NotFound
+from vexil.store.tables import AuditRow, EnvironmentRow, FlagAppRow, FlagOverrideRow, FlagRow, SegmentRow
+
+
+def record(
+    session: AsyncSession, actor: str, action: str, target: tuple[str, str], before: Doc | None, after: Doc | None
+) -> None:
+    """Add the audit event of a change to the change's own transaction; `target` is (entity, id)."""
+    entity, entity_id = target
+    session.add(
+        AuditRow(
+            at=utcnow(), actor=actor, action=action, entity=entity, entity_id=entity_id, before=before, after=after
+        )
+    )
+
+
+def check_version(entity: str, name: str, version: int, expected: int | None) -> None:
+    if expected is not None and expected != version:
+        raise Conflict(f"{entity} {name!r} is at version {version}, not {expected}: reload and retry")
+
+
+async def flag_row(session: AsyncSession, name: str, *, lock: bool = False) -> FlagRow:
+    query = select(FlagRow).where(FlagRow.name == name)
+    if lock:  # a no-op on SQLite, whose writers hold the database lock (BEGIN IMMEDIATE)
+        query = query.with_for_update()
+    row = (await session.scalars(query)).first()
+    if row is None:
+        raise NotFound(f"flag {name!r} not found")
+    return row
+
+
+async def segment_row(session: AsyncSession, name: str, *, lock: bool = False) -> SegmentRow:
+    query = select(SegmentRow).where(SegmentRow.name == name)
+    if lock:
+        query = query.with_for_update()
+    row = (await session.scalars(query)).first()
+    if row is None:
+        raise NotFound(f"segment {name!r} not found")
+    return row
+
+
+async def flag_children(
+    session: AsyncSession, flag_id: int | None
+) -> tuple[dict[int, dict[str, Mapping[str, Any]]], dict[int, list[str]]]:
+    """Override columns by flag id and environment, and app names by flag id (of all flags: None)."""
+    overrides_query = select(FlagOverrideRow.__table__)
+    apps_query = select(FlagAppRow.flag_id, FlagAppRow.app_name)
+    if flag_id is not None:
+        overrides_query = overrides_query.where(FlagOverrideRow.flag_id == flag_id)
+        apps_query = apps_query.where(FlagAppRow.flag_id == flag_id)
+    overrides: dict[int, dict[str, Mapping[str, Any]]] = defaultdict(dict)
+    for columns in (await session.execute(overrides_query)).mappings():
+        overrides[columns["flag_id"]][columns["environment"]] = dict(columns)
+    apps: dict[int, list[str]] = defaultdict(list)
+    for app_flag_id, app_name in await session.execute(apps_query):
+        apps[app_flag_id].append(app_name)
+    return overrides, apps
+
+
+async def load_flag_doc(session: AsyncSession, row: FlagRow) -> Doc:
+    """The document of a loaded flag row (its overrides and apps read now)."""
+    overrides, apps = await flag_children(session, row.id)
+    return flag_doc(row, overrides[row.id], apps[row.id])
+
+
+async def all_flag_docs(session: AsyncSession) -> list[Doc]:
+    rows = (await session.scalars(select(FlagRow).order_by(FlagRow.name))).all()
+    overrides, apps = await flag_children(session, None)
+    return [flag_doc(row, overrides[row.id], apps[row.id]) for row in rows]
+
+
+async def insert_flag_children(session: AsyncSession, flag_id: int, parts: FlagParts) -> None:
+    if parts.overrides:
+        rows = [{"flag_id": flag_id, "environment": env, **columns} for env, columns in parts.overrides.items()]
+        await session.execute(insert(FlagOverrideRow), rows)
+    if parts.apps:
+        await session.execute(insert(FlagAppRow), [{"flag_id": flag_id, "app_name": app} for app in parts.apps])
+
+
+async def segment_users(session: AsyncSession, segment: str) -> list[str]:
+    """`flag x` / `segment y` for everything whose conditions name `segment`, sorted."""
+    # The LIKE only narrows the scan; the JSON walk decides.
+    mentions = f'"{segment}"'
+    flag_rules = select(FlagRow.name, FlagRow.rules).where(
+        cast(FlagRow.rules, Text).contains(mentions, autoescape=True)
+    )
+    override_rules = (
+        select(FlagRow.name, FlagOverrideRow.rules)
+        .join(FlagOverrideRow, FlagOverrideRow.flag_id == FlagRow.id)
+        .where(cast(FlagOverrideRow.rules, Text).contains(mentions, autoescape=True))
+    )
+    segments = select(SegmentRow.name, SegmentRow.conditions).where(
+        SegmentRow.name != segment, cast(SegmentRow.conditions, Text).contains(mentions, autoescape=True)
+    )
+    users = {
+        f"flag {name}"
+        for query in (flag_rules, override_rules)
+        for name, rules in await session.execute(query)
+        if rules_reference_segment(rules, segment)
+    }
+    users |= {
+        f"segment {name}"
+        for name, conditions in await session.execute(segments)
+        if references_segment(conditions, segment)
+    }
+    return sorted(users)
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for key, table in (("environments", EnvironmentRow), ("flags", FlagRow), ("segments", SegmentRow)):
+        counts[key] = await session.scalar(select(func.count()).select_from(table)) or 0
+    return counts

@@ -1,0 +1,83 @@
+"""Reading an export document (`SqlStore.export_state()`) into rows to import.
+
+Everything is parsed and checked before the import transaction starts, so that a bad file
+fails without touching the database.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from vexil.store._docs import Doc, FlagParts, parse_time, segment_columns
+from vexil.store.errors import Conflict
+
+
+@dataclass
+class ImportedFlag:
+    parts: FlagParts
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    def columns(self) -> Doc:
+        return {
+            **self.parts.columns,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "version": self.version,
+        }
+
+
+@dataclass
+class ImportedState:
+    """Row values for the `environments`, `segments` and `flags` tables."""
+
+    environments: list[Doc] = field(default_factory=list)
+    segments: list[Doc] = field(default_factory=list)
+    flags: list[ImportedFlag] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.environments) + len(self.segments) + len(self.flags)
+
+
+def parse_state(state: Mapping[str, Any], now: datetime) -> ImportedState:
+    """Row values for an export document; `Conflict` if a name appears twice in a section."""
+    parsed = ImportedState()
+    for doc in state.get("flags") or []:
+        created_at = parse_time(doc.get("created_at"), now)
+        updated_at = parse_time(doc.get("updated_at"), created_at)
+        parsed.flags.append(ImportedFlag(FlagParts(doc), created_at, updated_at, int(doc.get("version") or 1)))
+    for doc in state.get("segments") or []:
+        created_at = parse_time(doc.get("created_at"), now)
+        parsed.segments.append(
+            {
+                "name": str(doc["name"]),
+                **segment_columns(doc),
+                "created_at": created_at,
+                "updated_at": parse_time(doc.get("updated_at"), created_at),
+                "version": int(doc.get("version") or 1),
+            }
+        )
+    for env in state.get("environments") or []:
+        # An environment is `{"name", "created_at"}`; a bare name is accepted too.
+        doc = env if isinstance(env, Mapping) else {"name": env}
+        parsed.environments.append({"name": str(doc["name"]), "created_at": parse_time(doc.get("created_at"), now)})
+    _refuse_duplicates("environment", (env["name"] for env in parsed.environments))
+    _refuse_duplicates("segment", (segment["name"] for segment in parsed.segments))
+    _refuse_duplicates("flag", (flag.parts.name for flag in parsed.flags))
+    # Environments that flags override but the file does not list are created with the import.
+    listed = {env["name"] for env in parsed.environments}
+    overridden = {env for flag in parsed.flags for env in flag.parts.overrides}
+    parsed.environments += [{"name": name, "created_at": now} for name in sorted(overridden - listed)]
+    return parsed
+
+
+def _refuse_duplicates(kind: str, names: Iterable[str]) -> None:
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
+    if duplicates:
+        raise Conflict(f"the import has more than one {kind} named {', '.join(duplicates)}")

@@ -1,0 +1,460 @@
+"""`SqlStore`: flags, environments, segments, tokens and the audit log in SQLite or PostgreSQL.
+
+Documents go in and come out as the plain dicts of docs/model.md. Every write is one
+transaction that also records its audit event, and returns only once committed (on SQLite:
+fsynced, see `_engine.py`). Driver errors come out as `vexil.store.errors` exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from copy import deepcopy
+from datetime import datetime
+from typing import Any, Self
+
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
+
+from vexil.store._docs import (
+    Doc,
+    FlagParts,
+    audit_doc,
+    environment_doc,
+    flag_doc,
+    format_time,
+    later_than,
+    segment_columns,
+    segment_doc,
+    token_doc,
+    utcnow,
+)
+from vexil.store._engine import WRITE, db_errors, make_engine
+from vexil.store._queries import (
+    all_flag_docs,
+    check_version,
+    counts,
+    flag_row,
+    insert_flag_children,
+    load_flag_doc,
+    record,
+    segment_row,
+    segment_users,
+)
+from vexil.store._state import parse_state
+from vexil.store.errors import Conflict, NotFound
+from vexil.store.migrate import run_migrations
+from vexil.store.tables import (
+    AuditRow,
+    EnvironmentRow,
+    FlagAppRow,
+    FlagOverrideRow,
+    FlagRow,
+    SegmentRow,
+    TokenRow,
+)
+
+__all__ = ["DEFAULT_ENVIRONMENTS", "EXPORT_FORMAT_VERSION", "SqlStore"]
+
+DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
+EXPORT_FORMAT_VERSION = 1
+IMPORT_BATCH = 500
+Mutate = Callable[[Doc], Doc]
+
+
+class SqlStore:
+    """The persistent store, over one SQLAlchemy async engine.
+
+    >>> store = await SqlStore.open(sqlite_url(Path("vexil-data")))
+    >>> await store.create_flag({"name": "new_checkout"}, actor="admin")
+    {'name': 'new_checkout', 'enabled': False, 'variants': [...], 'version': 1, ...}
+    >>> await store.update_flag("new_checkout", lambda f: {**f, "enabled": True}, actor="admin", action="toggle")
+    >>> await store.close()
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        """Wrap a migrated engine; use `open()`, which migrates and seeds."""
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._postgres = engine.dialect.name == "postgresql"
+        # Reads span several SELECTs (a flag, its overrides, its apps): one snapshot for all.
+        self._read_options: dict[str, Any] = {"isolation_level": "REPEATABLE READ"} if self._postgres else {}
+
+    @classmethod
+    async def open(cls, url: str) -> Self:
+        """Connect to `url`, bring the schema up to date and seed the default environments.
+
+        `url` is a SQLAlchemy URL; `postgresql://` and `sqlite://` get their async drivers.
+        """
+        engine = make_engine(url)
+        try:
+            await run_migrations(engine)
+            store = cls(engine)
+            await store._seed_environments()
+        except BaseException:
+            await engine.dispose()
+            raise
+        return store
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    async def ping(self) -> None:
+        """Raise `StoreUnavailable` unless the database answers."""
+        async with self._read() as session:
+            await session.execute(text("SELECT 1"))
+
+    async def change_marker(self) -> int:
+        """A number that changes on every write (the newest audit id): replicas compare it."""
+        async with self._read() as session:
+            return await session.scalar(select(func.coalesce(func.max(AuditRow.id), 0))) or 0
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncSession]:
+        async with db_errors(), self._sessions() as session:
+            await session.connection(execution_options=self._read_options)
+            yield session
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        """A session for one unit of work; the body commits, leaving without a commit rolls back.
+
+        The body wraps its own database calls in `db_errors()`: it may also run a caller's
+        callback, whose exceptions must come out unchanged.
+        """
+        session = self._sessions()
+        try:
+            async with db_errors():
+                await session.connection(execution_options={WRITE: True})
+            yield session
+        finally:
+            async with db_errors():
+                await session.close()
+
+    def _insert_environments(self, rows: list[Doc]) -> ReturningInsert[str]:
+        """INSERT ... ON CONFLICT DO NOTHING RETURNING name: the names actually created.
+
+        Concurrent writers (replicas on one PostgreSQL) may register the same name at once.
+        """
+        if self._postgres:
+            return (
+                postgresql.insert(EnvironmentRow).values(rows).on_conflict_do_nothing().returning(EnvironmentRow.name)
+            )
+        return sqlite.insert(EnvironmentRow).values(rows).on_conflict_do_nothing().returning(EnvironmentRow.name)
+
+    # --- flags ---------------------------------------------------------------------------------
+
+    async def list_flags(self) -> list[Doc]:
+        """Every flag document, sorted by name."""
+        async with self._read() as session:
+            return await all_flag_docs(session)
+
+    async def get_flag(self, name: str) -> Doc:
+        async with self._read() as session:
+            return await load_flag_doc(session, await flag_row(session, name))
+
+    async def create_flag(self, doc: Mapping[str, Any], *, actor: str) -> Doc:
+        """Create a flag from a validated document (only `name` is required; defaults per docs/model.md)."""
+        parts = FlagParts(doc)
+        async with self._write() as session, db_errors():
+            if await session.scalar(select(FlagRow.id).where(FlagRow.name == parts.name)) is not None:
+                raise Conflict(f"flag {parts.name!r} already exists")
+            now = utcnow()
+            await self._register_environments(session, parts.overrides, actor=actor, at=now)
+            row = FlagRow(**parts.columns, created_at=now, updated_at=now, version=1)
+            session.add(row)
+            await session.flush()
+            await insert_flag_children(session, row.id, parts)
+            after = flag_doc(row, parts.overrides, parts.apps)
+            record(session, actor, "create", ("flag", parts.name), None, after)
+            await session.commit()
+        return after
+
+    async def update_flag(
+        self,
+        name: str,
+        mutate: Mutate,
+        *,
+        actor: str,
+        action: str = "update",
+        expected_version: int | None = None,
+    ) -> Doc:
+        """Replace a flag by `mutate(copy of the current document)`, atomically.
+
+        The flag row is locked while `mutate` runs; whatever `mutate` raises rolls the
+        transaction back and comes out unchanged. `name`, `created_at`, `updated_at` and
+        `version` in the returned document are ignored: the name is immutable and the store
+        moves the others. `action` names the change in the audit log (`toggle`, `override`, ...).
+        """
+        async with self._write() as session:
+            async with db_errors():
+                row = await flag_row(session, name, lock=True)
+                before = await load_flag_doc(session, row)
+            check_version("flag", name, before["version"], expected_version)
+            parts = FlagParts({**mutate(deepcopy(before)), "name": name})
+            async with db_errors():
+                now = later_than(row.updated_at)
+                await self._register_environments(session, parts.overrides, actor=actor, at=now)
+                for column, value in parts.columns.items():
+                    setattr(row, column, value)
+                row.updated_at = now
+                row.version += 1
+                await session.execute(delete(FlagOverrideRow).where(FlagOverrideRow.flag_id == row.id))
+                await session.execute(delete(FlagAppRow).where(FlagAppRow.flag_id == row.id))
+                await insert_flag_children(session, row.id, parts)
+                after = flag_doc(row, parts.overrides, parts.apps)
+                record(session, actor, action, ("flag", name), before, after)
+                await session.commit()
+        return after
+
+    async def delete_flag(self, name: str, *, actor: str) -> Doc:
+        """Delete a flag with its overrides and app scopes; returns what was deleted."""
+        async with self._write() as session, db_errors():
+            row = await flag_row(session, name, lock=True)
+            before = await load_flag_doc(session, row)
+            await session.delete(row)  # overrides and apps go by ON DELETE CASCADE
+            record(session, actor, "delete", ("flag", name), before, None)
+            await session.commit()
+        return before
+
+    # --- environments --------------------------------------------------------------------------
+
+    async def list_environments(self) -> list[Doc]:
+        """`[{name, created_at}]`, sorted by name."""
+        async with self._read() as session:
+            rows = await session.scalars(select(EnvironmentRow).order_by(EnvironmentRow.name))
+            return [environment_doc(row) for row in rows]
+
+    async def create_environment(self, name: str, *, actor: str) -> Doc:
+        async with self._write() as session, db_errors():
+            created = await self._register_environments(session, [name], actor=actor, at=utcnow())
+            if not created:
+                raise Conflict(f"environment {name!r} already exists")
+            await session.commit()
+        return created[0]
+
+    async def _register_environments(
+        self, session: AsyncSession, names: Iterable[str], *, actor: str, at: datetime
+    ) -> list[Doc]:
+        """Create the environments not yet known (audited), in the caller's transaction."""
+        rows = [{"name": name, "created_at": at} for name in sorted(set(names))]
+        if not rows:
+            return []
+        created: list[Doc] = []
+        for name in await session.scalars(self._insert_environments(rows)):
+            created.append({"name": name, "created_at": format_time(at)})
+            record(session, actor, "create", ("environment", name), None, created[-1])
+        return created
+
+    async def _seed_environments(self) -> None:
+        async with self._write() as session, db_errors():
+            if await session.scalar(select(func.count()).select_from(EnvironmentRow)) == 0:
+                now = utcnow()
+                rows = [{"name": name, "created_at": now} for name in DEFAULT_ENVIRONMENTS]
+                await session.execute(self._insert_environments(rows))
+                await session.commit()
+
+    # --- segments ------------------------------------------------------------------------------
+
+    async def list_segments(self) -> list[Doc]:
+        async with self._read() as session:
+            rows = await session.scalars(select(SegmentRow).order_by(SegmentRow.name))
+            return [segment_doc(row) for row in rows]
+
+    async def get_segment(self, name: str) -> Doc:
+        async with self._read() as session:
+            return segment_doc(await segment_row(session, name))
+
+    async def create_segment(self, doc: Mapping[str, Any], *, actor: str) -> Doc:
+        name = str(doc["name"])
+        async with self._write() as session, db_errors():
+            if await session.get(SegmentRow, name) is not None:
+                raise Conflict(f"segment {name!r} already exists")
+            now = utcnow()
+            row = SegmentRow(name=name, **segment_columns(doc), created_at=now, updated_at=now, version=1)
+            session.add(row)
+            after = segment_doc(row)
+            record(session, actor, "create", ("segment", name), None, after)
+            await session.commit()
+        return after
+
+    async def update_segment(
+        self, name: str, mutate: Mutate, *, actor: str, expected_version: int | None = None
+    ) -> Doc:
+        """Like `update_flag`, for a segment."""
+        async with self._write() as session:
+            async with db_errors():
+                row = await segment_row(session, name, lock=True)
+            before = segment_doc(row)
+            check_version("segment", name, row.version, expected_version)
+            columns = segment_columns(mutate(deepcopy(before)))
+            async with db_errors():
+                for column, value in columns.items():
+                    setattr(row, column, value)
+                row.updated_at = later_than(row.updated_at)
+                row.version += 1
+                after = segment_doc(row)
+                record(session, actor, "update", ("segment", name), before, after)
+                await session.commit()
+        return after
+
+    async def delete_segment(self, name: str, *, actor: str) -> Doc:
+        """Delete a segment no flag (or other segment) refers to; `Conflict` names the users."""
+        async with self._write() as session, db_errors():
+            row = await segment_row(session, name, lock=True)
+            users = await segment_users(session, name)
+            if users:
+                raise Conflict(f"segment {name!r} is in use by {', '.join(users)}")
+            before = segment_doc(row)
+            await session.delete(row)
+            record(session, actor, "delete", ("segment", name), before, None)
+            await session.commit()
+        return before
+
+    # --- tokens --------------------------------------------------------------------------------
+
+    async def create_token(self, *, name: str, role: str, secret_hash: str, prefix: str, actor: str) -> Doc:
+        """Store a token by the hash of its secret; the returned document has no hash."""
+        async with self._write() as session, db_errors():
+            if await session.scalar(select(TokenRow.id).where(TokenRow.name == name)) is not None:
+                raise Conflict(f"token {name!r} already exists")
+            now = utcnow()
+            row = TokenRow(name=name, role=role, secret_hash=secret_hash, prefix=prefix, created_at=now)
+            session.add(row)
+            await session.flush()
+            after = token_doc(row)
+            record(session, actor, "create", ("token", name), None, after)
+            await session.commit()
+        return after
+
+    async def list_tokens(self) -> list[Doc]:
+        """Every token, revoked ones included (`revoked: true`), sorted by name; never a hash."""
+        async with self._read() as session:
+            return [token_doc(row) for row in await session.scalars(select(TokenRow).order_by(TokenRow.name))]
+
+    async def revoke_token(self, name: str, *, actor: str) -> Doc:
+        """Revoke a token for good; `Conflict` if it already is."""
+        async with self._write() as session, db_errors():
+            row = (await session.scalars(select(TokenRow).where(TokenRow.name == name).with_for_update())).first()
+            if row is None:
+                raise NotFound(f"token {name!r} not found")
+            if row.revoked_at is not None:
+                raise Conflict(f"token {name!r} is already revoked")
+            before = token_doc(row)
+            row.revoked_at = utcnow()
+            after = token_doc(row)
+            record(session, actor, "revoke", ("token", name), before, after)
+            await session.commit()
+        return after
+
+    async def active_token_hashes(self) -> list[tuple[str, str, str]]:
+        """`(secret_hash, name, role)` of every token not revoked: the auth cache's source."""
+        async with self._read() as session:
+            rows = await session.execute(
+                select(TokenRow.secret_hash, TokenRow.name, TokenRow.role).where(TokenRow.revoked_at.is_(None))
+            )
+            return [(secret_hash, name, role) for secret_hash, name, role in rows]
+
+    async def count_tokens(self) -> int:
+        """How many tokens were ever created (revoked ones count): 0 means a new installation."""
+        async with self._read() as session:
+            return await session.scalar(select(func.count()).select_from(TokenRow)) or 0
+
+    # --- audit ---------------------------------------------------------------------------------
+
+    async def list_audit(
+        self,
+        *,
+        flag: str | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        before_id: int | None = None,
+    ) -> list[Doc]:
+        """Audit events, newest first. Page with `before_id=<the last id of the previous page>`."""
+        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        if flag is not None:
+            query = query.where(AuditRow.entity == "flag", AuditRow.entity_id == flag)
+        if actor is not None:
+            query = query.where(AuditRow.actor == actor)
+        if since is not None:
+            query = query.where(AuditRow.at >= since)
+        if before_id is not None:
+            query = query.where(AuditRow.id < before_id)
+        async with self._read() as session:
+            return [audit_doc(row) for row in await session.scalars(query)]
+
+    # --- export / import -----------------------------------------------------------------------
+
+    async def export_state(self) -> Doc:
+        """Environments, flags and segments as one document (no tokens, no audit), from one snapshot."""
+        async with self._read() as session:
+            environments = await session.scalars(select(EnvironmentRow).order_by(EnvironmentRow.name))
+            segments = await session.scalars(select(SegmentRow).order_by(SegmentRow.name))
+            return {
+                "version": EXPORT_FORMAT_VERSION,
+                "exported_at": format_time(utcnow()),
+                "environments": [environment_doc(row) for row in environments],
+                "flags": await all_flag_docs(session),
+                "segments": [segment_doc(row) for row in segments],
+            }
+
+    async def import_state(
+        self,
+        state: Mapping[str, Any],
+        *,
+        actor: str,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, int]:
+        """Replace every environment, flag and segment by those of `state` (an `export_state()`).
+
+        All or nothing, in one transaction; one audit event records the counts. Imported
+        documents keep their `created_at`, `updated_at` and `version` when given. Environments
+        that flags override but `state` does not list are created. `on_progress(done, total)`
+        is called as items are written (before the commit); what it raises aborts the import.
+        """
+        now = utcnow()
+        parsed = parse_state(state, now)
+        done = 0
+
+        def progress(count: int) -> None:
+            nonlocal done
+            done += count
+            if on_progress is not None and count:
+                on_progress(done, parsed.total)
+
+        async with self._write() as session:
+            async with db_errors():
+                if self._postgres:
+                    # Other writers wait; readers see the old state until the commit.
+                    await session.execute(text("LOCK TABLE flags, segments, environments IN EXCLUSIVE MODE"))
+                before = await counts(session)
+                for table in (FlagRow, SegmentRow, EnvironmentRow):  # overrides and apps cascade
+                    await session.execute(delete(table))
+                if parsed.environments:
+                    await session.execute(insert(EnvironmentRow), parsed.environments)
+                if parsed.segments:
+                    await session.execute(insert(SegmentRow), parsed.segments)
+            progress(len(parsed.environments) + len(parsed.segments))
+            for start in range(0, len(parsed.flags), IMPORT_BATCH):
+                batch = parsed.flags[start : start + IMPORT_BATCH]
+                async with db_errors():
+                    rows = [FlagRow(**flag.columns()) for flag in batch]
+                    session.add_all(rows)
+                    await session.flush()
+                    for row, flag in zip(rows, batch, strict=True):
+                        await insert_flag_children(session, row.id, flag.parts)
+                progress(len(batch))
+            async with db_errors():
+                after = await counts(session)
+                record(session, actor, "import", ("import", "state"), before, after)
+                await session.commit()
+        return after

@@ -1,0 +1,98 @@
+"""Fixtures of the store contract suite: a fresh `store` per test, on SQLite and on PostgreSQL.
+
+PostgreSQL (127.0.0.1:5432, user postgres) gets one throwaway database per test session (so per
+xdist worker), emptied before each test. If the server is unreachable its tests are skipped,
+except under CI=true, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from vexil.store import SqlStore, migrate, sqlite_url
+from vexil.store.tables import Base
+
+POSTGRES_SERVER = os.environ.get("VEXIL_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+TABLES = ", ".join(table.name for table in Base.metadata.sorted_tables)
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+async def _admin(statement: str) -> None:
+    engine = create_async_engine(f"{POSTGRES_SERVER}/test", isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    """A migrated database of its own for this session, dropped at the end."""
+    name = f"vexil_test_{secrets.token_hex(6)}"
+    try:
+        await _admin(f'CREATE DATABASE "{name}"')
+    except (OSError, TimeoutError, SQLAlchemyError) as exc:
+        message = f"PostgreSQL at {POSTGRES_SERVER} is unreachable ({exc.__class__.__name__}: {exc})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI=true requires it")
+        pytest.skip(f"{message}; start it or deselect these tests with -m 'not postgres'")
+    url = f"{POSTGRES_SERVER}/{name}"
+    try:
+        await migrate(url)
+        yield url
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database (every test gets its own SQLite file)."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "data")
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[SqlStore]:
+    if store_url.startswith("postgresql"):
+        engine = create_async_engine(store_url, poolclass=NullPool)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        finally:
+            await engine.dispose()
+    opened = await SqlStore.open(store_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+RowCounter = Callable[[str], Awaitable[int]]
+
+
+@pytest.fixture
+def count_rows(store: SqlStore) -> RowCounter:
+    """`await count_rows("flag_apps")`: rows of a table, read around the store's API."""
+
+    async def count(table: str) -> int:
+        async with store.engine.connect() as connection:
+            return int(await connection.scalar(select(func.count()).select_from(text(table))) or 0)
+
+    return count
