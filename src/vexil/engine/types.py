@@ -7,7 +7,7 @@ into prepared matchers; evaluating is a walk over that prepared data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -16,6 +16,8 @@ from typing import Any
 FlagDoc = Mapping[str, Any]
 # The evaluation context: {"identifier", "app", "environment", "attributes": {...}, ...any other attribute}.
 Context = Mapping[str, Any]
+# A compiled condition: called with the context, answers whether it matches. Never raises.
+Matcher = Callable[[Context], bool]
 
 
 class Reason(StrEnum):
@@ -28,6 +30,34 @@ class Reason(StrEnum):
     ROLLOUT_INCLUDED = "rollout_included"
     ROLLOUT_EXCLUDED = "rollout_excluded"
     ENABLED = "enabled"
+
+
+class Operator(StrEnum):
+    """The condition operators of PRODUCT.md §1."""
+
+    EQ = "eq"
+    NEQ = "neq"
+    IN = "in"
+    NOT_IN = "not_in"
+    STARTS_WITH = "starts_with"
+    ENDS_WITH = "ends_with"
+    CONTAINS = "contains"
+    NOT_CONTAINS = "not_contains"
+    MATCHES = "matches"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+    SEMVER_EQ = "semver_eq"
+    SEMVER_GT = "semver_gt"
+    SEMVER_LT = "semver_lt"
+    BEFORE = "before"
+    AFTER = "after"
+    IN_CIDR = "in_cidr"
+    EXISTS = "exists"
+    NOT_EXISTS = "not_exists"
+    IN_SEGMENT = "in_segment"
+    NOT_IN_SEGMENT = "not_in_segment"
 
 
 class OpenFeatureReason(StrEnum):
