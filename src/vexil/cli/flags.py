@@ -1,0 +1,262 @@
+"""`vexil flag ...`: list, inspect, create, delete and change flags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.text import Text
+
+from vexil.cli import render
+from vexil.cli.client import Params, path
+from vexil.cli.errors import CliError, InputError
+from vexil.cli.params import PERCENT, VARIANTS
+from vexil.cli.state import State, json_option, pass_state
+
+env_option = click.option("--env", "environment", metavar="ENV", help="Act on this environment's override.")
+
+
+@click.group("flag")
+def flag_group() -> None:
+    """List, inspect, create, delete and change flags."""
+
+
+@flag_group.command("list")
+@click.option("--enabled/--disabled", "enabled", default=None, help="Only flags that are on (or off).")
+@click.option("--app", help="Only flags that apply to this app.")
+@click.option("--env", "environment", metavar="ENV", help="With --enabled/--disabled: as in this environment.")
+@click.option("--tag", help="Only flags with this tag.")
+@click.option("--query", "-q", help="Only flags whose name or description contains this.")
+@json_option
+@pass_state
+def list_flags(
+    state: State, enabled: bool | None, app: str | None, environment: str | None, tag: str | None, query: str | None
+) -> None:
+    """List flags."""
+    params: dict[str, str | list[str]] = {
+        key: value for key, value in {"app": app, "environment": environment, "tag": tag, "q": query}.items() if value
+    }
+    if enabled is not None:
+        params["enabled"] = "true" if enabled else "false"
+    flags = state.client().request("GET", "/flags", params=params)["flags"]
+    state.output.show(flags, lambda: render.flags_table(flags))
+
+
+@flag_group.command("get")
+@click.argument("name")
+@json_option
+@pass_state
+def get_flag(state: State, name: str) -> None:
+    """Show one flag with its variants, rules, overrides and apps."""
+    doc = state.client().request("GET", path("flags", name))
+    state.output.show(doc, lambda: render.flag_detail(doc))
+
+
+@flag_group.command("create")
+@click.argument("name")
+@click.option("--description", "-d", help="What the flag is for.")
+@click.option("--variants", type=VARIANTS, help="Comma-separated variants, e.g. a,b or a:1,b:3 (default: off,on).")
+@click.option("--default", "default_variant", metavar="VARIANT", help="Served when the flag is off for a user.")
+@click.option("--enabled", is_flag=True, help="Create it switched on (default: off).")
+@json_option
+@pass_state
+def create_flag(
+    state: State,
+    name: str,
+    description: str | None,
+    variants: list[dict[str, Any]] | None,
+    default_variant: str | None,
+    enabled: bool,
+) -> None:
+    """Create a flag.
+
+    It starts off unless --enabled, and is a boolean flag (variants off, on) unless --variants.
+    """
+    body: dict[str, Any] = {"name": name, "enabled": enabled}
+    if description is not None:
+        body["description"] = description
+    if variants is not None:
+        body["variants"] = variants
+        if default_variant is not None and default_variant not in {v["name"] for v in variants}:
+            names = ", ".join(v["name"] for v in variants)
+            raise click.BadParameter(
+                f"{default_variant!r} is not one of the variants ({names})", param_hint="--default"
+            )
+    if default_variant is not None:
+        body["default_variant"] = default_variant
+    doc = state.client().request("POST", "/flags", json=body)
+    state.output.show(doc, lambda: Text.assemble("Created ", render.flag_state(doc)))
+
+
+@flag_group.command("delete")
+@click.argument("name")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@pass_state
+def delete_flag(state: State, name: str, yes: bool) -> None:
+    """Delete a flag with its overrides and app scopes."""
+    if not yes and not click.confirm(f"Delete flag {name!r} and its overrides?", err=True):
+        raise CliError(f"flag {name!r} was not deleted")
+    state.client().request("DELETE", path("flags", name))
+    state.output.show({"name": name, "deleted": True}, lambda: render.message(f"Deleted flag {name}."))
+
+
+def _set_enabled(state: State, name: str, environment: str | None, *, enabled: bool) -> None:
+    client = state.client()
+    if environment is None:
+        doc = client.request("PATCH", path("flags", name), json={"enabled": enabled})
+    else:
+        body = {"environment": environment, "enabled": enabled}
+        doc = client.request("POST", path("flags", name, "environments"), json=body)
+    state.output.show(doc, lambda: render.flag_state(doc, environment))
+
+
+@flag_group.command("enable")
+@click.argument("name")
+@env_option
+@json_option
+@pass_state
+def enable(state: State, name: str, environment: str | None) -> None:
+    """Switch a flag on.
+
+    Without --env the flag's own switch; with --env that environment's override.
+    """
+    _set_enabled(state, name, environment, enabled=True)
+
+
+@flag_group.command("disable")
+@click.argument("name")
+@env_option
+@json_option
+@pass_state
+def disable(state: State, name: str, environment: str | None) -> None:
+    """Switch a flag off (the kill switch).
+
+    Rules, allowlist and rollout stay stored. With --env, only that environment's override.
+    """
+    _set_enabled(state, name, environment, enabled=False)
+
+
+@flag_group.command("toggle")
+@click.argument("name")
+@env_option
+@json_option
+@pass_state
+def toggle(state: State, name: str, environment: str | None) -> None:
+    """Flip a flag on or off (with --env: in that environment)."""
+    params: Params = {"environment": environment} if environment else {}
+    doc = state.client().request("POST", path("flags", name, "toggle"), params=params)
+    state.output.show(doc, lambda: render.flag_state(doc, environment))
+
+
+@flag_group.command("rollout")
+@click.argument("name")
+@click.argument("percent", type=PERCENT)
+@env_option
+@json_option
+@pass_state
+def rollout(state: State, name: str, percent: float, environment: str | None) -> None:
+    """Set the share of users who get a flag.
+
+    PERCENT is 0 to 100 with at most two decimals (`25`, `12.5`, `7.25%`).
+    """
+    client = state.client()
+    if environment is None:
+        doc = client.request("PATCH", path("flags", name), json={"rollout_percentage": percent})
+    else:
+        body = {"environment": environment, "rollout_percentage": percent}
+        doc = client.request("POST", path("flags", name, "environments"), json=body)
+    state.output.show(doc, lambda: render.flag_state(doc, environment))
+
+
+def pick_variant(doc: dict[str, Any], wanted: str | None) -> str:
+    """`wanted` if the flag has it; by default `on`, else the first variant that is not the default."""
+    names = [variant["name"] for variant in doc["variants"]]
+    if wanted is not None:
+        if wanted not in names:
+            raise InputError(f"flag {doc['name']!r} has no variant {wanted!r} (it has {', '.join(names)})")
+        return wanted
+    candidates = [name for name in names if name != doc["default_variant"]]
+    if not candidates:
+        raise InputError(f"flag {doc['name']!r} has no variant besides its default; pass --variant")
+    return "on" if "on" in candidates else candidates[0]
+
+
+@flag_group.command("allow")
+@click.argument("name")
+@click.argument("identifier")
+@click.option("--variant", help="Serve this variant (default: on, or the first non-default variant).")
+@env_option
+@json_option
+@pass_state
+def allow(state: State, name: str, identifier: str, variant: str | None, environment: str | None) -> None:
+    """Always serve IDENTIFIER a variant.
+
+    Adds IDENTIFIER to the flag's allowlist, or with --env to that environment's override (starting
+    from the allowlist that applies there). The variant is --variant, else `on`, else the first
+    variant that is not the default.
+    """
+    client = state.client()
+    doc = client.request("GET", path("flags", name))
+    chosen = pick_variant(doc, variant)
+    if environment is None:
+        # `version` makes the write conditional: a concurrent change is a 409, not a lost update.
+        body: dict[str, Any] = {"allowlist": {**doc["allowlist"], identifier: chosen}, "version": doc["version"]}
+        doc = client.request("PATCH", path("flags", name), json=body)
+    else:
+        override = doc["environments"].get(environment, {})
+        current = override.get("allowlist", doc["allowlist"])  # start from what applies there today
+        body = {"environment": environment, "allowlist": {**current, identifier: chosen}}
+        doc = client.request("POST", path("flags", name, "environments"), json=body)
+    where = f" in {environment}" if environment else ""
+    state.output.show(doc, lambda: render.message(f"{name}: {identifier} now gets {chosen}{where}."))
+
+
+@flag_group.command("override")
+@click.argument("name")
+@click.option("--env", "environment", metavar="ENV", required=True, help="The environment to override.")
+@click.option("--enabled/--disabled", "enabled", default=None, help="Switch the flag on or off in ENV.")
+@click.option("--rollout", type=PERCENT, help="The rollout percentage in ENV.")
+@click.option("--clear", is_flag=True, help="Remove ENV's override: it follows the flag's own configuration again.")
+@json_option
+@pass_state
+def override(
+    state: State, name: str, environment: str, enabled: bool | None, rollout: float | None, clear: bool
+) -> None:
+    """Set or remove one environment's override of a flag."""
+    if clear and (enabled is not None or rollout is not None):
+        raise click.UsageError("--clear removes the whole override; it takes no --enabled, --disabled or --rollout")
+    client = state.client()
+    if clear:
+        doc = client.request("DELETE", path("flags", name, "environments", environment))
+        state.output.show(doc, lambda: Text.assemble("Override removed: ", render.flag_state(doc, environment)))
+        return
+    if enabled is None and rollout is None:
+        raise click.UsageError("nothing to change: give --enabled, --disabled, --rollout or --clear")
+    body: dict[str, Any] = {"environment": environment}
+    if enabled is not None:
+        body["enabled"] = enabled
+    if rollout is not None:
+        body["rollout_percentage"] = rollout
+    doc = client.request("POST", path("flags", name, "environments"), json=body)
+    state.output.show(doc, lambda: render.flag_state(doc, environment))
+
+
+@flag_group.command("scope")
+@click.argument("name")
+@click.argument("app")
+@click.option("--remove", is_flag=True, help="Remove APP from the flag's scope instead.")
+@json_option
+@pass_state
+def scope(state: State, name: str, app: str, remove: bool) -> None:
+    """Limit a flag to an app.
+
+    A flag with no apps applies to every app. --remove takes APP out of the scope again.
+    """
+    client = state.client()
+    if remove:
+        doc = client.request("DELETE", path("flags", name, "apps", app))
+    else:
+        doc = client.request("POST", path("flags", name, "apps"), json={"app_name": app})
+    apps = ", ".join(doc["apps"]) or "every app"
+    state.output.show(doc, lambda: render.message(f"{name} applies to {apps}."))

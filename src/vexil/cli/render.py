@@ -1,0 +1,235 @@
+"""Rich renderables for people. Every value from the server goes in as `Text`, never as markup,
+so a description such as "[red]" prints as typed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+Doc = Mapping[str, Any]
+
+
+def percent(value: float) -> str:
+    return f"{value:g}%"
+
+
+def on_off(enabled: bool) -> Text:
+    return Text("on", style="bold green") if enabled else Text("off", style="bold red")
+
+
+def _text(value: Any) -> Text:
+    if value is None:
+        return Text("-", style="dim")
+    if isinstance(value, str):
+        return Text(value)
+    return Text(json.dumps(value, ensure_ascii=False))
+
+
+def _when(stamp: str | None) -> Text:
+    """`2026-11-21T08:00:00.123456Z` as `2026-11-21 08:00:00Z`."""
+    if not stamp:
+        return _text(None)
+    return Text(stamp.replace("T", " ", 1).split(".", 1)[0].removesuffix("Z") + "Z")
+
+
+def effective(doc: Doc, environment: str | None) -> tuple[bool, float]:
+    """`enabled` and `rollout_percentage` as they apply in `environment` (the flag's own for None)."""
+    override: Doc = doc["environments"].get(environment, {}) if environment else {}
+    return override.get("enabled", doc["enabled"]), override.get("rollout_percentage", doc["rollout_percentage"])
+
+
+def flag_state(doc: Doc, environment: str | None = None) -> Text:
+    """One line after a change: `checkout: on, rollout 25% in production (version 4)`."""
+    enabled, rollout = effective(doc, environment)
+    where = f" in {environment}" if environment else ""
+    return Text.assemble(
+        (doc["name"], "bold"), ": ", on_off(enabled), f", rollout {percent(rollout)}{where} (version {doc['version']})"
+    )
+
+
+def message(text: str) -> Text:
+    return Text(text)
+
+
+# --- flags --------------------------------------------------------------------------------------
+
+
+def _overrides(environments: Doc) -> Text:
+    parts = []
+    for env, override in sorted(environments.items()):
+        bits = []
+        if "enabled" in override:
+            bits.append("on" if override["enabled"] else "off")
+        if "rollout_percentage" in override:
+            bits.append(percent(override["rollout_percentage"]))
+        bits.extend(key for key in ("rules", "allowlist") if key in override)
+        parts.append(f"{env}: {' '.join(bits) or 'inherits'}")
+    return Text("\n".join(parts)) if parts else _text(None)
+
+
+def flags_table(flags: Iterable[Doc]) -> RenderableType:
+    flags = list(flags)
+    if not flags:
+        return Text("No flags.", style="dim")
+    table = Table()
+    table.add_column("Name", no_wrap=True)  # names are what people copy: never folded
+    for column in ("Enabled", "Rollout", "Variants", "Apps", "Overrides", "Description"):
+        table.add_column(column, overflow="fold")
+    for doc in flags:
+        table.add_row(
+            Text(doc["name"], style="bold"),
+            on_off(doc["enabled"]),
+            Text(percent(doc["rollout_percentage"])),
+            Text(", ".join(v["name"] for v in doc["variants"])),
+            Text(", ".join(doc["apps"])) if doc["apps"] else Text("all", style="dim"),
+            _overrides(doc["environments"]),
+            Text(doc["description"]),
+        )
+    return table
+
+
+def _condition(condition: Doc) -> str:
+    negate = "not " if condition.get("negate") else ""
+    field = f"{condition['field']} " if condition.get("field") else ""
+    value = "" if condition.get("value") is None else " " + json.dumps(condition["value"], ensure_ascii=False)
+    return f"{negate}{field}{condition['operator']}{value}"
+
+
+def rules_text(rules: Iterable[Doc]) -> Text:
+    lines = []
+    for index, rule in enumerate(rules):
+        conditions = " and ".join(_condition(c) for c in rule.get("conditions", [])) or "everyone"
+        serve = rule.get("serve") or "the weighted split"
+        lines.append(f"{index}: if {conditions} serve {serve} to {percent(rule.get('rollout_percentage', 100))}")
+    return Text("\n".join(lines)) if lines else _text(None)
+
+
+def allowlist_text(allowlist: Doc) -> Text:
+    return Text("\n".join(f"{who} → {variant}" for who, variant in allowlist.items())) if allowlist else _text(None)
+
+
+def _variants(doc: Doc) -> Text:
+    parts = []
+    for variant in doc["variants"]:
+        extra = " default" if variant["name"] == doc["default_variant"] else ""
+        payload = "" if variant.get("payload") is None else f" payload {json.dumps(variant['payload'])}"
+        parts.append(f"{variant['name']} (weight {variant['weight']}{extra}{payload})")
+    return Text("\n".join(parts))
+
+
+def _prerequisites(doc: Doc) -> Text:
+    lines = []
+    for prerequisite in doc["prerequisites"]:
+        state = "active" if prerequisite.get("active", True) else "inactive"
+        variants = prerequisite.get("variants")
+        lines.append(f"{prerequisite['flag']} is {state}" + (f" serving {', '.join(variants)}" if variants else ""))
+    return Text("\n".join(lines)) if lines else _text(None)
+
+
+def _environments_table(environments: Doc) -> Table:
+    table = Table(title="Environment overrides", title_justify="left")
+    table.add_column("Environment", no_wrap=True)
+    for column in ("Enabled", "Rollout", "Rules", "Allowlist"):
+        table.add_column(column, overflow="fold")
+    for env, override in sorted(environments.items()):
+        table.add_row(
+            Text(env, style="bold"),
+            on_off(override["enabled"]) if "enabled" in override else Text("inherits", style="dim"),
+            Text(percent(override["rollout_percentage"]))
+            if "rollout_percentage" in override
+            else Text("inherits", style="dim"),
+            rules_text(override["rules"]) if "rules" in override else Text("inherits", style="dim"),
+            allowlist_text(override["allowlist"]) if "allowlist" in override else Text("inherits", style="dim"),
+        )
+    return table
+
+
+def flag_detail(doc: Doc) -> RenderableType:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    rows: list[tuple[str, Text]] = [
+        ("name", Text(doc["name"], style="bold")),
+        ("description", _text(doc["description"] or None)),
+        ("enabled", on_off(doc["enabled"])),
+        ("rollout", Text(percent(doc["rollout_percentage"]))),
+        ("variants", _variants(doc)),
+        ("tags", Text(", ".join(doc["tags"])) if doc["tags"] else _text(None)),
+        ("apps", Text(", ".join(doc["apps"])) if doc["apps"] else Text("all apps", style="dim")),
+        ("prerequisites", _prerequisites(doc)),
+        ("allowlist", allowlist_text(doc["allowlist"])),
+        ("rules", rules_text(doc["rules"])),
+        ("salt", Text(doc["salt"])),
+        ("version", Text(f"{doc['version']} (updated {_when(doc['updated_at'])})")),
+    ]
+    for key, value in rows:
+        grid.add_row(key, value)
+    if not doc["environments"]:
+        return grid
+    return Group(grid, Text(""), _environments_table(doc["environments"]))
+
+
+# --- evaluation, audit, tokens ------------------------------------------------------------------
+
+
+def evaluation(result: Doc) -> RenderableType:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    active = Text("active", style="bold green") if result.get("active") else Text("inactive", style="bold red")
+    grid.add_row("flag", Text(str(result.get("flag", ""))))
+    grid.add_row("variant", Text.assemble(_text(result.get("variant")), " (", active, ")"))
+    grid.add_row("reason", Text(str(result.get("reason", ""))))
+    if result.get("rule") is not None:
+        grid.add_row("rule", Text(str(result["rule"])))
+    if result.get("payload") is not None:
+        grid.add_row("payload", _text(result["payload"]))
+    return grid
+
+
+def audit_table(events: Iterable[Doc]) -> RenderableType:
+    events = list(events)
+    if not events:
+        return Text("No audit events.", style="dim")
+    table = Table()
+    for column in ("ID", "At", "Actor", "Action", "Entity"):
+        table.add_column(column, overflow="fold")
+    table.add_column("Name", no_wrap=True)
+    for event in events:
+        table.add_row(
+            Text(str(event["id"])),
+            _when(event["at"]),
+            Text(event["actor"]),
+            Text(event["action"]),
+            Text(event["entity"]),
+            Text(event["entity_id"]),
+        )
+    return table
+
+
+def tokens_table(tokens: Iterable[Doc]) -> RenderableType:
+    tokens = list(tokens)
+    if not tokens:
+        return Text("No tokens.", style="dim")
+    table = Table()
+    table.add_column("Name", no_wrap=True)
+    for column in ("Role", "Prefix", "Created", "Status"):
+        table.add_column(column, overflow="fold")
+    for token in tokens:
+        status = Text("revoked", style="red") if token["revoked"] else Text("active", style="green")
+        table.add_row(Text(token["name"], style="bold"), Text(token["role"]), Text(token["prefix"]),
+                      _when(token["created_at"]), status)  # fmt: skip
+    return table
+
+
+def token_created(token: Doc) -> RenderableType:
+    return Group(
+        Text.assemble("Created ", (token["role"], "bold"), " token ", (token["name"], "bold"), "."),
+        Text("Its secret is shown this once; keep it now:", style="yellow"),
+        Text(token["token"]),
+    )

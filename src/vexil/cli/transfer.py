@@ -1,0 +1,185 @@
+"""`vexil export [FILE]` and `vexil import FILE`: the whole state as one JSON file.
+
+The server applies an import all or nothing; the CLI checks the file's shape first so that a wrong
+file (not JSON, not an export) is refused before anything is sent, with a line-and-column message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from vexil.cli import render
+from vexil.cli.client import Upload
+from vexil.cli.errors import InputError
+from vexil.cli.state import State, json_option, pass_state
+
+CHUNK = 64 * 1024
+TRANSFER_TIMEOUT = 300.0
+EXPORT_KEYS = frozenset({"version", "exported_at", "environments", "flags", "segments"})
+SECTIONS = ("environments", "segments", "flags")
+
+
+def _counts(state: dict[str, Any]) -> dict[str, int]:
+    return {section: len(state.get(section) or []) for section in ("flags", "segments", "environments")}
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts[key]} {key}" for key in ("flags", "segments", "environments"))
+
+
+@click.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@json_option
+@pass_state
+def export_command(state: State, file: Path | None) -> None:
+    """Export the whole state to FILE (or stdout).
+
+    Flags with their overrides and apps, segments and environments, as one JSON document.
+    """
+    data = state.client().request("GET", "/export", timeout=TRANSFER_TIMEOUT)
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if file is None or str(file) == "-":
+        click.echo(text, nl=False)
+        return
+    # Write beside the target, then rename: an interrupted export never leaves half a file.
+    partial = file.with_name(f".{file.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(file)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise InputError(f"cannot write {file}: {exc.strerror or exc}") from exc
+    counts = _counts(data)
+    state.output.show({"file": str(file), **counts}, lambda: render.message(f"Exported {_summary(counts)} to {file}."))
+
+
+class ImportProgress:
+    """Reading, validating and uploading bars, then a spinner while the server applies the file."""
+
+    def __init__(self, *, enabled: bool | None) -> None:
+        console = Console(stderr=True, force_terminal=True if enabled else None)
+        show = console.is_terminal if enabled is None else enabled
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not show,
+            transient=False,
+        )
+
+    def __enter__(self) -> ImportProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.progress.stop()
+
+    def read(self, file: Path) -> bytes:
+        try:
+            size = file.stat().st_size
+            task = self.progress.add_task(f"Reading {file.name}", total=size or 1)
+            chunks = []
+            with file.open("rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    chunks.append(chunk)
+                    self.progress.advance(task, len(chunk))
+        except OSError as exc:
+            raise InputError(f"cannot read {file}: {exc.strerror or exc}") from exc
+        self.progress.update(task, completed=size or 1)
+        return b"".join(chunks)
+
+    def validate(self, raw: bytes, file: Path) -> dict[str, Any]:
+        task = self.progress.add_task("Validating", total=None)
+        data = parse_export(raw, file)
+        self.progress.update(task, total=sum(len(data.get(s) or []) for s in SECTIONS) or 1)
+        for section in SECTIONS:
+            for index, item in enumerate(data.get(section) or []):
+                check_item(section, index, item, file)
+                self.progress.advance(task)
+        check_unique(data, file)
+        self.progress.update(task, completed=self.progress.tasks[task].total)
+        return data
+
+    def upload(self, body: bytes) -> Iterator[bytes]:
+        task = self.progress.add_task("Uploading", total=len(body))
+        for start in range(0, len(body), CHUNK):
+            chunk = body[start : start + CHUNK]
+            yield chunk
+            self.progress.advance(task, len(chunk))
+        self.progress.add_task("Applying on the server (all or nothing)", total=None)
+
+
+def parse_export(raw: bytes, file: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{file} is not UTF-8 text (byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    if not isinstance(data, dict) or "flags" not in data:
+        raise InputError(f"{file} is not a Vexil export: expected an object with a 'flags' list (see vexil export)")
+    unknown = sorted(set(data) - EXPORT_KEYS)
+    if unknown:
+        raise InputError(f"{file} is not a Vexil export: unknown key {unknown[0]!r}")
+    for section in SECTIONS:
+        if section in data and not isinstance(data[section], list):
+            raise InputError(f"{file}: '{section}' must be a list")
+    return data
+
+
+def check_item(section: str, index: int, item: Any, file: Path) -> None:
+    where = f"{file}: {section}[{index}]"
+    if not isinstance(item, dict):
+        raise InputError(f"{where} is not an object")
+    name = item.get("name", item.get("key")) if section == "flags" else item.get("name")
+    if not isinstance(name, str) or not name:
+        raise InputError(f"{where} has no name")
+
+
+def check_unique(data: dict[str, Any], file: Path) -> None:
+    for section in SECTIONS:
+        seen: set[str] = set()
+        for item in data.get(section) or []:
+            name = item.get("name", item.get("key"))
+            if name in seen:
+                raise InputError(f"{file}: {section} holds {name!r} twice")
+            seen.add(name)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--progress/--no-progress", default=None, help="Show progress bars (default: when on a terminal).")
+@json_option
+@pass_state
+def import_command(state: State, file: Path, progress: bool | None) -> None:
+    """Replace the server's whole state with FILE.
+
+    FILE is an export (see `vexil export`). The server applies it all or nothing.
+    """
+    client = state.client()
+    with ImportProgress(enabled=progress) as bars:
+        data = bars.validate(bars.read(file), file)
+        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        upload = Upload(bars.upload(body), length=len(body), content_type="application/json")
+        counts = client.request("POST", "/import", upload=upload, timeout=TRANSFER_TIMEOUT)
+    state.output.show(counts, lambda: render.message(f"Imported {_summary(counts)} from {file}."))
