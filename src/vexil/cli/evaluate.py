@@ -35,7 +35,7 @@ def eval_command(
     params: dict[str, str | list[str]] = {}
     for key, value in attributes:
         if key in RESERVED:
-            raise click.BadParameter(f"{key!r} is reserved; use {RESERVED[key]}", param_hint="--attr")
+            raise click.BadParameter(f"{key!r} is reserved; use {RESERVED[key]}", param_hint="'--attr'")
         previous = params.get(key)
         params[key] = [*previous, value] if isinstance(previous, list) else [value]
     given = {"identifier": identifier, "environment": environment, "app": app}

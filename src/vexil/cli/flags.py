@@ -80,7 +80,7 @@ def create_flag(
         if default_variant is not None and default_variant not in {v["name"] for v in variants}:
             names = ", ".join(v["name"] for v in variants)
             raise click.BadParameter(
-                f"{default_variant!r} is not one of the variants ({names})", param_hint="--default"
+                f"{default_variant!r} is not one of the variants ({names})", param_hint="'--default'"
             )
     if default_variant is not None:
         body["default_variant"] = default_variant
