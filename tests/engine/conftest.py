@@ -10,8 +10,7 @@ import pytest
 
 from vexil.engine import bucket
 
-FlagFactory = Callable[..., dict[str, Any]]
-IdentifierFinder = Callable[[str, Callable[[int], bool]], str]
+from .factories import FlagFactory, IdentifierFinder
 
 
 @pytest.fixture

@@ -1,0 +1,219 @@
+"""``Snapshot``: every compiled flag and segment, answering evaluations from memory.
+
+The server keeps one per process and upserts flags as they change; the SDK builds one from
+the configuration feed. Writers replace whole entries, so a reader in another thread sees a
+flag either before or after a change, never half of one.
+
+>>> snapshot = Snapshot([{"name": "beta", "enabled": True}])
+>>> snapshot.evaluate("beta", {"identifier": "u1"}).reason
+<Reason.ENABLED: 'enabled'>
+>>> snapshot.evaluate("nope", {}).reason
+<Reason.FLAG_NOT_FOUND: 'flag_not_found'>
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from vexil.engine.compile import CompiledFlag, compile_flag, flag_name, prerequisites_of
+from vexil.engine.evaluate import MAX_PREREQUISITE_DEPTH, FlagRun, PrerequisiteCycleError, Resolve, flag_not_found
+from vexil.engine.types import Context, Evaluation, FlagDoc
+
+__all__ = ["Snapshot"]
+
+_EMPTY: dict[str, Any] = {}
+
+
+def _as_context(context: Any) -> dict[str, Any]:
+    """A plain dict for the matchers; anything that is not a mapping is an empty context."""
+    if isinstance(context, Mapping):
+        try:
+            return dict(context)
+        except (TypeError, ValueError, LookupError):
+            return _EMPTY
+    return _EMPTY
+
+
+class Snapshot:
+    """Compiled flags and segments; ``evaluate`` never raises, whatever the context holds."""
+
+    def __init__(self, flags: Iterable[FlagDoc] = (), segments: Iterable[Mapping[str, Any]] = ()) -> None:
+        self._segments: dict[str, Sequence[Mapping[str, Any]]] = _segment_map(segments)
+        self._flags: dict[str, CompiledFlag] = {}
+        self._runs: dict[str, FlagRun] = {}
+        self._ordered: list[tuple[str, FlagRun]] | None = None
+        self._with_prerequisites: set[str] = set()
+        self._resolve: Resolve = self._resolve_prerequisite
+        for doc in flags:
+            self._store(compile_flag(doc, self._segments))
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._flags
+
+    def __len__(self) -> int:
+        return len(self._flags)
+
+    def names(self) -> list[str]:
+        """Flag names, sorted."""
+        return sorted(self._flags)
+
+    def get_doc(self, name: str) -> FlagDoc | None:
+        """The document the flag was compiled from, or ``None``."""
+        flag = self._flags.get(name)
+        return None if flag is None else flag.doc
+
+    def get_compiled(self, name: str) -> CompiledFlag | None:
+        return self._flags.get(name)
+
+    def segment_names(self) -> list[str]:
+        return sorted(self._segments)
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def upsert_flag(self, doc: FlagDoc) -> None:
+        """Compile ``doc`` and add it, replacing the flag of the same name (``ValueError`` without a name)."""
+        self._store(compile_flag(doc, self._segments))
+
+    def remove_flag(self, name: str) -> bool:
+        """Remove a flag; ``False`` if there was none."""
+        if self._flags.pop(name, None) is None:
+            return False
+        self._runs.pop(name, None)
+        self._with_prerequisites.discard(name)
+        self._ordered = None
+        return True
+
+    def set_segments(self, segment_docs: Iterable[Mapping[str, Any]]) -> None:
+        """Replace every segment, recompiling the flags that refer to one whose conditions changed."""
+        new = _segment_map(segment_docs)
+        changed = {name for name in self._segments.keys() | new.keys() if self._segments.get(name) != new.get(name)}
+        self._segments = new
+        for flag in list(self._flags.values()):
+            if flag.segments & changed:
+                self._store(compile_flag(flag.doc, new))
+
+    def _store(self, flag: CompiledFlag) -> None:
+        self._flags[flag.name] = flag
+        self._runs[flag.name] = flag.evaluate
+        if flag.prerequisites:
+            self._with_prerequisites.add(flag.name)
+        else:
+            self._with_prerequisites.discard(flag.name)
+        self._ordered = None
+
+    # --- evaluating ------------------------------------------------------------------------------
+
+    def evaluate(self, name: str, context: Context) -> Evaluation:
+        """Evaluate one flag for ``context`` (PRODUCT.md §2)."""
+        run = self._runs.get(name)
+        if run is None:
+            return flag_not_found(name)
+        if context.__class__ is not dict:
+            context = _as_context(context)
+        try:
+            return run(context, self._resolve, 0)
+        except (PrerequisiteCycleError, RecursionError):
+            return self._flags[name].prerequisite_failed
+
+    def evaluate_all(self, context: Context) -> list[Evaluation]:
+        """Evaluate every flag for one context, sorted by flag name."""
+        ordered = self._ordered
+        if ordered is None:
+            ordered = self._ordered = sorted(self._runs.items())
+        if context.__class__ is not dict:
+            context = _as_context(context)
+        if not self._with_prerequisites:
+            # No flag consults another, so nothing to share and no cycle to catch.
+            resolve = self._resolve
+            return [run(context, resolve, 0) for _, run in ordered]
+        return self._evaluate_in_order(ordered, context)
+
+    def evaluate_many(self, names: Iterable[str], context: Context) -> list[Evaluation]:
+        """Evaluate the named flags for one context, in the order given (unknown names: ``flag_not_found``)."""
+        if context.__class__ is not dict:
+            context = _as_context(context)
+        runs = self._runs
+        return self._evaluate_in_order([(name, runs.get(name)) for name in names], context)
+
+    def _evaluate_in_order(self, ordered: Sequence[tuple[str, FlagRun | None]], context: Context) -> list[Evaluation]:
+        # Within one call a prerequisite is evaluated once, so a random draw (no identifier) stays consistent.
+        memo: dict[str, Evaluation] = {}
+        resolve = self._memo_resolver(memo)
+        results: list[Evaluation] = []
+        append = results.append
+        for name, run in ordered:
+            result = memo.get(name)
+            if result is None:
+                if run is None:
+                    result = flag_not_found(name)
+                else:
+                    try:
+                        result = run(context, resolve, 0)
+                    except (PrerequisiteCycleError, RecursionError):
+                        result = self._flags[name].prerequisite_failed
+                memo[name] = result
+            append(result)
+        return results
+
+    def _memo_resolver(self, memo: dict[str, Evaluation]) -> Resolve:
+        runs = self._runs
+
+        def resolve(name: str, context: Context, depth: int) -> Evaluation:
+            result = memo.get(name)
+            if result is None:
+                if depth > MAX_PREREQUISITE_DEPTH:
+                    raise PrerequisiteCycleError(name)
+                run = runs.get(name)
+                result = flag_not_found(name) if run is None else run(context, resolve, depth)
+                memo[name] = result
+            return result
+
+        return resolve
+
+    def _resolve_prerequisite(self, name: str, context: Context, depth: int) -> Evaluation:
+        if depth > MAX_PREREQUISITE_DEPTH:
+            raise PrerequisiteCycleError(name)
+        run = self._runs.get(name)
+        return flag_not_found(name) if run is None else run(context, self._resolve, depth)
+
+    # --- prerequisite graph ----------------------------------------------------------------------
+
+    def prerequisite_cycle(self, doc: FlagDoc) -> list[str] | None:
+        """The cycle that upserting ``doc`` would create, e.g. ``["a", "b", "a"]``, or ``None``."""
+        name = flag_name(doc)
+        edges = {other: [p[0] for p in flag.prerequisites] for other, flag in self._flags.items()}
+        edges[name] = [p[0] for p in prerequisites_of(doc)]
+        return _find_cycle(name, edges)
+
+
+def _find_cycle(start: str, edges: Mapping[str, Sequence[str]]) -> list[str] | None:
+    """A path from ``start`` back to ``start`` through ``edges``, by depth-first search."""
+    path = [start]
+    stack = [iter(edges.get(start, ()))]
+    visited = {start}
+    while stack:
+        following = next(stack[-1], None)
+        if following is None:
+            stack.pop()
+            path.pop()
+        elif following == start:
+            return [*path, start]
+        elif following not in visited:
+            visited.add(following)
+            path.append(following)
+            stack.append(iter(edges.get(following, ())))
+    return None
+
+
+def _segment_map(segment_docs: Iterable[Mapping[str, Any]]) -> dict[str, Sequence[Mapping[str, Any]]]:
+    segments: dict[str, Sequence[Mapping[str, Any]]] = {}
+    for segment in segment_docs:
+        name = segment.get("name") if isinstance(segment, Mapping) else None
+        conditions = segment.get("conditions") if isinstance(name, str) else None
+        # Unreadable conditions: left out, and an unknown segment contains no one.
+        if isinstance(name, str) and isinstance(conditions, list | tuple):
+            segments[name] = conditions
+    return segments
