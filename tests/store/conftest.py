@@ -60,8 +60,8 @@ async def postgres_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of an empty database (every test gets its own SQLite file)."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where this test's database lives: its own SQLite file, or the session's PostgreSQL database."""
     if request.param == "sqlite":
         return sqlite_url(tmp_path / "data")
     url: str = request.getfixturevalue("postgres_url")
@@ -69,14 +69,20 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def store(store_url: str) -> AsyncIterator[SqlStore]:
-    if store_url.startswith("postgresql"):
-        engine = create_async_engine(store_url, poolclass=NullPool)
+async def store_url(database_url: str) -> str:
+    """The URL of an empty database, not opened yet."""
+    if database_url.startswith("postgresql"):
+        engine = create_async_engine(database_url, poolclass=NullPool)
         try:
             async with engine.begin() as connection:
                 await connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
         finally:
             await engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[SqlStore]:
     opened = await SqlStore.open(store_url)
     try:
         yield opened

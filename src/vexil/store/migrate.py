@@ -12,6 +12,7 @@ then read and fix the generated file in `migrations/versions/`.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,7 +35,7 @@ _LOCK_KEY = 0x7665_7869_6C00  # "vexil"
 
 def alembic_config(url: str | None = None) -> Config:
     """The Alembic configuration, pointing at the migrations inside this package."""
-    config = Config()
+    config = Config(stdout=sys.stdout)  # the current one: Alembic's default is bound at import
     # Config values go through configparser interpolation: a literal % is written %%.
     config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
     config.set_main_option("file_template", FILE_TEMPLATE.replace("%", "%%"))

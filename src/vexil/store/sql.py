@@ -88,7 +88,8 @@ class SqlStore:
 
         `url` is a SQLAlchemy URL; `postgresql://` and `sqlite://` get their async drivers.
         """
-        engine = make_engine(url)
+        async with db_errors():  # e.g. the SQLite file's directory cannot be created
+            engine = make_engine(url)
         try:
             await run_migrations(engine)
             store = cls(engine)
