@@ -1,0 +1,65 @@
+"""Engine helpers: URLs and the translation of driver errors into store errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from vexil.store import Conflict, StoreError, StoreUnavailable, sqlite_url
+from vexil.store._engine import async_url, db_errors
+
+
+def test_sqlite_url__data_dir__vexil_db_inside() -> None:
+    # Given / When / Then
+    assert sqlite_url(Path("/var/lib/vexil")) == "sqlite+aiosqlite:////var/lib/vexil/vexil.db"
+    assert sqlite_url(Path("vexil-data")) == "sqlite+aiosqlite:///vexil-data/vexil.db"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("sqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+    ],
+)
+def test_async_url__user_urls__async_driver(given: str, expected: str) -> None:
+    # Given / When / Then
+    assert async_url(given) == expected
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed")), Conflict),
+        (OperationalError("SELECT", {}, Exception("database is locked")), StoreUnavailable),
+        (PoolTimeoutError("pool exhausted"), StoreUnavailable),
+        (ConnectionRefusedError(111, "refused"), StoreUnavailable),
+        (ProgrammingError("SELECT", {}, Exception("syntax")), StoreError),
+    ],
+)
+async def test_db_errors__driver_error__store_error_chained(raised: Exception, expected: type[StoreError]) -> None:
+    # Given / When
+    with pytest.raises(StoreError) as caught:
+        async with db_errors():
+            raise raised
+
+    # Then
+    assert type(caught.value) is expected
+    assert caught.value.__cause__ is raised
+
+
+async def test_db_errors__other_exception__passes_unchanged() -> None:
+    # Given
+    error = ValueError("not a database problem")
+
+    # When / Then
+    with pytest.raises(ValueError) as caught:
+        async with db_errors():
+            raise error
+    assert caught.value is error

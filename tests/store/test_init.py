@@ -1,0 +1,23 @@
+"""The package's public names."""
+
+from __future__ import annotations
+
+import vexil.store
+
+
+def test_all__every_name__exported_and_importable() -> None:
+    # Given / When
+    exported = set(vexil.store.__all__)
+
+    # Then
+    assert exported == {
+        "DEFAULT_ENVIRONMENTS",
+        "Conflict",
+        "NotFound",
+        "SqlStore",
+        "StoreError",
+        "StoreUnavailable",
+        "migrate",
+        "sqlite_url",
+    }
+    assert all(hasattr(vexil.store, name) for name in exported)
