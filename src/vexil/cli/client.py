@@ -44,17 +44,18 @@ def path(*parts: str) -> str:
 
 
 def _error_message(response: httpx.Response) -> str:
-    """The server's `{"error": ...}`, else the first line of whatever it sent, else the reason."""
+    """The server's `{"error": ...}`; from something else (a proxy), its plain text or the status's reason."""
     try:
         body = response.json()
     except ValueError:
         body = None
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         message: str = body["error"]
-    else:
-        lines = response.text.strip().splitlines()
-        message = lines[0][:200] if lines else response.reason_phrase or "error"
-    return message.replace("\n", " ")
+        return " ".join(message.split())
+    lines = (
+        response.text.strip().splitlines() if response.headers.get("content-type", "").startswith("text/plain") else []
+    )
+    return lines[0][:200] if lines else response.reason_phrase or "error"
 
 
 class VexilClient:
