@@ -19,6 +19,7 @@ import argparse
 import cProfile
 import gc
 import io
+import os
 import pstats
 import socket
 import sys
@@ -336,6 +337,7 @@ def main() -> None:
         f"python {sys.version.split()[0]}; vexil {version('vexil')}, UnleashClient {version('UnleashClient')} "
         f"(yggdrasil-engine {version('yggdrasil-engine')}), growthbook {version('growthbook')}"
     )
+    print(f"load average {os.getloadavg()[0]:.2f} (1 min) at the start; the machine may be shared")
     with tempfile.TemporaryDirectory(prefix="vexil-bench-unleash-") as cache_dir:
         snap, client, gb = build_vexil(), build_unleash(cache_dir), build_growthbook()
         try:

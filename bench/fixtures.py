@@ -260,3 +260,41 @@ def realistic_flags(count: int = 1000, *, seed: int = 11, with_segments: bool = 
             fields["prerequisites"] = [{"flag": f"flag-{rng.randrange(i):04d}", "active": True, "variants": None}]
         docs.append(flag_doc(name, **fields))
     return docs
+
+
+# --- the HTTP benchmark's 20 flags, as `POST /flags` bodies -------------------------------------------
+
+HTTP_SINGLE = "http-07"  # the flag of the single-flag benchmark: a rule (not matched) then a 50 % rollout
+
+
+def http_flags() -> list[dict[str, Any]]:
+    """20 create bodies: rollouts, rules, multivariate splits, environment overrides, one disabled."""
+    bodies: list[dict[str, Any]] = []
+    for i, percent in enumerate([10, 25, 50, 50, 75, 90, 33.33]):
+        bodies.append({"name": f"http-{i:02d}", "enabled": True, "rollout_percentage": percent})
+    for i in range(7, 14):
+        rules = [{"conditions": THREE_CONDITIONS, "rollout_percentage": 100, "serve": "on"}]
+        if i % 2:
+            rules.append(
+                {"conditions": [condition("attributes.plan", "in", ["team", "pro"])], "rollout_percentage": 20}
+            )
+        bodies.append({"name": f"http-{i:02d}", "enabled": True, "rollout_percentage": 50, "rules": rules})
+    for i in range(14, 17):
+        variants = [
+            {"name": "control", "payload": None, "weight": 0},
+            {"name": "blue", "payload": {"color": "#00f"}, "weight": 1},
+            {"name": "green", "payload": {"color": "#0f0"}, "weight": 2},
+        ]
+        bodies.append(
+            {
+                "name": f"http-{i:02d}",
+                "enabled": True,
+                "variants": variants,
+                "default_variant": "control",
+                "environments": {"production": {"rollout_percentage": 50}},
+            }
+        )
+    bodies.append({"name": "http-17", "enabled": True})
+    bodies.append({"name": "http-18", "enabled": True, "allowlist": {"user-123": "on"}, "rollout_percentage": 5})
+    bodies.append({"name": "http-19", "enabled": False})
+    return bodies

@@ -1,0 +1,346 @@
+"""HTTP throughput of a real `vexil serve` with wrk, next to a raw ASGI hello-world; and cold start.
+
+    .bench-venv/bin/python bench/throughput.py [--duration 10] [--warmup 2] [--no-pin]
+
+1. Starts `vexil serve` (the project's .venv) on a fresh data directory with VEXIL_ADMIN_TOKEN set,
+   creates the 20 flags of fixtures.http_flags() through `POST /flags`, checks the answers, then
+   runs wrk (2 threads, 64 connections) against
+   - `GET /flags/http-07/evaluate?identifier=user-123&environment=production` (one flag), and
+   - `POST /evaluate` with the 20 flag names (bench/evaluate_post.lua),
+   each after a warm-up run that is not counted.
+2. Serves bench/hello.py (uvicorn with Vexil's exact options, same interpreter) and runs wrk on it.
+3. Cold start: imports 1,000 realistic flags (fixtures.realistic_flags) into a data directory
+   through `POST /import`, stops the server, then times process start → first 200 from /health.
+
+The machine has 2 cores: by default the server is pinned to CPU 0 and wrk to CPU 1 with taskset,
+so that they do not fight over one core (--no-pin lets the scheduler place them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fixtures as fx
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+TOKEN = "bench-" + secrets.token_urlsafe(24)
+SERVER_CPU = "0"
+WRK_CPU = "1"
+
+
+def project_bin(name: str) -> Path:
+    """The project's own virtualenv (what `make run` uses); the benchmark venv's editable install otherwise."""
+    for venv in (ROOT / ".venv", ROOT / ".bench-venv"):
+        if (venv / "bin" / name).exists():
+            return venv / "bin" / name
+    raise SystemExit(f"no {name} in .venv or .bench-venv: run `make install` first")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def vexil_command(port: int, data_dir: Path) -> list[str]:
+    vexil = project_bin("vexil")
+    probe = subprocess.run([str(vexil), "serve", "--help"], capture_output=True, check=False)
+    if probe.returncode == 0:
+        return [str(vexil), "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    # The console script's `serve` is not there yet: the same server through the library.
+    code = (
+        "from pathlib import Path; from vexil.config import Settings; from vexil.server import serve; "
+        f"serve(Settings(port={port}, data_dir=Path({str(data_dir)!r}), admin_token={TOKEN!r}))"
+    )
+    return [str(project_bin("python")), "-c", code]
+
+
+# --- processes -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    started: float
+
+    def tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def start(command: list[str], port: int, log: Path, *, pin: bool) -> Server:
+    if pin:
+        command = ["taskset", "-c", SERVER_CPU, *command]
+    env = {**os.environ, "VEXIL_ADMIN_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
+    with log.open("ab") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=log.parent)
+    return Server(process, port, log, started)
+
+
+def stop(server: Server) -> None:
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+@contextmanager
+def running(command: list[str], port: int, log: Path, *, pin: bool, path: str = "/health") -> Iterator[Server]:
+    server = start(command, port, log, pin=pin)
+    try:
+        wait_ready(server, path)
+        yield server
+    finally:
+        stop(server)
+
+
+def get(port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def wait_ready(server: Server, path: str = "/health", timeout: float = 30.0) -> float:
+    """Poll until `path` answers 200; returns seconds since the process was started."""
+    deadline = server.started + timeout
+    while time.perf_counter() < deadline:
+        if server.process.poll() is not None:
+            raise SystemExit(f"server exited with {server.process.returncode}:\n{server.tail()}")
+        try:
+            status, _ = get(server.port, path, timeout=1.0)
+            if status == 200:
+                return time.perf_counter() - server.started
+        except OSError:
+            pass
+        time.sleep(0.002)
+    raise SystemExit(f"server not ready after {timeout} s:\n{server.tail()}")
+
+
+def api(port: int, method: str, path: str, body: Any = None) -> Any:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+        conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        if response.status >= 300:
+            raise SystemExit(f"{method} {path} → {response.status}: {data[:500]!r}")
+        return json.loads(data) if data else None
+    finally:
+        conn.close()
+
+
+# --- wrk ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p50: str
+    p99: str
+    requests: int
+
+    def __str__(self) -> str:
+        return f"{self.rps:>9,.0f} req/s   p50 {self.p50:>8}   p99 {self.p99:>8}"
+
+
+def wrk(
+    url: str, seconds: int, *, pin: bool, script: Path | None = None, env: dict[str, str] | None = None
+) -> WrkResult:
+    command = ["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency"]
+    if script is not None:
+        command += ["-s", str(script)]
+    if pin:
+        command = ["taskset", "-c", WRK_CPU, *command]
+    done = subprocess.run(
+        [*command, url], capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False
+    )
+    out = done.stdout
+    if done.returncode != 0 or "Requests/sec" not in out:
+        raise SystemExit(f"wrk failed ({done.returncode}):\n{out}\n{done.stderr}")
+    for bad in ("Non-2xx or 3xx responses", "Socket errors"):
+        if bad in out:
+            raise SystemExit(f"wrk saw errors, the figure would be meaningless:\n{out}")
+
+    def find(pattern: str) -> str:
+        match = re.search(pattern, out, re.M)
+        return match.group(1) if match else "?"
+
+    return WrkResult(
+        rps=float(find(r"^Requests/sec:\s+([\d.]+)")),
+        p50=find(r"^\s+50%\s+(\S+)"),
+        p99=find(r"^\s+99%\s+(\S+)"),
+        requests=int(find(r"^\s+(\d+) requests in")),
+    )
+
+
+def measure(url: str, args: argparse.Namespace, **kwargs: Any) -> WrkResult:
+    wrk(url, args.warmup, pin=args.pin, **kwargs)  # warm-up, not counted
+    return wrk(url, args.duration, pin=args.pin, **kwargs)
+
+
+# --- the three measurements ---------------------------------------------------------------------------------
+
+
+def create_flags(port: int) -> list[str]:
+    names = []
+    for body in fx.http_flags():
+        names.append(api(port, "POST", "/flags", body)["name"])
+    return names
+
+
+def check_answers(port: int, names: list[str]) -> str:
+    """The endpoints must answer correctly before their throughput means anything."""
+    status, body = get(port, f"/flags/{fx.HTTP_SINGLE}/evaluate?identifier=user-123&environment=production")
+    single = json.loads(body)
+    if status != 200 or "variant" not in single:
+        raise SystemExit(f"single-flag evaluation answered {status}: {body!r}")
+    bulk = api(port, "POST", "/evaluate", {"identifier": "user-123", "environment": "production", "flags": names})
+    results = bulk.get("flags", bulk.get("results", bulk)) if isinstance(bulk, dict) else bulk
+    if len(results) != len(names):
+        raise SystemExit(f"POST /evaluate answered {len(results)} results for {len(names)} flags: {bulk!r}")
+    return f"{fx.HTTP_SINGLE} for user-123 → {single}; POST /evaluate → {len(results)} results, {len(body)} B single"
+
+
+def bench_vexil(tmp: Path, args: argparse.Namespace) -> tuple[WrkResult, WrkResult, str]:
+    port = free_port()
+    data = tmp / "vexil-data"
+    data.mkdir()
+    with running(vexil_command(port, data), port, tmp / "vexil.log", pin=args.pin):
+        names = create_flags(port)
+        facts = check_answers(port, names)
+        base = f"http://127.0.0.1:{port}"
+        single = measure(f"{base}/flags/{fx.HTTP_SINGLE}/evaluate?identifier=user-123&environment=production", args)
+        body = json.dumps({"identifier": "user-123", "environment": "production", "flags": names})
+        bulk = measure(f"{base}/evaluate", args, script=BENCH / "evaluate_post.lua", env={"VEXIL_BENCH_BODY": body})
+    return single, bulk, facts
+
+
+def bench_hello(tmp: Path, args: argparse.Namespace) -> WrkResult:
+    port = free_port()
+    command = [str(project_bin("python")), str(BENCH / "hello.py"), str(port)]
+    with running(command, port, tmp / "hello.log", pin=args.pin, path="/"):
+        return measure(f"http://127.0.0.1:{port}/", args)
+
+
+def bench_cold_start(tmp: Path, args: argparse.Namespace) -> tuple[list[float], int]:
+    data = tmp / "cold-data"
+    data.mkdir()
+    port = free_port()
+    command = vexil_command(port, data)
+    with running(command, port, tmp / "cold-fill.log", pin=args.pin):
+        state = {"version": 1, "flags": fx.realistic_flags(1000), "segments": fx.segment_docs()}
+        imported = api(port, "POST", "/import", state)
+    times = []
+    flags = -1
+    for _ in range(args.cold_runs):
+        server = start(command, port, tmp / "cold.log", pin=args.pin)
+        try:
+            times.append(wait_ready(server))
+            flags = json.loads(get(port, "/health")[1]).get("flags", -1)
+        finally:
+            stop(server)
+    if flags != 1000:
+        raise SystemExit(f"cold start: /health reports {flags} flags after importing {imported}")
+    return times, flags
+
+
+def import_seconds(runs: int = 3) -> tuple[float, float]:
+    """(bare interpreter start, importing the server's modules) in s, medians: where cold start goes."""
+    python = str(project_bin("python"))
+    code = (
+        "import time; t = time.perf_counter(); import vexil.cli, vexil.api.app, vexil.server; "
+        "print(time.perf_counter() - t)"
+    )
+    bare, imports = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([python, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - started)
+        imports.append(float(subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout))
+    return statistics.median(bare), statistics.median(imports)
+
+
+def load_average() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of each measured wrk run (10)")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of the uncounted wrk run before (2)")
+    parser.add_argument("--cold-runs", type=int, default=5, help="timed cold starts (5)")
+    parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin server and wrk to CPUs")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk (bench/run.sh does it)")
+    if args.pin and (shutil.which("taskset") is None or (os.cpu_count() or 1) < 2):
+        args.pin = False
+
+    with tempfile.TemporaryDirectory(prefix="vexil-bench-http-") as name:
+        tmp = Path(name)
+        single, bulk, facts = bench_vexil(tmp, args)
+        hello = bench_hello(tmp, args)
+        cold, flags = bench_cold_start(tmp, args)
+        bare, imports = import_seconds()
+
+    placement = f"server on CPU {SERVER_CPU}, wrk on CPU {WRK_CPU} (taskset)" if args.pin else "not pinned"
+    print(f"wrk -t2 -c64 -d{args.duration}s after a {args.warmup} s warm-up; {os.cpu_count()} cores, {placement}")
+    print(f"{load_average()} at the end (the machine is shared: other work running lowers every figure)")
+    print(f"checked: {facts}")
+    print()
+    print(f"{'endpoint':<46} | {'throughput':>15} | latency")
+    print("-" * 90)
+    print(f"{'GET /flags/' + fx.HTTP_SINGLE + '/evaluate (1 flag)':<46} | {single}")
+    print(f"{'POST /evaluate (20 flags)':<46} | {bulk}")
+    print(f"{'raw ASGI hello-world (bench/hello.py)':<46} | {hello}")
+    print()
+    ratio = single.rps / hello.rps
+    verdict = "meets" if ratio >= 0.6 else "MISSES"
+    print(f"single-flag / hello-world = {ratio:.2f} ({verdict} the ≥ 0.6 target)")
+    print(f"20-flag / hello-world     = {bulk.rps / hello.rps:.2f}")
+    median = statistics.median(cold)
+    verdict = "meets" if median < 1.0 else "MISSES"
+    runs = ", ".join(f"{t * 1000:.0f}" for t in cold)
+    print(
+        f"cold start with {flags} flags, process start → first 200 from /health: median {median * 1000:.0f} ms "
+        f"(runs: {runs} ms; {verdict} the < 1 s target)"
+    )
+    print(
+        f"  of which: bare interpreter start {bare * 1000:.0f} ms, importing vexil.cli + vexil.api.app + "
+        f"vexil.server {imports * 1000:.0f} ms; the rest is opening/migrating the store, loading and compiling "
+        "the flags, binding the port"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
