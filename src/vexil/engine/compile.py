@@ -21,7 +21,6 @@ from typing import Any
 
 from vexil.engine.bucketing import BUCKETS
 from vexil.engine.evaluate import (
-    Decide,
     FlagRun,
     Prerequisite,
     Served,
@@ -184,8 +183,11 @@ class _FlagCompiler:
         return self.outcomes.get(self.default, reason)
 
     def split(self, reason: Reason, rule: int | None = None) -> Served:
-        results = [self.outcomes.get(variant.name, reason, rule) for variant in self.variants]
-        return make_split(self.prefix, self.weights, results, self.outcomes.get(self.default, reason, rule))
+        weighted = [variant for variant in self.variants if variant.weight > 0]
+        if not weighted:
+            return self.outcomes.get(self.default, reason, rule)  # a total weight of 0 serves the default variant
+        results = [self.outcomes.get(variant.name, reason, rule) for variant in weighted]
+        return make_split(self.prefix, [variant.weight for variant in weighted], results)
 
     def rules(self, value: Any) -> tuple[CompiledRule, ...]:
         cached = self._rules_cache.get(id(value))
@@ -223,28 +225,28 @@ class _FlagCompiler:
         threshold = _threshold(settings.get("rollout_percentage"))
         allowlist = self.allowlist(settings.get("allowlist"))
         rules = self.rules(settings.get("rules"))
-        everyone = self.split(Reason.ENABLED)
-        decide: Decide = make_rollout(
-            self.prefix,
-            threshold,
-            included=self.split(Reason.ROLLOUT_INCLUDED),
-            everyone=everyone,
-            excluded=self.default_result(Reason.ROLLOUT_EXCLUDED),
-        )
+        outcomes = {
+            reason: self.default_result(reason)
+            for reason in (Reason.APP_NOT_SCOPED, Reason.DISABLED, Reason.PREREQUISITE_FAILED)
+        }
+        if not enabled:  # the kill switch: nothing past step 4 can be reached
+            run = make_run(_unreachable, constant=None, enabled=False, apps=apps, prerequisites=(), outcomes=outcomes)
+            return CompiledConfig(enabled, threshold, allowlist, rules, run)
+        excluded = self.default_result(Reason.ROLLOUT_EXCLUDED)
+        everyone = self.split(Reason.ENABLED) if threshold >= BUCKETS else excluded
+        included = self.split(Reason.ROLLOUT_INCLUDED) if 0 < threshold < BUCKETS else excluded
+        decide = make_rollout(self.prefix, threshold, included=included, everyone=everyone, excluded=excluded)
         live_rules = [rule for rule in rules if rule.threshold > 0]
         serving = [(rule.matcher, rule.threshold, self._served(rule)) for rule in live_rules]
         decide = make_allowlist(allowlist, make_rules(self.prefix, serving, decide))
-        simple = threshold >= BUCKETS and not allowlist and not live_rules and isinstance(everyone, Evaluation)
+        simple = threshold >= BUCKETS and not allowlist and not live_rules
         run = make_run(
             decide,
             constant=everyone if simple and isinstance(everyone, Evaluation) else None,
-            enabled=enabled,
+            enabled=True,
             apps=apps,
             prerequisites=prerequisites,
-            outcomes={
-                reason: self.default_result(reason)
-                for reason in (Reason.APP_NOT_SCOPED, Reason.DISABLED, Reason.PREREQUISITE_FAILED)
-            },
+            outcomes=outcomes,
         )
         return CompiledConfig(enabled, threshold, allowlist, rules, run)
 
@@ -256,6 +258,10 @@ class _FlagCompiler:
 
 def _never(context: Any) -> bool:
     return False
+
+
+def _unreachable(context: Any, identifier: str | None, bucket: int) -> Evaluation:
+    raise AssertionError("a disabled configuration never decides past step 4")
 
 
 def _overrides(value: Any) -> dict[str, Mapping[str, Any]]:

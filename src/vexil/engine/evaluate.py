@@ -83,18 +83,18 @@ def _bucket(prefix: str, identifier: str | None) -> int:
 # --- serving -------------------------------------------------------------------------------------
 
 
-def make_split(prefix: str, weights: Sequence[int], results: Sequence[Evaluation], default: Evaluation) -> Served:
-    """The weighted split over ``results`` (one per variant, stored order): first whose running total reaches v."""
-    weighted = [(weight, result) for weight, result in zip(weights, results, strict=True) if weight > 0]
-    if not weighted:
-        return default  # a total weight of 0 serves the default variant
-    if len(weighted) == 1:
-        return weighted[0][1]
+def make_split(prefix: str, weights: Sequence[int], results: Sequence[Evaluation]) -> Served:
+    """The weighted split over variants of positive ``weights`` (stored order), one result each.
+
+    Serves the first variant whose running total of weights reaches ``v = variant_hash % total + 1``.
+    """
+    if len(results) == 1:
+        return results[0]
     cumulative: list[int] = []
-    for weight, _ in weighted:
+    for weight in weights:
         cumulative.append(weight + (cumulative[-1] if cumulative else 0))
     total = cumulative[-1]
-    picks = tuple(result for _, result in weighted)
+    picks = tuple(results)
 
     def pick(identifier: str | None) -> Evaluation:
         if identifier is None:
