@@ -7,8 +7,9 @@ fsynced, see `_engine.py`). Driver errors come out as `vexil.store.errors` excep
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from copy import deepcopy
 from datetime import datetime
 from typing import Any, Self
@@ -79,6 +80,9 @@ class SqlStore:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._postgres = engine.dialect.name == "postgresql"
+        # SQLite has one writer at a time: queue this process's writers here, not in SQLite's
+        # sleeping busy handler (which stays as the guard against other processes).
+        self._writers: asyncio.Lock | nullcontext[None] = nullcontext() if self._postgres else asyncio.Lock()
         # Reads span several SELECTs (a flag, its overrides, its apps): one snapshot for all.
         self._read_options: dict[str, Any] = {"isolation_level": "REPEATABLE READ"} if self._postgres else {}
 
@@ -131,14 +135,15 @@ class SqlStore:
         The body wraps its own database calls in `db_errors()`: it may also run a caller's
         callback, whose exceptions must come out unchanged.
         """
-        session = self._sessions()
-        try:
-            async with db_errors():
-                await session.connection(execution_options={WRITE: True})
-            yield session
-        finally:
-            async with db_errors():
-                await session.close()
+        async with self._writers:
+            session = self._sessions()
+            try:
+                async with db_errors():
+                    await session.connection(execution_options={WRITE: True})
+                yield session
+            finally:
+                async with db_errors():
+                    await session.close()
 
     def _insert_environments(self, rows: list[Doc]) -> ReturningInsert[str]:
         """INSERT ... ON CONFLICT DO NOTHING RETURNING name: the names actually created.
