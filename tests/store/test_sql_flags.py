@@ -348,3 +348,27 @@ async def test_delete_flag__unknown__not_found(store: SqlStore) -> None:
     # Given an empty store / When / Then
     with pytest.raises(NotFound):
         await store.delete_flag("nope", actor="alice")
+
+
+async def test_create_flag__null_fields__defaults(store: SqlStore) -> None:
+    # Given / When
+    flag = await store.create_flag(
+        {"name": "f", "rollout_percentage": None, "enabled": None, "variants": None, "default_variant": None},
+        actor="alice",
+    )
+
+    # Then
+    assert (flag["rollout_percentage"], flag["enabled"], flag["default_variant"]) == (100, False, "off")
+    assert [v["name"] for v in flag["variants"]] == ["off", "on"]
+
+
+async def test_create_flag__variants_without_weight_or_payload__weight_one_and_null_payload(store: SqlStore) -> None:
+    # Given / When
+    flag = await store.create_flag({"name": "f", "variants": [{"name": "a"}, {"name": "b", "weight": 0}]}, actor="a")
+
+    # Then
+    assert flag["variants"] == [
+        {"name": "a", "payload": None, "weight": 1},
+        {"name": "b", "payload": None, "weight": 0},
+    ]
+    assert flag["default_variant"] == "a"

@@ -57,7 +57,14 @@ def to_percentage(basis_points: int) -> int | float:
 # --- flags -------------------------------------------------------------------------------------
 
 
+def _given(doc: Mapping[str, Any], key: str, default: Any) -> Any:
+    """`doc[key]`, or the default when the key is absent or null."""
+    value = doc.get(key)
+    return default if value is None else value
+
+
 def _variants(given: Any) -> list[Doc]:
+    # None or [] make a boolean flag; a variant without a weight gets 1 (an equal share).
     if not given:
         return [{"name": "off", "payload": None, "weight": 0}, {"name": "on", "payload": None, "weight": 1}]
     return [{"name": v["name"], "payload": v.get("payload"), "weight": v.get("weight", 1)} for v in given]
@@ -96,8 +103,8 @@ class FlagParts:
             "name": name,
             "description": doc.get("description") or "",
             "tags": list(doc.get("tags") or []),
-            "enabled": bool(doc.get("enabled", False)),
-            "rollout_bp": to_basis_points(doc.get("rollout_percentage", 100)),
+            "enabled": bool(_given(doc, "enabled", False)),
+            "rollout_bp": to_basis_points(_given(doc, "rollout_percentage", 100)),
             "variants": variants,
             "default_variant": doc.get("default_variant") or variants[0]["name"],
             "prerequisites": list(doc.get("prerequisites") or []),
