@@ -119,7 +119,7 @@ async def segment_users(session: AsyncSession, segment: str) -> list[str]:
 
 
 async def counts(session: AsyncSession) -> dict[str, int]:
-    counts: dict[str, int] = {}
+    totals: dict[str, int] = {}
     for key, table in (("environments", EnvironmentRow), ("flags", FlagRow), ("segments", SegmentRow)):
-        counts[key] = await session.scalar(select(func.count()).select_from(table)) or 0
-    return counts
+        totals[key] = await session.scalar(select(func.count()).select_from(table)) or 0
+    return totals
