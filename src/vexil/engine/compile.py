@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vexil.engine._matchers import never
 from vexil.engine.bucketing import BUCKETS
 from vexil.engine.evaluate import (
     FlagRun,
@@ -200,7 +201,7 @@ class _FlagCompiler:
 
     def _rule(self, index: int, rule: Any) -> CompiledRule:
         if not isinstance(rule, Mapping):
-            return CompiledRule(index, _never, 0, None)
+            return CompiledRule(index, never, 0, None)
         serve = rule.get("serve")
         threshold = _threshold(rule.get("rollout_percentage"))
         if serve is not None and (not isinstance(serve, str) or serve not in self.outcomes.payloads):
@@ -254,10 +255,6 @@ class _FlagCompiler:
         if rule.serve is None:
             return self.split(Reason.RULE_MATCH, rule.index)
         return self.outcomes.get(rule.serve, Reason.RULE_MATCH, rule.index)
-
-
-def _never(context: Any) -> bool:
-    return False
 
 
 def _unreachable(context: Any, identifier: str | None, bucket: int) -> Evaluation:
