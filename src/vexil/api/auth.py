@@ -1,0 +1,99 @@
+"""Tokens: generation, hashing, and the in-memory lookup that authenticates requests.
+
+Secrets are 256-bit random strings, so a single SHA-256 is the right hash (a slow password hash
+buys nothing against a key that cannot be guessed, and would sit on every request). The cache maps
+hash -> principal; the final comparison uses `hmac.compare_digest`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SERVER = "server"
+    CLIENT = "client"
+
+
+_RANK = {Role.CLIENT: 0, Role.SERVER: 1, Role.ADMIN: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    role: Role
+
+    def can(self, needed: Role) -> bool:
+        return _RANK[self.role] >= _RANK[needed]
+
+
+class AuthError(Exception):
+    """Base: no token where one is needed (401) or a token without the role (403)."""
+
+    status = 401
+
+
+class Unauthenticated(AuthError):
+    status = 401
+
+
+class Forbidden(AuthError):
+    status = 403
+
+
+def new_secret() -> str:
+    return "vx_" + secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def token_from_headers(headers: Mapping[str, str]) -> str | None:
+    """`Authorization: Bearer`, then `x-api-key`, then `x-admin-token` (header names lowercased)."""
+    authorization = headers.get("authorization")
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    return headers.get("x-api-key") or headers.get("x-admin-token") or None
+
+
+class TokenCache:
+    """Active tokens by hash. Rebuilt from the store on start and after every token change."""
+
+    def __init__(self) -> None:
+        self._by_hash: dict[str, tuple[str, Principal]] = {}
+
+    def replace(self, entries: Iterable[tuple[str, str, str]], *, bootstrap_secret: str | None = None) -> None:
+        by_hash = {secret_hash: (secret_hash, Principal(name, Role(role))) for secret_hash, name, role in entries}
+        if bootstrap_secret:
+            digest = hash_secret(bootstrap_secret)
+            by_hash[digest] = (digest, Principal("admin", Role.ADMIN))
+        self._by_hash = by_hash
+
+    def authenticate(self, secret: str | None) -> Principal | None:
+        """The principal for a presented secret, None for no secret; Unauthenticated for a wrong one."""
+        if secret is None:
+            return None
+        digest = hash_secret(secret)
+        # The lookup is keyed by the digest, so its timing says nothing about the secret; the
+        # final check is constant-time all the same.
+        entry = self._by_hash.get(digest)
+        if entry is None or not hmac.compare_digest(entry[0], digest):
+            raise Unauthenticated("invalid token")
+        return entry[1]
+
+    def require(self, secret: str | None, role: Role) -> Principal:
+        principal = self.authenticate(secret)
+        if principal is None:
+            raise Unauthenticated(f"this needs a{'n' if role is Role.ADMIN else ''} {role.value} token")
+        if not principal.can(role):
+            raise Forbidden(f"this needs a{'n' if role is Role.ADMIN else ''} {role.value} token")
+        return principal

@@ -1,0 +1,73 @@
+"""Audit log, environments, export and import."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from vexil.api.deps import Admin, Reader, ServiceDep
+from vexil.api.errors import ERROR_RESPONSES
+from vexil.api.schemas import (
+    AuditPage,
+    EnvironmentInput,
+    EnvironmentList,
+    EnvironmentOut,
+    ExportOut,
+    FlagCreate,
+    ImportInput,
+    ImportResult,
+    SegmentCreate,
+)
+
+router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES)
+
+KEPT_ON_IMPORT = ("created_at", "updated_at", "version")
+
+
+@router.get("/audit", response_model=AuditPage, summary="Audit events, newest first")
+async def audit(
+    service: ServiceDep,
+    _: Reader,
+    flag: str | None = None,
+    actor: str | None = None,
+    since: Annotated[datetime | None, Query(description="ISO 8601; events at or after.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62, description="Page: events older than this id.")] = None,
+) -> dict[str, Any]:
+    events = await service.store.list_audit(flag=flag, actor=actor, since=since, limit=limit, before_id=before_id)
+    next_before = events[-1]["id"] if len(events) == limit else None
+    return {"events": events, "next_before_id": next_before}
+
+
+@router.get("/environments", response_model=EnvironmentList, summary="List environments")
+async def list_environments(service: ServiceDep, _: Reader) -> dict[str, Any]:
+    return {"environments": await service.store.list_environments()}
+
+
+@router.post("/environments", response_model=EnvironmentOut, status_code=201, summary="Create an environment")
+async def create_environment(body: EnvironmentInput, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+    return await service.store.create_environment(body.name, actor=principal.name)
+
+
+@router.get("/export", response_model=ExportOut, summary="The whole state (flags, overrides, apps, segments)")
+async def export(service: ServiceDep, _: Reader) -> dict[str, Any]:
+    return await service.store.export_state()
+
+
+@router.post("/import", response_model=ImportResult, summary="Replace the whole state with an export, atomically")
+async def import_(body: ImportInput, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+    flags = []
+    for raw in body.flags:
+        fields = FlagCreate.model_validate({k: v for k, v in raw.items() if k not in KEPT_ON_IMPORT}).model_dump()
+        flags.append({**fields, **{k: raw[k] for k in KEPT_ON_IMPORT if k in raw}})
+    segments = [
+        SegmentCreate.model_validate({k: v for k, v in raw.items() if k not in KEPT_ON_IMPORT}).model_dump()
+        for raw in body.segments
+    ]
+    environments = [
+        EnvironmentInput.model_validate({"name": raw.get("name")}).model_dump() for raw in body.environments
+    ]
+    state = {"flags": flags, "segments": segments, "environments": environments}
+    return await service.import_state(state, actor=principal.name)

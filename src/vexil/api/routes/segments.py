@@ -1,0 +1,45 @@
+"""Segments: reusable condition lists referenced by `in_segment`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+
+from vexil.api.deps import Admin, Reader, ServiceDep
+from vexil.api.errors import ERROR_RESPONSES
+from vexil.api.schemas import NAME_PATTERN, SegmentCreate, SegmentList, SegmentOut, SegmentUpdate
+
+router = APIRouter(tags=["segments"], responses=ERROR_RESPONSES)
+
+SegmentName = Annotated[str, Path(pattern=NAME_PATTERN)]
+
+
+@router.get("/segments", response_model=SegmentList, summary="List segments")
+async def list_segments(service: ServiceDep, _: Reader) -> dict[str, Any]:
+    return {"segments": await service.store.list_segments()}
+
+
+@router.post("/segments", response_model=SegmentOut, status_code=201, summary="Create a segment")
+async def create_segment(body: SegmentCreate, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+    return await service.create_segment(body.model_dump(), actor=principal.name)
+
+
+@router.get("/segments/{name}", response_model=SegmentOut, summary="Read a segment")
+async def get_segment(name: SegmentName, service: ServiceDep, _: Reader) -> dict[str, Any]:
+    return await service.store.get_segment(name)
+
+
+@router.patch("/segments/{name}", response_model=SegmentOut, summary="Update a segment")
+async def update_segment(
+    name: SegmentName, body: SegmentUpdate, service: ServiceDep, principal: Admin
+) -> dict[str, Any]:
+    fields = body.model_dump(exclude_unset=True, exclude_none=True)
+    expected = fields.pop("version", None)
+    return await service.update_segment(name, fields, actor=principal.name, expected_version=expected)
+
+
+@router.delete("/segments/{name}", status_code=204, summary="Delete a segment (409 while a flag uses it)")
+async def delete_segment(name: SegmentName, service: ServiceDep, principal: Admin) -> Response:
+    await service.delete_segment(name, actor=principal.name)
+    return Response(status_code=204)

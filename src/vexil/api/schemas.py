@@ -1,0 +1,369 @@
+"""Pydantic models of the HTTP API: request validation and the OpenAPI documentation.
+
+Input models forbid unknown fields and use strict types, so `"enabled": "yes"` is a 422, not a
+guess. Output models document what the routes return (flag documents are shaped as docs/model.md).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,99}$"
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN, description="Lowercase, URL-safe name.")]
+Percentage = Annotated[float, Field(ge=0, le=100, description="0 to 100, at most two decimals.")]
+Identifier = Annotated[str, Field(min_length=1, max_length=1000)]
+
+Operator = Literal[
+    "eq",
+    "neq",
+    "in",
+    "not_in",
+    "starts_with",
+    "ends_with",
+    "contains",
+    "not_contains",
+    "matches",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "semver_eq",
+    "semver_gt",
+    "semver_lt",
+    "before",
+    "after",
+    "in_cidr",
+    "exists",
+    "not_exists",
+    "in_segment",
+    "not_in_segment",
+]
+SEGMENT_OPERATORS = frozenset({"in_segment", "not_in_segment"})
+NO_VALUE_OPERATORS = frozenset({"exists", "not_exists"})
+
+
+def _two_decimals(value: float | None) -> float | None:
+    if value is not None and abs(round(value * 100) - value * 100) > 1e-6:
+        raise ValueError("rollout_percentage takes at most two decimals")
+    return value
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Condition(_Input):
+    field: str | None = Field(default=None, min_length=1, max_length=200)
+    operator: Operator
+    value: Any = None
+    negate: StrictBool = False
+    case_insensitive: StrictBool = False
+
+    @field_validator("value")
+    @classmethod
+    def _value_size(cls, value: Any) -> Any:
+        if isinstance(value, list) and len(value) > 10_000:
+            raise ValueError("a condition's list holds at most 10000 values")
+        return value
+
+
+class Rule(_Input):
+    conditions: list[Condition] = Field(default_factory=list, max_length=100)
+    rollout_percentage: Percentage = 100
+    serve: Name | None = None
+
+    _check_percentage = field_validator("rollout_percentage")(_two_decimals)
+
+
+class Variant(_Input):
+    name: Name
+    payload: Any = None
+    weight: StrictInt = Field(default=1, ge=0, le=1_000_000)
+
+
+class Prerequisite(_Input):
+    flag: Name
+    active: StrictBool = True
+    variants: list[Name] | None = None
+
+
+Allowlist = dict[Identifier, Name]
+
+
+class Override(_Input):
+    """Per-environment override: a field present replaces the flag's own in that environment."""
+
+    enabled: StrictBool | None = None
+    rollout_percentage: Percentage | None = None
+    rules: list[Rule] | None = Field(default=None, max_length=200)
+    allowlist: Allowlist | None = None
+
+    _check_percentage = field_validator("rollout_percentage")(_two_decimals)
+
+
+class OverrideInput(Override):
+    environment: Name
+
+
+class FlagFields(_Input):
+    """The settable fields of a flag, shared by create and update."""
+
+    description: str = Field(default="", max_length=10_000)
+    tags: list[Name] = Field(default_factory=list, max_length=100)
+    enabled: StrictBool = False
+    rollout_percentage: Percentage = 100
+    variants: list[Variant] = Field(default_factory=list, max_length=100)
+    default_variant: Name | None = None
+    prerequisites: list[Prerequisite] = Field(default_factory=list, max_length=50)
+    allowlist: Allowlist = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list, max_length=200)
+    apps: list[Name] = Field(default_factory=list, max_length=200)
+    environments: dict[Name, Override] = Field(default_factory=dict)
+    salt: str | None = Field(default=None, min_length=1, max_length=200)
+
+    _check_percentage = field_validator("rollout_percentage")(_two_decimals)
+
+
+class FlagCreate(FlagFields):
+    name: Name = Field(validation_alias=AliasChoices("name", "key"))
+
+
+class FlagUpdate(FlagFields):
+    """PATCH body: only the fields given change. `version` makes the update conditional."""
+
+    version: StrictInt | None = Field(default=None, ge=1, description="Expected current version (409 if it moved).")
+
+
+class AppInput(_Input):
+    app_name: Name
+
+
+class EnvironmentInput(_Input):
+    name: Name
+
+
+class SegmentCreate(_Input):
+    name: Name
+    description: str = Field(default="", max_length=10_000)
+    conditions: list[Condition] = Field(default_factory=list, max_length=100)
+
+
+class SegmentUpdate(_Input):
+    description: str | None = Field(default=None, max_length=10_000)
+    conditions: list[Condition] | None = Field(default=None, max_length=100)
+    version: StrictInt | None = Field(default=None, ge=1)
+
+
+class TokenCreate(_Input):
+    name: Name
+    role: Literal["admin", "server", "client"]
+
+
+class EvaluationContext(BaseModel):
+    """Who is asking: reserved keys plus any attributes (flat keys or under `attributes`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    identifier: str | None = None
+    app: str | None = None
+    environment: str | None = None
+    attributes: dict[str, Any] | None = None
+
+
+class BulkEvaluationInput(EvaluationContext):
+    flags: list[str] | None = Field(default=None, description="Only these flags (default: every flag).")
+
+
+class CompatName(_Input):
+    name: Name
+
+
+class CompatSet(_Input):
+    name: Name
+    enabled: StrictBool
+
+
+class CompatCheck(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    identifier: str | None = None
+    app: str | None = None
+    environment: str | None = None
+
+
+class CompatUser(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str | None = None
+    email: str | None = None
+    country: str | None = None
+    attributes: dict[str, Any] | None = None
+
+
+class CompatEvaluateInput(BaseModel):
+    environment: str | None = None
+    app: str | None = None
+    user: CompatUser = Field(default_factory=CompatUser)
+
+
+# --- output models (documentation of the responses) -------------------------------------------
+
+
+class ErrorOut(BaseModel):
+    error: str
+
+
+class VariantOut(BaseModel):
+    name: str
+    payload: Any = None
+    weight: int
+
+
+class FlagOut(BaseModel):
+    name: str
+    description: str
+    tags: list[str]
+    enabled: bool
+    rollout_percentage: int | float
+    variants: list[VariantOut]
+    default_variant: str
+    prerequisites: list[dict[str, Any]]
+    allowlist: dict[str, str]
+    rules: list[dict[str, Any]]
+    apps: list[str]
+    environments: dict[str, dict[str, Any]]
+    salt: str
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class FlagList(BaseModel):
+    flags: list[FlagOut]
+
+
+class EvaluationOut(BaseModel):
+    flag: str
+    active: bool
+    variant: str | None
+    payload: Any = None
+    reason: str
+    rule: int | None = Field(default=None, description="Index of the deciding rule (admin and server tokens only).")
+
+
+class ClientResult(BaseModel):
+    active: bool
+    variant: str | None
+    payload: Any = None
+    reason: str
+
+
+class BulkEvaluationOut(BaseModel):
+    flags: dict[str, ClientResult]
+
+
+class CompatFlagOut(BaseModel):
+    name: str
+    enabled: bool
+    variant: str | None = None
+    reason: str | None = None
+
+
+class CompatResult(BaseModel):
+    flagKey: str  # the compatibility surface's own spelling
+    enabled: bool
+    variant: str | None = None
+    reason: str
+
+
+class CompatEvaluateOut(BaseModel):
+    results: list[CompatResult]
+
+
+class SegmentOut(BaseModel):
+    name: str
+    description: str
+    conditions: list[dict[str, Any]]
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class SegmentList(BaseModel):
+    segments: list[SegmentOut]
+
+
+class EnvironmentOut(BaseModel):
+    name: str
+    created_at: str
+
+
+class EnvironmentList(BaseModel):
+    environments: list[EnvironmentOut]
+
+
+class TokenOut(BaseModel):
+    name: str
+    role: str
+    prefix: str
+    created_at: str
+    revoked: bool
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret, shown this once.")
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenOut]
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: str
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: Any = None
+    after: Any = None
+
+
+class AuditPage(BaseModel):
+    events: list[AuditEventOut]
+    next_before_id: int | None = Field(description="Pass as ?before_id= for the next page.")
+
+
+class ExportOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    version: int
+    exported_at: str
+    environments: list[dict[str, Any]]
+    flags: list[FlagOut]
+    segments: list[SegmentOut]
+
+
+class ImportInput(_Input):
+    version: StrictInt = 1
+    exported_at: str | None = None
+    environments: list[dict[str, Any]] = Field(default_factory=list)
+    flags: list[dict[str, Any]] = Field(default_factory=list)
+    segments: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ImportResult(BaseModel):
+    flags: int
+    segments: int
+    environments: int
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    storage: str
+    flags: int
+    version: str

@@ -1,0 +1,263 @@
+"""The flag service: every write goes through here to the store, and the in-memory snapshot
+that serves evaluations is brought in step with what was committed.
+
+Writes are serialized by one lock per process, so the checks made against the snapshot
+(prerequisite cycles, segments in use) see the state the write will land on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from vexil.store.sql import SqlStore
+
+from vexil.api.auth import TokenCache, hash_secret, new_secret
+from vexil.api.validation import (
+    InvalidInput,
+    check_flag,
+    check_segment_conditions,
+    normalize_flag,
+)
+from vexil.engine import Snapshot
+from vexil.store.errors import Conflict
+
+Doc = dict[str, Any]
+OVERRIDE_FIELDS = ("enabled", "rollout_percentage", "rules", "allowlist")
+
+
+def _percent(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def _clean_override(override: Doc) -> Doc:
+    """Drop unset (None) fields: a field absent from an override inherits the flag's own."""
+    cleaned = {k: override[k] for k in OVERRIDE_FIELDS if override.get(k) is not None}
+    if "rollout_percentage" in cleaned:
+        cleaned["rollout_percentage"] = _percent(cleaned["rollout_percentage"])
+    return cleaned
+
+
+def flag_from_input(fields: Doc) -> Doc:
+    """A flag document from validated create/update fields."""
+    doc = copy.deepcopy(fields)
+    doc["rollout_percentage"] = _percent(doc.get("rollout_percentage", 100))
+    for rule in doc.get("rules", []):
+        rule["rollout_percentage"] = _percent(rule["rollout_percentage"])
+    doc["environments"] = {env: _clean_override(o) for env, o in doc.get("environments", {}).items()}
+    doc["apps"] = sorted(set(doc.get("apps", [])))
+    return normalize_flag(doc)
+
+
+class FlagService:
+    def __init__(self, store: SqlStore, tokens: TokenCache, *, bootstrap_secret: str | None = None) -> None:
+        self.store = store
+        self.tokens = tokens
+        self.snapshot = Snapshot()
+        self._bootstrap_secret = bootstrap_secret
+        self._segments: list[Doc] = []
+        self._lock = asyncio.Lock()
+
+    async def load(self) -> None:
+        """Read everything once: the snapshot then serves every evaluation from memory."""
+        self._segments = await self.store.list_segments()
+        self.snapshot = Snapshot(await self.store.list_flags(), self._segments)
+        await self.reload_tokens()
+
+    async def reload_tokens(self) -> None:
+        self.tokens.replace(await self.store.active_token_hashes(), bootstrap_secret=self._bootstrap_secret)
+
+    # --- flags ----------------------------------------------------------------------------
+
+    def _check(self, doc: Doc) -> None:
+        check_flag(doc, segments=self.segment_names())
+        for prerequisite in doc.get("prerequisites", []):
+            if prerequisite["flag"] not in self.snapshot:
+                raise InvalidInput(f"prerequisite flag {prerequisite['flag']!r} does not exist")
+        cycle = self.snapshot.prerequisite_cycle(doc)
+        if cycle:
+            raise Conflict("prerequisites would form a cycle: " + " -> ".join(cycle))
+
+    def segment_names(self) -> set[str]:
+        return {segment["name"] for segment in self._segments}
+
+    async def create_flag(self, fields: Doc, *, actor: str) -> Doc:
+        doc = flag_from_input(fields)
+        async with self._lock:
+            self._check(doc)
+            created = await self.store.create_flag(doc, actor=actor)
+            self.snapshot.upsert_flag(created)
+        return created
+
+    async def update_flag(
+        self,
+        name: str,
+        change: Callable[[Doc], Doc],
+        *,
+        actor: str,
+        action: str = "update",
+        expected_version: int | None = None,
+    ) -> Doc:
+        def mutate(doc: Doc) -> Doc:
+            new = change(doc)
+            new["name"] = doc["name"]
+            new = flag_from_input(new)
+            self._check(new)
+            return new
+
+        async with self._lock:
+            updated = await self.store.update_flag(
+                name, mutate, actor=actor, action=action, expected_version=expected_version
+            )
+            self.snapshot.upsert_flag(updated)
+        return updated
+
+    async def patch_flag(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
+        def change(doc: Doc) -> Doc:
+            if "variants" in fields and "default_variant" not in fields:
+                doc["default_variant"] = None
+            doc.update(fields)
+            return doc
+
+        return await self.update_flag(name, change, actor=actor, expected_version=expected_version)
+
+    async def toggle(self, name: str, *, actor: str, environment: str | None = None) -> Doc:
+        def change(doc: Doc) -> Doc:
+            if environment is None:
+                doc["enabled"] = not doc["enabled"]
+            else:
+                override = doc["environments"].setdefault(environment, {})
+                override["enabled"] = not override.get("enabled", doc["enabled"])
+            return doc
+
+        return await self.update_flag(name, change, actor=actor, action="toggle")
+
+    async def set_enabled(self, name: str, enabled: bool, *, actor: str, environment: str | None = None) -> Doc:
+        def change(doc: Doc) -> Doc:
+            if environment is None:
+                doc["enabled"] = enabled
+            else:
+                doc["environments"].setdefault(environment, {})["enabled"] = enabled
+            return doc
+
+        return await self.update_flag(name, change, actor=actor, action="enable" if enabled else "disable")
+
+    async def set_override(self, name: str, environment: str, fields: Doc, *, actor: str) -> Doc:
+        """Merge `fields` into the environment's override; a field given as null inherits again."""
+
+        def change(doc: Doc) -> Doc:
+            override = doc["environments"].setdefault(environment, {})
+            for key, value in fields.items():
+                if value is None:
+                    override.pop(key, None)
+                else:
+                    override[key] = value
+            return doc
+
+        return await self.update_flag(name, change, actor=actor, action="override")
+
+    async def delete_override(self, name: str, environment: str, *, actor: str) -> Doc:
+        def change(doc: Doc) -> Doc:
+            if environment not in doc["environments"]:
+                raise LookupError(f"flag {name!r} has no override for environment {environment!r}")
+            del doc["environments"][environment]
+            return doc
+
+        return await self.update_flag(name, change, actor=actor, action="override")
+
+    async def add_app(self, name: str, app: str, *, actor: str) -> Doc:
+        def change(doc: Doc) -> Doc:
+            doc["apps"] = [*doc["apps"], app]
+            return doc
+
+        return await self.update_flag(name, change, actor=actor, action="scope")
+
+    async def remove_app(self, name: str, app: str, *, actor: str) -> Doc:
+        def change(doc: Doc) -> Doc:
+            if app not in doc["apps"]:
+                raise LookupError(f"flag {name!r} is not scoped to app {app!r}")
+            doc["apps"] = [a for a in doc["apps"] if a != app]
+            return doc
+
+        return await self.update_flag(name, change, actor=actor, action="scope")
+
+    async def delete_flag(self, name: str, *, actor: str) -> Doc:
+        async with self._lock:
+            dependents = [
+                other
+                for other in self.snapshot.names()
+                if any(p["flag"] == name for p in (self.snapshot.get_doc(other) or {}).get("prerequisites", []))
+            ]
+            if dependents:
+                raise Conflict(f"flag {name!r} is a prerequisite of {', '.join(sorted(dependents))}")
+            deleted = await self.store.delete_flag(name, actor=actor)
+            self.snapshot.remove_flag(name)
+        return deleted
+
+    # --- segments -------------------------------------------------------------------------
+
+    async def _refresh_segments(self) -> None:
+        self._segments = await self.store.list_segments()
+        self.snapshot.set_segments(self._segments)
+
+    async def create_segment(self, fields: Doc, *, actor: str) -> Doc:
+        async with self._lock:
+            check_segment_conditions(fields["conditions"], set())
+            created = await self.store.create_segment(fields, actor=actor)
+            await self._refresh_segments()
+        return created
+
+    async def update_segment(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
+        def mutate(doc: Doc) -> Doc:
+            doc.update(fields)
+            check_segment_conditions(doc["conditions"], set())
+            return doc
+
+        async with self._lock:
+            updated = await self.store.update_segment(name, mutate, actor=actor, expected_version=expected_version)
+            await self._refresh_segments()
+        return updated
+
+    async def delete_segment(self, name: str, *, actor: str) -> Doc:
+        async with self._lock:
+            deleted = await self.store.delete_segment(name, actor=actor)
+            await self._refresh_segments()
+        return deleted
+
+    # --- tokens ---------------------------------------------------------------------------
+
+    async def create_token(self, name: str, role: str, *, actor: str) -> tuple[Doc, str]:
+        secret = new_secret()
+        token = await self.store.create_token(
+            name=name, role=role, secret_hash=hash_secret(secret), prefix=secret[:8], actor=actor
+        )
+        await self.reload_tokens()
+        return token, secret
+
+    async def revoke_token(self, name: str, *, actor: str) -> Doc:
+        token = await self.store.revoke_token(name, actor=actor)
+        await self.reload_tokens()
+        return token
+
+    # --- import ---------------------------------------------------------------------------
+
+    async def import_state(self, state: Doc, *, actor: str) -> Doc:
+        """Replace everything with an export's content, after checking every flag in it."""
+        segment_names = {segment["name"] for segment in state["segments"]}
+        for segment in state["segments"]:
+            check_segment_conditions(segment.get("conditions", []), set())
+        flags = [flag_from_input(flag) for flag in state["flags"]]
+        candidate = Snapshot(flags, state["segments"])
+        for flag in flags:
+            check_flag(flag, segments=segment_names)
+            cycle = candidate.prerequisite_cycle(flag)
+            if cycle:
+                raise Conflict("prerequisites would form a cycle: " + " -> ".join(cycle))
+        state = {**state, "flags": flags}
+        async with self._lock:
+            counts = await self.store.import_state(state, actor=actor)
+            await self._refresh_segments()
+            self.snapshot = Snapshot(await self.store.list_flags(), self._segments)
+        return counts

@@ -1,0 +1,53 @@
+"""Settings, read once from flags and environment variables and passed in (nothing global)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_DATA_DIR = Path("vexil-data")
+ADMIN_TOKEN_FILE = "admin-token"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How one Vexil server runs. `Settings.from_env()` reads the `VEXIL_*` variables."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    redis_url: str | None = None
+    admin_token: str | None = field(default=None, repr=False)
+    require_client_token: bool = False
+    demo: bool = False
+    workers: int = 1
+    max_body_bytes: int = 1024 * 1024
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        settings = cls(
+            host=env.get("VEXIL_HOST", DEFAULT_HOST),
+            port=int(env.get("VEXIL_PORT", DEFAULT_PORT)),
+            data_dir=Path(env.get("VEXIL_DATA_DIR", str(DEFAULT_DATA_DIR))),
+            database_url=env.get("VEXIL_DATABASE_URL") or None,
+            redis_url=env.get("VEXIL_REDIS_URL") or None,
+            admin_token=env.get("VEXIL_ADMIN_TOKEN") or None,
+            require_client_token=env.get("VEXIL_REQUIRE_CLIENT_TOKEN", "").lower() in {"1", "true", "yes"},
+        )
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def admin_token_file(self) -> Path:
+        return self.data_dir / ADMIN_TOKEN_FILE
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'vexil.db'}"

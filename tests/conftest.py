@@ -1,0 +1,112 @@
+"""Shared fixtures: an in-process app behind httpx, and real server processes on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from vexil.api.app import create_app
+from vexil.config import Settings
+
+ADMIN_TOKEN = "vx_test_admin_secret_0123456789"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole ASGI app (fast path included) with its lifespan, on a fresh SQLite file."""
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as http:
+            yield http
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    """A real `vexil serve` process."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    data_dir: Path
+    log: Path
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout=timeout)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None) -> LiveServer:
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir.parent / f"server-{port}.log"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VEXIL_")}
+    environment.update(env or {})
+    command = [sys.executable, "-m", "vexil", "serve", "--port", str(port), "--data-dir", str(data_dir), *args]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=environment)
+    server = LiveServer(process, f"http://127.0.0.1:{port}", data_dir, log)
+    wait_healthy(server)
+    return server
+
+
+def wait_healthy(server: LiveServer, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.output()}")
+        try:
+            if httpx.get(server.url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    server.stop(signal.SIGKILL)
+    raise RuntimeError(f"server not healthy within {timeout}s:\n{server.output()}")
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start real servers (`start(*args, env=...)`); all are stopped at the end."""
+    started: list[LiveServer] = []
+
+    def start(*args: str, env: dict[str, str] | None = None, data_dir: Path | None = None) -> LiveServer:
+        server = start_server(data_dir or tmp_path / "data", *args, env=env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop(signal.SIGKILL)
+
+
+def flag_body(name: str, **fields: Any) -> dict[str, Any]:
+    return {"name": name, **fields}
