@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from vexil.engine import Evaluation, Reason, Snapshot, bucket, variant_hash
+from vexil.engine import Evaluation, Reason, Snapshot, bucket, identifier_of, variant_hash
 from vexil.engine import evaluate as evaluate_module
 
 from .factories import FlagFactory, IdentifierFinder
@@ -313,3 +313,14 @@ def test_rollout__included_users__get_rollout_buckets_not_variant_buckets(make_f
         result = snapshot.evaluate("f", {"identifier": identifier})
         # Then inclusion follows bucket() exactly
         assert (result.reason == Reason.ROLLOUT_INCLUDED) is (bucket("abc", identifier) < 5000)
+
+
+@pytest.mark.parametrize(
+    ("value", "identifier"),
+    [("u-1", "u-1"), ("", None), (42, "42"), (-7, "-7"), (True, None), (None, None), (["u"], None), (1.5, None)],
+)
+def test_identifier_of__context_values__normalized(value: Any, identifier: str | None) -> None:
+    # Given a context's identifier value
+    # When read as the targeting key
+    # Then strings are kept, integers become text, and anything else (or empty) is no identifier
+    assert identifier_of(value) == identifier

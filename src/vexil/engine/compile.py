@@ -194,7 +194,9 @@ class _FlagCompiler:
         cached = self._rules_cache.get(id(value))
         if cached is None:
             cached = (
-                tuple(self._rule(index, rule) for index, rule in enumerate(value)) if isinstance(value, list) else ()
+                tuple(self._rule(index, rule) for index, rule in enumerate(value))
+                if isinstance(value, list | tuple)
+                else ()
             )
             self._rules_cache[id(value)] = cached
         return cached

@@ -67,7 +67,7 @@ def identifier_of(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | str):
         return None
     try:
-        return str.__str__(value) if isinstance(value, str) else str(value)
+        return (str.__str__(value) if isinstance(value, str) else str(value)) or None
     except ValueError:  # an integer too long to print
         return None
 
