@@ -28,6 +28,8 @@ class Settings:
     demo: bool = False
     workers: int = 1
     max_body_bytes: int = 1024 * 1024
+    # An export of a large installation is bigger than any other request; only POST /import gets this.
+    max_import_bytes: int = 256 * 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -21,7 +21,7 @@ async def test_wrong_method__json_405(client: httpx.AsyncClient) -> None:
 
 async def test_body_over_one_mib__413_on_every_kind_of_endpoint(client: httpx.AsyncClient) -> None:
     big = b'{"name": "' + b"x" * (1024 * 1024) + b'"}'
-    for path in ("/flags", "/evaluate", "/flags/x/evaluate", "/import"):
+    for path in ("/flags", "/evaluate", "/flags/x/evaluate", "/flags/check", "/segments"):
         response = await client.post(path, content=big, headers=ADMIN)
         assert response.status_code == 413, path
         assert "error" in response.json()
@@ -72,3 +72,13 @@ async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
     metrics = (await client.get("/metrics")).text
     assert "vexil_flags 1" in metrics
     assert "vexil_evaluations_total 1" in metrics
+
+
+async def test_import__larger_limit_than_other_bodies(client: httpx.AsyncClient) -> None:
+    # Given an export bigger than 1 MiB (long descriptions)
+    flags = [{"name": f"f{i}", "description": "d" * 9000} for i in range(150)]
+    body = {"version": 1, "flags": flags, "segments": [], "environments": []}
+    # When / Then it is accepted by /import
+    response = await client.post("/import", json=body, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    assert response.json()["flags"] == 150

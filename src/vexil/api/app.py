@@ -17,7 +17,6 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
-from vexil.store.sql import SqlStore
 
 from vexil import __version__
 from vexil.api import errors
@@ -28,6 +27,7 @@ from vexil.api.limits import BodyLimit
 from vexil.api.routes import admin, compat, evaluate, flags, meta, segments, tokens
 from vexil.api.service import FlagService
 from vexil.config import Settings
+from vexil.store.sql import SqlStore
 
 log = logging.getLogger("vexil")
 
@@ -77,4 +77,5 @@ def create_app(settings: Settings) -> ASGIApp:
     def state_of() -> Any:
         return api.state
 
-    return FastPath(BodyLimit(api, settings.max_body_bytes), state_of)
+    limited = BodyLimit(api, settings.max_body_bytes, larger={"/import": settings.max_import_bytes})
+    return FastPath(limited, state_of)

@@ -32,16 +32,19 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """Buffers each request body up to its limit: `max_bytes`, or a larger one for listed paths."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, *, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
             await self.app(scope, receive, send)
             return
         try:
-            body = await read_body(receive, self.max_bytes)
+            body = await read_body(receive, self.larger.get(scope["path"], self.max_bytes))
         except BodyTooLarge as exc:
             await send_json(send, 413, {"error": str(exc)})
             return

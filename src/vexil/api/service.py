@@ -12,8 +12,6 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from vexil.store.sql import SqlStore
-
 from vexil.api.auth import TokenCache, hash_secret, new_secret
 from vexil.api.validation import (
     InvalidInput,
@@ -23,6 +21,7 @@ from vexil.api.validation import (
 )
 from vexil.engine import Snapshot
 from vexil.store.errors import Conflict
+from vexil.store.sql import SqlStore
 
 Doc = dict[str, Any]
 OVERRIDE_FIELDS = ("enabled", "rollout_percentage", "rules", "allowlist")
