@@ -23,6 +23,7 @@ from vexil.store import SqlStore, migrate, sqlite_url
 from vexil.store.tables import Base
 
 POSTGRES_SERVER = os.environ.get("VEXIL_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+DATABASE_PREFIX = "vexil_test_"  # + pid of the test process + random
 TABLES = ", ".join(table.name for table in Base.metadata.sorted_tables)
 
 BACKENDS = [
@@ -31,20 +32,44 @@ BACKENDS = [
 ]
 
 
-async def _admin(statement: str) -> None:
+async def _admin(statement: str) -> list[str]:
     engine = create_async_engine(f"{POSTGRES_SERVER}/test", isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         async with engine.connect() as connection:
-            await connection.execute(text(statement))
+            result = await connection.execute(text(statement))
+            return [str(row[0]) for row in result] if result.returns_rows else []
     finally:
         await engine.dispose()
+
+
+async def _drop_orphans() -> None:
+    """Drop the databases of test sessions killed before their teardown (their process is gone).
+
+    Test runs sharing the server are assumed to run on this machine, where their pids are visible.
+    """
+    names = await _admin(f"SELECT datname FROM pg_database WHERE datname LIKE '{DATABASE_PREFIX}%'")
+    for name in names:
+        pid = name.removeprefix(DATABASE_PREFIX).partition("_")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def postgres_url() -> AsyncIterator[str]:
     """A migrated database of its own for this session, dropped at the end."""
-    name = f"vexil_test_{secrets.token_hex(6)}"
+    name = f"{DATABASE_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
     try:
+        await _drop_orphans()
         await _admin(f'CREATE DATABASE "{name}"')
     except (OSError, TimeoutError, SQLAlchemyError) as exc:
         message = f"PostgreSQL at {POSTGRES_SERVER} is unreachable ({exc.__class__.__name__}: {exc})"
