@@ -89,9 +89,13 @@ def test_eval__table__shows_variant_and_reason(vexil: Vexil, flag: str) -> None:
 
 @pytest.mark.parametrize(
     ("attr", "complaint"),
-    [("plan", "is not key=value"), ("=x", "is not key=value"), ("identifier=u", "'identifier' is reserved; use --user"),
-     ("environment=p", "use --env")],
-)  # fmt: skip
+    [
+        ("plan", "is not key=value"),
+        ("=x", "is not key=value"),
+        ("identifier=u", "'identifier' is reserved; use --user"),
+        ("environment=p", "use --env"),
+    ],
+)
 def test_eval__bad_attr__usage_error(vexil: Vexil, flag: str, attr: str, complaint: str) -> None:
     # Given / When
     message = vexil.fails("eval", flag, "--attr", attr, exit_code=2)

@@ -27,8 +27,18 @@ def test_flag_create__all_options__stored_as_given(vexil: Vexil, new_name: NewNa
     # Given
     name = new_name("theme")
     # When
-    vexil.ok("flag", "create", name, "--description", "Theme [bold]choice", "--variants", "light,dark:3",
-             "--default", "light", "--enabled")  # fmt: skip
+    vexil.ok(
+        "flag",
+        "create",
+        name,
+        "--description",
+        "Theme [bold]choice",
+        "--variants",
+        "light,dark:3",
+        "--default",
+        "light",
+        "--enabled",
+    )
     # Then
     doc = vexil.json("flag", "get", name)
     assert doc["description"] == "Theme [bold]choice"
@@ -253,9 +263,13 @@ def test_flag_rollout__env__override_only(vexil: Vexil, flag: str) -> None:
 
 @pytest.mark.parametrize(
     ("given", "complaint"),
-    [("150", "is not between 0 and 100"), ("abc", "is not a number"), ("12.345", "more than two decimals"),
-     ("nan", "is not between 0 and 100")],
-)  # fmt: skip
+    [
+        ("150", "is not between 0 and 100"),
+        ("abc", "is not a number"),
+        ("12.345", "more than two decimals"),
+        ("nan", "is not between 0 and 100"),
+    ],
+)
 def test_flag_rollout__bad_percent__usage_error(vexil: Vexil, flag: str, given: str, complaint: str) -> None:
     # Given: `flag` at 100%
     # When
@@ -351,10 +365,13 @@ def test_flag_override__clear_without_override__not_found(vexil: Vexil, flag: st
 
 @pytest.mark.parametrize(
     ("args", "complaint"),
-    [(["--env", "staging"], "nothing to change"), (["--env", "staging", "--clear", "--enabled"], "--clear"),
-     ([], "Missing option '--env'")],
+    [
+        (["--env", "staging"], "nothing to change"),
+        (["--env", "staging", "--clear", "--enabled"], "--clear"),
+        ([], "Missing option '--env'"),
+    ],
     ids=["nothing", "clear-and-set", "no-env"],
-)  # fmt: skip
+)
 def test_flag_override__bad_combination__usage_error(vexil: Vexil, flag: str, args: list[str], complaint: str) -> None:
     # Given / When
     message = vexil.fails("flag", "override", flag, *args, exit_code=2)

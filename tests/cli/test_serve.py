@@ -23,8 +23,22 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
 
 def test_serve__every_option__passed_to_settings(served: list[Settings], tmp_path: Path) -> None:
     # Given
-    args = ["serve", "--host", "0.0.0.0", "--port", "9001", "--data-dir", str(tmp_path), "--demo", "--workers", "3",
-            "--database-url", "postgresql+asyncpg://db/vexil", "--redis-url", "redis://cache:6379/0"]  # fmt: skip
+    args = [
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "9001",
+        "--data-dir",
+        str(tmp_path),
+        "--demo",
+        "--workers",
+        "3",
+        "--database-url",
+        "postgresql+asyncpg://db/vexil",
+        "--redis-url",
+        "redis://cache:6379/0",
+    ]
     # When
     result = CliRunner().invoke(main, args, env={"VEXIL_PORT": None, "VEXIL_HOST": None})
     # Then

@@ -222,8 +222,13 @@ def tokens_table(tokens: Iterable[Doc]) -> RenderableType:
         table.add_column(column, overflow="fold")
     for token in tokens:
         status = Text("revoked", style="red") if token["revoked"] else Text("active", style="green")
-        table.add_row(Text(token["name"], style="bold"), Text(token["role"]), Text(token["prefix"]),
-                      _when(token["created_at"]), status)  # fmt: skip
+        table.add_row(
+            Text(token["name"], style="bold"),
+            Text(token["role"]),
+            Text(token["prefix"]),
+            _when(token["created_at"]),
+            status,
+        )
     return table
 
 
