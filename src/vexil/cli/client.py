@@ -1,7 +1,7 @@
 """The CLI's HTTP client: a thin httpx wrapper that turns every failure into a `CliError`.
 
-This is the boundary where httpx's exceptions end: nothing above it sees an httpx error, and every
-error raised here is chained (`raise ... from exc`) so that `--debug`-style inspection keeps the cause.
+This is the boundary where httpx's exceptions end: nothing above it sees an httpx error. Every error
+raised here is chained (`raise ... from exc`), so the cause stays on `__cause__` for a debugger.
 
     >>> with VexilClient("http://127.0.0.1:8000", token="vx_...") as client:
     ...     client.request("GET", "/flags", params={"enabled": "true"})

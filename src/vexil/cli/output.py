@@ -23,10 +23,6 @@ def stdout_console() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
 
-def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
 class Output:
     """`show(data, human)`: `data` as JSON with --json, else what `human()` renders."""
 
