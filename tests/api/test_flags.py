@@ -209,3 +209,25 @@ async def test_list__filters(client: httpx.AsyncClient) -> None:
     assert await names("q=search") == ["web_only"]
     assert await names("enabled=true") == ["web_only"]
     assert await names("enabled=true&environment=production") == ["everywhere", "web_only"]
+
+
+async def test_patch_and_override__rules_without_optional_keys__stored_complete(client: httpx.AsyncClient) -> None:
+    # Given rules that leave out rollout_percentage, serve, negate and case_insensitive
+    await create(client, "partial-rules", enabled=True, rollout_percentage=0)
+    rule = {"conditions": [{"field": "plan", "operator": "eq", "value": "pro"}]}
+    # When they are written through PATCH and an override
+    patched = await client.patch("/flags/partial-rules", json={"rules": [rule]}, headers=ADMIN)
+    overridden = await client.post(
+        "/flags/partial-rules/environments", json={"environment": "staging", "rules": [rule]}, headers=ADMIN
+    )
+    # Then both store the documented defaults, and the rule decides
+    complete = {
+        "conditions": [{"field": "plan", "operator": "eq", "value": "pro", "negate": False, "case_insensitive": False}],
+        "rollout_percentage": 100,
+        "serve": None,
+    }
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["rules"] == [complete]
+    assert overridden.json()["environments"]["staging"]["rules"] == [complete]
+    answer = await client.get("/flags/partial-rules/evaluate?identifier=u&plan=pro&environment=staging")
+    assert answer.json()["reason"] == "rule_match"

@@ -3,7 +3,7 @@
 StoreError ─┬─ NotFound        404      AuthError ─┬─ Unauthenticated 401
             ├─ Conflict        409                 └─ Forbidden       403
             └─ StoreUnavailable 503     InvalidInput                  422
-LookupError 404 · RequestValidationError 422 (400 for malformed JSON) · HTTPException as given
+RequestValidationError 422 (400 for malformed JSON) · HTTPException as given
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from vexil.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
 
 STATUS_BY_ERROR: dict[type[Exception], int] = {
     NotFound: 404,
-    LookupError: 404,
     Conflict: 409,
     StoreUnavailable: 503,
     StoreError: 500,

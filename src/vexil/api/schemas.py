@@ -54,6 +54,11 @@ def _two_decimals(value: float | None) -> float | None:
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
+    def given(self) -> dict[str, Any]:
+        """The top-level fields the client sent, each complete with its nested defaults (for PATCH)."""
+        dumped = self.model_dump()
+        return {name: dumped[name] for name in self.model_fields_set}
+
 
 class Condition(_Input):
     field: str | None = Field(default=None, min_length=1, max_length=200)

@@ -20,7 +20,7 @@ from vexil.api.validation import (
     normalize_flag,
 )
 from vexil.engine import Snapshot
-from vexil.store.errors import Conflict
+from vexil.store.errors import Conflict, NotFound
 from vexil.store.sql import SqlStore
 
 Doc = dict[str, Any]
@@ -160,7 +160,7 @@ class FlagService:
     async def delete_override(self, name: str, environment: str, *, actor: str) -> Doc:
         def change(doc: Doc) -> Doc:
             if environment not in doc["environments"]:
-                raise LookupError(f"flag {name!r} has no override for environment {environment!r}")
+                raise NotFound(f"flag {name!r} has no override for environment {environment!r}")
             del doc["environments"][environment]
             return doc
 
@@ -176,7 +176,7 @@ class FlagService:
     async def remove_app(self, name: str, app: str, *, actor: str) -> Doc:
         def change(doc: Doc) -> Doc:
             if app not in doc["apps"]:
-                raise LookupError(f"flag {name!r} is not scoped to app {app!r}")
+                raise NotFound(f"flag {name!r} is not scoped to app {app!r}")
             doc["apps"] = [a for a in doc["apps"] if a != app]
             return doc
 

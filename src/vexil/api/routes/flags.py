@@ -71,7 +71,7 @@ async def update_flag(
     principal: Admin,
     if_match: Annotated[str | None, Header(description="Expected version, as from ETag.")] = None,
 ) -> dict[str, Any]:
-    fields = body.model_dump(exclude_unset=True)
+    fields = body.given()
     expected = fields.pop("version", None)
     if if_match is not None and if_match.strip('W/"').isdigit():
         expected = int(if_match.strip('W/"'))
@@ -93,7 +93,7 @@ async def toggle_flag(
 
 @router.post("/flags/{name}/environments", response_model=FlagOut, summary="Set an environment override")
 async def set_override(name: FlagName, body: OverrideInput, service: ServiceDep, principal: Admin) -> dict[str, Any]:
-    fields = body.model_dump(exclude_unset=True)
+    fields = body.given()
     environment = fields.pop("environment")
     return await service.set_override(name, environment, fields, actor=principal.name)
 

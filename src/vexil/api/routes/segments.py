@@ -34,7 +34,7 @@ async def get_segment(name: SegmentName, service: ServiceDep, _: Reader) -> dict
 async def update_segment(
     name: SegmentName, body: SegmentUpdate, service: ServiceDep, principal: Admin
 ) -> dict[str, Any]:
-    fields = body.model_dump(exclude_unset=True, exclude_none=True)
+    fields = {k: v for k, v in body.given().items() if v is not None}
     expected = fields.pop("version", None)
     return await service.update_segment(name, fields, actor=principal.name, expected_version=expected)
 
