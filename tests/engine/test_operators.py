@@ -59,7 +59,8 @@ CASES = [
     case(cond("country", "not_in", ["US", "GB"]), {"country": "FR"}, True, "not_in-match"),
     case(cond("country", "not_in", ["US", "GB"]), {"country": "US"}, False, "not_in-no-match"),
     case(cond("country", "not_in", ["US"]), {}, True, "not_in-missing-matches"),
-    case(cond("country", "not_in", ["US"]), {"country": {"x": 1}}, True, "not_in-wrong-type"),
+    case(cond("country", "not_in", ["US"]), {"country": {"x": 1}}, False, "not_in-wrong-type"),
+    case(cond("country", "not_in", ["US"], negate=True), {"country": ["US"]}, True, "not_in-wrong-type-negate"),
     case(cond("country", "not_in", ["us"], case_insensitive=True), {"country": "US"}, False, "not_in-ci"),
     case(cond("country", "not_in", ["US"], negate=True), {"country": "FR"}, False, "not_in-negate"),
     # strings
@@ -84,7 +85,7 @@ CASES = [
     case(cond("ua", "not_contains", "bot"), {"ua": "Safari"}, True, "not_contains-match"),
     case(cond("ua", "not_contains", "bot"), {"ua": "googlebot"}, False, "not_contains-no-match"),
     case(cond("ua", "not_contains", "bot"), {}, True, "not_contains-missing-matches"),
-    case(cond("ua", "not_contains", "bot"), {"ua": 5}, True, "not_contains-wrong-type"),
+    case(cond("ua", "not_contains", "bot"), {"ua": 5}, False, "not_contains-wrong-type"),
     case(cond("ua", "not_contains", "BOT", case_insensitive=True), {"ua": "googlebot"}, False, "not_contains-ci"),
     case(cond("ua", "not_contains", "bot", negate=True), {"ua": "x"}, False, "not_contains-negate"),
     # matches (RE2, unanchored search)

@@ -8,9 +8,10 @@ reads one field and compares.
 Semantics (PRODUCT.md §1, docs/model.md):
 
 - A missing field (or JSON ``null``) is false for every operator except the complements
-  ``neq``, ``not_in``, ``not_contains``, ``not_exists`` and ``not_in_segment``, each of which is
-  exactly ``not`` of its positive operator, wrong-typed values included.
-- A wrong-typed context value is false for the positive operators (``bool`` is never a number).
+  ``neq``, ``not_in``, ``not_contains``, ``not_exists`` and ``not_in_segment``, which it matches.
+- A wrong-typed context value is false (PRODUCT.md §1), for ``not_in`` (a list or object) and
+  ``not_contains`` (anything but a string) as for the positive operators (``bool`` is never a
+  number). ``neq`` compares any JSON values, so it has no wrong type: it is exactly ``not eq``.
 - Numeric, SemVer, instant and CIDR operators also read strings that parse as their type; so
   does ``eq``/``in`` when the condition's value is a number (query-string attributes are text).
 - An invalid condition (unknown operator, bad field, missing or unparsable value, bad regex)
@@ -27,7 +28,7 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from vexil.engine._fields import compile_field
+from vexil.engine._fields import Fallback, compile_field
 from vexil.engine._matchers import (
     FieldCompiler,
     InvalidConditionError,
@@ -43,7 +44,7 @@ from vexil.engine._matchers import (
     parsed_compare,
     text_test,
 )
-from vexil.engine._values import parse_instant, parse_semver
+from vexil.engine._values import is_scalar, parse_instant, parse_semver
 from vexil.engine.types import Context, Matcher, Operator
 
 __all__ = ["OPERATORS", "Compiler", "compile_condition", "compile_conditions", "condition_error"]
@@ -104,15 +105,38 @@ def _segment_operator(*, complement: bool) -> Compiler:
 _text_starts = text_test(str.startswith)
 _text_contains = text_test(str.__contains__)
 
+
+def _typed_complement(positive: FieldCompiler, accepts: Callable[[Any], bool]) -> FieldCompiler:
+    """``not positive`` for a value of the operator's type; a missing field matches, a wrong type does not."""
+
+    def compile_complement(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
+        matcher = positive(key, fallback, value, folded)
+
+        def complement(context: Context) -> bool:
+            found = context.get(key)
+            if found is None:
+                found = fallback(context)
+            if found is None:
+                return True
+            return accepts(found) and not matcher(context)
+
+        return complement
+
+    return compile_complement
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
 OPERATORS: Mapping[str, Compiler] = {
     Operator.EQ: _field_operator(eq),
     Operator.NEQ: _field_operator(eq, complement=True),
     Operator.IN: _field_operator(member_of),
-    Operator.NOT_IN: _field_operator(member_of, complement=True),
+    Operator.NOT_IN: _field_operator(_typed_complement(member_of, is_scalar)),
     Operator.STARTS_WITH: _field_operator(_text_starts),
     Operator.ENDS_WITH: _field_operator(text_test(str.endswith)),
     Operator.CONTAINS: _field_operator(_text_contains),
-    Operator.NOT_CONTAINS: _field_operator(_text_contains, complement=True),
+    Operator.NOT_CONTAINS: _field_operator(_typed_complement(_text_contains, _is_text)),
     Operator.MATCHES: _field_operator(matches),
     Operator.GT: _field_operator(number_compare(operator.gt)),
     Operator.GTE: _field_operator(number_compare(operator.ge)),
