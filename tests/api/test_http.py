@@ -82,3 +82,13 @@ async def test_import__larger_limit_than_other_bodies(client: httpx.AsyncClient)
     response = await client.post("/import", json=body, headers=ADMIN)
     assert response.status_code == 200, response.text
     assert response.json()["flags"] == 150
+
+
+async def test_json_body__without_or_with_a_form_content_type__read_as_json(client: httpx.AsyncClient) -> None:
+    # Given what `curl -d` sends: a JSON body labelled as a form
+    form = {**ADMIN, "content-type": "application/x-www-form-urlencoded"}
+    # When / Then it is read as JSON, on FastAPI routes and on the fast path alike
+    created = await client.post("/flags", content=b'{"name": "curl-made", "enabled": true}', headers=form)
+    assert created.status_code == 201, created.text
+    evaluated = await client.post("/flags/curl-made/evaluate", content=b'{"identifier": "u"}', headers=form)
+    assert evaluated.json()["active"] is True

@@ -1,4 +1,5 @@
-"""Request body limit: anything over `max_body_bytes` is a 413 before any route sees it."""
+"""Request bodies: anything over the limit is a 413 before any route sees it, and every body is
+read as JSON whatever its Content-Type says (`curl -d '{...}'` sends a form type by default)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ class BodyLimit:
         except ClientGone:
             return
         delivered = False
+        headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+        scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
 
         async def replay() -> Message:
             nonlocal delivered
