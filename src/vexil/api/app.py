@@ -16,7 +16,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp
 
 from vexil import __version__
 from vexil.api import errors
@@ -36,7 +35,7 @@ targeting rules, variants with payloads and an audit log. Send tokens as `Author
 (or `x-api-key`, `x-admin-token`). Writes need an admin token; reading configuration a server token."""
 
 
-def create_app(settings: Settings) -> ASGIApp:
+def create_app(settings: Settings) -> FastPath:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await SqlStore.open(settings.resolved_database_url())

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vexil.api.auth import TokenCache, hash_secret, new_secret
+from vexil.api.changes import ChangeHub, with_dependents
 from vexil.api.validation import (
     InvalidInput,
     check_flag,
@@ -55,6 +56,7 @@ class FlagService:
         self.store = store
         self.tokens = tokens
         self.snapshot = Snapshot()
+        self.hub = ChangeHub()
         self._bootstrap_secret = bootstrap_secret
         self._segments: list[Doc] = []
         self._lock = asyncio.Lock()
@@ -67,6 +69,19 @@ class FlagService:
 
     async def reload_tokens(self) -> None:
         self.tokens.replace(await self.store.active_token_hashes(), bootstrap_secret=self._bootstrap_secret)
+
+    # --- keeping the snapshot in step ----------------------------------------------------
+
+    def apply_flag(self, name: str, doc: Doc | None) -> None:
+        """Bring one committed flag into the snapshot (None: it was deleted) and tell the listeners."""
+        if doc is None:
+            self.snapshot.remove_flag(name)
+        else:
+            self.snapshot.upsert_flag(doc)
+        self._publish([name])
+
+    def _publish(self, names: list[str]) -> None:
+        self.hub.publish(with_dependents(self.snapshot.get_doc, self.snapshot.names(), names))
 
     # --- flags ----------------------------------------------------------------------------
 
@@ -87,7 +102,7 @@ class FlagService:
         async with self._lock:
             self._check(doc)
             created = await self.store.create_flag(doc, actor=actor)
-            self.snapshot.upsert_flag(created)
+            self.apply_flag(created["name"], created)
         return created
 
     async def update_flag(
@@ -110,7 +125,7 @@ class FlagService:
             updated = await self.store.update_flag(
                 name, mutate, actor=actor, action=action, expected_version=expected_version
             )
-            self.snapshot.upsert_flag(updated)
+            self.apply_flag(name, updated)
         return updated
 
     async def patch_flag(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
@@ -192,7 +207,7 @@ class FlagService:
             if dependents:
                 raise Conflict(f"flag {name!r} is a prerequisite of {', '.join(sorted(dependents))}")
             deleted = await self.store.delete_flag(name, actor=actor)
-            self.snapshot.remove_flag(name)
+            self.apply_flag(name, None)
         return deleted
 
     # --- segments -------------------------------------------------------------------------
@@ -200,6 +215,10 @@ class FlagService:
     async def _refresh_segments(self) -> None:
         self._segments = await self.store.list_segments()
         self.snapshot.set_segments(self._segments)
+        compiled = (self.snapshot.get_compiled(name) for name in self.snapshot.names())
+        users = [flag.name for flag in compiled if flag is not None and flag.segments]
+        if users:
+            self._publish(users)
 
     async def create_segment(self, fields: Doc, *, actor: str) -> Doc:
         async with self._lock:
@@ -257,6 +276,8 @@ class FlagService:
         state = {**state, "flags": flags}
         async with self._lock:
             counts = await self.store.import_state(state, actor=actor)
-            await self._refresh_segments()
+            before = set(self.snapshot.names())
+            self._segments = await self.store.list_segments()
             self.snapshot = Snapshot(await self.store.list_flags(), self._segments)
+            self.hub.publish(before | set(self.snapshot.names()))
         return counts

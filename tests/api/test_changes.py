@@ -1,0 +1,71 @@
+"""The change hub: what the service publishes after each committed change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from tests.conftest import ADMIN, ADMIN_TOKEN
+from vexil.api.app import create_app
+from vexil.api.changes import ChangeHub, with_dependents
+from vexil.config import Settings
+
+
+def test_hub__publish__listeners_called_with_sequence_and_names() -> None:
+    hub = ChangeHub()
+    seen: list[tuple[int, frozenset[str]]] = []
+    unsubscribe = hub.subscribe(lambda seq, names: seen.append((seq, names)))
+    hub.publish(["a"])
+    hub.publish(["b", "c"])
+    unsubscribe()
+    hub.publish(["d"])
+    assert seen == [(1, frozenset({"a"})), (2, frozenset({"b", "c"}))]
+    assert hub.listeners == 0
+
+
+def test_hub__changed_since__known_window_unknown_beyond() -> None:
+    hub = ChangeHub(history=2)
+    for name in ("a", "b", "c"):
+        hub.publish([name])
+    assert hub.changed_since(3) == frozenset()
+    assert hub.changed_since(2) == frozenset({"c"})
+    assert hub.changed_since(1) == frozenset({"b", "c"})
+    assert hub.changed_since(0) is None
+
+
+def test_hub__event_ids__only_this_process_ids_parse() -> None:
+    hub = ChangeHub()
+    hub.publish(["a"])
+    assert hub.parse_event_id(hub.event_id()) == 1
+    assert hub.parse_event_id("other-1") is None
+    assert hub.parse_event_id(f"{hub.epoch}-99") is None
+    assert hub.parse_event_id(None) is None
+
+
+def test_with_dependents__transitive() -> None:
+    docs = {"a": {}, "b": {"prerequisites": [{"flag": "a"}]}, "c": {"prerequisites": [{"flag": "b"}]}, "d": {}}
+    assert with_dependents(docs.get, docs, ["a"]) == {"a", "b", "c"}
+    assert with_dependents(docs.get, docs, ["d"]) == {"d"}
+
+
+async def test_service__writes_publish_the_touched_flags(tmp_path: Path) -> None:
+    # Given a running app with a listener on its hub
+    app = create_app(Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as client:
+            published: list[frozenset[str]] = []
+            app.state_of().service.hub.subscribe(lambda seq, names: published.append(names))
+            # When flags, a prerequisite chain and a segment change
+            await client.post("/segments", json={"name": "staff", "conditions": []}, headers=ADMIN)
+            await client.post("/flags", json={"name": "base"}, headers=ADMIN)
+            await client.post("/flags", json={"name": "child", "prerequisites": [{"flag": "base"}]}, headers=ADMIN)
+            seg_rule = {"conditions": [{"operator": "in_segment", "value": "staff"}]}
+            await client.post("/flags", json={"name": "staffy", "rules": [seg_rule]}, headers=ADMIN)
+            await client.post("/flags/base/toggle", headers=ADMIN)
+            await client.patch("/segments/staff", json={"description": "x"}, headers=ADMIN)
+            await client.delete("/flags/child", headers=ADMIN)
+    # Then each publication names what changed, dependents included
+    assert published == [{"base"}, {"child"}, {"staffy"}, {"base", "child"}, {"staffy"}, {"child"}]
