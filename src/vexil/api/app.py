@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.staticfiles import StaticFiles
 
 from vexil import __version__
 from vexil.api import errors
@@ -65,6 +66,8 @@ def create_app(settings: Settings) -> FastPath:
     errors.install(api)
     for module in (meta, evaluate, compat, flags, segments, tokens, admin):
         api.include_router(module.router)
+    # The browser client (/web/client.js) and other static files; registered after every router.
+    api.mount("/web", StaticFiles(packages=[("vexil", "web")], html=True), name="web")
     api.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
