@@ -30,6 +30,7 @@ check: $(DEV_STAMP)
 	$(BIN)/mypy
 
 test: check
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; fi
 	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: $(DEV_STAMP)
