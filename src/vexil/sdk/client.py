@@ -1,0 +1,435 @@
+"""`Client` (sync) and `AsyncClient` (async): flag answers from a Vexil server, remote or local.
+
+Remote evaluation asks the server for every answer (`POST /flags/{name}/evaluate`). Local
+evaluation fetches the configuration once (`GET /sdk/config`, a server token), evaluates it in
+process with `vexil.engine`, the module the server runs, and keeps it current from the change
+stream (`GET /sdk/stream`): in a background thread for `Client`, a task for `AsyncClient`.
+
+>>> with Client("http://127.0.0.1:8000", token=SERVER_TOKEN, mode="local", environment="production") as flags:
+...     flags.wait_until_ready(5)
+...     if flags.is_enabled("new_checkout", {"identifier": "user-1", "plan": "pro"}):
+...         ...
+
+Evaluation calls never raise: before the first configuration, with the server unreachable
+(remote), for an unknown flag or on any error they return the caller's `default` and log why;
+`evaluate()` says it in `reason`/`error_code`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from vexil.sdk._base import BaseClient, Evaluation, InvalidContext, Mode, Options, SyncState
+from vexil.sdk.errors import FlagServiceError, ServiceUnavailable, translate_errors
+
+__all__ = ["AsyncClient", "Client"]
+
+Context = Mapping[str, Any]
+
+
+class Client(BaseClient):
+    """A synchronous client. Local mode starts its background thread at once; `close()` stops it.
+
+    `environment` and `app` (and `options.context`) form a default context that every call's
+    context is laid over. A local client with an `environment` fetches that environment's
+    configuration only, so a call naming another environment gets its default (`invalid_context`).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        mode: Mode = "remote",
+        environment: str | None = None,
+        app: str | None = None,
+        options: Options | None = None,
+    ) -> None:
+        super().__init__(url, token=token, mode=mode, environment=environment, app=app, options=options)
+        transport = self.options.transport
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise TypeError("Client needs a synchronous httpx transport")
+        self._transport = transport
+        self._http = httpx.Client(transport=transport, timeout=self.options.timeout) if mode == "remote" else None
+        self._stop = threading.Event()
+        self._response: httpx.Response | None = None
+        self._thread: threading.Thread | None = None
+        if mode == "local":
+            self._thread = threading.Thread(target=self._run, name=f"vexil-sdk {self.url}", daemon=True)
+            self._thread.start()
+
+    # --- evaluation ------------------------------------------------------------------------------
+
+    def is_enabled(self, name: str, context: Context | None = None, default: bool = False) -> bool:
+        """Whether `name` is active for `context` (the served variant is not the default one).
+
+        >>> client.is_enabled("new_checkout", {"identifier": "user-1"})
+        True
+        """
+        try:
+            snapshot = self._snapshot
+            if snapshot is None:
+                result: Any = self._without_snapshot(name, context)
+            else:
+                result = snapshot.evaluate(
+                    name, self._defaults if context is None else context if self._plain else self._merge(context)
+                )
+            # Only an unknown flag or an error has no variant: every flag serves one.
+            return default if result.variant is None else result.active
+        except Exception as exc:  # the SDK's outermost edge: log, answer the default
+            self._failed(name, exc)
+            return default
+
+    def variant(self, name: str, context: Context | None = None, default: str | None = None) -> str | None:
+        """The variant served for `context`, or `default` for an unknown flag or on error."""
+        try:
+            snapshot = self._snapshot
+            if snapshot is None:
+                result: Any = self._without_snapshot(name, context)
+            else:
+                result = snapshot.evaluate(name, self._context(context))
+            return default if result.variant is None else result.variant
+        except Exception as exc:  # the SDK's outermost edge
+            self._failed(name, exc)
+            return default
+
+    def payload(self, name: str, context: Context | None = None, default: Any = None) -> Any:
+        """The served variant's payload; `default` when it has none, for an unknown flag or on error.
+
+        Payloads are shared between calls: treat them as read-only.
+        """
+        try:
+            snapshot = self._snapshot
+            if snapshot is None:
+                result: Any = self._without_snapshot(name, context)
+            else:
+                result = snapshot.evaluate(name, self._context(context))
+            return default if result.variant is None or result.payload is None else result.payload
+        except Exception as exc:  # the SDK's outermost edge
+            self._failed(name, exc)
+            return default
+
+    def evaluate(self, name: str, context: Context | None = None) -> Evaluation:
+        """The full answer, with `reason` (and `error_code` when the default had to be used)."""
+        try:
+            snapshot = self._snapshot
+            if snapshot is None:
+                return self._without_snapshot(name, context)
+            return Evaluation.from_engine(snapshot.evaluate(name, self._context(context)))
+        except Exception as exc:  # the SDK's outermost edge
+            return self._failed(name, exc)
+
+    def evaluate_all(self, context: Context | None = None) -> dict[str, Evaluation]:
+        """Every flag's answer for one context (`{}` before the first configuration or on error)."""
+        try:
+            snapshot = self._snapshot
+            if snapshot is not None:
+                return {e.flag: Evaluation.from_engine(e) for e in snapshot.evaluate_all(self._context(context))}
+            if self._http is None:
+                return {}
+            request = self._evaluate_all_request(self._context(context))
+            with translate_errors():
+                response = self._http.send(request)
+            return self._evaluations_from(response)
+        except FlagServiceError as exc:
+            self._remote_error("*", exc)
+            return {}
+        except Exception as exc:  # the SDK's outermost edge
+            self._failed("*", exc)
+            return {}
+
+    def _without_snapshot(self, name: str, context: Context | None) -> Evaluation:
+        """Remote evaluation; in local mode (no configuration yet) the not-ready answer."""
+        if self._http is None:
+            return self._not_ready(name)
+        try:
+            request = self._evaluate_request(name, self._context(context))
+        except InvalidContext as exc:
+            return self._invalid_context(name, exc)
+        try:
+            with translate_errors():
+                response = self._http.send(request)
+            return self._evaluation_from(name, response)
+        except FlagServiceError as exc:
+            return self._remote_error(name, exc)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Block until the first configuration arrived (local) or `timeout` passed; whether it did."""
+        return self._ready.wait(timeout)
+
+    def close(self) -> None:
+        """Stop the background thread and release connections; evaluations keep the last configuration."""
+        if self._state is SyncState.CLOSED:
+            return
+        self._set_state(SyncState.CLOSED)
+        self._stop.set()
+        response = self._response
+        if response is not None:
+            _interrupt(response)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=self.options.timeout + 1)
+        if self._http is not None:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # --- the feed (background thread) ------------------------------------------------------------
+
+    def _run(self) -> None:
+        with httpx.Client(transport=self._transport, timeout=self.options.timeout) as http:
+            while not self._stop.is_set():
+                try:
+                    self._sync(http)
+                except FlagServiceError as exc:
+                    self._on_sync_failure(exc)
+                except Exception as exc:  # the thread's outermost edge: it must keep going
+                    self._on_sync_bug(exc)
+                if self._stop.wait(self._next_delay()):
+                    return
+
+    def _sync(self, http: httpx.Client) -> None:
+        """One connection: fetch (or confirm) the configuration, then follow the change stream."""
+        with translate_errors():
+            response = http.send(self._config_request())
+        self._on_config(response)
+        with translate_errors():
+            response = http.send(self._stream_request(), stream=True)
+        self._response = response
+        try:
+            if self._stop.is_set():  # close() ran before it could see this response
+                return
+            with translate_errors():
+                if response.status_code != 200:
+                    response.read()
+                self._on_stream_open(response)
+                for line in response.iter_lines():
+                    self._on_stream_line(line)
+                    if self._stop.is_set():
+                        return
+        finally:
+            self._response = None
+            response.close()
+        if not self._stop.is_set():
+            raise ServiceUnavailable("the service closed the change stream")
+
+
+class AsyncClient(BaseClient):
+    """An asyncio client: the same API as `Client`, with `await` on every call.
+
+    A local client follows the change stream in a task of the running loop, started by
+    `async with`, `start()`, `wait_until_ready()` or the first evaluation.
+
+    >>> async with AsyncClient(url, token=SERVER_TOKEN, mode="local", environment="production") as flags:
+    ...     await flags.wait_until_ready(5)
+    ...     await flags.is_enabled("new_checkout", {"identifier": "user-1"})
+    True
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        mode: Mode = "remote",
+        environment: str | None = None,
+        app: str | None = None,
+        options: Options | None = None,
+    ) -> None:
+        super().__init__(url, token=token, mode=mode, environment=environment, app=app, options=options)
+        transport = self.options.transport
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise TypeError("AsyncClient needs an asynchronous httpx transport")
+        self._transport = transport
+        self._http = httpx.AsyncClient(transport=transport, timeout=self.options.timeout) if mode == "remote" else None
+        self._task: asyncio.Task[None] | None = None
+        self._ready_async: asyncio.Event | None = None
+
+    # --- evaluation ------------------------------------------------------------------------------
+
+    async def is_enabled(self, name: str, context: Context | None = None, default: bool = False) -> bool:
+        """Whether `name` is active for `context`; see `Client.is_enabled`."""
+        try:
+            snapshot = self._snapshot
+            if snapshot is None:
+                result: Any = await self._without_snapshot(name, context)
+            else:
+                result = snapshot.evaluate(
+                    name, self._defaults if context is None else context if self._plain else self._merge(context)
+                )
+            return default if result.variant is None else result.active
+        except Exception as exc:  # the SDK's outermost edge
+            self._failed(name, exc)
+            return default
+
+    async def variant(self, name: str, context: Context | None = None, default: str | None = None) -> str | None:
+        """The variant served for `context`; see `Client.variant`."""
+        try:
+            snapshot = self._snapshot
+            if snapshot is None:
+                result: Any = await self._without_snapshot(name, context)
+            else:
+                result = snapshot.evaluate(name, self._context(context))
+            return default if result.variant is None else result.variant
+        except Exception as exc:  # the SDK's outermost edge
+            self._failed(name, exc)
+            return default
+
+    async def payload(self, name: str, context: Context | None = None, default: Any = None) -> Any:
+        """The served variant's payload; see `Client.payload`."""
+        try:
+            snapshot = self._snapshot
+            if snapshot is None:
+                result: Any = await self._without_snapshot(name, context)
+            else:
+                result = snapshot.evaluate(name, self._context(context))
+            return default if result.variant is None or result.payload is None else result.payload
+        except Exception as exc:  # the SDK's outermost edge
+            self._failed(name, exc)
+            return default
+
+    async def evaluate(self, name: str, context: Context | None = None) -> Evaluation:
+        """The full answer; see `Client.evaluate`."""
+        try:
+            snapshot = self._snapshot
+            if snapshot is None:
+                return await self._without_snapshot(name, context)
+            return Evaluation.from_engine(snapshot.evaluate(name, self._context(context)))
+        except Exception as exc:  # the SDK's outermost edge
+            return self._failed(name, exc)
+
+    async def evaluate_all(self, context: Context | None = None) -> dict[str, Evaluation]:
+        """Every flag's answer for one context; see `Client.evaluate_all`."""
+        try:
+            snapshot = self._snapshot
+            if snapshot is not None:
+                return {e.flag: Evaluation.from_engine(e) for e in snapshot.evaluate_all(self._context(context))}
+            if self._http is None:
+                await self.start()
+                return {}
+            request = self._evaluate_all_request(self._context(context))
+            with translate_errors():
+                response = await self._http.send(request)
+            return self._evaluations_from(response)
+        except FlagServiceError as exc:
+            self._remote_error("*", exc)
+            return {}
+        except Exception as exc:  # the SDK's outermost edge
+            self._failed("*", exc)
+            return {}
+
+    async def _without_snapshot(self, name: str, context: Context | None) -> Evaluation:
+        if self._http is None:
+            await self.start()
+            return self._not_ready(name)
+        try:
+            request = self._evaluate_request(name, self._context(context))
+        except InvalidContext as exc:
+            return self._invalid_context(name, exc)
+        try:
+            with translate_errors():
+                response = await self._http.send(request)
+            return self._evaluation_from(name, response)
+        except FlagServiceError as exc:
+            return self._remote_error(name, exc)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start following the service (local mode; idempotent, and a no-op for remote clients)."""
+        if self.mode != "local" or self._task is not None or self._state is SyncState.CLOSED:
+            return
+        self._ready_async = asyncio.Event()
+        if self._ready.is_set():
+            self._ready_async.set()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"vexil-sdk {self.url}")
+
+    async def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Wait until the first configuration arrived (local) or `timeout` passed; whether it did."""
+        await self.start()
+        if self._ready.is_set() or self._ready_async is None:
+            return self._ready.is_set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready_async.wait(), timeout)
+        return self._ready.is_set()
+
+    async def close(self) -> None:
+        """Cancel the feed task and release connections."""
+        if self._state is SyncState.CLOSED:
+            return
+        self._set_state(SyncState.CLOSED)
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._http is not None:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    def _on_ready(self) -> None:
+        if self._ready_async is not None:
+            self._ready_async.set()
+
+    # --- the feed (a task) -----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        async with httpx.AsyncClient(transport=self._transport, timeout=self.options.timeout) as http:
+            while True:
+                try:
+                    await self._sync(http)
+                except FlagServiceError as exc:
+                    self._on_sync_failure(exc)
+                except Exception as exc:  # the task's outermost edge: it must keep going
+                    self._on_sync_bug(exc)
+                await asyncio.sleep(self._next_delay())
+
+    async def _sync(self, http: httpx.AsyncClient) -> None:
+        with translate_errors():
+            response = await http.send(self._config_request())
+        self._on_config(response)
+        with translate_errors():
+            response = await http.send(self._stream_request(), stream=True)
+        try:
+            with translate_errors():
+                if response.status_code != 200:
+                    await response.aread()
+                self._on_stream_open(response)
+                async for line in response.aiter_lines():
+                    self._on_stream_line(line)
+        finally:
+            await response.aclose()
+        raise ServiceUnavailable("the service closed the change stream")
+
+
+def _interrupt(response: httpx.Response) -> None:
+    """Wake a thread blocked reading `response`: shut its socket down (closing it would not)."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
