@@ -302,8 +302,9 @@ export class Feature {
   }
 
   /**
-   * Call `callback(feature)` whenever what this handle reads changes: the first answer when it
-   * differs from the fallback, a change made on the server, a deletion (back to the fallback).
+   * Call `callback(feature)` whenever anything this handle reads changes (`enabled`, `variant`,
+   * `payload` or `reason`): the first answer, a change made on the server, a deletion (back to the
+   * fallback). Not called at subscription: read the current value then.
    * @param {(feature: Feature) => void} callback
    * @returns {() => void} Unsubscribes.
    * @example
@@ -331,7 +332,7 @@ export class Feature {
   }
 
   _state() {
-    return JSON.stringify([this.enabled(), this.variant(), this.payload()]);
+    return JSON.stringify([this.enabled(), this.variant(), this.payload(), this.reason()]);
   }
 
   _check() {

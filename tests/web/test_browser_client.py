@@ -1,0 +1,307 @@
+"""The browser client (`/web/client.js`) in headless Chromium against real Vexil servers.
+
+The test page (tests/web/page.html) is served from another origin than Vexil, as an application's
+would be: it imports the client from the server and shows each flag's state. Changes are made
+through the admin API and must reach the page without a reload. Screenshots go to
+test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
+
+from tests.conftest import ADMIN, ADMIN_TOKEN, LiveServer, free_port, start_server
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps trying to reach Google, which the test
+# machines' closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HERE = Path(__file__).parent
+ARTIFACTS = HERE.parents[1] / "test-artifacts" / "browser"
+ENV = {"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN}
+TIMEOUT_MS = 10_000
+# Reconnection delays for the restart test: short, so that the test does not wait out a long backoff.
+FAST_RETRY = {"minRetryMs": 100, "maxRetryMs": 500}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} not found: `apt-get install chromium` (make test and .ci/run do it as root)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def page_origin() -> Iterator[str]:
+    """The application's origin: a static server on loopback, another port than Vexil's."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(HERE)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Tab:
+    """A page with what it logged: console errors, uncaught exceptions, and the /stream URLs it opened."""
+
+    page: Page
+    origin: str
+    name: str
+    errors: list[str] = field(default_factory=list)
+    streams: list[str] = field(default_factory=list)
+
+    def open(self, server: LiveServer, flags: dict[str, Any], **options: Any) -> None:
+        query = {"vexil": server.url, "flags": json.dumps(flags)}
+        query |= {key: json.dumps(value) for key, value in options.items()}
+        self.page.goto(f"{self.origin}/page.html?{urlencode(query)}")
+
+    def expect_flag(self, name: str, timeout: float = TIMEOUT_MS, **shown: Any) -> None:
+        item = self.page.locator(f"#flag-{name}")
+        for key, value in shown.items():
+            text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+            expect(item).to_have_attribute(f"data-{key}", text, timeout=timeout)
+
+    def expect_status(self, status: str) -> None:
+        expect(self.page.locator("#status")).to_have_text(status, timeout=TIMEOUT_MS)
+
+    def shot(self, step: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=ARTIFACTS / f"{self.name}--{step}.png")
+
+
+@pytest.fixture
+def tab(browser: Browser, page_origin: str, request: pytest.FixtureRequest) -> Iterator[Tab]:
+    context = browser.new_context(viewport={"width": 1000, "height": 360})
+    page = context.new_page()
+    tab = Tab(page, page_origin, request.node.name)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            tab.errors.append(f"{message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: tab.errors.append(f"uncaught: {error}"))
+    page.on("request", lambda req: tab.streams.append(req.url) if "/stream?" in req.url else None)
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server for the tests that need nothing special of it (each uses flags of its own)."""
+    started = start_server(tmp_path_factory.mktemp("vexil") / "data", env=ENV)
+    yield started
+    started.stop(signal.SIGKILL)
+
+
+def admin(server: LiveServer) -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers=ADMIN, timeout=10)
+
+
+def test_page__flag_toggled_through_admin_api__page_changes_without_reload(tab: Tab, server: LiveServer) -> None:
+    # Given a disabled flag shown on a page
+    with admin(server) as api:
+        api.post("/flags", json={"name": "new_checkout"}).raise_for_status()
+        tab.open(server, {"new_checkout": False}, context={"identifier": "user-7", "environment": "production"})
+        tab.expect_status("ready")
+        tab.expect_flag("new_checkout", enabled="false", reason="disabled", changes="1")
+        tab.page.evaluate("window.loadedOnce = true")
+        tab.shot("1-off")
+
+        # When it is toggled on, then off again
+        api.post("/flags/new_checkout/toggle").raise_for_status()
+        tab.expect_flag("new_checkout", enabled="true", variant="on", reason="enabled", changes="2")
+        tab.shot("2-on")
+        api.post("/flags/new_checkout/toggle").raise_for_status()
+
+    # Then the page followed each change in place, one notification per change, without errors
+    tab.expect_flag("new_checkout", enabled="false", variant="off", reason="disabled", changes="3")
+    tab.shot("3-off-again")
+    assert tab.page.evaluate("window.loadedOnce") is True
+    assert len(tab.streams) == 1
+    assert tab.errors == []
+
+
+def test_page__before_first_answer__fallback_shown(tab: Tab, server: LiveServer) -> None:
+    # Given a flag the server resolves to "green", and a stream held back before it reaches the server
+    with admin(server) as api:
+        variants = [
+            {"name": "blue", "payload": {"hex": "#00f"}, "weight": 0},
+            {"name": "green", "payload": {"hex": "#0a0"}, "weight": 1},
+        ]
+        api.post("/flags", json={"name": "banner", "enabled": True, "variants": variants}).raise_for_status()
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    tab.page.route(re.compile(r"/stream\?"), hold)
+    fallback = {"enabled": True, "variant": "blue", "payload": {"hex": "#00f"}}
+
+    # When the page loads
+    tab.open(server, {"banner": fallback, "unknown_flag": True})
+
+    # Then, until the server answers, flags read as their fallbacks and the client is not ready
+    tab.expect_status("waiting")
+    tab.expect_flag("banner", enabled="true", variant="blue", payload={"hex": "#00f"}, reason="fallback")
+    tab.expect_flag("unknown_flag", enabled="true", variant="on", reason="fallback")
+    tab.shot("1-fallback")
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not held and time.monotonic() < deadline:
+        tab.page.wait_for_timeout(20)  # lets Playwright dispatch the route event
+    assert len(held) == 1
+    held[0].continue_()
+    tab.expect_status("ready")
+    tab.expect_flag("banner", variant="green", payload={"hex": "#0a0"}, changes="1")
+    tab.expect_flag("unknown_flag", enabled="true", reason="fallback", changes="0")
+    tab.shot("2-answered")
+    assert tab.errors == []
+
+
+def test_page__variant_and_payload__shown_and_followed(tab: Tab, server: LiveServer) -> None:
+    # Given a multivariate flag that serves user-42 "dark" through its allowlist
+    with admin(server) as api:
+        variants = [
+            {"name": "light", "payload": {"background": "#fff"}},
+            {"name": "dark", "payload": {"background": "#111", "contrast": [4.5, 7]}},
+        ]
+        body = {"name": "theme", "enabled": True, "variants": variants, "allowlist": {"user-42": "dark"}}
+        api.post("/flags", json={**body, "rollout_percentage": 0, "default_variant": "light"}).raise_for_status()
+        tab.open(server, {"theme": {"variant": "none"}}, context={"identifier": "user-42", "app": "web"})
+
+        # Then the page shows the variant and payload resolved for user-42
+        tab.expect_flag("theme", enabled="true", variant="dark", payload={"background": "#111", "contrast": [4.5, 7]})
+        tab.expect_flag("theme", reason="allowlist")
+        tab.shot("1-dark")
+
+        # When the served variant's payload changes on the server
+        variants[1]["payload"] = {"background": "#000", "contrast": [21]}
+        api.patch("/flags/theme", json={"variants": variants}).raise_for_status()
+
+        # Then the page shows the new payload
+        tab.expect_flag("theme", variant="dark", payload={"background": "#000", "contrast": [21]}, changes="2")
+
+    # When the page switches to another user, then the value is resolved for that user
+    tab.page.evaluate("window.vexil.setContext({identifier: 'user-7', app: 'web'})")
+    tab.expect_flag(
+        "theme", enabled="false", variant="light", payload={"background": "#fff"}, reason="rollout_excluded"
+    )
+    tab.shot("2-other-user")
+    assert tab.errors == []
+
+
+def test_page__flag_deleted__falls_back(tab: Tab, server: LiveServer) -> None:
+    # Given an enabled flag shown on a page, with another flag beside it
+    with admin(server) as api:
+        api.post("/flags", json={"name": "promo", "enabled": True}).raise_for_status()
+        api.post("/flags", json={"name": "search_v2", "enabled": True}).raise_for_status()
+        tab.open(server, {"promo": {"enabled": False, "variant": "none"}, "search_v2": False})
+        tab.expect_flag("promo", enabled="true", variant="on", reason="enabled")
+        tab.expect_flag("search_v2", enabled="true")
+        tab.shot("1-present")
+
+        # When it is deleted
+        api.delete("/flags/promo").raise_for_status()
+
+    # Then it reads as its fallback again, and the other flag is untouched
+    tab.expect_flag("promo", enabled="false", variant="none", payload=None, reason="fallback", changes="2")
+    tab.expect_flag("search_v2", enabled="true", changes="1")
+    tab.shot("2-deleted")
+    assert tab.errors == []
+
+
+def test_page__server_restarted__reconnects_and_catches_up(tab: Tab, tmp_path: Path) -> None:
+    # Given a page connected to a server on a fixed port
+    port, data = free_port(), tmp_path / "data"
+    servers = [start_server(data, env=ENV, port=port)]
+    try:
+        with admin(servers[0]) as api:
+            api.post("/flags", json={"name": "kill_switch"}).raise_for_status()
+        tab.open(servers[0], {"kill_switch": False}, **FAST_RETRY)
+        tab.expect_status("ready")
+        tab.expect_flag("kill_switch", enabled="false")
+
+        # When that server stops, the flag changes meanwhile (through another server on the same
+        # database), and the server comes back on the same port
+        servers[0].stop()
+        servers.append(start_server(data, env=ENV))
+        with admin(servers[1]) as api:
+            api.post("/flags/kill_switch/toggle").raise_for_status()
+        servers[1].stop()
+        servers.append(start_server(data, env=ENV, port=port))
+
+        # Then the page reconnects by itself and catches up, and changes flow again
+        tab.expect_flag("kill_switch", enabled="true", changes="2", timeout=20_000)
+        with admin(servers[2]) as api:
+            api.post("/flags/kill_switch/toggle").raise_for_status()
+        tab.expect_flag("kill_switch", enabled="false", changes="3")
+        tab.shot("1-reconnected")
+    finally:
+        for server in servers:
+            server.stop()
+
+    # Reconnections resume from the last event seen; while the server was down, only refused
+    # connections were logged
+    assert len(tab.streams) >= 2
+    assert all("last_event_id=" in url for url in tab.streams[1:])
+    unexpected = [error for error in tab.errors if not ("ERR_CONNECTION_REFUSED" in error and "/stream?" in error)]
+    assert unexpected == []
+
+
+def test_page__client_tokens_required__token_in_query_accepted(
+    tab: Tab, live_server: Callable[..., LiveServer]
+) -> None:
+    # Given a server that requires client tokens, and a client token
+    server = live_server(env={**ENV, "VEXIL_REQUIRE_CLIENT_TOKEN": "true"})
+    with admin(server) as api:
+        api.post("/flags", json={"name": "beta", "enabled": True}).raise_for_status()
+        secret = api.post("/tokens", json={"name": "web", "role": "client"}).json()["token"]
+    with httpx.stream("GET", server.url + "/stream", timeout=5) as refused:
+        assert refused.status_code == 401
+
+    # When the page connects with it
+    tab.open(server, {"beta": False}, token=secret)
+
+    # Then it gets the flags
+    tab.expect_status("ready")
+    tab.expect_flag("beta", enabled="true", reason="enabled")
+    assert tab.errors == []
