@@ -128,6 +128,7 @@ def _typed_complement(positive: FieldCompiler, accepts: Callable[[Any], bool]) -
 def _is_text(value: Any) -> bool:
     return isinstance(value, str)
 
+
 OPERATORS: Mapping[str, Compiler] = {
     Operator.EQ: _field_operator(eq),
     Operator.NEQ: _field_operator(eq, complement=True),
