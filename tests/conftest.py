@@ -15,8 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from asgi_lifespan import LifespanManager
 
+from tests.postgres import create_database, drop_database, empty_database
 from vexil.api.app import create_app
 from vexil.config import Settings
 
@@ -24,14 +26,34 @@ ADMIN_TOKEN = "vx_test_admin_secret_0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN)
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    """A migrated PostgreSQL database of this test session's own, dropped at the end (tests/postgres.py)."""
+    url = await create_database()
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """On a fresh SQLite file, or on the session's PostgreSQL database (emptied by `client`)."""
+    database_url: str | None = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, admin_token=ADMIN_TOKEN)
 
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The whole ASGI app (fast path included) with its lifespan, on a fresh SQLite file."""
+    """The whole ASGI app (fast path included) with its lifespan, on each backend."""
+    if settings.database_url:
+        await empty_database(settings.database_url)
     app = create_app(settings)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
