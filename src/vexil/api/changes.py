@@ -5,6 +5,11 @@ already up to date.
 Each publication gets a sequence number; event ids are `<epoch>-<seq>`, where the epoch is random
 per process, so an id from another process or an earlier run is recognized as unknown and the
 client is given a fresh snapshot instead of a replay.
+
+Names starting with `#` are reserved markers, never flag names (flag names start with a letter or a
+digit): `SEGMENTS` says the segment list changed. Only listeners that subscribe with
+`markers=True` see them (the SDK change stream does); the others get the flag names alone, and are
+not called for a publication that holds nothing else. `changed_since` includes them.
 """
 
 from __future__ import annotations
@@ -16,13 +21,19 @@ from typing import Any
 
 Listener = Callable[[int, frozenset[str]], None]
 
+SEGMENTS = "#segments"
+
+
+def is_marker(name: str) -> bool:
+    return name.startswith("#")
+
 
 class ChangeHub:
     def __init__(self, *, history: int = 10_000) -> None:
         self.epoch = secrets.token_hex(4)
         self.seq = 0
         self._history: deque[tuple[int, frozenset[str]]] = deque(maxlen=history)
-        self._listeners: dict[int, Listener] = {}
+        self._listeners: dict[int, tuple[Listener, bool]] = {}
         self._next_id = 0
 
     def event_id(self, seq: int | None = None) -> str:
@@ -41,8 +52,12 @@ class ChangeHub:
         changed = frozenset(names)
         self.seq += 1
         self._history.append((self.seq, changed))
-        for listener in list(self._listeners.values()):
-            listener(self.seq, changed)
+        flags = frozenset(name for name in changed if not is_marker(name))
+        for listener, markers in list(self._listeners.values()):
+            if markers or len(flags) == len(changed):
+                listener(self.seq, changed)
+            elif flags:
+                listener(self.seq, flags)
         return self.seq
 
     def changed_since(self, seq: int) -> frozenset[str] | None:
@@ -57,11 +72,11 @@ class ChangeHub:
                 names |= changed
         return frozenset(names)
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Register a listener; returns the function that removes it."""
+    def subscribe(self, listener: Listener, *, markers: bool = False) -> Callable[[], None]:
+        """Register a listener (`markers`: also for `#` markers); returns the function that removes it."""
         key = self._next_id
         self._next_id += 1
-        self._listeners[key] = listener
+        self._listeners[key] = (listener, markers)
 
         def unsubscribe() -> None:
             self._listeners.pop(key, None)
