@@ -24,8 +24,9 @@ from vexil.api.auth import TokenCache
 from vexil.api.bootstrap import bootstrap_admin_token, seed_demo
 from vexil.api.fastpath import FastPath
 from vexil.api.limits import BodyLimit
-from vexil.api.routes import admin, compat, evaluate, flags, meta, segments, tokens
+from vexil.api.routes import admin, compat, evaluate, flags, live, meta, segments, tokens
 from vexil.api.service import FlagService
+from vexil.bus import start_replicator
 from vexil.config import Settings
 from vexil.store.sql import SqlStore
 
@@ -47,8 +48,12 @@ def create_app(settings: Settings) -> FastPath:
                 await seed_demo(store)
             await service.load()
             app.state.service = service
+            app.state.replicator = await start_replicator(settings, service)
             log.info("vexil %s ready: %d flags", __version__, len(service.snapshot))
-            yield
+            try:
+                yield
+            finally:
+                await app.state.replicator.close()
         finally:
             await store.close()
 
@@ -64,7 +69,7 @@ def create_app(settings: Settings) -> FastPath:
     api.state.settings = settings
     api.state.counters = Counter[str]()
     errors.install(api)
-    for module in (meta, evaluate, compat, flags, segments, tokens, admin):
+    for module in (meta, evaluate, live, compat, flags, segments, tokens, admin):
         api.include_router(module.router)
     # The browser client (/web/client.js) and other static files; registered after every router.
     api.mount("/web", StaticFiles(packages=[("vexil", "web")], html=True), name="web")

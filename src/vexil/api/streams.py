@@ -1,0 +1,345 @@
+"""Event streams (docs/live.md): fan-out of every committed change to the open streams.
+
+    ChangeHub.publish(names)  ─► each open stream's listener, synchronously, snapshot up to date:
+                                 re-evaluate only `names` for its context, compare with what it
+                                 last sent, queue one frame with the differences (or nothing)
+    each stream's own task    ─► wakes, joins its queued frames and sends them in one write
+
+A client that does not read blocks only its own task (in uvicorn's `send`, once the socket buffer
+is full); its queue is bounded, and when it overflows the queue is dropped and the client is sent a
+fresh snapshot once it drains. Frames are shared: streams whose differences are the same results
+send the same bytes, serialized once per change.
+
+Per stream, the cost is this object, a small dict of the results last sent, one watcher task that
+waits for `http.disconnect`, and uvicorn's connection. A ticker sets a ping on every stream each
+`heartbeat` seconds. On SIGTERM/SIGINT (and at the latest on lifespan shutdown) every stream ends,
+so that uvicorn, which waits for open responses before it shuts down, can exit promptly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from types import FrameType
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from vexil.api.changes import is_marker
+from vexil.api.sdkfeed import SdkFeed, sse
+from vexil.api.service import FlagService
+from vexil.engine import Snapshot
+from vexil.engine.types import Evaluation
+
+RETRY = b"retry: 2000\n\n"
+PING = b": ping\n\n"
+MAX_PENDING = 16
+_HEADERS = (
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+)
+
+
+class Streams:
+    """The open streams of one app: heartbeats, shutdown, and frames shared across streams."""
+
+    def __init__(self, service: FlagService, *, heartbeat: float = 15.0) -> None:
+        self.service = service
+        self.feed = SdkFeed(service)
+        self.heartbeat = heartbeat
+        self.open: set[EventStream] = set()
+        self.closing = False
+        self._ticker: asyncio.Task[None] | None = None
+        self._frames_seq = -1
+        self._frames: dict[tuple[tuple[str, int], ...], tuple[list[tuple[str, Evaluation | None]], bytes]] = {}
+
+    def start(self) -> None:
+        self._ticker = asyncio.get_running_loop().create_task(self._tick())
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat)
+            for stream in list(self.open):
+                stream.ping()
+
+    def close_all(self) -> None:
+        """End every open stream (and those that open from now on, after their first event)."""
+        self.closing = True
+        for stream in list(self.open):
+            stream.close()
+
+    async def stop(self) -> None:
+        self.close_all()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+
+    def update_frame(self, seq: int, changes: list[tuple[str, Evaluation | None]]) -> bytes:
+        """The `update` event for these changes of publication `seq`, serialized once per distinct set."""
+        if seq != self._frames_seq:
+            self._frames_seq, self._frames = seq, {}
+        # Results are shared engine objects, and the cache keeps them alive: an id is not reused.
+        key = tuple((name, id(result)) for name, result in changes)
+        cached = self._frames.get(key)
+        if cached is None:
+            flags = {name: None if result is None else result.client_dict() for name, result in changes}
+            data = orjson.dumps({"flags": flags})
+            cached = self._frames[key] = (changes, sse("update", self.service.hub.event_id(seq), data))
+        return cached[1]
+
+
+class EventStream(Response):
+    """A Server-Sent Events response fed by the change hub; subclasses say what to send."""
+
+    media_type = "text/event-stream"
+    markers = False  # whether the listener also wants `#` markers (see `ChangeHub`)
+
+    def __init__(self, streams: Streams) -> None:
+        self.status_code = 200
+        self.background = None
+        self.streams = streams
+        self._pending: list[bytes] = []
+        self._waiter: asyncio.Future[None] | None = None
+        self._resync = False
+        self._ping = False
+        self._closed = False
+        self._gone = False
+
+    # --- what to send: subclasses ----------------------------------------------------------
+
+    def opening(self) -> bytes:
+        """The first event(s); called with the listener already subscribed and nothing awaited since."""
+        raise NotImplementedError
+
+    def snapshot(self) -> bytes:
+        """A fresh full state, for a client whose queue overflowed."""
+        raise NotImplementedError
+
+    def on_change(self, seq: int, names: frozenset[str]) -> None:
+        raise NotImplementedError
+
+    # --- queue -----------------------------------------------------------------------------
+
+    def push(self, frame: bytes) -> None:
+        if len(self._pending) >= MAX_PENDING:
+            self._pending.clear()
+            self._resync = True
+        else:
+            self._pending.append(frame)
+        self._wake()
+
+    def ping(self) -> None:
+        self._ping = True
+        self._wake()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake()
+
+    @property
+    def resyncing(self) -> bool:
+        """True while a fresh snapshot is due: there is no point computing differences."""
+        return self._resync or self._closed
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _disconnected(self, watcher: asyncio.Task[None]) -> None:
+        if watcher.cancelled():  # we stopped watching: the stream ended on our side
+            return
+        watcher.exception()  # retrieved, so that asyncio does not log it
+        self._gone = True
+        self.close()
+
+    async def _next(self) -> bytes | None:
+        """What to send next (never empty), or None once the stream is closed."""
+        if not (self._pending or self._resync or self._ping or self._closed):
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if self._closed:
+            return None
+        if self._resync:
+            self._resync = False
+            self._pending.clear()
+            chunk = self.snapshot()
+        else:
+            chunk = b"".join(self._pending)
+            self._pending.clear()
+        self._ping = False
+        return chunk or PING
+
+    # --- ASGI ------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        watcher = asyncio.get_running_loop().create_task(_until_disconnect(receive))
+        watcher.add_done_callback(self._disconnected)
+        streams = self.streams
+        unsubscribe = streams.service.hub.subscribe(self.on_change, markers=self.markers)
+        streams.open.add(self)
+        try:
+            chunk: bytes | None = RETRY + self.opening()
+            if streams.closing:
+                self._closed = True
+            await send({"type": "http.response.start", "status": 200, "headers": list(_HEADERS)})
+            while chunk is not None:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                chunk = await self._next()
+        finally:
+            unsubscribe()
+            streams.open.discard(self)
+            watcher.cancel()
+        if not self._gone:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _until_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+class ClientStream(EventStream):
+    """`GET`/`POST /stream`: client results for one context (docs/live.md)."""
+
+    def __init__(
+        self, streams: Streams, context: dict[str, Any], *, flags: Iterable[str] | None, last_event_id: str | None
+    ) -> None:
+        super().__init__(streams)
+        self.context = context
+        self.only = None if flags is None else frozenset(flags)
+        self.last_event_id = last_event_id
+        self.last: dict[str, Evaluation] = {}
+
+    def _evaluate(self, snapshot: Snapshot) -> list[Evaluation]:
+        if self.only is None:
+            return snapshot.evaluate_all(self.context)
+        return snapshot.evaluate_many(sorted(self.only), self.context)
+
+    def snapshot(self) -> bytes:
+        results = self._evaluate(self.streams.service.snapshot)
+        self.last = {result.flag: result for result in results}
+        data = orjson.dumps({"flags": {result.flag: result.client_dict() for result in results}})
+        return sse("snapshot", self.streams.service.hub.event_id(), data)
+
+    def opening(self) -> bytes:
+        hub = self.streams.service.hub
+        seq = hub.parse_event_id(self.last_event_id)
+        names = None if seq is None else hub.changed_since(seq)
+        if names is None:
+            return self.snapshot()
+        # A known id: what changed since, at its current value; what the client held is unknown.
+        snapshot = self.streams.service.snapshot
+        self.last = {result.flag: result for result in self._evaluate(snapshot)}
+        changed = sorted(name for name in names if not is_marker(name) and (self.only is None or name in self.only))
+        if not changed:
+            return b""
+        flags = {name: self.last[name].client_dict() if name in snapshot else None for name in changed}
+        return sse("update", hub.event_id(), orjson.dumps({"flags": flags}))
+
+    def on_change(self, seq: int, names: frozenset[str]) -> None:
+        if self.resyncing:
+            return
+        if self.only is not None:
+            names = names & self.only
+        if not names:
+            return
+        snapshot = self.streams.service.snapshot
+        ordered = sorted(names)
+        last = self.last
+        changes: list[tuple[str, Evaluation | None]] = []
+        for name, result in zip(ordered, snapshot.evaluate_many(ordered, self.context), strict=True):
+            old = last.get(name)
+            if name not in snapshot:
+                if old is not None:
+                    del last[name]
+                    changes.append((name, None))
+            elif old is None or not _same(old, result):
+                last[name] = result
+                changes.append((name, result))
+        if changes:
+            self.push(self.streams.update_frame(seq, changes))
+
+
+def _same(old: Evaluation, new: Evaluation) -> bool:
+    """The same client result (`rule` is not shown to clients)."""
+    if old is new:
+        return True
+    if old.active is not new.active or old.variant != new.variant or old.reason is not new.reason:
+        return False
+    # 1 == True and 1 == 1.0 in Python, not in JSON: compare what the client would read.
+    return old.payload is new.payload or orjson.dumps(old.payload) == orjson.dumps(new.payload)
+
+
+class SdkStream(EventStream):
+    """`GET /sdk/stream`: the changed configuration itself, for SDKs that evaluate locally."""
+
+    markers = True
+
+    def __init__(self, streams: Streams, environment: str | None, *, last_event_id: str | None) -> None:
+        super().__init__(streams)
+        self.environment = environment
+        self.last_event_id = last_event_id
+
+    def snapshot(self) -> bytes:
+        return self.streams.feed.config_event(self.environment)
+
+    def opening(self) -> bytes:
+        hub = self.streams.service.hub
+        seq = hub.parse_event_id(self.last_event_id)
+        names = None if seq is None else hub.changed_since(seq)
+        if names is None:
+            return self.snapshot()
+        return self.streams.feed.replay_event(names, self.environment)
+
+    def on_change(self, seq: int, names: frozenset[str]) -> None:
+        if self.resyncing:
+            return
+        event = self.streams.feed.flags_event(seq, names, self.environment)
+        if event is not None:
+            self.push(event)
+
+
+def on_shutdown_signal(callback: Callable[[], None]) -> Callable[[], None]:
+    """Also call `callback` (in the event loop) on SIGTERM/SIGINT; returns the undo function.
+
+    uvicorn waits for open responses to finish before it runs the lifespan shutdown, so a stream
+    that only ends at lifespan shutdown would hold the process for the whole graceful timeout.
+    Python-level handlers already installed (uvicorn's) are chained, never replaced; without one
+    (the default action) nothing is installed, so that the signal keeps its default effect.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    installed: dict[int, Any] = {}
+
+    def chain(previous: Callable[[int, FrameType | None], Any]) -> Callable[[int, FrameType | None], Any]:
+        def handler(signum: int, frame: FrameType | None) -> Any:
+            loop.call_soon_threadsafe(callback)
+            return previous(signum, frame)
+
+        return handler
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)
+        if callable(previous):
+            handler = chain(previous)
+            signal.signal(sig, handler)
+            installed[sig] = (handler, previous)
+
+    def undo() -> None:
+        for sig, (handler, previous) in installed.items():
+            if signal.getsignal(sig) is handler:
+                signal.signal(sig, previous)
+
+    return undo
