@@ -198,13 +198,20 @@ def test_page__before_first_answer__fallback_shown(tab: Tab, server: LiveServer)
 
 
 def test_page__variant_and_payload__shown_and_followed(tab: Tab, server: LiveServer) -> None:
-    # Given a multivariate flag that serves user-42 "dark" through its allowlist
+    # Given a multivariate flag that serves "dark" to user-42 (allowlist) and to the pro plan (rule)
     with admin(server) as api:
         variants = [
             {"name": "light", "payload": {"background": "#fff"}},
             {"name": "dark", "payload": {"background": "#111", "contrast": [4.5, 7]}},
         ]
-        body = {"name": "theme", "enabled": True, "variants": variants, "allowlist": {"user-42": "dark"}}
+        pro = {"conditions": [{"field": "plan", "operator": "eq", "value": "pro"}], "serve": "dark"}
+        body = {
+            "name": "theme",
+            "enabled": True,
+            "variants": variants,
+            "allowlist": {"user-42": "dark"},
+            "rules": [pro],
+        }
         api.post("/flags", json={**body, "rollout_percentage": 0, "default_variant": "light"}).raise_for_status()
         tab.open(server, {"theme": {"variant": "none"}}, context={"identifier": "user-42", "app": "web"})
 
@@ -226,6 +233,10 @@ def test_page__variant_and_payload__shown_and_followed(tab: Tab, server: LiveSer
         "theme", enabled="false", variant="light", payload={"background": "#fff"}, reason="rollout_excluded"
     )
     tab.shot("2-other-user")
+
+    # When that user's attributes match a rule, then the rule's variant is served
+    tab.page.evaluate("window.vexil.setContext({identifier: 'user-7', app: 'web', attributes: {plan: 'pro'}})")
+    tab.expect_flag("theme", enabled="true", variant="dark", reason="rule_match")
     assert tab.errors == []
 
 
