@@ -138,7 +138,15 @@ async def sdk_mismatches(
         "async remote": answer(await async_remote.evaluate(name, context)),
     }
     expected = expected_answer(case)
-    return [f"{case['name']} ({how}): {got} != {expected}" for how, got in answers.items() if got != expected]
+    mismatches = [f"{case['name']} ({how}): {got} != {expected}" for how, got in answers.items() if got != expected]
+    # is_enabled calls compiled runs directly where it can: the same answers, or the default when unknown
+    enabled = True if expected["reason"] == Reason.FLAG_NOT_FOUND else expected["active"]
+    shortcuts = {
+        "local is_enabled": local.is_enabled(name, context, default=True),
+        "async local is_enabled": await async_local.is_enabled(name, context, default=True),
+    }
+    mismatches += [f"{case['name']} ({how}): {got} != {enabled}" for how, got in shortcuts.items() if got != enabled]
+    return mismatches
 
 
 async def openfeature_mismatches(case: Mapping[str, Any], domain: str) -> list[str]:

@@ -24,6 +24,7 @@ import orjson
 from vexil import __version__
 from vexil.engine import Evaluation as EngineEvaluation
 from vexil.engine import Reason, Snapshot
+from vexil.engine.evaluate import FlagRun, Resolve
 from vexil.sdk._feed import Feed, SseParser
 from vexil.sdk.errors import FlagServiceError, InvalidResponse, ServiceUnavailable, Unauthorized, check_status
 
@@ -159,6 +160,10 @@ class BaseClient:
         self._plain = not defaults
         self._feed = Feed()
         self._snapshot: Snapshot | None = None  # the feed's, once there is one: the hot path reads this
+        # Flags without prerequisites, by name, to their compiled runs: `is_enabled` calls the run
+        # itself, saving Snapshot.evaluate's extra call (see _fast_runs).
+        self._runs: dict[str, FlagRun] = {}
+        self._fallback: Resolve = self._resolve_prerequisite
         self._parser = SseParser()
         self._attempt = 0
         self._change_listeners: dict[int, ChangeListener] = {}
@@ -227,18 +232,24 @@ class BaseClient:
         return self._merge(context)
 
     def _merge(self, context: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(context, Mapping):
+        if context.__class__ is not dict and not isinstance(context, Mapping):
             return self._defaults  # the engine reads a non-mapping as an empty context too
-        merged = {**self._defaults, **context}
-        attributes = context.get("attributes")
-        if isinstance(self._default_attributes, Mapping) and isinstance(attributes, Mapping):
-            merged["attributes"] = {**self._default_attributes, **attributes}
+        merged = self._defaults.copy()
+        merged.update(context)
+        if self._default_attributes is not None:
+            attributes = context.get("attributes")
+            if isinstance(attributes, Mapping) and isinstance(self._default_attributes, Mapping):
+                merged["attributes"] = {**self._default_attributes, **attributes}
         only = self._only_environment
-        if only is not None and merged.get("environment") != only:
-            raise InvalidContext(
-                f"this local client holds environment {only!r} only, not {merged.get('environment')!r}"
-            )
+        if only is not None and merged["environment"] != only:
+            raise InvalidContext(f"this local client holds environment {only!r} only, not {merged['environment']!r}")
         return merged
+
+    def _resolve_prerequisite(self, name: str, context: Mapping[str, Any], depth: int) -> EngineEvaluation:
+        """The `resolve` handed to runs of flags without prerequisites, which never call it."""
+        snapshot = self._snapshot
+        assert snapshot is not None
+        return snapshot.evaluate(name, context)
 
     def _local_evaluation(self, name: str, context: Mapping[str, Any] | None) -> Evaluation:
         """`evaluate()` from the configuration held, without I/O (any mode; not ready without one)."""
@@ -380,6 +391,7 @@ class BaseClient:
 
     def _after_apply(self, changed: frozenset[str]) -> None:
         self._snapshot = self._feed.snapshot
+        self._runs = _fast_runs(self._snapshot)
         if not self._ready.is_set():
             self._ready.set()
             self._on_ready()
@@ -428,6 +440,24 @@ class BaseClient:
                 callback(value)
             except Exception:  # a listener's bug must not stop the feed: the SDK's outer edge
                 logger.exception("a vexil listener raised")
+
+
+def _fast_runs(snapshot: Snapshot | None) -> dict[str, FlagRun]:
+    """The compiled runs of the flags without prerequisites.
+
+    For those, `Snapshot.evaluate(name, context)` with a dict context is exactly
+    `get_compiled(name).evaluate(context, resolve, 0)` (no prerequisite to resolve, so no cycle to
+    catch); the SDK calls the run directly, so that local evaluation costs what the engine's does.
+    Flags with prerequisites, and other contexts, go through `Snapshot.evaluate`.
+    """
+    runs: dict[str, FlagRun] = {}
+    if snapshot is None:
+        return runs
+    for name in snapshot.names():
+        flag = snapshot.get_compiled(name)
+        if flag is not None and not flag.prerequisites:
+            runs[name] = flag.evaluate
+    return runs
 
 
 def _parse_evaluation(name: str, body: Any) -> Evaluation:

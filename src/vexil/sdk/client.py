@@ -27,7 +27,7 @@ from typing import Any, Self
 
 import httpx
 
-from vexil.sdk._base import BaseClient, Evaluation, InvalidContext, Mode, Options, SyncState
+from vexil.sdk._base import BaseClient, Evaluation, Mode, Options, SyncState
 from vexil.sdk.errors import FlagServiceError, ServiceUnavailable, translate_errors
 
 __all__ = ["AsyncClient", "Client"]
@@ -75,13 +75,15 @@ class Client(BaseClient):
         True
         """
         try:
-            snapshot = self._snapshot
-            if snapshot is None:
-                result: Any = self._without_snapshot(name, context)
-            else:
-                result = snapshot.evaluate(
-                    name, self._defaults if context is None else context if self._plain else self._merge(context)
-                )
+            if context is None:
+                context = self._defaults
+            elif not self._plain:
+                context = self._merge(context)
+            run = self._runs.get(name)
+            if run is not None and context.__class__ is dict:
+                # What Snapshot.evaluate does for a flag without prerequisites, without its extra call.
+                return run(context, self._fallback, 0).active
+            result = self._answer(name, context)
             # Only an unknown flag or an error has no variant: every flag serves one.
             return default if result.variant is None else result.active
         except Exception as exc:  # the SDK's outermost edge: log, answer the default
@@ -91,11 +93,7 @@ class Client(BaseClient):
     def variant(self, name: str, context: Context | None = None, default: str | None = None) -> str | None:
         """The variant served for `context`, or `default` for an unknown flag or on error."""
         try:
-            snapshot = self._snapshot
-            if snapshot is None:
-                result: Any = self._without_snapshot(name, context)
-            else:
-                result = snapshot.evaluate(name, self._context(context))
+            result = self._answer(name, self._context(context))
             return default if result.variant is None else result.variant
         except Exception as exc:  # the SDK's outermost edge
             self._failed(name, exc)
@@ -107,11 +105,7 @@ class Client(BaseClient):
         Payloads are shared between calls: treat them as read-only.
         """
         try:
-            snapshot = self._snapshot
-            if snapshot is None:
-                result: Any = self._without_snapshot(name, context)
-            else:
-                result = snapshot.evaluate(name, self._context(context))
+            result = self._answer(name, self._context(context))
             return default if result.variant is None or result.payload is None else result.payload
         except Exception as exc:  # the SDK's outermost edge
             self._failed(name, exc)
@@ -120,10 +114,8 @@ class Client(BaseClient):
     def evaluate(self, name: str, context: Context | None = None) -> Evaluation:
         """The full answer, with `reason` (and `error_code` when the default had to be used)."""
         try:
-            snapshot = self._snapshot
-            if snapshot is None:
-                return self._without_snapshot(name, context)
-            return Evaluation.from_engine(snapshot.evaluate(name, self._context(context)))
+            result = self._answer(name, self._context(context))
+            return result if isinstance(result, Evaluation) else Evaluation.from_engine(result)
         except Exception as exc:  # the SDK's outermost edge
             return self._failed(name, exc)
 
@@ -146,14 +138,18 @@ class Client(BaseClient):
             self._failed("*", exc)
             return {}
 
-    def _without_snapshot(self, name: str, context: Context | None) -> Evaluation:
+    def _answer(self, name: str, context: Context) -> Any:
+        """The engine's `Evaluation` from the configuration held, else (remote, or not ready) an SDK one."""
+        snapshot = self._snapshot
+        if snapshot is not None:
+            return snapshot.evaluate(name, context)
+        return self._without_snapshot(name, context)
+
+    def _without_snapshot(self, name: str, context: Context) -> Evaluation:
         """Remote evaluation; in local mode (no configuration yet) the not-ready answer."""
         if self._http is None:
             return self._not_ready(name)
-        try:
-            request = self._evaluate_request(name, self._context(context))
-        except InvalidContext as exc:
-            return self._invalid_context(name, exc)
+        request = self._evaluate_request(name, context)
         try:
             with translate_errors():
                 response = self._http.send(request)
@@ -266,13 +262,14 @@ class AsyncClient(BaseClient):
     async def is_enabled(self, name: str, context: Context | None = None, default: bool = False) -> bool:
         """Whether `name` is active for `context`; see `Client.is_enabled`."""
         try:
-            snapshot = self._snapshot
-            if snapshot is None:
-                result: Any = await self._without_snapshot(name, context)
-            else:
-                result = snapshot.evaluate(
-                    name, self._defaults if context is None else context if self._plain else self._merge(context)
-                )
+            if context is None:
+                context = self._defaults
+            elif not self._plain:
+                context = self._merge(context)
+            run = self._runs.get(name)
+            if run is not None and context.__class__ is dict:
+                return run(context, self._fallback, 0).active
+            result = await self._answer(name, context)
             return default if result.variant is None else result.active
         except Exception as exc:  # the SDK's outermost edge
             self._failed(name, exc)
@@ -281,11 +278,7 @@ class AsyncClient(BaseClient):
     async def variant(self, name: str, context: Context | None = None, default: str | None = None) -> str | None:
         """The variant served for `context`; see `Client.variant`."""
         try:
-            snapshot = self._snapshot
-            if snapshot is None:
-                result: Any = await self._without_snapshot(name, context)
-            else:
-                result = snapshot.evaluate(name, self._context(context))
+            result = await self._answer(name, self._context(context))
             return default if result.variant is None else result.variant
         except Exception as exc:  # the SDK's outermost edge
             self._failed(name, exc)
@@ -294,11 +287,7 @@ class AsyncClient(BaseClient):
     async def payload(self, name: str, context: Context | None = None, default: Any = None) -> Any:
         """The served variant's payload; see `Client.payload`."""
         try:
-            snapshot = self._snapshot
-            if snapshot is None:
-                result: Any = await self._without_snapshot(name, context)
-            else:
-                result = snapshot.evaluate(name, self._context(context))
+            result = await self._answer(name, self._context(context))
             return default if result.variant is None or result.payload is None else result.payload
         except Exception as exc:  # the SDK's outermost edge
             self._failed(name, exc)
@@ -307,10 +296,8 @@ class AsyncClient(BaseClient):
     async def evaluate(self, name: str, context: Context | None = None) -> Evaluation:
         """The full answer; see `Client.evaluate`."""
         try:
-            snapshot = self._snapshot
-            if snapshot is None:
-                return await self._without_snapshot(name, context)
-            return Evaluation.from_engine(snapshot.evaluate(name, self._context(context)))
+            result = await self._answer(name, self._context(context))
+            return result if isinstance(result, Evaluation) else Evaluation.from_engine(result)
         except Exception as exc:  # the SDK's outermost edge
             return self._failed(name, exc)
 
@@ -334,14 +321,17 @@ class AsyncClient(BaseClient):
             self._failed("*", exc)
             return {}
 
-    async def _without_snapshot(self, name: str, context: Context | None) -> Evaluation:
+    async def _answer(self, name: str, context: Context) -> Any:
+        snapshot = self._snapshot
+        if snapshot is not None:
+            return snapshot.evaluate(name, context)
+        return await self._without_snapshot(name, context)
+
+    async def _without_snapshot(self, name: str, context: Context) -> Evaluation:
         if self._http is None:
             await self.start()
             return self._not_ready(name)
-        try:
-            request = self._evaluate_request(name, self._context(context))
-        except InvalidContext as exc:
-            return self._invalid_context(name, exc)
+        request = self._evaluate_request(name, context)
         try:
             with translate_errors():
                 response = await self._http.send(request)
