@@ -1,0 +1,75 @@
+// The HTTP API, with the session's bearer token. Errors are `ApiError`s carrying the API's
+// `{"error": ...}` message and, where the message names one, the path of the field at fault.
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+    this.path = errorPath(message);
+  }
+}
+
+/**
+ * The field a message is about, as a dotted path: "rules[0].conditions[1]: …" → "rules.0.conditions.1",
+ * "variants.0.payload: …" → "variants.0.payload", "default_variant 'x' is …" → "default_variant".
+ */
+export function errorPath(message) {
+  const match = /^([A-Za-z_][\w.[\]]*)/.exec(String(message || ""));
+  if (!match) return "";
+  return match[1]
+    .replace(/\[(\d+)\]/g, ".$1")
+    .replace(/\[.*$/, "")
+    .replace(/\.+$/, "");
+}
+
+export function createApi(session, { onUnauthorized } = {}) {
+  async function request(method, path, body) {
+    const headers = { Accept: "application/json" };
+    if (session.token) headers.Authorization = `Bearer ${session.token}`;
+    const init = { method, headers, cache: "no-store" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch {
+      throw new ApiError(0, "cannot reach the server");
+    }
+    const text = response.status === 204 ? "" : await response.text();
+    let data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (!response.ok) {
+      const message = data && typeof data.error === "string" ? data.error : `${response.status} ${response.statusText}`;
+      const error = new ApiError(response.status, message);
+      if (response.status === 401 && onUnauthorized) onUnauthorized(error);
+      throw error;
+    }
+    return data;
+  }
+
+  return {
+    request,
+    get: (path) => request("GET", path),
+    post: (path, body) => request("POST", path, body),
+    patch: (path, body) => request("PATCH", path, body),
+    del: (path) => request("DELETE", path),
+  };
+}
+
+/** `/flags/a.b` with each segment encoded. */
+export function path(...parts) {
+  return parts.map((part, index) => (index === 0 ? part : encodeURIComponent(part))).join("/");
+}
+
+export function query(params) {
+  const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "");
+  return pairs.length ? `?${new URLSearchParams(pairs)}` : "";
+}

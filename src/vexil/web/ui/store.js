@@ -1,0 +1,84 @@
+// What every view shares: the environments and the flags, kept current by the change stream.
+
+export function createStore() {
+  const listeners = new Set();
+  const store = {
+    environments: [],
+    flags: new Map(),
+
+    /** `fn(names)` after flags change; returns the unsubscribe function. */
+    subscribe(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+
+    /** A newer document of a flag (an older one, from a slower response, is ignored). */
+    upsert(doc) {
+      const known = store.flags.get(doc.name);
+      if (known && known.created_at === doc.created_at && known.version > doc.version) return;
+      store.flags.set(doc.name, doc);
+      notify([doc.name]);
+    },
+
+    remove(name) {
+      if (store.flags.delete(name)) notify([name]);
+    },
+
+    /** A change event: `{name: doc | null}`. */
+    apply(changes) {
+      const names = [];
+      for (const [name, doc] of Object.entries(changes)) {
+        if (doc === null) {
+          if (store.flags.delete(name)) names.push(name);
+        } else {
+          store.flags.set(name, doc);
+          names.push(name);
+        }
+      }
+      if (names.length) notify(names);
+    },
+
+    /** The whole set (the stream's `config`, on every (re)connect): only what differs is announced. */
+    replaceAll(docs) {
+      const names = [];
+      const seen = new Set();
+      for (const doc of docs) {
+        seen.add(doc.name);
+        const known = store.flags.get(doc.name);
+        if (!known || known.version !== doc.version || known.updated_at !== doc.updated_at) {
+          store.flags.set(doc.name, doc);
+          names.push(doc.name);
+        }
+      }
+      for (const name of [...store.flags.keys()]) {
+        if (!seen.has(name)) {
+          store.flags.delete(name);
+          names.push(name);
+        }
+      }
+      if (names.length) notify(names);
+    },
+
+    clear() {
+      store.flags.clear();
+      store.environments = [];
+    },
+  };
+
+  function notify(names) {
+    for (const fn of [...listeners]) fn(names);
+  }
+
+  return store;
+}
+
+/** The flag's effective `enabled` in an environment ("" = the flag's own setting). */
+export function effectiveEnabled(doc, env) {
+  const override = env ? doc.environments[env] : undefined;
+  return override && override.enabled !== undefined ? override.enabled : doc.enabled;
+}
+
+export function effectiveRollout(doc, env) {
+  const override = env ? doc.environments[env] : undefined;
+  return override && override.rollout_percentage !== undefined ? override.rollout_percentage : doc.rollout_percentage;
+}

@@ -1,0 +1,6 @@
+import { h } from "../dom.js";
+
+export function mount(main, ctx) {
+  main.append(h("h1", {}, "flag"));
+  ctx.ready("flag");
+}

@@ -1,0 +1,145 @@
+"""Shared fixtures of the browser tests: Debian's Chromium driven by Playwright, and a page's console.
+
+Chromium is /usr/bin/chromium (`apt-get install chromium`; make test and .ci/run install it as
+root). Without it the browser tests are skipped with that message, except under CI=true, where
+they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, ViewportSize, expect, sync_playwright
+
+from tests.conftest import ADMIN, ADMIN_TOKEN, LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps trying to reach Google, which the test
+# machines' closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
+_HTTP_STATUS = re.compile(r"status of (\d{3})")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module; each test opens its own context."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} not found: `apt-get install chromium` (make test and .ci/run do it as root)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Console:
+    """What a page logged as an error: console errors and uncaught exceptions.
+
+    Chromium logs every HTTP error response as a console error ("Failed to load resource: the
+    server responded with a status of 409"); a test that provokes one on purpose says so with
+    `expect_http(409, "/flags/x")`, and only those are forgiven.
+    """
+
+    errors: list[str] = field(default_factory=list)
+    expected_http: list[tuple[int, str]] = field(default_factory=list)
+
+    @classmethod
+    def watch(cls, page: Page) -> Console:
+        console = cls()
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                console.errors.append(f"{message.text} ({message.location.get('url')})")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: console.errors.append(f"uncaught: {error}"))
+        return console
+
+    def expect_http(self, status: int, url_part: str) -> None:
+        self.expected_http.append((status, url_part))
+
+    def unexpected(self) -> list[str]:
+        return [error for error in self.errors if not self._expected(error)]
+
+    def _expected(self, error: str) -> bool:
+        match = _HTTP_STATUS.search(error)
+        if match is None:
+            return False
+        status = int(match.group(1))
+        return any(status == code and part in error for code, part in self.expected_http)
+
+
+# --- the admin UI -------------------------------------------------------------------------------
+
+TIMEOUT_MS = 10_000
+UI_SHOTS = ARTIFACTS / "ui"
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+def admin(server: LiveServer) -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers=ADMIN, timeout=10)
+
+
+@dataclass
+class Ui:
+    """The admin UI (`/ui`) in a tab: its console and its screenshots (test-artifacts/ui/)."""
+
+    page: Page
+    server: LiveServer
+    console: Console
+    name: str
+
+    def open(self, hash: str = "") -> None:
+        self.page.goto(f"{self.server.url}/ui/{hash}")
+
+    def sign_in(self, token: str = ADMIN_TOKEN, hash: str = "#/flags", view: str = "flags") -> None:
+        self.open(hash)
+        self.page.get_by_label("Token").fill(token)
+        self.page.get_by_label("Token").press("Enter")
+        self.wait_ready(view)
+        expect(self.page.locator("#live")).to_have_attribute("data-state", "live", timeout=TIMEOUT_MS)
+
+    def go(self, hash: str, view: str) -> None:
+        """Navigate inside the app, as a link would, and wait until the view is interactive."""
+        self.page.evaluate("delete document.getElementById('main').dataset.ready")
+        self.page.evaluate(f"location.hash = {json.dumps(hash)}")
+        self.wait_ready(view)
+
+    def wait_ready(self, view: str) -> None:
+        expect(self.page.locator("main")).to_have_attribute("data-ready", view, timeout=TIMEOUT_MS)
+
+    def row(self, flag: str) -> Locator:
+        return self.page.locator(f"#flags-table tr[data-name='{flag}']")
+
+    def toggle(self, flag: str, env: str = "") -> Locator:
+        return self.row(flag).locator(f"button[data-toggle='{env}']")
+
+    def shot(self, step: str, *, full_page: bool = True) -> None:
+        UI_SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=UI_SHOTS / f"{self.name}--{step}.png", full_page=full_page)
+
+    def overflow_x(self) -> int:
+        """How far the page is wider than the viewport (0: no horizontal scrolling)."""
+        width: Any = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        return int(width)

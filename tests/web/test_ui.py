@@ -1,0 +1,240 @@
+"""The admin UI at /ui in headless Chromium against a real server: sign-in, the flags list, live
+updates and read-only use. Screenshots go to test-artifacts/ui/.
+
+One server serves the whole module; each test works on flags of its own.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, ViewportSize, expect
+
+from tests.conftest import ADMIN_TOKEN, LiveServer, start_server
+from tests.web.conftest import DESKTOP, PHONE, TIMEOUT_MS, Console, Ui, admin
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    started = start_server(tmp_path_factory.mktemp("ui") / "data", env={"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN})
+    yield started
+    started.stop(signal.SIGKILL)
+
+
+def _ui(browser: Browser, server: LiveServer, request: pytest.FixtureRequest, viewport: ViewportSize) -> Iterator[Ui]:
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    ui = Ui(page, server, Console.watch(page), request.node.name)
+    yield ui
+    context.close()
+    assert ui.console.unexpected() == [], "the page logged errors"
+
+
+@pytest.fixture
+def ui(browser: Browser, server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Ui]:
+    """A fresh tab at 1280x800; at the end, the page must have logged no error."""
+    yield from _ui(browser, server, request, DESKTOP)
+
+
+@pytest.fixture
+def phone(browser: Browser, server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Ui]:
+    yield from _ui(browser, server, request, PHONE)
+
+
+def test_signin__wrong_token__error_next_to_the_field(ui: Ui) -> None:
+    # Given the sign-in page
+    ui.open()
+    ui.wait_ready("signin")
+    ui.console.expect_http(401, "/environments")
+
+    # When a wrong token is entered
+    ui.page.get_by_label("Token").fill("vx_not_a_token")
+    ui.page.get_by_role("button", name="Sign in").click()
+
+    # Then the error is shown next to the token field, and the page stays signed out
+    error = ui.page.locator("[data-path='token'] .error-msg")
+    expect(error).to_contain_text("not valid")
+    expect(ui.page.get_by_label("Token")).to_have_attribute("aria-invalid", "true")
+    expect(ui.page.locator("#nav")).to_be_hidden()
+    ui.shot("1-error")
+
+
+def test_flags__create_then_toggle_inline__saved_and_shown(ui: Ui, server: LiveServer) -> None:
+    # Given a signed-in admin on the flags list
+    ui.sign_in()
+    ui.shot("1-list")
+
+    # When a flag is created from the list
+    ui.page.get_by_label("Name", exact=True).fill("ui_create")
+    ui.page.get_by_label("Description").fill("Made in the browser")
+    ui.page.get_by_role("button", name="Create flag").click()
+
+    # Then its page opens, and the server has it
+    ui.wait_ready("flag")
+    expect(ui.page).to_have_url(f"{server.url}/ui/#/flags/ui_create")
+    with admin(server) as api:
+        assert api.get("/flags/ui_create").json()["description"] == "Made in the browser"
+
+    # When it is toggled on in production from the list
+    ui.go("#/flags", "flags")
+    expect(ui.toggle("ui_create", "production")).to_have_attribute("aria-pressed", "false")
+    ui.toggle("ui_create", "production").click()
+
+    # Then production shows it on as an override, the other environments still off (inherited)
+    expect(ui.toggle("ui_create", "production")).to_have_attribute("aria-pressed", "true")
+    expect(ui.toggle("ui_create", "production")).not_to_have_class("inherited")
+    expect(ui.toggle("ui_create", "staging")).to_have_attribute("aria-pressed", "false")
+    expect(ui.toggle("ui_create", "staging")).to_have_class("toggle off inherited")
+    with admin(server) as api:
+        doc = api.get("/flags/ui_create").json()
+    assert doc["enabled"] is False
+    assert doc["environments"]["production"] == {"enabled": True}
+    ui.shot("2-toggled")
+
+
+def test_flags__create_invalid_name__error_next_to_name(ui: Ui) -> None:
+    ui.sign_in()
+    ui.console.expect_http(422, "/flags")
+    ui.console.expect_http(409, "/flags")
+    with admin(ui.server) as api:
+        api.post("/flags", json={"name": "ui_taken"}).raise_for_status()
+
+    ui.page.get_by_label("Name", exact=True).fill("Not Valid!")
+    ui.page.get_by_role("button", name="Create flag").click()
+    expect(ui.page.locator("[data-path='name'] .error-msg")).to_contain_text("name")
+    expect(ui.page.get_by_label("Name", exact=True)).to_be_focused()
+
+    ui.page.get_by_label("Name", exact=True).fill("ui_taken")
+    ui.page.get_by_role("button", name="Create flag").click()
+    expect(ui.page.locator("[data-path='name'] .error-msg")).to_contain_text("already exists")
+    ui.shot("1-errors")
+
+
+def test_flags__search_and_filters__narrow_the_list(ui: Ui) -> None:
+    # Given flags with tags, apps and states of their own
+    with admin(ui.server) as api:
+        api.post("/flags", json={"name": "ui_filter_alpha", "tags": ["ui-f"], "description": "Pink"}).raise_for_status()
+        api.post("/flags", json={"name": "ui_filter_beta", "tags": ["ui-f"], "apps": ["ui-app"]}).raise_for_status()
+        api.post("/flags", json={"name": "ui_filter_gamma", "enabled": True, "apps": ["other-app"]}).raise_for_status()
+        api.post("/flags/ui_filter_beta/toggle?environment=staging").raise_for_status()
+    ui.sign_in()
+
+    # When searching by a word of the description
+    ui.page.get_by_label("Search", exact=True).fill("pink")
+    # Then only that flag shows, and the address keeps the filter
+    expect(ui.row("ui_filter_alpha")).to_be_visible()
+    expect(ui.row("ui_filter_beta")).to_be_hidden()
+    assert "q=pink" in ui.page.url
+
+    # When filtering by tag, then by tag and state in staging
+    ui.page.get_by_label("Search", exact=True).fill("ui_filter")
+    ui.page.get_by_label("Tag", exact=True).select_option("ui-f")
+    expect(ui.row("ui_filter_alpha")).to_be_visible()
+    expect(ui.row("ui_filter_beta")).to_be_visible()
+    expect(ui.row("ui_filter_gamma")).to_be_hidden()
+    ui.page.get_by_label("Environment", exact=True).select_option("staging")
+    ui.page.get_by_label("State", exact=True).select_option("on")
+    expect(ui.row("ui_filter_alpha")).to_be_hidden()
+    expect(ui.row("ui_filter_beta")).to_be_visible()
+    # (an environment narrows the columns to it)
+    expect(ui.toggle("ui_filter_beta", "production")).to_be_hidden()
+    ui.shot("1-filtered")
+
+    # When filtering by app: flags scoped to it and flags for every app
+    ui.page.get_by_label("Tag", exact=True).select_option("")
+    ui.page.get_by_label("State", exact=True).select_option("")
+    ui.page.get_by_label("App", exact=True).select_option("ui-app")
+    expect(ui.row("ui_filter_beta")).to_be_visible()
+    expect(ui.row("ui_filter_alpha")).to_be_visible()
+    expect(ui.row("ui_filter_gamma")).to_be_hidden()
+
+    # And a reload keeps the filters
+    ui.page.reload()
+    ui.wait_ready("flags")
+    expect(ui.page.get_by_label("App", exact=True)).to_have_value("ui-app")
+    expect(ui.row("ui_filter_gamma")).to_be_hidden()
+
+
+def test_flags__changed_by_another_client__list_follows_live(ui: Ui) -> None:
+    # Given a signed-in admin on the list, connected to the change stream
+    with admin(ui.server) as api:
+        api.post("/flags", json={"name": "ui_live"}).raise_for_status()
+        ui.sign_in()
+        expect(ui.toggle("ui_live", "")).to_have_attribute("aria-pressed", "false")
+
+        # When someone else toggles it, creates a flag and deletes another
+        api.post("/flags/ui_live/toggle").raise_for_status()
+        api.post("/flags", json={"name": "ui_live_new", "description": "from elsewhere"}).raise_for_status()
+
+        # Then the list follows without a reload
+        expect(ui.toggle("ui_live", "")).to_have_attribute("aria-pressed", "true")
+        expect(ui.toggle("ui_live", "production")).to_have_attribute("aria-pressed", "true")
+        expect(ui.row("ui_live_new")).to_contain_text("from elsewhere")
+        ui.shot("1-followed")
+        api.delete("/flags/ui_live_new").raise_for_status()
+        expect(ui.row("ui_live_new")).to_have_count(0)
+
+
+def test_flags__keyboard_only__toggle_with_enter(ui: Ui) -> None:
+    with admin(ui.server) as api:
+        api.post("/flags", json={"name": "ui_keys", "description": "keyboard"}).raise_for_status()
+    ui.sign_in()
+    ui.page.get_by_label("Search", exact=True).fill("ui_keys")
+
+    # Tab from the search box reaches the flag's link, then its toggles, in order
+    ui.page.get_by_label("Search", exact=True).focus()
+    for _ in range(30):
+        ui.page.keyboard.press("Tab")
+        if ui.page.evaluate("document.activeElement.dataset.toggle === 'development'"):
+            break
+    expect(ui.toggle("ui_keys", "development")).to_be_focused()
+    ui.page.keyboard.press("Enter")
+
+    # The toggle flips and keeps the focus; the focus ring is visible
+    expect(ui.toggle("ui_keys", "development")).to_have_attribute("aria-pressed", "true")
+    expect(ui.toggle("ui_keys", "development")).to_be_focused()
+    outline = ui.page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    ui.page.keyboard.press("Space")
+    expect(ui.toggle("ui_keys", "development")).to_have_attribute("aria-pressed", "false")
+
+
+def test_flags__server_token__read_only(ui: Ui) -> None:
+    # Given a server token
+    with admin(ui.server) as api:
+        api.post("/flags", json={"name": "ui_readonly"}).raise_for_status()
+        secret = api.post("/tokens", json={"name": "ui-server", "role": "server"}).json()["token"]
+    ui.console.expect_http(403, "/tokens")  # how the UI tells a server token from an admin token
+
+    # When signing in with it
+    ui.sign_in(secret)
+
+    # Then everything shows, nothing can be changed, and the page says so
+    expect(ui.page.locator("#readonly")).to_be_visible()
+    expect(ui.page.locator("#readonly")).to_contain_text("Read-only")
+    expect(ui.toggle("ui_readonly", "production")).to_be_disabled()
+    expect(ui.page.get_by_role("button", name="Create flag")).to_be_disabled()
+    ui.shot("1-read-only")
+
+
+def test_signout__back_to_signin__token_forgotten(ui: Ui) -> None:
+    ui.sign_in()
+    ui.page.get_by_role("button", name="Sign out").click()
+    ui.wait_ready("signin")
+    assert ui.page.evaluate("sessionStorage.getItem('vexil.session')") is None
+    ui.page.reload()
+    ui.wait_ready("signin")
+
+
+def test_flags__phone_viewport__one_card_per_flag_no_sideways_scroll(phone: Ui) -> None:
+    with admin(phone.server) as api:
+        api.post("/flags", json={"name": "ui_phone", "description": "Seen on a phone", "tags": ["mobile"]})
+    phone.sign_in()
+    assert phone.overflow_x() == 0
+    expect(phone.toggle("ui_phone", "production")).to_be_visible()
+    phone.shot("1-list")
