@@ -3,7 +3,7 @@
 The test page (tests/web/page.html) is served from another origin than Vexil, as an application's
 would be: it imports the client from the server and shows each flag's state. Changes are made
 through the admin API and must reach the page without a reload. Screenshots go to
-test-artifacts/browser/.
+test-artifacts/browser/. Chromium (`browser`, skipped or failed when missing) comes from conftest.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import re
 import signal
 import threading
@@ -24,43 +23,18 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect
 
 from tests.conftest import ADMIN, ADMIN_TOKEN, LiveServer, free_port, start_server
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Without the background-networking flags Chromium keeps trying to reach Google, which the test
-# machines' closed network refuses.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HERE = Path(__file__).parent
 ARTIFACTS = HERE.parents[1] / "test-artifacts" / "browser"
 ENV = {"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN}
 TIMEOUT_MS = 10_000
 # Reconnection delays for the restart test: short, so that the test does not wait out a long backoff.
 FAST_RETRY = {"minRetryMs": 100, "maxRetryMs": 500}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} not found: `apt-get install chromium` (make test and .ci/run do it as root)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
