@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, ViewportSize, expect, sync_playwright
 
-from tests.conftest import ADMIN, ADMIN_TOKEN, LiveServer
+from tests.conftest import ADMIN, ADMIN_TOKEN, LiveServer, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying to reach Google, which the test
@@ -143,3 +144,33 @@ class Ui:
         """How far the page is wider than the viewport (0: no horizontal scrolling)."""
         width: Any = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         return int(width)
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server per UI test module; the tests of a module work on flags of their own."""
+    started = start_server(tmp_path_factory.mktemp("ui") / "data", env={"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN})
+    yield started
+    started.stop(signal.SIGKILL)
+
+
+def _tab(browser: Browser, server: LiveServer, request: pytest.FixtureRequest, viewport: ViewportSize) -> Iterator[Ui]:
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    ui = Ui(page, server, Console.watch(page), request.node.name)
+    yield ui
+    context.close()
+    assert ui.console.unexpected() == [], "the page logged errors"
+
+
+@pytest.fixture
+def ui(browser: Browser, ui_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Ui]:
+    """A fresh tab at 1280x800 on the module's server; at the end, the page must have logged no error."""
+    yield from _tab(browser, ui_server, request, DESKTOP)
+
+
+@pytest.fixture
+def phone(browser: Browser, ui_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Ui]:
+    """The same at a phone's 390x844."""
+    yield from _tab(browser, ui_server, request, PHONE)

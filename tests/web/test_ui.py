@@ -1,49 +1,17 @@
 """The admin UI at /ui in headless Chromium against a real server: sign-in, the flags list, live
 updates and read-only use. Screenshots go to test-artifacts/ui/.
 
-One server serves the whole module; each test works on flags of its own.
+One server serves the whole module (`ui_server`); each test works on flags of its own.
 """
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, ViewportSize, expect
+from playwright.sync_api import expect
 
-from tests.conftest import ADMIN_TOKEN, LiveServer, start_server
-from tests.web.conftest import DESKTOP, PHONE, TIMEOUT_MS, Console, Ui, admin
+from tests.web.conftest import Ui, admin
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    started = start_server(tmp_path_factory.mktemp("ui") / "data", env={"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN})
-    yield started
-    started.stop(signal.SIGKILL)
-
-
-def _ui(browser: Browser, server: LiveServer, request: pytest.FixtureRequest, viewport: ViewportSize) -> Iterator[Ui]:
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    ui = Ui(page, server, Console.watch(page), request.node.name)
-    yield ui
-    context.close()
-    assert ui.console.unexpected() == [], "the page logged errors"
-
-
-@pytest.fixture
-def ui(browser: Browser, server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Ui]:
-    """A fresh tab at 1280x800; at the end, the page must have logged no error."""
-    yield from _ui(browser, server, request, DESKTOP)
-
-
-@pytest.fixture
-def phone(browser: Browser, server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Ui]:
-    yield from _ui(browser, server, request, PHONE)
 
 
 def test_signin__wrong_token__error_next_to_the_field(ui: Ui) -> None:
@@ -64,7 +32,7 @@ def test_signin__wrong_token__error_next_to_the_field(ui: Ui) -> None:
     ui.shot("1-error")
 
 
-def test_flags__create_then_toggle_inline__saved_and_shown(ui: Ui, server: LiveServer) -> None:
+def test_flags__create_then_toggle_inline__saved_and_shown(ui: Ui) -> None:
     # Given a signed-in admin on the flags list
     ui.sign_in()
     ui.shot("1-list")
@@ -76,8 +44,8 @@ def test_flags__create_then_toggle_inline__saved_and_shown(ui: Ui, server: LiveS
 
     # Then its page opens, and the server has it
     ui.wait_ready("flag")
-    expect(ui.page).to_have_url(f"{server.url}/ui/#/flags/ui_create")
-    with admin(server) as api:
+    expect(ui.page).to_have_url(f"{ui.server.url}/ui/#/flags/ui_create")
+    with admin(ui.server) as api:
         assert api.get("/flags/ui_create").json()["description"] == "Made in the browser"
 
     # When it is toggled on in production from the list
@@ -90,7 +58,7 @@ def test_flags__create_then_toggle_inline__saved_and_shown(ui: Ui, server: LiveS
     expect(ui.toggle("ui_create", "production")).not_to_have_class("inherited")
     expect(ui.toggle("ui_create", "staging")).to_have_attribute("aria-pressed", "false")
     expect(ui.toggle("ui_create", "staging")).to_have_class("toggle off inherited")
-    with admin(server) as api:
+    with admin(ui.server) as api:
         doc = api.get("/flags/ui_create").json()
     assert doc["enabled"] is False
     assert doc["environments"]["production"] == {"enabled": True}

@@ -41,7 +41,9 @@ function findContainer(root, path) {
   if (!path) return null;
   let best = null;
   let bestLength = -1;
-  for (const el of root.querySelectorAll("[data-path]")) {
+  const candidates = [...root.querySelectorAll("[data-path]")];
+  if (root.dataset && root.dataset.path !== undefined) candidates.unshift(root);
+  for (const el of candidates) {
     const candidate = el.dataset.path;
     const matches = path === candidate || path.startsWith(`${candidate}.`);
     if (matches && candidate.length > bestLength) {

@@ -1,6 +1,398 @@
-import { h } from "../dom.js";
+// A flag's page: everything that decides who gets what, edited as one draft and saved with
+// PATCH /flags/{name} and the version it was read at (409: someone else saved first). Apps and
+// clearing an override are saved at once. Changes by others arrive over the change stream: taken
+// in when nothing is being edited, announced with a "reload" notice when something is.
 
-export function mount(main, ctx) {
-  main.append(h("h1", {}, "flag"));
-  ctx.ready("flag");
+import { path } from "../api.js";
+import { h, keepFocus } from "../dom.js";
+import { changedFields, fromDoc, toFields } from "../flagdraft.js";
+import { clearErrors, showApiError, showError } from "../forms.js";
+import {
+  aboutSection,
+  allowlistSection,
+  appsSection,
+  environmentsSection,
+  rulesSection,
+  variantsSection,
+} from "./flag-sections.js";
+import { createPlayground } from "./playground.js";
+
+export function mount(main, ctx, { args: [name] }) {
+  const readOnly = ctx.readOnly;
+  let base = null;
+  let baseFields = null;
+  let draft = null;
+  let environments = [];
+  let busy = 0;
+  let missedChange = false;
+  let gone = false;
+  let playground = null;
+  let lastResult = null;
+
+  const head = h("div", { class: "page-head" });
+  const notice = h("div", { class: "notice-slot" });
+  const form = h("form", { id: "flag-form", novalidate: true, onsubmit: onSave });
+  const stateText = h("span", { class: "state", role: "status" });
+  const formError = h("p", { class: "form-error", role: "alert" });
+  const danger = h("section", { class: "card", "aria-labelledby": "danger-title" });
+  const page = {
+    get base() {
+      return base;
+    },
+    segments: [],
+    changed,
+    rerender,
+    clearOverride,
+    addApp,
+    removeApp,
+  };
+
+  main.append(
+    h("p", { class: "crumbs" }, h("a", { href: "#/flags" }, "← All flags")),
+    head,
+    notice,
+    form,
+  );
+  const unsubscribe = ctx.store.subscribe((names) => {
+    if (names.includes(name)) onRemote();
+  });
+  load();
+  return { unmount: unsubscribe };
+
+  async function load() {
+    try {
+      const [doc, envs] = await Promise.all([ctx.api.get(path("/flags", name)), ctx.environments]);
+      environments = envs;
+      setBase(doc);
+    } catch (error) {
+      head.replaceChildren(h("h1", {}, name));
+      const text = error.status === 404 ? `There is no flag named ${name}.` : `Could not load ${name}: ${error.message}`;
+      notice.replaceChildren(h("p", { class: "notice error", role: "alert" }, text));
+      ctx.ready("flag");
+      return;
+    }
+    playground = createPlayground(ctx, name, { environments, onResult: markDecidingRule });
+    render();
+    main.append(playground.el, danger);
+    renderDanger();
+    ctx.ready("flag");
+    ctx.api.get("/segments").then(
+      (body) => {
+        page.segments = body.segments.map((s) => s.name);
+      },
+      () => {},
+    );
+  }
+
+  function setBase(doc) {
+    base = doc;
+    draft = fromDoc(doc, environments);
+    baseFields = toFields(fromDoc(doc, environments)).fields;
+    missedChange = false;
+  }
+
+  function render() {
+    head.replaceChildren(
+      h("h1", { class: "flag-name" }, name),
+      h(
+        "p",
+        { class: "meta" },
+        `version ${base.version} · updated ${new Date(base.updated_at).toLocaleString()} · `,
+        h("a", { href: `#/audit?flag=${encodeURIComponent(name)}` }, "history"),
+      ),
+    );
+    keepFocus(() => {
+      form.replaceChildren(
+        h(
+          "fieldset",
+          { disabled: readOnly || gone },
+          h("legend", { class: "sr-only" }, `Settings of ${name}`),
+          aboutSection(draft, page),
+          environmentsSection(draft, page),
+          appsSection(page),
+          variantsSection(draft, page),
+          allowlistSection(draft, page),
+          rulesSection(draft, page),
+          h(
+            "div",
+            { class: "savebar" },
+            stateText,
+            h("button", { type: "button", id: "discard", onclick: discard }, "Discard changes"),
+            h("button", { type: "submit", class: "primary", id: "save" }, "Save"),
+            formError,
+          ),
+        ),
+      );
+    });
+    if (lastResult) markDecidingRule(lastResult);
+    changed();
+  }
+
+  /** Rebuild the form from the draft (rows added, removed or moved), focusing `focusId` if given. */
+  function rerender(focusId) {
+    render();
+    if (focusId) {
+      const target = document.getElementById(focusId);
+      if (target) target.focus();
+    }
+  }
+
+  function changed() {
+    const { fields, errors } = toFields(draft);
+    const keys = changedFields(baseFields, fields);
+    const dirty = keys.length > 0 || errors.length > 0;
+    stateText.className = dirty ? "state dirty" : "state";
+    if (readOnly) stateText.textContent = "Read-only: sign in with an admin token to change this flag.";
+    else if (gone) stateText.textContent = "This flag no longer exists.";
+    else stateText.textContent = dirty ? `Unsaved changes${keys.length ? `: ${keys.join(", ")}` : ""}` : "No unsaved changes";
+    return dirty;
+  }
+
+  function isDirty() {
+    const { fields, errors } = toFields(draft);
+    return errors.length > 0 || changedFields(baseFields, fields).length > 0;
+  }
+
+  async function onSave(event) {
+    event.preventDefault();
+    if (readOnly || gone) return;
+    clearErrors(form);
+    const { fields, errors } = toFields(draft);
+    if (errors.length) {
+      for (const error of errors) showError(form, error.path, error.message, formError);
+      const invalid = form.querySelector("[aria-invalid]");
+      if (invalid) invalid.focus();
+      return;
+    }
+    const keys = changedFields(baseFields, fields);
+    if (!keys.length) {
+      stateText.textContent = "Nothing to save.";
+      return;
+    }
+    const body = { version: base.version };
+    for (const key of keys) body[key] = fields[key];
+    // Variants sent without default_variant would reset it to the first variant.
+    if (body.variants) body.default_variant = fields.default_variant;
+    await act(
+      () => ctx.api.patch(path("/flags", name), body),
+      (doc) => {
+        setBase(doc);
+        render();
+        stateText.textContent = `Saved (version ${doc.version}).`;
+        if (playground) playground.refresh();
+      },
+      (error) => {
+        if (error.status === 409 && /is at version/.test(error.message)) {
+          showConflict("Not saved: someone else changed this flag after you opened it.");
+        } else {
+          showApiError(form, error, formError);
+        }
+      },
+    );
+  }
+
+  /** Run a write; while it runs, changes from the stream wait (our own arrive there too). */
+  async function act(request, done, failed) {
+    busy += 1;
+    try {
+      const doc = await request();
+      ctx.store.upsert(doc);
+      done(doc);
+    } catch (error) {
+      failed(error);
+    } finally {
+      busy -= 1;
+      if (busy === 0 && missedChange) onRemote();
+    }
+  }
+
+  /** Apply a change saved at once (apps, clearing an override) without losing unsaved edits. */
+  function applyImmediate(doc, keep) {
+    if (!isDirty()) {
+      setBase(doc);
+    } else {
+      const edited = draft;
+      setBase(doc);
+      draft = keep(edited, fromDoc(doc, environments));
+    }
+    render();
+    if (playground) playground.refresh();
+  }
+
+  function clearOverride(env) {
+    act(
+      () => ctx.api.del(path("/flags", name, "environments", env)),
+      (doc) => {
+        applyImmediate(doc, (edited, fresh) => ({
+          ...edited,
+          environments: { ...edited.environments, [env]: fresh.environments[env] },
+        }));
+        const select = document.getElementById(`env-${env}-enabled`);
+        if (select) select.focus();
+        stateText.textContent = `The ${env} override is cleared: ${env} inherits the default.`;
+      },
+      (error) => showError(form, `environments.${env}`, error.message, formError),
+    );
+  }
+
+  function addApp(app) {
+    clearErrors(form);
+    if (!app) {
+      showError(form, "app_name", "Enter an app name.");
+      return;
+    }
+    act(
+      () => ctx.api.post(path("/flags", name, "apps"), { app_name: app }),
+      (doc) => {
+        applyImmediate(doc, (edited) => edited);
+        const input = document.getElementById("app-name");
+        if (input) input.focus();
+      },
+      (error) => {
+        showError(form, "app_name", error.message);
+        document.getElementById("app-name").focus();
+      },
+    );
+  }
+
+  function removeApp(app) {
+    act(
+      () => ctx.api.del(path("/flags", name, "apps", app)),
+      (doc) => {
+        applyImmediate(doc, (edited) => edited);
+        const input = document.getElementById("app-name");
+        if (input) input.focus();
+      },
+      (error) => showError(form, "app_name", error.message),
+    );
+  }
+
+  function onRemote() {
+    if (!base) return;
+    if (busy > 0) {
+      missedChange = true;
+      return;
+    }
+    missedChange = false;
+    const doc = ctx.store.flags.get(name);
+    if (!doc) {
+      if (gone) return;
+      gone = true;
+      notice.replaceChildren(
+        h(
+          "p",
+          { class: "notice error", role: "alert" },
+          "This flag was deleted by someone else. ",
+          h("a", { href: "#/flags" }, "Back to the flags"),
+        ),
+      );
+      render();
+      return;
+    }
+    if (doc.version <= base.version && doc.created_at === base.created_at) return; // ours, or older
+    if (isDirty()) {
+      showConflict(`Someone else changed this flag (now version ${doc.version}) while you were editing.`);
+      return;
+    }
+    gone = false;
+    setBase(doc);
+    notice.replaceChildren();
+    render();
+    stateText.textContent = `Updated with a change made elsewhere (version ${doc.version}).`;
+    if (playground) playground.refresh();
+  }
+
+  function showConflict(message) {
+    const reload = h("button", { type: "button", id: "reload", onclick: reloadFromServer }, "Reload");
+    notice.replaceChildren(
+      h(
+        "div",
+        { class: "notice", role: "alert", id: "conflict" },
+        message,
+        " Reload to see the current version (your unsaved changes are discarded).",
+        reload,
+      ),
+    );
+  }
+
+  async function reloadFromServer() {
+    try {
+      const doc = await ctx.api.get(path("/flags", name));
+      ctx.store.upsert(doc);
+      gone = false;
+      setBase(doc);
+      notice.replaceChildren();
+      render();
+      stateText.textContent = `Reloaded (version ${doc.version}).`;
+      document.getElementById("flag-description").focus();
+      if (playground) playground.refresh();
+    } catch (error) {
+      notice.replaceChildren(h("p", { class: "notice error", role: "alert" }, `Could not reload: ${error.message}`));
+    }
+  }
+
+  function discard() {
+    setBase(base);
+    clearErrors(form);
+    notice.replaceChildren();
+    render();
+    stateText.textContent = "Changes discarded.";
+  }
+
+  function markDecidingRule(answer) {
+    lastResult = answer;
+    for (const el of form.querySelectorAll(".rule.decided")) el.classList.remove("decided");
+    if (answer.rule === null || answer.rule === undefined || isDirty()) return;
+    const rule = form.querySelector(`.rule[data-path="rules.${answer.rule}"]`);
+    if (rule) rule.classList.add("decided");
+  }
+
+  function renderDanger() {
+    const error = h("p", { class: "form-error", role: "alert" });
+    const confirmBox = h("div", { class: "confirm", hidden: true });
+    const open = h("button", { type: "button", class: "danger", id: "delete-open" }, "Delete flag…");
+    open.addEventListener("click", () => {
+      confirmBox.hidden = false;
+      document.getElementById("delete-cancel").focus();
+    });
+    confirmBox.append(
+      h("p", {}, `Delete ${name}, with its overrides and app scopes? This cannot be undone.`),
+      h(
+        "div",
+        { class: "row" },
+        h("button", { type: "button", class: "danger solid", id: "delete-confirm", onclick: remove }, `Delete ${name}`),
+        h(
+          "button",
+          {
+            type: "button",
+            id: "delete-cancel",
+            onclick: () => {
+              confirmBox.hidden = true;
+              open.focus();
+            },
+          },
+          "Cancel",
+        ),
+      ),
+    );
+    danger.replaceChildren(
+      h("h2", { id: "danger-title" }, "Delete"),
+      h("fieldset", { disabled: readOnly }, h("legend", { class: "sr-only" }, "Delete"), open, confirmBox, error),
+    );
+
+    async function remove() {
+      error.textContent = "";
+      busy += 1;
+      try {
+        await ctx.api.del(path("/flags", name));
+        gone = true;
+        ctx.store.remove(name);
+        ctx.navigate("#/flags");
+      } catch (failure) {
+        error.textContent = failure.message;
+      } finally {
+        busy -= 1;
+      }
+    }
+  }
 }

@@ -1,0 +1,470 @@
+// The sections of a flag's page. Each builds its part of the form from the draft; edits write to
+// the draft and call `page.changed()`; adding, removing or moving rows calls `page.rerender(focusId)`.
+
+import { conditionsEditor, newCondition } from "../conditions.js";
+import { h } from "../dom.js";
+import { payload } from "../flagdraft.js";
+import { clearErrors, showError } from "../forms.js";
+
+function section(id, title, hint, ...children) {
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": `${id}-title`, id },
+    h("div", { class: "section-head" }, h("h2", { id: `${id}-title` }, title), hint ? h("p", { class: "hint" }, hint) : null),
+    ...children,
+  );
+}
+
+export function aboutSection(draft, page) {
+  const description = h("textarea", { id: "flag-description", rows: 2, value: draft.description });
+  description.addEventListener("input", () => {
+    draft.description = description.value;
+    page.changed();
+  });
+  const tags = h("input", { id: "flag-tags", value: draft.tags, autocomplete: "off", spellcheck: "false" });
+  tags.addEventListener("input", () => {
+    draft.tags = tags.value;
+    page.changed();
+  });
+  return section(
+    "about",
+    "About",
+    null,
+    h("div", { class: "field", dataset: { path: "description" } }, h("label", { for: description.id }, "Description"), description),
+    h(
+      "div",
+      { class: "field", dataset: { path: "tags" } },
+      h("label", { for: tags.id }, "Tags"),
+      tags,
+      h("p", { class: "hint" }, "Comma-separated, e.g. checkout, q3"),
+    ),
+  );
+}
+
+export function environmentsSection(draft, page) {
+  const own = draft.enabled ? "on" : "off";
+  const enabled = h("input", { type: "checkbox", id: "env-default-enabled", checked: draft.enabled });
+  enabled.addEventListener("change", () => {
+    draft.enabled = enabled.checked;
+    page.rerender();
+  });
+  const rollout = percentInput("env-default-rollout", draft.rollout, "Default rollout percentage");
+  rollout.addEventListener("input", () => {
+    draft.rollout = rollout.value;
+    page.rerender();
+  });
+  const rows = [
+    h(
+      "tr",
+      { class: "default" },
+      h("th", { scope: "row" }, "Default", h("span", { class: "hint" }, " used where an environment sets nothing")),
+      h(
+        "td",
+        { "data-label": "Enabled", dataset: { path: "enabled" } },
+        h("span", { class: "field inline" }, enabled, h("label", { for: enabled.id }, "Enabled")),
+      ),
+      h("td", { "data-label": "Rollout %", dataset: { path: "rollout_percentage" } }, rollout),
+      h("td", {}, h("span", { class: "badge" }, "flag's own")),
+      h("td", {}),
+    ),
+  ];
+  for (const [env, override] of Object.entries(draft.environments)) {
+    rows.push(environmentRow(env, override, { own, ownRollout: draft.rollout, page }));
+  }
+  return section(
+    "environments",
+    "Environments",
+    "An environment either sets its own value (override) or inherits the default.",
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "envs" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["Environment", "Enabled", "Rollout %", "Source", ""].map((text) => h("th", { scope: "col" }, text)),
+          ),
+        ),
+        h("tbody", {}, rows),
+      ),
+    ),
+  );
+}
+
+function environmentRow(env, override, { own, ownRollout, page }) {
+  const id = `env-${env}`;
+  const select = h(
+    "select",
+    { id: `${id}-enabled`, "aria-label": `${env}: enabled`, value: override.enabled },
+    h("option", { value: "inherit" }, `Inherit (${own})`),
+    h("option", { value: "on" }, "On (override)"),
+    h("option", { value: "off" }, "Off (override)"),
+  );
+  select.addEventListener("change", () => {
+    override.enabled = select.value;
+    page.rerender();
+  });
+  const rollout = percentInput(`${id}-rollout`, override.rollout, `${env}: rollout percentage`);
+  rollout.placeholder = `inherit (${ownRollout})`;
+  rollout.addEventListener("input", () => {
+    override.rollout = rollout.value;
+    page.rerender();
+  });
+  const setHere = [];
+  if (override.enabled !== "inherit") setHere.push("enabled");
+  if (override.rollout.trim() !== "") setHere.push("rollout");
+  const extra = [];
+  if (override.rest.rules) extra.push(`its own rules (${override.rest.rules.length})`);
+  if (override.rest.allowlist) extra.push(`its own allowlist (${Object.keys(override.rest.allowlist).length})`);
+  const stored = page.base.environments[env] !== undefined;
+  const clearButton = stored
+    ? h(
+        "button",
+        { type: "button", class: "danger", id: `${id}-clear`, onclick: () => page.clearOverride(env) },
+        "Clear override",
+      )
+    : null;
+  if (clearButton) clearButton.setAttribute("aria-label", `Clear the ${env} override`);
+  return h(
+    "tr",
+    { dataset: { path: `environments.${env}`, env } },
+    h("th", { scope: "row" }, env),
+    h("td", { "data-label": "Enabled", dataset: { path: `environments.${env}.enabled` } }, select),
+    h("td", { "data-label": "Rollout %", dataset: { path: `environments.${env}.rollout_percentage` } }, rollout),
+    h(
+      "td",
+      { "data-label": "Source", class: "source" },
+      setHere.length
+        ? h("span", { class: "badge override" }, `override: ${setHere.join(", ")}`)
+        : h("span", { class: "badge inherited" }, "inherited"),
+      extra.length ? h("span", { class: "hint" }, ` also ${extra.join(" and ")} (edit with the API or CLI)`) : null,
+    ),
+    h("td", {}, clearButton),
+  );
+}
+
+function percentInput(id, value, label) {
+  return h("input", {
+    id,
+    type: "number",
+    min: 0,
+    max: 100,
+    step: "0.01",
+    inputmode: "decimal",
+    value,
+    "aria-label": label,
+  });
+}
+
+export function appsSection(page) {
+  const apps = page.base.apps;
+  const input = h("input", { id: "app-name", autocomplete: "off", spellcheck: "false", placeholder: "web" });
+  const add = () => page.addApp(input.value.trim());
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      add();
+    }
+  });
+  return section(
+    "apps",
+    "Apps",
+    "Saved at once. No app: the flag applies to every app.",
+    apps.length
+      ? h(
+          "ul",
+          { class: "apps-list" },
+          apps.map((app) =>
+            h(
+              "li",
+              {},
+              h("span", {}, app),
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "icon link",
+                  id: `app-remove-${app}`,
+                  "aria-label": `Remove app ${app}`,
+                  onclick: () => page.removeApp(app),
+                },
+                "✕",
+              ),
+            ),
+          ),
+        )
+      : h("p", { class: "hint" }, "Every app."),
+    h(
+      "div",
+      { class: "row" },
+      h("div", { class: "field", dataset: { path: "app_name" } }, h("label", { for: input.id }, "App name"), input),
+      h("div", { class: "actions" }, h("button", { type: "button", id: "app-add", onclick: add }, "Add app")),
+    ),
+  );
+}
+
+export function variantsSection(draft, page) {
+  const total = draft.variants.reduce((sum, v) => sum + (Number(v.weight) > 0 ? Number(v.weight) : 0), 0);
+  const rows = draft.variants.map((variant, index) => variantRow(variant, index, total, draft, page));
+  const add = h("button", { type: "button", id: "variant-add" }, "Add variant");
+  add.addEventListener("click", () => {
+    draft.variants.push({ name: `variant_${draft.variants.length + 1}`, weight: "1", payload: "" });
+    page.rerender(`variant-${draft.variants.length - 1}-name`);
+  });
+  return section(
+    "variants",
+    "Variants",
+    "Shares are weight ÷ total; the default is served when the flag is off for a user.",
+    h("div", { class: "list-rows" }, rows),
+    h("div", { dataset: { path: "default_variant" } }),
+    add,
+  );
+}
+
+function variantRow(variant, index, total, draft, page) {
+  const id = `variant-${index}`;
+  const name = h("input", { id: `${id}-name`, value: variant.name, autocomplete: "off", spellcheck: "false" });
+  name.addEventListener("input", () => {
+    renameVariant(draft, variant.name, name.value.trim());
+    variant.name = name.value.trim();
+    refreshVariantSelects();
+    page.changed();
+  });
+  const weight = h("input", { id: `${id}-weight`, class: "short", type: "number", min: 0, step: 1, value: variant.weight });
+  weight.addEventListener("input", () => {
+    variant.weight = weight.value;
+    share.textContent = shareText(weight.value, draft);
+    page.changed();
+  });
+  const share = h("span", { class: "hint share" }, shareText(variant.weight, draft, total));
+  const text = h("textarea", {
+    id: `${id}-payload`,
+    class: "json",
+    rows: variant.payload.includes("\n") ? 3 : 1,
+    spellcheck: "false",
+    value: variant.payload,
+    placeholder: "none",
+  });
+  const payloadField = h(
+    "div",
+    { class: "field grow", dataset: { path: `variants.${index}.payload` } },
+    h("label", { for: text.id }, "Payload (JSON)"),
+    text,
+  );
+  text.addEventListener("input", () => {
+    variant.payload = text.value;
+    // Checked as typed: the error sits under the field until the JSON parses.
+    clearErrors(payloadField);
+    payload(text.value, `variants.${index}.payload`, (at, message) => showError(payloadField, at, message));
+    page.changed();
+  });
+  const isDefault = h("input", {
+    type: "radio",
+    name: "default-variant",
+    id: `${id}-default`,
+    checked: draft.default_variant === variant.name,
+  });
+  isDefault.addEventListener("change", () => {
+    draft.default_variant = variant.name;
+    page.changed();
+  });
+  const remove = h(
+    "button",
+    { type: "button", class: "icon danger", id: `${id}-remove`, "aria-label": `Remove variant ${variant.name}` },
+    "Remove",
+  );
+  remove.disabled = draft.variants.length <= 1;
+  remove.addEventListener("click", () => {
+    draft.variants.splice(index, 1);
+    if (draft.default_variant === variant.name && draft.variants.length) {
+      draft.default_variant = draft.variants[0].name;
+    }
+    page.rerender("variant-add");
+  });
+  return h(
+    "div",
+    { class: "item variant", dataset: { path: `variants.${index}` }, role: "group", "aria-label": `Variant ${index + 1}` },
+    h("div", { class: "field", dataset: { path: `variants.${index}.name` } }, h("label", { for: name.id }, "Name"), name),
+    h(
+      "div",
+      { class: "field", dataset: { path: `variants.${index}.weight` } },
+      h("label", { for: weight.id }, "Weight"),
+      weight,
+      share,
+    ),
+    payloadField,
+    h("div", { class: "field inline" }, isDefault, h("label", { for: isDefault.id }, "Default")),
+    remove,
+  );
+}
+
+function shareText(weight, draft, known) {
+  const total =
+    known ?? draft.variants.reduce((sum, v) => sum + (Number(v.weight) > 0 ? Number(v.weight) : 0), 0);
+  const value = Number(weight) > 0 ? Number(weight) : 0;
+  return total ? `${Math.round((value / total) * 1000) / 10}%` : "0%";
+}
+
+function renameVariant(draft, from, to) {
+  if (!from || from === to) return;
+  if (draft.default_variant === from) draft.default_variant = to;
+  for (const row of draft.allowlist) if (row.variant === from) row.variant = to;
+  for (const rule of draft.rules) if (rule.serve === from) rule.serve = to;
+}
+
+export function allowlistSection(draft, page) {
+  const rows = draft.allowlist.map((row, index) => {
+    const id = `allow-${index}`;
+    const identifier = h("input", {
+      id: `${id}-identifier`,
+      value: row.identifier,
+      autocomplete: "off",
+      spellcheck: "false",
+      "aria-label": `Allowlist entry ${index + 1}: identifier`,
+      placeholder: "user-42",
+    });
+    identifier.addEventListener("input", () => {
+      row.identifier = identifier.value;
+      page.changed();
+    });
+    const variant = variantSelect(`${id}-variant`, draft, () => row.variant, `Allowlist entry ${index + 1}: variant`);
+    variant.addEventListener("change", () => {
+      row.variant = variant.value;
+      page.changed();
+    });
+    const remove = h(
+      "button",
+      { type: "button", class: "icon danger", "aria-label": `Remove allowlist entry ${index + 1}` },
+      "Remove",
+    );
+    remove.addEventListener("click", () => {
+      draft.allowlist.splice(index, 1);
+      page.rerender("allow-add");
+    });
+    return h(
+      "div",
+      { class: "item compact", dataset: { path: `allowlist.${index}` } },
+      identifier,
+      h("span", { "aria-hidden": "true" }, "→"),
+      variant,
+      remove,
+    );
+  });
+  const add = h("button", { type: "button", id: "allow-add" }, "Add identifier");
+  add.addEventListener("click", () => {
+    const served = draft.variants.find((v) => v.name !== draft.default_variant) || draft.variants[0];
+    draft.allowlist.push({ identifier: "", variant: served ? served.name : "" });
+    page.rerender(`allow-${draft.allowlist.length - 1}-identifier`);
+  });
+  return section(
+    "allowlist",
+    "Allowlist",
+    "These identifiers get their variant whatever the rules and rollout say.",
+    h("div", { class: "list-rows", dataset: { path: "allowlist" } }, rows.length ? rows : h("p", { class: "hint" }, "Nobody.")),
+    add,
+  );
+}
+
+/** A <select> of the draft's variants; `current()` reads the value it stands for in the draft. */
+function variantSelect(id, draft, current, label, extra = []) {
+  const select = h("select", { id, class: "variant-select", "aria-label": label });
+  select.refresh = () => {
+    const value = current();
+    const names = draft.variants.map((v) => v.name);
+    const options = [...extra, ...names.map((name) => [name, name])];
+    if (value && !names.includes(value)) options.push([value, `${value} (unknown variant)`]);
+    select.replaceChildren(...options.map(([v, text]) => h("option", { value: v }, text)));
+    select.value = value;
+  };
+  select.refresh();
+  return select;
+}
+
+/** After a variant is renamed, the selects that list variants show the new name. */
+function refreshVariantSelects() {
+  for (const select of document.querySelectorAll("select.variant-select")) select.refresh();
+}
+
+export function rulesSection(draft, page) {
+  const rules = draft.rules.map((rule, index) => ruleBox(rule, index, draft, page));
+  const add = h("button", { type: "button", id: "rule-add" }, "Add rule");
+  add.addEventListener("click", () => {
+    draft.rules.push({ rollout: "100", serve: "", conditions: [newCondition()] });
+    page.rerender(`rule-${draft.rules.length - 1}-cond-0-field`);
+  });
+  return section(
+    "rules",
+    "Rules",
+    "Tried in order: the first rule whose conditions all match, and whose rollout includes the user, decides.",
+    rules.length ? rules : h("p", { class: "hint" }, "No rules: the rollout decides."),
+    add,
+  );
+}
+
+function ruleBox(rule, index, draft, page) {
+  const id = `rule-${index}`;
+  const count = draft.rules.length;
+  const move = (to, focus) => {
+    const [moved] = draft.rules.splice(index, 1);
+    draft.rules.splice(to, 0, moved);
+    page.rerender(`rule-${to}-${focus}`);
+  };
+  const up = h("button", { type: "button", class: "icon", id: `${id}-up`, "aria-label": `Move rule ${index + 1} up` }, "↑");
+  up.disabled = index === 0;
+  up.addEventListener("click", () => move(index - 1, index - 1 === 0 ? "down" : "up"));
+  const down = h(
+    "button",
+    { type: "button", class: "icon", id: `${id}-down`, "aria-label": `Move rule ${index + 1} down` },
+    "↓",
+  );
+  down.disabled = index === count - 1;
+  down.addEventListener("click", () => move(index + 1, index + 1 === count - 1 ? "up" : "down"));
+  const remove = h(
+    "button",
+    { type: "button", class: "danger", id: `${id}-remove`, "aria-label": `Remove rule ${index + 1}` },
+    "Remove",
+  );
+  remove.addEventListener("click", () => {
+    draft.rules.splice(index, 1);
+    page.rerender("rule-add");
+  });
+  const rollout = percentInput(`${id}-rollout`, rule.rollout, `Rule ${index + 1} rollout percentage`);
+  rollout.addEventListener("input", () => {
+    rule.rollout = rollout.value;
+    page.changed();
+  });
+  const serve = variantSelect(`${id}-serve`, draft, () => rule.serve, `Rule ${index + 1} serves`, [
+    ["", "the weighted split"],
+  ]);
+  serve.addEventListener("change", () => {
+    rule.serve = serve.value;
+    page.changed();
+  });
+  return h(
+    "div",
+    { class: "rule", dataset: { path: `rules.${index}` }, role: "group", "aria-labelledby": `${id}-title` },
+    h("div", { class: "rule-head" }, h("h3", { id: `${id}-title` }, `Rule ${index + 1}`), up, down, remove),
+    conditionsEditor(rule.conditions, {
+      path: `rules.${index}.conditions`,
+      idPrefix: `${id}-cond`,
+      onChange: page.changed,
+      segments: page.segments,
+    }),
+    h(
+      "div",
+      { class: "row" },
+      h(
+        "div",
+        { class: "field", dataset: { path: `rules.${index}.rollout_percentage` } },
+        h("label", { for: rollout.id }, "Rollout %"),
+        rollout,
+      ),
+      h("div", { class: "field", dataset: { path: `rules.${index}.serve` } }, h("label", { for: serve.id }, "Serve"), serve),
+    ),
+  );
+}
