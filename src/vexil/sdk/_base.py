@@ -25,7 +25,7 @@ from vexil import __version__
 from vexil.engine import Evaluation as EngineEvaluation
 from vexil.engine import Reason, Snapshot
 from vexil.engine.evaluate import FlagRun, Resolve
-from vexil.sdk._feed import Feed, SseParser
+from vexil.sdk._feed import Feed, SseEvent, SseParser
 from vexil.sdk.errors import FlagServiceError, InvalidResponse, ServiceUnavailable, Unauthorized, check_status
 
 __all__ = [
@@ -361,13 +361,21 @@ class BaseClient:
 
     def _on_config(self, response: httpx.Response) -> None:
         """A read `/sdk/config` response: 200 replaces the configuration, 304 confirms it."""
+        body = self._config_body(response)
+        if body is not None:
+            self._config_applied(self._feed.apply_config(body, etag=response.headers.get("etag")))
+
+    def _config_body(self, response: httpx.Response) -> bytes | None:
+        """The configuration to apply, or `None` when a 304 confirmed the one held."""
         check_status(response, allowed=(200, 304))
         if response.status_code == 304 and self._feed.snapshot is not None:
             self._feed.confirm()
-            return
+            return None
         if response.status_code == 304:
             raise InvalidResponse("304 Not Modified without a configuration to keep", status_code=304)
-        changed = self._feed.apply_config(response.content, etag=response.headers.get("etag"))
+        return response.content
+
+    def _config_applied(self, changed: frozenset[str]) -> None:
         self._parser = SseParser()
         self._after_apply(changed)
 
@@ -382,12 +390,16 @@ class BaseClient:
         self._set_state(SyncState.READY)
 
     def _on_stream_line(self, line: str) -> None:
+        event = self._stream_event(line)
+        if event is not None:
+            self._after_apply(self._feed.apply_event(event))
+
+    def _stream_event(self, line: str) -> SseEvent | None:
+        """The event a stream line completes, if any; a heartbeat confirms the configuration."""
         event = self._parser.feed(line)
-        if event is None:
-            if not line or line.startswith(":"):
-                self._feed.confirm()  # a heartbeat: nothing changed
-            return
-        self._after_apply(self._feed.apply_event(event))
+        if event is None and (not line or line.startswith(":")):
+            self._feed.confirm()
+        return event
 
     def _after_apply(self, changed: frozenset[str]) -> None:
         self._snapshot = self._feed.snapshot

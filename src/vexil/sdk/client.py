@@ -401,7 +401,11 @@ class AsyncClient(BaseClient):
     async def _sync(self, http: httpx.AsyncClient) -> None:
         with translate_errors():
             response = await http.send(self._config_request())
-        self._on_config(response)
+        body = self._config_body(response)
+        if body is not None:
+            # Compiling a whole configuration takes milliseconds per hundred flags: not in the loop.
+            etag = response.headers.get("etag")
+            self._config_applied(await asyncio.to_thread(self._feed.apply_config, body, etag=etag))
         with translate_errors():
             response = await http.send(self._stream_request(), stream=True)
         try:
@@ -410,7 +414,13 @@ class AsyncClient(BaseClient):
                     await response.aread()
                 self._on_stream_open(response)
                 async for line in response.aiter_lines():
-                    self._on_stream_line(line)
+                    event = self._stream_event(line)
+                    if event is None:
+                        continue
+                    if event.event == "config":
+                        self._after_apply(await asyncio.to_thread(self._feed.apply_event, event))
+                    else:  # a few flag documents: compiled in place
+                        self._after_apply(self._feed.apply_event(event))
         finally:
             await response.aclose()
         raise ServiceUnavailable("the service closed the change stream")
