@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +63,29 @@ async def test_open__two_at_once_on_a_new_database__both_work_and_seed_once(stor
     finally:
         await first.close()
         await second.close()
+
+
+async def test_open__new_sqlite_file_while_another_connection_writes__waits_for_it(tmp_path: Path) -> None:
+    # Given a new database file whose write lock another connection holds for a moment (SQLite
+    # does not apply its busy timeout to the switch to WAL: the store must wait on its own)
+    (tmp_path / "data").mkdir()
+    blocker = sqlite3.connect(tmp_path / "data" / "vexil.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    release = asyncio.get_running_loop().call_later(0.2, blocker.execute, "COMMIT")
+    try:
+        # When
+        store = await SqlStore.open(sqlite_url(tmp_path / "data"))
+    finally:
+        release.cancel()
+        blocker.close()
+
+    # Then
+    try:
+        assert [e["name"] for e in await store.list_environments()] == ["development", "production", "staging"]
+        async with store.engine.connect() as connection:
+            assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+    finally:
+        await store.close()
 
 
 async def test_ping__open_store__answers(store: SqlStore) -> None:

@@ -4,10 +4,18 @@ SQLite gets the settings that make an acknowledged write durable and concurrent 
 WAL journal, `synchronous=FULL` (the commit is on disk when it returns), foreign keys, a busy
 timeout, and SQLAlchemy in charge of BEGIN, so that a write transaction starts with
 `BEGIN IMMEDIATE` (its read-modify-write cannot interleave with another writer's).
+
+Switching a new database to WAL is the one step the busy timeout does not cover: SQLite upgrades
+the statement's read lock to a write lock there, and a connection that meets another doing the
+same gets "database is locked" at once (waiting could deadlock). It is retried until the busy
+timeout has passed; once the file is in WAL mode (persistent), the PRAGMA takes no lock.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +32,7 @@ from vexil.store.errors import Conflict, StoreError, StoreUnavailable
 # Execution option marking a connection whose transaction will write (see `_begin`).
 WRITE = "vexil_write"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_WAL_RETRY_S = 0.005
 POSTGRES_CONNECT_TIMEOUT_S = 10
 
 # What users type, and the async driver that serves it.
@@ -69,15 +78,29 @@ def make_engine(url: str) -> AsyncEngine:
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Stop the driver from issuing its own BEGIN (it skips SELECTs); `_sqlite_begin` does it.
     dbapi_connection.isolation_level = None
+    dbapi_connection.run_async(_sqlite_wal)
     cursor = dbapi_connection.cursor()
     for pragma in (
-        "journal_mode=WAL",
         "synchronous=FULL",
         "foreign_keys=ON",
         f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+async def _sqlite_wal(connection: Any) -> None:
+    """`PRAGMA journal_mode=WAL` on the aiosqlite connection, retried while another switches too."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            await (await connection.execute("PRAGMA journal_mode=WAL")).close()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(SQLITE_WAL_RETRY_S)
 
 
 def _sqlite_begin(connection: Connection) -> None:
