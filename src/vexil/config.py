@@ -30,8 +30,16 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # An export of a large installation is bigger than any other request; only POST /import gets this.
     max_import_bytes: int = 256 * 1024 * 1024
+    # Seconds between checks of the database for changes made by other processes (None: 1 s with a
+    # change bus, 0.2 s without one, i.e. SQLite; see vexil.bus).
+    sync_interval: float | None = None
     # Seconds between `: ping` comments on open event streams (proxies close idle connections).
     stream_heartbeat: float = 15.0
+    # Once started, move the objects built at startup (modules, the app, the compiled flags) out of
+    # the cyclic collector's sight (`gc.freeze`): a full collection scanning them stops every open
+    # stream for 100+ ms. On for servers built from the environment (`vexil serve`), off for
+    # in-process apps such as tests', where it would keep whatever garbage earlier apps left.
+    freeze_gc: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -44,7 +52,9 @@ class Settings:
             redis_url=env.get("VEXIL_REDIS_URL") or None,
             admin_token=env.get("VEXIL_ADMIN_TOKEN") or None,
             require_client_token=env.get("VEXIL_REQUIRE_CLIENT_TOKEN", "").lower() in {"1", "true", "yes"},
+            sync_interval=float(env["VEXIL_SYNC_INTERVAL"]) if env.get("VEXIL_SYNC_INTERVAL") else None,
             stream_heartbeat=float(env.get("VEXIL_STREAM_HEARTBEAT", 15.0)),
+            freeze_gc=env.get("VEXIL_FREEZE_GC", "1").lower() not in {"0", "false", "no"},
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 

@@ -21,7 +21,7 @@ from vexil.config import Settings
 
 def serve(settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM; uvicorn drains connections and runs the shutdown."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging()
     options = {
         "host": settings.host,
         "port": settings.port,
@@ -48,8 +48,21 @@ def _settings_to_env(settings: Settings) -> dict[str, str]:
         env["VEXIL_REDIS_URL"] = settings.redis_url
     if settings.require_client_token:
         env["VEXIL_REQUIRE_CLIENT_TOKEN"] = "true"
+    if settings.sync_interval is not None:
+        env["VEXIL_SYNC_INTERVAL"] = str(settings.sync_interval)
+    if settings.demo:
+        env[_DEMO] = "true"
     return env
 
 
+# Not a documented setting: how `--demo` reaches the worker processes.
+_DEMO = "VEXIL_SERVE_DEMO"
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def app_from_env() -> ASGIApp:
-    return create_app(Settings.from_env())
+    _configure_logging()  # in a worker process: its own logging
+    return create_app(Settings.from_env(demo=os.environ.get(_DEMO) == "true" or None))

@@ -26,6 +26,7 @@ from vexil.api.fastpath import FastPath
 from vexil.api.limits import BodyLimit
 from vexil.api.routes import admin, compat, evaluate, flags, live, meta, segments, tokens
 from vexil.api.service import FlagService
+from vexil.bus import start_replicator
 from vexil.config import Settings
 from vexil.store.sql import SqlStore
 
@@ -47,8 +48,12 @@ def create_app(settings: Settings) -> FastPath:
                 await seed_demo(store)
             await service.load()
             app.state.service = service
+            app.state.replicator = await start_replicator(settings, service)
             log.info("vexil %s ready: %d flags", __version__, len(service.snapshot))
-            yield
+            try:
+                yield
+            finally:
+                await app.state.replicator.close()
         finally:
             await store.close()
 

@@ -369,6 +369,7 @@ class ImportResult(BaseModel):
 
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
-    storage: str
+    storage: str = Field(description="`ok`, or `unavailable: <why>` (writes then fail with 503).")
+    bus: str = Field(description="The change bus: `redis: ok`, `postgres: unavailable: <why>`, or `none`.")
     flags: int
     version: str

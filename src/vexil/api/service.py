@@ -3,13 +3,24 @@ that serves evaluations is brought in step with what was committed.
 
 Writes are serialized by one lock per process, so the checks made against the snapshot
 (prerequisite cycles, segments in use) see the state the write will land on.
+
+With several replicas (or `--workers`) on one database, each process has its own lock and
+snapshot, kept in step by `vexil.bus.Replicator` (`on_commit` announces this process's writes,
+`sync_from_store`/`resync` apply the others'). A flag's read-modify-write stays atomic (the store
+locks its row, and `expected_version` catches a stale client), but checks that span several flags
+see this replica's snapshot, which lags the others by the propagation delay: two replicas that,
+within those milliseconds, make `a` require `b` and `b` require `a` both succeed, and so may a
+delete of a flag that another replica just made a prerequisite. Evaluation stays safe (a cycle or a
+missing prerequisite makes the dependent flag fail closed, reason `prerequisite_failed`), and the
+next write to either flag is checked against the whole, by then consistent, graph.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from vexil.api.auth import TokenCache, hash_secret, new_secret
@@ -51,15 +62,28 @@ def flag_from_input(fields: Doc) -> Doc:
     return normalize_flag(doc)
 
 
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """What one committed write changed (flag documents as committed, None: deleted), for `on_commit`."""
+
+    flags: Mapping[str, Doc | None] = field(default_factory=dict)
+    segments: bool = False
+    tokens: bool = False
+    everything: bool = False
+
+
 class FlagService:
     def __init__(self, store: SqlStore, tokens: TokenCache, *, bootstrap_secret: str | None = None) -> None:
         self.store = store
         self.tokens = tokens
         self.snapshot = Snapshot()
         self.hub = ChangeHub()
+        # Called after each committed write of this process (the replicator announces it).
+        self.on_commit: Callable[[Committed], None] | None = None
         self._bootstrap_secret = bootstrap_secret
         self._segments: list[Doc] = []
         self._lock = asyncio.Lock()
+        self._tokens_lock = asyncio.Lock()
 
     async def load(self) -> None:
         """Read everything once: the snapshot then serves every evaluation from memory."""
@@ -68,7 +92,13 @@ class FlagService:
         await self.reload_tokens()
 
     async def reload_tokens(self) -> None:
-        self.tokens.replace(await self.store.active_token_hashes(), bootstrap_secret=self._bootstrap_secret)
+        # One reload at a time, so an older read never replaces a newer one.
+        async with self._tokens_lock:
+            self.tokens.replace(await self.store.active_token_hashes(), bootstrap_secret=self._bootstrap_secret)
+
+    def _committed(self, change: Committed) -> None:
+        if self.on_commit is not None:
+            self.on_commit(change)
 
     # --- keeping the snapshot in step ----------------------------------------------------
 
@@ -108,6 +138,7 @@ class FlagService:
             self._check(doc)
             created = await self.store.create_flag(doc, actor=actor)
             self.apply_flag(created["name"], created)
+            self._committed(Committed(flags={created["name"]: created}))
         return created
 
     async def update_flag(
@@ -131,6 +162,7 @@ class FlagService:
                 name, mutate, actor=actor, action=action, expected_version=expected_version
             )
             self.apply_flag(name, updated)
+            self._committed(Committed(flags={name: updated}))
         return updated
 
     async def patch_flag(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
@@ -213,6 +245,7 @@ class FlagService:
                 raise Conflict(f"flag {name!r} is a prerequisite of {', '.join(sorted(dependents))}")
             deleted = await self.store.delete_flag(name, actor=actor)
             self.apply_flag(name, None)
+            self._committed(Committed(flags={name: None}))
         return deleted
 
     # --- segments -------------------------------------------------------------------------
@@ -228,6 +261,7 @@ class FlagService:
         async with self._lock:
             check_segment_conditions(fields["conditions"], set())
             created = await self.store.create_segment(fields, actor=actor)
+            self._committed(Committed(segments=True))
             await self._refresh_segments()
         return created
 
@@ -239,12 +273,14 @@ class FlagService:
 
         async with self._lock:
             updated = await self.store.update_segment(name, mutate, actor=actor, expected_version=expected_version)
+            self._committed(Committed(segments=True))
             await self._refresh_segments()
         return updated
 
     async def delete_segment(self, name: str, *, actor: str) -> Doc:
         async with self._lock:
             deleted = await self.store.delete_segment(name, actor=actor)
+            self._committed(Committed(segments=True))
             await self._refresh_segments()
         return deleted
 
@@ -255,11 +291,13 @@ class FlagService:
         token = await self.store.create_token(
             name=name, role=role, secret_hash=hash_secret(secret), prefix=secret[:8], actor=actor
         )
+        self._committed(Committed(tokens=True))
         await self.reload_tokens()
         return token, secret
 
     async def revoke_token(self, name: str, *, actor: str) -> Doc:
         token = await self.store.revoke_token(name, actor=actor)
+        self._committed(Committed(tokens=True))
         await self.reload_tokens()
         return token
 
@@ -280,8 +318,48 @@ class FlagService:
         state = {**state, "flags": flags}
         async with self._lock:
             counts = await self.store.import_state(state, actor=actor)
+            self._committed(Committed(everything=True))
             before = set(self.snapshot.names())
             self._segments = await self.store.list_segments()
             self.snapshot = Snapshot(await self.store.list_flags(), self._segments)
             self.hub.publish(before | set(self.snapshot.names()) | {SEGMENTS})
         return counts
+
+    # --- other replicas' writes -------------------------------------------------------------
+
+    async def sync_from_store(self, flags: Iterable[str] = (), *, segments: bool = False, tokens: bool = False) -> None:
+        """Reload what another process changed, and publish on the hub whatever that changes here."""
+        if tokens:
+            await self.reload_tokens()
+        async with self._lock:
+            if segments:
+                await self._refresh_segments()
+            docs: dict[str, Doc | None] = {}
+            for name in flags:
+                try:
+                    docs[name] = await self.store.get_flag(name)
+                except NotFound:
+                    docs[name] = None
+            self._apply_docs(docs)
+
+    async def resync(self) -> None:
+        """Reload everything (after an outage, a bus reconnect, an import elsewhere); publish what differs."""
+        await self.reload_tokens()
+        async with self._lock:
+            if await self.store.list_segments() != self._segments:
+                await self._refresh_segments()
+            stored: dict[str, Doc | None] = {doc["name"]: doc for doc in await self.store.list_flags()}
+            self._apply_docs({name: stored.get(name) for name in stored.keys() | set(self.snapshot.names())})
+
+    def _apply_docs(self, docs: Mapping[str, Doc | None]) -> None:
+        changed = []
+        for name, doc in docs.items():
+            if doc == self.snapshot.get_doc(name):
+                continue
+            if doc is None:
+                self.snapshot.remove_flag(name)
+            else:
+                self.snapshot.upsert_flag(doc)
+            changed.append(name)
+        if changed:
+            self._publish(changed)

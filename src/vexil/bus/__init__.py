@@ -1,0 +1,48 @@
+"""Several replicas in step: the change bus and the replicator.
+
+    ChangeBus (base.py)      RedisBus (redis.py)        with --redis-url
+                             PostgresBus (postgres.py)  PostgreSQL and no Redis: LISTEN/NOTIFY
+                             none                       SQLite: the version check alone
+    Replicator (replicator.py)  publishes this replica's writes, applies the others', and runs
+                                the periodic version check against the database
+
+Errors: `BusUnavailable` (publishing failed; the version check carries the change); the database's
+own errors are the store's (`StoreUnavailable`), reported by `/health`.
+"""
+
+from __future__ import annotations
+
+from vexil.api.service import FlagService
+from vexil.bus.base import BusUnavailable, ChangeBus, Message
+from vexil.bus.replicator import Replicator
+from vexil.config import Settings
+
+__all__ = ["BusUnavailable", "ChangeBus", "Message", "Replicator", "make_bus", "start_replicator"]
+
+# Seconds between version checks: with a bus they are only the safety net; without one (SQLite,
+# `--workers`) they are how the workers learn of each other's writes.
+CHECK_INTERVAL_WITH_BUS_S = 1.0
+CHECK_INTERVAL_ALONE_S = 0.2
+
+
+def make_bus(settings: Settings) -> ChangeBus | None:
+    """Redis when configured, else LISTEN/NOTIFY on PostgreSQL, else none."""
+    if settings.redis_url:
+        from vexil.bus.redis import RedisBus
+
+        return RedisBus(settings.redis_url)
+    url = settings.resolved_database_url()
+    if url.startswith(("postgres://", "postgresql")):
+        from vexil.bus.postgres import PostgresBus
+
+        return PostgresBus(url)
+    return None
+
+
+async def start_replicator(settings: Settings, service: FlagService) -> Replicator:
+    """The replicator of this process, started (connecting to the bus goes on in the background)."""
+    bus = make_bus(settings)
+    interval = settings.sync_interval or (CHECK_INTERVAL_WITH_BUS_S if bus is not None else CHECK_INTERVAL_ALONE_S)
+    replicator = Replicator(service, bus, interval=interval)
+    await replicator.start()
+    return replicator

@@ -1,0 +1,56 @@
+"""What the database holds, version by version: the periodic check compares it with the snapshot.
+
+One small query per table (name, version, updated_at), so a replica finds what it missed without
+reading every document; it then reloads only the flags that differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vexil.store.errors import StoreUnavailable
+from vexil.store.tables import FlagRow, SegmentRow
+
+# (version, updated_at): a committed state. The version alone is not enough: a flag deleted and
+# created again starts over at version 1.
+Version = tuple[int, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersions:
+    flags: dict[str, Version]
+    segments: dict[str, Version]
+
+
+async def stored_versions(engine: AsyncEngine) -> StoredVersions:
+    """Every flag's and segment's version, in one transaction; `StoreUnavailable` on failure."""
+    try:
+        async with engine.connect() as connection:
+            flags = await connection.execute(select(FlagRow.name, FlagRow.version, FlagRow.updated_at))
+            segments = await connection.execute(select(SegmentRow.name, SegmentRow.version, SegmentRow.updated_at))
+            return StoredVersions(
+                flags={name: (version, at) for name, version, at in flags},
+                segments={name: (version, at) for name, version, at in segments},
+            )
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        raise StoreUnavailable(f"the database is unavailable: {exc}") from exc
+
+
+def version_of(doc: Mapping[str, Any] | None) -> Version | None:
+    """The version of a flag or segment document (as served), None for no document."""
+    if doc is None:
+        return None
+    return int(doc["version"]), datetime.fromisoformat(str(doc["updated_at"]))
+
+
+def differing(stored: Mapping[str, Version], docs: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """Names whose stored version is not the one held in memory (new, changed or deleted)."""
+    names: Iterable[str] = stored.keys() | docs.keys()
+    return {name for name in names if stored.get(name) != version_of(docs.get(name))}

@@ -1,0 +1,247 @@
+"""Keeping one replica's in-memory state in step with the database the replicas share.
+
+    a write here ──> FlagService.on_commit ──> outbox ──> bus.publish ──> the other replicas
+    a bus message ──> pending (coalesced) ──> FlagService.sync_from_store(names) ──> snapshot, ChangeHub
+    every `interval` s: the store's change marker moved? ──> compare stored versions with the snapshot
+    every `full_interval` s, after a storage outage, after a bus reconnect: FlagService.resync()
+
+The bus makes a change visible everywhere within milliseconds; the version check is the safety net
+for whatever the bus lost (Redis down, a replica disconnected, a publisher that died between its
+commit and its publish), and the only mechanism with SQLite, where several processes (`--workers`)
+share one file and there is no bus. Messages are hints: what is applied is always read back from
+the database, under the service's lock, so the snapshot only moves forward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from vexil.api.service import Committed, FlagService
+from vexil.bus._versions import differing, stored_versions
+from vexil.bus.base import BusUnavailable, ChangeBus, Message, Stamp, decode, encode
+from vexil.store.errors import StoreError
+
+__all__ = ["Replicator"]
+
+log = logging.getLogger("vexil.bus")
+
+# The store's change marker is the newest audit id, and PostgreSQL hands out ids before commit:
+# a write can become visible after a later one did. Comparing versions once more on the tick after
+# a change catches such a straggler; the periodic full resync catches anything slower.
+FULL_INTERVAL_S = 60.0
+
+
+@dataclass
+class _Pending:
+    """Changes heard on the bus and not applied yet, merged."""
+
+    flags: dict[str, Stamp | None] = field(default_factory=dict)
+    segments: bool = False
+    tokens: bool = False
+    everything: bool = False
+    check: bool = False  # compare versions with the database
+
+    def add(self, message: Message) -> None:
+        self.flags.update(message.flags)
+        self.segments |= message.segments
+        self.tokens |= message.tokens
+        self.everything |= message.everything
+
+    def message(self, origin: str) -> Message:
+        return Message(origin, self.flags, self.segments, self.tokens, self.everything)
+
+
+class Replicator:
+    """Runs beside the service in one replica (a `vexil serve` process or one of its workers).
+
+    >>> replicator = Replicator(service, RedisBus("redis://cache:6379/0"), interval=1.0)
+    >>> await replicator.start()
+    >>> replicator.health()
+    {'bus': 'redis: ok', 'storage': 'ok'}
+    >>> await replicator.close()
+    """
+
+    def __init__(
+        self,
+        service: FlagService,
+        bus: ChangeBus | None,
+        *,
+        interval: float,
+        full_interval: float = FULL_INTERVAL_S,
+    ) -> None:
+        self.service = service
+        self.bus = bus
+        self.interval = interval
+        self.full_interval = full_interval
+        self.origin = secrets.token_hex(8)
+        self._marker: int | None = None  # None: compare versions on the first check
+        self._settle = False
+        self._resync_due = time.monotonic() + full_interval
+        self._needs_resync = False
+        self._storage_error: str | None = None
+        self._incoming = _Pending()
+        self._incoming_ready = asyncio.Event()
+        self._outgoing = _Pending()
+        self._outgoing_ready = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._bus_was_connected = False
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.service.on_commit = self._committed
+        self._spawn(self._check_loop(), "check")
+        if self.bus is not None:
+            self._spawn(self._apply_loop(), "apply")
+            self._spawn(self._publish_loop(), "publish")
+            await self.bus.start(self._received, self._bus_connected)
+
+    async def close(self) -> None:
+        self.service.on_commit = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.bus is not None:
+            await self.bus.close()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coroutine, name=f"vexil-replicator-{name}")
+        task.add_done_callback(_report_crash)
+        self._tasks.append(task)
+
+    def health(self) -> dict[str, str]:
+        """`storage` as last checked; `bus`: `<name>: ok`, `<name>: unavailable: ...` or `none`."""
+        bus = "none" if self.bus is None else f"{self.bus.name}: {self.bus.status}"
+        storage = "ok" if self._storage_error is None else f"unavailable: {self._storage_error}"
+        return {"bus": bus, "storage": storage}
+
+    # --- outgoing -----------------------------------------------------------------------------
+
+    def _committed(self, committed: Committed) -> None:
+        """Called by the service after each of its writes; never blocks the write."""
+        if self.bus is None:
+            return
+        stamps: dict[str, Stamp | None] = {
+            name: None if doc is None else (int(doc["version"]), str(doc["updated_at"]))
+            for name, doc in committed.flags.items()
+        }
+        self._outgoing.add(Message(self.origin, stamps, committed.segments, committed.tokens, committed.everything))
+        self._outgoing_ready.set()
+
+    async def _publish_loop(self) -> None:
+        assert self.bus is not None
+        while True:
+            await self._outgoing_ready.wait()
+            self._outgoing_ready.clear()
+            # Everything committed since the last publish goes as one message.
+            pending, self._outgoing = self._outgoing, _Pending()
+            try:
+                await self.bus.publish(encode(pending.message(self.origin)))
+            except BusUnavailable as exc:
+                log.debug("change not published (%s); the other replicas' version check will find it", exc)
+
+    # --- incoming -----------------------------------------------------------------------------
+
+    def _received(self, payload: bytes) -> None:
+        try:
+            message = decode(payload)
+        except ValueError as exc:
+            log.warning("ignored a message on the change bus: %s", exc)
+            return
+        if message.origin == self.origin:
+            return
+        self._incoming.add(message)
+        self._incoming_ready.set()
+
+    def _bus_connected(self) -> None:
+        # Whatever was committed before this replica subscribed was announced to others only: on
+        # the first connection, compare versions (writes since `load()`); after a reconnection,
+        # resync everything (messages sent while it was away are gone).
+        if self._bus_was_connected:
+            self._incoming.everything = True
+        else:
+            self._bus_was_connected = True
+            self._incoming.check = True
+        self._incoming_ready.set()
+
+    async def _apply_loop(self) -> None:
+        while True:
+            await self._incoming_ready.wait()
+            self._incoming_ready.clear()
+            pending, self._incoming = self._incoming, _Pending()
+            try:
+                if pending.everything:
+                    await self.service.resync()
+                    continue
+                await self.service.sync_from_store(
+                    self._stale(pending.flags), segments=pending.segments, tokens=pending.tokens
+                )
+                if pending.check:
+                    await self._catch_up()
+            except StoreError as exc:
+                # The version check resyncs once the database answers again.
+                log.warning("could not apply a change from another replica: %s", exc)
+                self._needs_resync = True
+
+    def _stale(self, flags: dict[str, Stamp | None]) -> list[str]:
+        """The flags whose announced version is not the one already held."""
+        stale = []
+        for name, stamp in flags.items():
+            doc = self.service.snapshot.get_doc(name)
+            held = None if doc is None else (doc["version"], doc["updated_at"])
+            if held != stamp:
+                stale.append(name)
+        return stale
+
+    # --- the version check ----------------------------------------------------------------------
+
+    async def _check_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.check()
+            except StoreError as exc:
+                if self._storage_error is None:
+                    log.warning("storage unavailable: %s; serving evaluations from memory", exc)
+                self._storage_error = str(exc.args[0]) if exc.args else exc.__class__.__name__
+                self._needs_resync = True
+
+    async def check(self) -> None:
+        """One round of the safety net: bring the snapshot in step with anything the bus missed."""
+        marker = await self.service.store.change_marker()
+        if self._needs_resync or time.monotonic() >= self._resync_due:
+            await self.service.resync()
+            if self._storage_error is not None:
+                log.info("storage is back; resynced")
+            self._needs_resync, self._storage_error = False, None
+            self._resync_due = time.monotonic() + self.full_interval
+            self._marker, self._settle = marker, True
+            return
+        self._storage_error = None
+        if marker == self._marker and not self._settle:
+            return
+        self._settle = marker != self._marker
+        self._marker = marker
+        await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        stored = await stored_versions(self.service.store.engine)
+        snapshot = self.service.snapshot
+        held = {name: doc for name in snapshot.names() if (doc := snapshot.get_doc(name)) is not None}
+        flags = differing(stored.flags, held)
+        segments = bool(differing(stored.segments, {s["name"]: s for s in self.service.segments}))
+        if flags or segments:
+            log.info("version check: reloading %d flags%s", len(flags), " and the segments" if segments else "")
+        await self.service.sync_from_store(sorted(flags), segments=segments, tokens=True)
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    # The loops only end by cancellation; anything else is a bug that stops replication: say so.
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped: replication is off until a restart", task.get_name(), exc_info=task.exception())
