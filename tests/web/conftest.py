@@ -7,7 +7,6 @@ they fail.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -123,8 +122,12 @@ class Ui:
 
     def go(self, hash: str, view: str) -> None:
         """Navigate inside the app, as a link would, and wait until the view is interactive."""
-        self.page.evaluate("delete document.getElementById('main').dataset.ready")
-        self.page.evaluate(f"location.hash = {json.dumps(hash)}")
+        script = """hash => {
+            if (location.hash === hash) return;
+            delete document.getElementById('main').dataset.ready;
+            location.hash = hash;
+        }"""
+        self.page.evaluate(script, hash)
         self.wait_ready(view)
 
     def wait_ready(self, view: str) -> None:
@@ -138,7 +141,20 @@ class Ui:
 
     def shot(self, step: str, *, full_page: bool = True) -> None:
         UI_SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=UI_SHOTS / f"{self.name}--{step}.png", full_page=full_page)
+        if full_page:
+            self.whole_page_screenshot(UI_SHOTS / f"{self.name}--{step}.png")
+        else:
+            self.page.screenshot(path=UI_SHOTS / f"{self.name}--{step}.png")
+
+    def whole_page_screenshot(self, path: Path) -> None:
+        """The whole page, taken with a viewport as tall as the page (so that the sticky save bar
+        sits at the end, where it would be, not across the middle of a full-page capture)."""
+        viewport = self.page.viewport_size
+        assert viewport is not None
+        height: int = self.page.evaluate("document.documentElement.scrollHeight")
+        self.page.set_viewport_size({"width": viewport["width"], "height": max(height, viewport["height"])})
+        self.page.screenshot(path=path)
+        self.page.set_viewport_size(viewport)
 
     def overflow_x(self) -> int:
         """How far the page is wider than the viewport (0: no horizontal scrolling)."""

@@ -101,6 +101,21 @@ def test_flag_page__override_rule_playground_toggle__each_step_changes_the_answe
     ui.page.locator("#pg-environment").select_option("production")
     evaluate(ui, "disabled")
 
+    # And the flag's history shows the toggle, by the admin, with what it changed
+    ui.page.get_by_role("link", name="history").click()
+    ui.wait_ready("audit")
+    events = ui.page.locator("#audit-events .event")
+    expect(events).to_have_count(5)
+    toggle = events.first
+    expect(toggle).to_have_attribute("data-action", "toggle")
+    expect(toggle).to_contain_text("by admin")
+    toggle.locator("summary").click()
+    expect(toggle.locator("summary")).to_have_text("Changed: environments")
+    change = toggle.locator("tr[data-key='environments']")
+    expect(change.locator(".before")).to_contain_text('"enabled":true')
+    expect(change.locator(".after")).to_contain_text('"enabled":false')
+    ui.shot("3-audit")
+
 
 def test_flag_page__operators__every_operator_listed_and_values_typed(ui: Ui) -> None:
     open_flag(ui, "ui_ops", enabled=True)

@@ -99,6 +99,7 @@ function startSession() {
   stopLive = followChanges(session.token, {
     onConfig: (docs) => ctx.flagsLoaded.then(() => store.replaceAll(docs), () => store.replaceAll(docs)),
     onFlags: (changes) => store.apply(changes),
+    onSegments: (segments) => store.setSegments(segments),
     onStatus: showLive,
   });
   renderChrome();

@@ -34,10 +34,11 @@ export async function readEvents(body, onEvent) {
 
 /**
  * Follow flag changes. `onConfig(flags)` gets every flag (on each (re)connect), `onFlags({name: doc|null})`
- * each change, `onStatus("connecting"|"live"|"reconnecting"|"stopped")` the connection state.
+ * each change, `onSegments(segments)` every segment when they changed (and on connect),
+ * `onStatus("connecting"|"live"|"reconnecting"|"stopped")` the connection state.
  * Returns `stop()`.
  */
-export function followChanges(token, { onConfig, onFlags, onStatus }) {
+export function followChanges(token, { onConfig, onFlags, onSegments, onStatus }) {
   const controller = new AbortController();
   let stopped = false;
   let lastEventId = null;
@@ -53,6 +54,7 @@ export function followChanges(token, { onConfig, onFlags, onStatus }) {
     }
     if (message.event === "config") onConfig(data.flags || []);
     else if (message.event === "flags" && data.flags) onFlags(data.flags);
+    if (data.segments && onSegments) onSegments(data.segments);
   }
 
   async function run() {

@@ -2,9 +2,23 @@
 
 export function createStore() {
   const listeners = new Set();
+  const segmentListeners = new Set();
   const store = {
     environments: [],
     flags: new Map(),
+    /** Every segment as last reported by the change stream (null: not yet). */
+    segments: null,
+
+    /** `fn(segments)` when the stream reports segments; returns the unsubscribe function. */
+    subscribeSegments(fn) {
+      segmentListeners.add(fn);
+      return () => segmentListeners.delete(fn);
+    },
+
+    setSegments(segments) {
+      store.segments = segments;
+      for (const fn of [...segmentListeners]) fn(segments);
+    },
 
     /** `fn(names)` after flags change; returns the unsubscribe function. */
     subscribe(fn) {
@@ -62,6 +76,7 @@ export function createStore() {
     clear() {
       store.flags.clear();
       store.environments = [];
+      store.segments = null;
     },
   };
 

@@ -1,6 +1,156 @@
-import { h } from "../dom.js";
+// The audit log: filters (flag, actor, since), pages of 50 (`before_id`), and each event's
+// before/after as a key-by-key diff.
 
-export function mount(main, ctx) {
-  main.append(h("h1", {}, "audit"));
-  ctx.ready("audit");
+import { query } from "../api.js";
+import { h, showJson } from "../dom.js";
+import { canonical } from "../flagdraft.js";
+import { clearErrors, showApiError } from "../forms.js";
+
+const PAGE = 50;
+
+export function mount(main, ctx, { params }) {
+  const filters = {
+    flag: params.get("flag") || "",
+    actor: params.get("actor") || "",
+    since: params.get("since") || "",
+    before_id: params.get("before_id") || "",
+  };
+  const flag = h("input", { id: "audit-flag", value: filters.flag, autocomplete: "off", spellcheck: "false" });
+  const actor = h("input", { id: "audit-actor", value: filters.actor, autocomplete: "off", spellcheck: "false" });
+  const since = h("input", { id: "audit-since", type: "datetime-local", value: toLocalInput(filters.since) });
+  const form = h(
+    "form",
+    { class: "filters", role: "search", novalidate: true, onsubmit: onFilter },
+    field("Flag", flag, "flag"),
+    field("Actor", actor, "actor"),
+    field("Since", since, "since"),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Filter")),
+    h("p", { class: "form-error", role: "alert" }),
+  );
+  const list = h("div", { id: "audit-events" }, h("p", { class: "loading" }, "Loading…"));
+  const pager = h("nav", { class: "pager", "aria-label": "Pages" });
+  main.append(h("div", { class: "page-head" }, h("h1", {}, "Audit log")), form, list, pager);
+  load();
+  return {};
+
+  function onFilter(event) {
+    event.preventDefault();
+    const next = { flag: flag.value.trim(), actor: actor.value.trim() };
+    if (since.value) next.since = new Date(since.value).toISOString();
+    ctx.navigate(`#/audit${query(next)}`);
+  }
+
+  async function load() {
+    const request = { flag: filters.flag, actor: filters.actor, since: filters.since, limit: PAGE };
+    if (filters.before_id) request.before_id = filters.before_id;
+    try {
+      const page = await ctx.api.get(`/audit${query(request)}`);
+      show(page);
+    } catch (error) {
+      clearErrors(form);
+      list.replaceChildren();
+      showApiError(form, error);
+    }
+    ctx.ready("audit");
+  }
+
+  function show(page) {
+    list.replaceChildren(
+      ...(page.events.length
+        ? page.events.map(eventItem)
+        : [h("p", { class: "empty" }, filters.before_id ? "No older events." : "No events match.")]),
+    );
+    const base = { flag: filters.flag, actor: filters.actor, since: filters.since };
+    const links = [];
+    if (filters.before_id) links.push(h("a", { href: `#/audit${query(base)}`, id: "audit-newest" }, "← Newest"));
+    if (page.next_before_id) {
+      const older = query({ ...base, before_id: page.next_before_id });
+      links.push(h("a", { href: `#/audit${older}`, id: "audit-older" }, "Older →"));
+    }
+    pager.replaceChildren(...links);
+  }
+}
+
+function eventItem(event) {
+  const rows = diff(event.before, event.after);
+  const entity =
+    event.entity === "flag" && event.action !== "delete"
+      ? h("a", { href: `#/flags/${encodeURIComponent(event.entity_id)}` }, event.entity_id)
+      : event.entity_id;
+  return h(
+    "article",
+    { class: "event", dataset: { id: event.id, action: event.action, entity: event.entity } },
+    h(
+      "div",
+      { class: "event-head" },
+      h("time", { datetime: event.at }, new Date(event.at).toLocaleString()),
+      h("strong", {}, event.action),
+      h("span", {}, `${event.entity} `, entity),
+      h("span", {}, `by ${event.actor}`),
+    ),
+    rows.length
+      ? h(
+          "details",
+          {},
+          h("summary", {}, summary(event, rows)),
+          h(
+            "div",
+            { class: "table-wrap" },
+            h(
+              "table",
+              { class: "diff" },
+              h("thead", {}, h("tr", {}, ["Field", "Before", "After"].map((t) => h("th", { scope: "col" }, t)))),
+              h(
+                "tbody",
+                {},
+                rows.map((row) =>
+                  h(
+                    "tr",
+                    { dataset: { key: row.key } },
+                    h("th", { scope: "row" }, row.key),
+                    h("td", { class: "before" }, row.before === undefined ? h("em", {}, "—") : h("pre", {}, showJson(row.before))),
+                    h("td", { class: "after" }, row.after === undefined ? h("em", {}, "—") : h("pre", {}, showJson(row.after))),
+                  ),
+                ),
+              ),
+            ),
+          ),
+        )
+      : null,
+  );
+}
+
+const BOOKKEEPING = new Set(["version", "updated_at"]);
+
+function summary(event, rows) {
+  if (event.before === null || event.before === undefined) return "Show what was created";
+  if (event.after === null || event.after === undefined) return "Show what was deleted";
+  const keys = rows.map((row) => row.key).filter((key) => !BOOKKEEPING.has(key));
+  return `Changed: ${(keys.length ? keys : rows.map((row) => row.key)).join(", ")}`;
+}
+
+/** The top-level keys whose values differ between `before` and `after` (either may be null). */
+export function diff(before, after) {
+  const left = isObject(before) ? before : {};
+  const right = isObject(after) ? after : {};
+  const keys = [...new Set([...Object.keys(right), ...Object.keys(left)])];
+  return keys
+    .filter((key) => canonical(left[key]) !== canonical(right[key]))
+    .map((key) => ({ key, before: left[key], after: right[key] }));
+}
+
+function isObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function toLocalInput(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+  return local.toISOString().slice(0, 16);
+}
+
+function field(label, control, pathName) {
+  return h("div", { class: "field", dataset: { path: pathName } }, h("label", { for: control.id }, label), control);
 }

@@ -15,6 +15,7 @@ import {
   rulesSection,
   variantsSection,
 } from "./flag-sections.js";
+import { confirmButton } from "./confirm.js";
 import { createPlayground } from "./playground.js";
 
 export function mount(main, ctx, { args: [name] }) {
@@ -348,51 +349,26 @@ export function mount(main, ctx, { args: [name] }) {
   }
 
   function renderDanger() {
-    const error = h("p", { class: "form-error", role: "alert" });
-    const confirmBox = h("div", { class: "confirm", hidden: true });
-    const open = h("button", { type: "button", class: "danger", id: "delete-open" }, "Delete flag…");
-    open.addEventListener("click", () => {
-      confirmBox.hidden = false;
-      document.getElementById("delete-cancel").focus();
-    });
-    confirmBox.append(
-      h("p", {}, `Delete ${name}, with its overrides and app scopes? This cannot be undone.`),
-      h(
-        "div",
-        { class: "row" },
-        h("button", { type: "button", class: "danger solid", id: "delete-confirm", onclick: remove }, `Delete ${name}`),
-        h(
-          "button",
-          {
-            type: "button",
-            id: "delete-cancel",
-            onclick: () => {
-              confirmBox.hidden = true;
-              open.focus();
-            },
-          },
-          "Cancel",
-        ),
-      ),
-    );
     danger.replaceChildren(
       h("h2", { id: "danger-title" }, "Delete"),
-      h("fieldset", { disabled: readOnly }, h("legend", { class: "sr-only" }, "Delete"), open, confirmBox, error),
+      confirmButton({
+        id: "flag-delete",
+        label: "Delete flag…",
+        question: `Delete ${name}, with its overrides and app scopes? This cannot be undone.`,
+        confirmLabel: `Delete ${name}`,
+        disabled: readOnly,
+        action: async () => {
+          busy += 1;
+          try {
+            await ctx.api.del(path("/flags", name));
+          } finally {
+            busy -= 1;
+          }
+          gone = true;
+          ctx.store.remove(name);
+          ctx.navigate("#/flags");
+        },
+      }),
     );
-
-    async function remove() {
-      error.textContent = "";
-      busy += 1;
-      try {
-        await ctx.api.del(path("/flags", name));
-        gone = true;
-        ctx.store.remove(name);
-        ctx.navigate("#/flags");
-      } catch (failure) {
-        error.textContent = failure.message;
-      } finally {
-        busy -= 1;
-      }
-    }
   }
 }
