@@ -181,6 +181,8 @@ def best_interleaved(variants: Mapping[str, Callable[[], Any]], per_call: int, r
 
 
 def main() -> None:
+    from vexil.sdk import SyncState
+
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
     parser.add_argument("--repeat", type=int, help="repeats (more find the quiet moments of a busy machine)")
@@ -216,7 +218,9 @@ def main() -> None:
             f"{label:<30} {f['engine']:>9,.0f} {f['engine_active']:>9,.0f} {f['sdk']:>10,.0f} "
             f"{overhead:>+9,.0f} {f['sdk_defaults']:>9,.0f} {awaited[key]:>9,.0f}"
         )
-    feed.stop.set()
+    # The idle streams end once the clients are closing, so that this is not reported as a lost service.
+    for client in (plain, defaults):
+        client.on_state(lambda state: feed.stop.set() if state is SyncState.CLOSED else None)
     plain.close()
     defaults.close()
 
