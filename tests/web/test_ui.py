@@ -206,3 +206,85 @@ def test_flags__phone_viewport__one_card_per_flag_no_sideways_scroll(phone: Ui) 
     assert phone.overflow_x() == 0
     expect(phone.toggle("ui_phone", "production")).to_be_visible()
     phone.shot("1-list")
+
+
+def test_modules__pure_functions__as_specified(ui: Ui) -> None:
+    """The UI's pure helpers, run in the browser: error paths, condition values, diffs, drafts."""
+    ui.open()
+    ui.wait_ready("signin")
+    result = ui.page.evaluate(
+        """async () => {
+            const {errorPath} = await import('./api.js');
+            const {parseValue, formatValue} = await import('./conditions.js');
+            const {diff} = await import('./views/audit.js');
+            const {fromDoc, toFields, changedFields} = await import('./flagdraft.js');
+            const paths = [
+                'rules[0].conditions[1]: in needs a list', 'variants.0.payload: bad',
+                "default_variant 'x' is not one of the variants", "allowlist['u-1'] names unknown variant 'z'",
+                'environments.production.rules[2].serve names unknown variant', 'a message',
+            ].map(errorPath);
+            const parsed = [
+                ['in', 'a, b'], ['in', '["a", 1]'], ['not_in', '["a", '], ['eq', '42'], ['eq', '"42"'],
+                ['eq', 'pro'], ['neq', 'true'], ['gt', '1.5'], ['exists', 'ignored'], ['starts_with', ' 42 '],
+                ['in_cidr', '10.0.0.0/8'], ['in_cidr', '["10.0.0.0/8", "::1"]'], ['in_segment', 'beta'],
+            ].map(([op, text]) => parseValue(op, text));
+            const values = [
+                ['eq', 'pro'], ['eq', '42'], ['eq', 42], ['eq', true], ['eq', {a: [1]}], ['neq', ''],
+                ['in', ['a', 'b']], ['in', ['a,b', 'c']], ['in', [1, 'x']], ['not_in', [' padded ']],
+                ['matches', '^a+$'], ['in_cidr', ['10.0.0.0/8']], ['before', '2026-01-01T00:00:00Z'],
+            ];
+            const roundTrips = values.map(([op, v]) =>
+                JSON.stringify(parseValue(op, formatValue(op, v)).value) === JSON.stringify(v));
+            const diffs = [
+                diff({a: 1, b: {x: 1}, gone: 0}, {a: 1, b: {x: 2}, c: 3}).map(r => r.key),
+                diff(null, {a: 1}).map(r => r.key),
+                diff({a: 1}, null).map(r => r.key),
+                diff({a: {x: 1, y: 2}}, {a: {y: 2, x: 1}}).map(r => r.key),
+            ];
+            const doc = {
+                name: 'f', description: 'd', tags: ['a', 'b'], enabled: true, rollout_percentage: 12.5,
+                variants: [{name: 'off', payload: null, weight: 0}, {name: 'on', payload: {k: [1, 'x']}, weight: 2}],
+                default_variant: 'off', prerequisites: [], allowlist: {'user-1': 'on'},
+                rules: [{conditions: [{field: 'plan', operator: 'in', value: ['pro', 'x,y'], negate: true,
+                         case_insensitive: false}], rollout_percentage: 50, serve: 'on'}],
+                apps: ['web'], salt: 'f', version: 3,
+                environments: {production: {enabled: false, rules: []}, staging: {}},
+            };
+            const {fields, errors} = toFields(fromDoc(doc, ['development', 'production']));
+            return {paths, parsed, roundTrips, diffs, fields, errors,
+                    unchanged: changedFields(fields, toFields(fromDoc(doc, [])).fields)};
+        }"""
+    )
+    assert result["paths"] == [
+        "rules.0.conditions.1",
+        "variants.0.payload",
+        "default_variant",
+        "allowlist",
+        "environments.production.rules.2.serve",
+        "a",
+    ]
+    assert result["parsed"] == [
+        {"value": ["a", "b"]},
+        {"value": ["a", 1]},
+        {"error": 'Not a JSON list: write ["a", "b"] or a, b'},
+        {"value": 42},
+        {"value": "42"},
+        {"value": "pro"},
+        {"value": True},
+        {"value": 1.5},
+        {"value": None},
+        {"value": " 42 "},
+        {"value": "10.0.0.0/8"},
+        {"value": ["10.0.0.0/8", "::1"]},
+        {"value": "beta"},
+    ]
+    assert all(result["roundTrips"]), result["roundTrips"]
+    assert result["diffs"] == [["b", "c", "gone"], ["a"], ["a"], []]
+    assert result["errors"] == []
+    fields = result["fields"]
+    assert fields["environments"] == {"production": {"enabled": False, "rules": []}, "staging": {}}
+    assert fields["variants"][1] == {"name": "on", "payload": {"k": [1, "x"]}, "weight": 2}
+    assert fields["rules"][0]["conditions"][0]["value"] == ["pro", "x,y"]
+    assert fields["rollout_percentage"] == 12.5
+    assert fields["tags"] == ["a", "b"]
+    assert result["unchanged"] == []

@@ -96,9 +96,15 @@ function startSession() {
   loading = Promise.all([ctx.environments, ctx.flagsLoaded]);
   loading.catch(() => {}); // each view reports its own failure
   if (stopLive) stopLive();
+  // Stream messages wait for the first list, then apply in order: the stream's `config` and the
+  // changes after it are the truth, whatever GET /flags (older or newer) said.
+  let applied = ctx.flagsLoaded.catch(() => null);
+  const inOrder = (fn) => {
+    applied = applied.then(fn);
+  };
   stopLive = followChanges(session.token, {
-    onConfig: (docs) => ctx.flagsLoaded.then(() => store.replaceAll(docs), () => store.replaceAll(docs)),
-    onFlags: (changes) => store.apply(changes),
+    onConfig: (docs) => inOrder(() => store.replaceAll(docs)),
+    onFlags: (changes) => inOrder(() => store.apply(changes)),
     onSegments: (segments) => store.setSegments(segments),
     onStatus: showLive,
   });

@@ -15,6 +15,7 @@ export function mount(main, ctx, { params }) {
   let environments = [];
   const rows = new Map();
   const pending = new Set();
+  let optionsSignature = "";
 
   const count = h("p", { class: "count", "aria-live": "polite" });
   const status = h("p", { class: "status", role: "status" });
@@ -165,6 +166,10 @@ export function mount(main, ctx, { params }) {
     }
     if (filters.tag) tags.add(filters.tag);
     if (filters.app) apps.add(filters.app);
+    // Rebuilt only when the choices change, so that an open or focused select is left alone.
+    const signature = JSON.stringify([[...tags].sort(), [...apps].sort(), environments]);
+    if (signature === optionsSignature) return;
+    optionsSignature = signature;
     fillSelect(tagSelect, "Any tag", [...tags].sort(), filters.tag);
     fillSelect(appSelect, "Any app", [...apps].sort(), filters.app);
     fillSelect(envSelect, "Every environment", environments, filters.env);
@@ -234,7 +239,6 @@ export function mount(main, ctx, { params }) {
 
   function onChanged(names) {
     if (!thead.firstChild) return; // not loaded yet: the first render reads the store
-    let structural = false;
     for (const name of names) {
       const doc = ctx.store.flags.get(name);
       const old = rows.get(name);
@@ -250,12 +254,12 @@ export function mount(main, ctx, { params }) {
         if (focused) refocus(tr, focused);
       } else {
         insertSorted(tr);
-        structural = true;
       }
       rows.set(name, tr);
       tr.hidden = !matches(doc);
+      narrowColumns(tr);
     }
-    if (structural || names.length) renderOptions();
+    renderOptions();
     updateCount();
   }
 
@@ -283,11 +287,15 @@ export function mount(main, ctx, { params }) {
 
   function applyFilters() {
     for (const [name, tr] of rows) tr.hidden = !matches(ctx.store.flags.get(name));
-    // Choosing an environment narrows the columns to it (the state filter then reads it).
-    for (const cell of table.querySelectorAll("[data-env]")) {
+    narrowColumns(table);
+    updateCount();
+  }
+
+  /** Choosing an environment narrows the columns to it (the state filter then reads it). */
+  function narrowColumns(root) {
+    for (const cell of root.querySelectorAll("[data-env]")) {
       cell.hidden = Boolean(filters.env) && cell.dataset.env !== "" && cell.dataset.env !== filters.env;
     }
-    updateCount();
   }
 
   function matches(doc) {
