@@ -78,23 +78,22 @@ class Feed:
             yield b": ping\n\n"
 
 
-def build_clients(feed: Feed) -> tuple[Any, Any, Any]:
-    from vexil.sdk import Client, Options
+def build_client(**kwargs: Any) -> Any:
+    """A local client on its own in-memory feed, whose idle stream ends when the client closes."""
+    from vexil.sdk import Client, Options, SyncState
 
-    transport = httpx.MockTransport(feed.handle)
-    plain = Client("http://bench", token="bench", mode="local", options=Options(transport=transport))
-    defaults = Client(
+    feed = Feed()
+    client = Client(
         "http://bench",
         token="bench",
         mode="local",
-        environment="production",
-        app="web",
-        options=Options(transport=transport),
+        options=Options(transport=httpx.MockTransport(feed.handle)),
+        **kwargs,
     )
-    for client in (plain, defaults):
-        if not client.wait_until_ready(10):
-            raise SystemExit(f"the client got no configuration: {client.last_error}")
-    return plain, defaults, plain._snapshot
+    client.on_state(lambda state: feed.stop.set() if state is SyncState.CLOSED else None)
+    if not client.wait_until_ready(10):
+        raise SystemExit(f"the client got no configuration: {client.last_error}")
+    return client
 
 
 def check_answers(snapshot: Any, plain: Any, defaults: Any, ctxs: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -141,7 +140,7 @@ def loops(
     return runs
 
 
-def async_loops(feed: Feed, ctxs: Sequence[Mapping[str, Any]], repeat: int) -> dict[str, float]:
+def async_loops(ctxs: Sequence[Mapping[str, Any]], repeat: int) -> dict[str, float]:
     """Best ns per `await client.is_enabled(...)`, per workload."""
     from vexil.sdk import AsyncClient, Options
 
@@ -181,8 +180,6 @@ def best_interleaved(variants: Mapping[str, Callable[[], Any]], per_call: int, r
 
 
 def main() -> None:
-    from vexil.sdk import SyncState
-
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
     parser.add_argument("--repeat", type=int, help="repeats (more find the quiet moments of a busy machine)")
@@ -190,8 +187,8 @@ def main() -> None:
     repeat = args.repeat or (3 if args.quick else 7)
     forbid_network()
 
-    feed = Feed()
-    plain, defaults, snapshot = build_clients(feed)
+    plain, defaults = build_client(), build_client(environment="production", app="web")
+    snapshot = plain._snapshot
     ctxs = [fx.vexil_context(user) for user in fx.users()]
     problems = check_answers(snapshot, plain, defaults, ctxs)
     if problems:
@@ -206,7 +203,7 @@ def main() -> None:
         figures = {key: best_interleaved(runs[key], len(ctxs), repeat) for key, _, _ in WORKLOADS}
     finally:
         gc.enable()
-    awaited = async_loops(feed, ctxs, repeat)
+    awaited = async_loops(ctxs, repeat)
     columns = ("evaluate", ".active", "is_enabled", "overhead", "+defaults", "async")
     header = f"{'workload':<30} " + " ".join(f"{c:>{max(len(c), 9)}}" for c in columns)
     print(header)
@@ -218,9 +215,6 @@ def main() -> None:
             f"{label:<30} {f['engine']:>9,.0f} {f['engine_active']:>9,.0f} {f['sdk']:>10,.0f} "
             f"{overhead:>+9,.0f} {f['sdk_defaults']:>9,.0f} {awaited[key]:>9,.0f}"
         )
-    # The idle streams end once the clients are closing, so that this is not reported as a lost service.
-    for client in (plain, defaults):
-        client.on_state(lambda state: feed.stop.set() if state is SyncState.CLOSED else None)
     plain.close()
     defaults.close()
 
