@@ -18,7 +18,7 @@ def test_signin__wrong_token__error_next_to_the_field(ui: Ui) -> None:
     # Given the sign-in page
     ui.open()
     ui.wait_ready("signin")
-    ui.console.expect_http(401, "/environments")
+    ui.console.expect_http(401, "/whoami")
 
     # When a wrong token is entered
     ui.page.get_by_label("Token").fill("vx_not_a_token")
@@ -177,7 +177,6 @@ def test_flags__server_token__read_only(ui: Ui) -> None:
     with admin(ui.server) as api:
         api.post("/flags", json={"name": "ui_readonly"}).raise_for_status()
         secret = api.post("/tokens", json={"name": "ui-server", "role": "server"}).json()["token"]
-    ui.console.expect_http(403, "/tokens")  # how the UI tells a server token from an admin token
 
     # When signing in with it
     ui.sign_in(secret)

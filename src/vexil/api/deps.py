@@ -34,5 +34,6 @@ def optional_principal(request: Request, service: ServiceDep) -> Principal | Non
 
 
 Admin = Annotated[Principal, _require(Role.ADMIN)]
+AnyToken = Annotated[Principal, _require(Role.CLIENT)]
 Reader = Annotated[Principal, _require(Role.SERVER)]
 Caller = Annotated[Principal | None, Depends(optional_principal)]

@@ -323,6 +323,11 @@ class TokenCreated(TokenOut):
     token: str = Field(description="The secret, shown this once.")
 
 
+class WhoAmI(BaseModel):
+    name: str
+    role: Literal["admin", "server", "client"]
+
+
 class TokenList(BaseModel):
     tokens: list[TokenOut]
 

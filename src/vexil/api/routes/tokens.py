@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from vexil.api.deps import Admin, ServiceDep
+from vexil.api.deps import Admin, AnyToken, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
-from vexil.api.schemas import NAME_PATTERN, TokenCreate, TokenCreated, TokenList, TokenOut
+from vexil.api.schemas import NAME_PATTERN, TokenCreate, TokenCreated, TokenList, TokenOut, WhoAmI
 
 router = APIRouter(tags=["tokens"], responses=ERROR_RESPONSES)
 
@@ -31,3 +31,8 @@ async def revoke_token(
     name: Annotated[str, Path(pattern=NAME_PATTERN)], service: ServiceDep, principal: Admin
 ) -> dict[str, Any]:
     return await service.revoke_token(name, actor=principal.name)
+
+
+@router.get("/whoami", response_model=WhoAmI, summary="The name and role of the presented token")
+async def whoami(principal: AnyToken) -> dict[str, Any]:
+    return {"name": principal.name, "role": principal.role.value}

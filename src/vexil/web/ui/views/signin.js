@@ -62,19 +62,13 @@ export function mount(main, ctx) {
 /** "admin" or "server", or throws with a message for the person signing in. */
 async function roleOf(token) {
   const api = createApi({ token });
+  let role;
   try {
-    await api.get("/environments");
+    ({ role } = await api.get("/whoami"));
   } catch (error) {
     if (error.status === 401) throw new Error("This token is not valid (mistyped, or revoked).");
-    if (error.status === 403) throw new Error("A client token cannot read flags: use an admin or a server token.");
     throw new Error(`Could not sign in: ${error.message}`);
   }
-  try {
-    // Only an admin token may list tokens; a server token is answered 403.
-    await api.get("/tokens");
-    return "admin";
-  } catch (error) {
-    if (error.status === 403) return "server";
-    throw new Error(`Could not sign in: ${error.message}`);
-  }
+  if (role === "client") throw new Error("A client token cannot read flags: use an admin or a server token.");
+  return role;
 }
