@@ -1,7 +1,12 @@
-"""First start: the admin token, and the demo flags that `make run` shows."""
+"""First start: the admin token, and the demo flags that `make run` shows.
+
+Several processes may start on a new database at once (`--workers`, replicas): one of them
+creates each thing, and the others find it created (`Conflict`) and carry on.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Any
@@ -10,6 +15,7 @@ from vexil.api.auth import hash_secret, new_secret
 from vexil.api.schemas import FlagCreate
 from vexil.api.service import flag_from_input
 from vexil.config import Settings
+from vexil.store.errors import Conflict
 from vexil.store.sql import SqlStore
 
 SYSTEM_ACTOR = "vexil"
@@ -21,15 +27,18 @@ async def bootstrap_admin_token(store: SqlStore, settings: Settings) -> None:
     if settings.admin_token or await store.count_tokens() > 0:
         return
     secret = new_secret()
+    try:
+        await store.create_token(
+            name="admin", role="admin", secret_hash=hash_secret(secret), prefix=secret[:8], actor=SYSTEM_ACTOR
+        )
+    except Conflict:
+        return  # another process created it (and wrote the file, if it shares this data directory)
     path = settings.admin_token_file
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(secret + "\n")
     os.chmod(path, 0o600)
-    await store.create_token(
-        name="admin", role="admin", secret_hash=hash_secret(secret), prefix=secret[:8], actor=SYSTEM_ACTOR
-    )
     print(f"vexil: created admin token (kept in {path}): {secret}", file=sys.stderr, flush=True)
 
 
@@ -80,4 +89,5 @@ async def seed_demo(store: SqlStore) -> None:
     if await store.list_flags():
         return
     for fields in DEMO_FLAGS:
-        await store.create_flag(_with_defaults(fields), actor=SYSTEM_ACTOR)
+        with contextlib.suppress(Conflict):  # another process seeds at the same time
+            await store.create_flag(_with_defaults(fields), actor=SYSTEM_ACTOR)
