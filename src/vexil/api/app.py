@@ -24,6 +24,7 @@ from vexil.api.auth import TokenCache
 from vexil.api.bootstrap import bootstrap_admin_token, seed_demo
 from vexil.api.fastpath import FastPath
 from vexil.api.limits import BodyLimit
+from vexil.api.livepath import LivePath
 from vexil.api.routes import admin, compat, evaluate, flags, live, meta, segments, tokens
 from vexil.api.service import FlagService
 from vexil.bus import start_replicator
@@ -86,5 +87,5 @@ def create_app(settings: Settings) -> FastPath:
     def state_of() -> Any:
         return api.state
 
-    limited = BodyLimit(api, settings.max_body_bytes, larger={"/import": settings.max_import_bytes})
+    limited = BodyLimit(LivePath(api, state_of), settings.max_body_bytes, larger={"/import": settings.max_import_bytes})
     return FastPath(limited, state_of)

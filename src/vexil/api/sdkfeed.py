@@ -57,11 +57,14 @@ class SdkFeed:
     def __init__(self, service: FlagService) -> None:
         self.service = service
         self._configs: dict[str | None, tuple[int, bytes, str]] = {}
-        # The document object each flag had when last examined: a flag whose document is the same
-        # object has not changed (publications also name prerequisite dependents and segment users).
-        self._seen: dict[str, object] = {}
+        # Each flag's document object as of the latest publication: a flag whose document is the
+        # same object has not changed (publications also name prerequisite dependents and segment
+        # users, whose documents are untouched), so its document is not sent again.
+        snapshot = service.snapshot
+        self._seen: dict[str, object] = {name: snapshot.get_doc(name) for name in snapshot.names()}
         self._changed_at: tuple[int, tuple[str, ...], bool] = (-1, (), False)
         self._events: dict[str | None, tuple[int, bytes | None]] = {}
+        self.close = service.hub.subscribe(self._on_change, markers=True)
 
     # --- GET /sdk/config and the `config` event --------------------------------------------
 
@@ -100,7 +103,7 @@ class SdkFeed:
         if cached is not None and cached[0] == seq:
             return cached[1]
         changed, segments = self._changed(seq, names)
-        event = self._event(changed, segments, environment) if changed or segments else None
+        event = self._event(changed, segments, environment, seq) if changed or segments else None
         if len(self._events) >= _CACHED_ENVIRONMENTS:
             self._events.clear()
         self._events[environment] = (seq, event)
@@ -109,28 +112,33 @@ class SdkFeed:
     def replay_event(self, names: frozenset[str], environment: str | None) -> bytes:
         """Everything named since a known event id, as one `flags` event (possibly empty)."""
         flags = sorted(name for name in names if not is_marker(name))
-        return self._event(flags, SEGMENTS in names, environment)
+        return self._event(flags, SEGMENTS in names, environment, self.service.hub.seq)
+
+    def _on_change(self, seq: int, names: frozenset[str]) -> None:
+        self._changed(seq, names)
 
     def _changed(self, seq: int, names: frozenset[str]) -> tuple[tuple[str, ...], bool]:
+        """What publication `seq` changed; computed once, by this feed's own listener (subscribed
+        before any stream's, so it runs first)."""
         if self._changed_at[0] != seq:
             snapshot = self.service.snapshot
             changed: list[str] = []
             for name in sorted(name for name in names if not is_marker(name)):
                 doc = snapshot.get_doc(name)
                 if doc is None:
-                    if self._seen.pop(name, True) is not None:
-                        changed.append(name)
+                    self._seen.pop(name, None)
+                    changed.append(name)
                 elif self._seen.get(name) is not doc:
                     self._seen[name] = doc
                     changed.append(name)
             self._changed_at = (seq, tuple(changed), SEGMENTS in names)
         return self._changed_at[1], self._changed_at[2]
 
-    def _event(self, names: Iterable[str], segments: bool, environment: str | None) -> bytes:
+    def _event(self, names: Iterable[str], segments: bool, environment: str | None, seq: int) -> bytes:
         snapshot = self.service.snapshot
         flags: dict[str, Doc | None] = {}
         for name in names:
             doc = snapshot.get_doc(name)
             flags[name] = None if doc is None else narrow(doc, environment)
         data = orjson.dumps({"flags": flags, "segments": self.service.segments if segments else None})
-        return sse("flags", self.service.hub.event_id(), data)
+        return sse("flags", self.service.hub.event_id(seq), data)

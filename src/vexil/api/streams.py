@@ -22,12 +22,11 @@ import asyncio
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from types import FrameType
 from typing import Any
 
 import orjson
-from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from vexil.api.changes import is_marker
@@ -44,6 +43,7 @@ _HEADERS = (
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
 )
+_CORS = (b"access-control-allow-origin", b"*")
 
 
 class Streams:
@@ -57,7 +57,7 @@ class Streams:
         self.closing = False
         self._ticker: asyncio.Task[None] | None = None
         self._frames_seq = -1
-        self._frames: dict[tuple[tuple[str, int], ...], tuple[list[tuple[str, Evaluation | None]], bytes]] = {}
+        self._frames: dict[Hashable, tuple[list[tuple[str, Evaluation | None]], bytes]] = {}
 
     def start(self) -> None:
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
@@ -76,6 +76,7 @@ class Streams:
 
     async def stop(self) -> None:
         self.close_all()
+        self.feed.close()
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -86,7 +87,11 @@ class Streams:
         if seq != self._frames_seq:
             self._frames_seq, self._frames = seq, {}
         # Results are shared engine objects, and the cache keeps them alive: an id is not reused.
-        key = tuple((name, id(result)) for name, result in changes)
+        key: Hashable
+        if len(changes) == 1:
+            key = (changes[0][0], id(changes[0][1]))
+        else:
+            key = tuple((name, id(result)) for name, result in changes)
         cached = self._frames.get(key)
         if cached is None:
             flags = {name: None if result is None else result.client_dict() for name, result in changes}
@@ -95,16 +100,16 @@ class Streams:
         return cached[1]
 
 
-class EventStream(Response):
-    """A Server-Sent Events response fed by the change hub; subclasses say what to send."""
+class EventStream:
+    """A Server-Sent Events response (an ASGI app) fed by the change hub; subclasses say what to send."""
 
-    media_type = "text/event-stream"
+    __slots__ = ("_closed", "_gone", "_pending", "_ping", "_resync", "_waiter", "cors", "last_event_id", "streams")
     markers = False  # whether the listener also wants `#` markers (see `ChangeHub`)
 
-    def __init__(self, streams: Streams) -> None:
-        self.status_code = 200
-        self.background = None
+    def __init__(self, streams: Streams, *, last_event_id: str | None) -> None:
         self.streams = streams
+        self.last_event_id = last_event_id
+        self.cors = False  # add `Access-Control-Allow-Origin: *` (when no CORS middleware is in front)
         self._pending: list[bytes] = []
         self._waiter: asyncio.Future[None] | None = None
         self._resync = False
@@ -142,11 +147,6 @@ class EventStream(Response):
     def close(self) -> None:
         self._closed = True
         self._wake()
-
-    @property
-    def resyncing(self) -> bool:
-        """True while a fresh snapshot is due: there is no point computing differences."""
-        return self._resync or self._closed
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -192,7 +192,8 @@ class EventStream(Response):
             chunk: bytes | None = RETRY + self.opening()
             if streams.closing:
                 self._closed = True
-            await send({"type": "http.response.start", "status": 200, "headers": list(_HEADERS)})
+            headers = [*_HEADERS, _CORS] if self.cors else list(_HEADERS)
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
             while chunk is not None:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 chunk = await self._next()
@@ -212,13 +213,14 @@ async def _until_disconnect(receive: Receive) -> None:
 class ClientStream(EventStream):
     """`GET`/`POST /stream`: client results for one context (docs/live.md)."""
 
+    __slots__ = ("context", "last", "only")
+
     def __init__(
         self, streams: Streams, context: dict[str, Any], *, flags: Iterable[str] | None, last_event_id: str | None
     ) -> None:
-        super().__init__(streams)
+        super().__init__(streams, last_event_id=last_event_id)
         self.context = context
         self.only = None if flags is None else frozenset(flags)
-        self.last_event_id = last_event_id
         self.last: dict[str, Evaluation] = {}
 
     def _evaluate(self, snapshot: Snapshot) -> list[Evaluation]:
@@ -248,17 +250,23 @@ class ClientStream(EventStream):
         return sse("update", hub.event_id(), orjson.dumps({"flags": flags}))
 
     def on_change(self, seq: int, names: frozenset[str]) -> None:
-        if self.resyncing:
+        # Runs once per open stream on every change, inside the write that made it: kept lean.
+        if self._resync or self._closed:
             return
         if self.only is not None:
             names = names & self.only
-        if not names:
-            return
+            if not names:
+                return
         snapshot = self.streams.service.snapshot
-        ordered = sorted(names)
+        if len(names) == 1:
+            (name,) = names
+            results: Iterable[tuple[str, Evaluation]] = ((name, snapshot.evaluate(name, self.context)),)
+        else:
+            ordered = sorted(names)
+            results = zip(ordered, snapshot.evaluate_many(ordered, self.context), strict=True)
         last = self.last
         changes: list[tuple[str, Evaluation | None]] = []
-        for name, result in zip(ordered, snapshot.evaluate_many(ordered, self.context), strict=True):
+        for name, result in results:
             old = last.get(name)
             if name not in snapshot:
                 if old is not None:
@@ -284,12 +292,12 @@ def _same(old: Evaluation, new: Evaluation) -> bool:
 class SdkStream(EventStream):
     """`GET /sdk/stream`: the changed configuration itself, for SDKs that evaluate locally."""
 
+    __slots__ = ("environment",)
     markers = True
 
     def __init__(self, streams: Streams, environment: str | None, *, last_event_id: str | None) -> None:
-        super().__init__(streams)
+        super().__init__(streams, last_event_id=last_event_id)
         self.environment = environment
-        self.last_event_id = last_event_id
 
     def snapshot(self) -> bytes:
         return self.streams.feed.config_event(self.environment)
@@ -303,7 +311,7 @@ class SdkStream(EventStream):
         return self.streams.feed.replay_event(names, self.environment)
 
     def on_change(self, seq: int, names: frozenset[str]) -> None:
-        if self.resyncing:
+        if self._resync or self._closed:  # a fresh `config` is due anyway
             return
         event = self.streams.feed.flags_event(seq, names, self.environment)
         if event is not None:

@@ -1,21 +1,26 @@
 """Live updates (docs/live.md): the client event stream, the server-SDK feed and its change stream.
 
-The streams are `api/streams.py` responses; this router also owns their lifespan: the heartbeat
-ticker, and ending every stream on SIGTERM so that the server can exit.
+In a running server `api/livepath.py` answers the stream paths before FastAPI routing (a stream
+holds whatever its request holds, for hours); these routes document them and give the same
+answers. This router also owns the streams' lifespan: the heartbeat ticker, and ending every
+stream on SIGTERM so that the server can exit.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from starlette.types import Receive, Scope, Send
 
 from vexil.api import evaluation
-from vexil.api.auth import Principal, Role, token_from_headers
+from vexil.api.auth import Principal
 from vexil.api.deps import Reader, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
+from vexil.api.livepath import CONTROL, stream_principal
 from vexil.api.schemas import NAME_PATTERN, BulkEvaluationInput
 from vexil.api.sdkfeed import matches_etag
 from vexil.api.streams import ClientStream, EventStream, SdkStream, Streams, on_shutdown_signal
@@ -23,9 +28,16 @@ from vexil.api.streams import ClientStream, EventStream, SdkStream, Streams, on_
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    streams = Streams(app.state.service, heartbeat=app.state.settings.stream_heartbeat)
+    settings = app.state.settings
+    streams = Streams(app.state.service, heartbeat=settings.stream_heartbeat)
     app.state.streams = streams
     streams.start()
+    if settings.freeze_gc:
+        # This router's lifespan runs last: startup is done. What it built lives as long as the
+        # process; a full collection that scans it (hundreds of thousands of objects) stops the
+        # event loop, and so every open stream, for 100 ms and more.
+        gc.collect()
+        gc.freeze()
     undo = on_shutdown_signal(streams.close_all)
     try:
         yield
@@ -36,8 +48,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(responses=ERROR_RESPONSES, lifespan=lifespan)
 
-# Parameters that steer the stream itself; every other query parameter of GET /stream is context.
-CONTROL = frozenset({"token", "last_event_id"})
+
+class StreamResponse(Response):
+    """An `EventStream` as a response that FastAPI passes through."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, stream: EventStream | None = None) -> None:
+        self.status_code = 200
+        self.background = None
+        self.raw_headers = []
+        self.stream = stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self.stream is not None
+        await self.stream(scope, receive, send)
 
 
 def get_streams(request: Request) -> Streams:
@@ -55,11 +80,8 @@ Environment = Annotated[
 
 
 def stream_caller(request: Request, service: ServiceDep, token: Token = None) -> Principal | None:
-    """Open unless the operator requires a client token; the token may come as `?token=`."""
-    secret = token_from_headers(request.headers) or token
-    if request.app.state.settings.require_client_token:
-        return service.tokens.require(secret, Role.CLIENT)
-    return service.tokens.authenticate(secret)
+    required = request.app.state.settings.require_client_token
+    return stream_principal(service.tokens, request.headers, token, required=required)
 
 
 StreamCaller = Annotated[Principal | None, Depends(stream_caller)]
@@ -117,7 +139,7 @@ SDK_CONFIG: dict[int | str, dict[str, Any]] = {
 @router.get(
     "/stream",
     tags=["evaluation"],
-    response_class=EventStream,
+    response_class=StreamResponse,
     status_code=200,
     responses=CLIENT_STREAM,
     summary="Live client results for one context (Server-Sent Events)",
@@ -133,13 +155,15 @@ async def stream_get(
 ) -> Response:
     pairs = [(key, value) for key, value in request.query_params.multi_items() if key not in CONTROL]
     context = evaluation.context_from_pairs(pairs)
-    return ClientStream(streams, context, flags=None, last_event_id=last_event_id_header or last_event_id)
+    return StreamResponse(
+        ClientStream(streams, context, flags=None, last_event_id=last_event_id_header or last_event_id)
+    )
 
 
 @router.post(
     "/stream",
     tags=["evaluation"],
-    response_class=EventStream,
+    response_class=StreamResponse,
     status_code=200,
     responses=CLIENT_STREAM,
     summary="Live client results for a JSON context (Server-Sent Events)",
@@ -155,7 +179,9 @@ async def stream_post(
     fields = body.model_dump(exclude_none=True)
     names = fields.pop("flags", None)
     context = evaluation.context_from_body(fields)
-    return ClientStream(streams, context, flags=names, last_event_id=last_event_id_header or last_event_id)
+    return StreamResponse(
+        ClientStream(streams, context, flags=names, last_event_id=last_event_id_header or last_event_id)
+    )
 
 
 @router.get(
@@ -180,7 +206,7 @@ async def sdk_config(
 @router.get(
     "/sdk/stream",
     tags=["sdk"],
-    response_class=EventStream,
+    response_class=StreamResponse,
     status_code=200,
     responses=SDK_STREAM,
     summary="Configuration changes for SDKs (Server-Sent Events, server token)",
@@ -192,4 +218,4 @@ async def sdk_stream(
     last_event_id_header: LastEventIdHeader = None,
     last_event_id: LastEventIdQuery = None,
 ) -> Response:
-    return SdkStream(streams, environment, last_event_id=last_event_id_header or last_event_id)
+    return StreamResponse(SdkStream(streams, environment, last_event_id=last_event_id_header or last_event_id))

@@ -1,0 +1,207 @@
+"""The fan-out machinery in process: listeners, bounded queues, shared frames, disconnects, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from types import FrameType, SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from starlette.types import Message
+
+from tests.api.sse import parse
+from tests.conftest import ADMIN_TOKEN
+from vexil.api.app import create_app
+from vexil.api.changes import SEGMENTS, ChangeHub
+from vexil.api.streams import MAX_PENDING, ClientStream, Streams, on_shutdown_signal
+from vexil.config import Settings
+from vexil.engine import Snapshot
+
+
+def fake_service(*flags: dict[str, Any]) -> Any:
+    return SimpleNamespace(snapshot=Snapshot(list(flags)), hub=ChangeHub(), segments=[])
+
+
+class Connection:
+    """An ASGI client side: `send` records bodies (blocking while `paused`), `receive` disconnects on demand."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        self.received = asyncio.Event()
+        self.paused = asyncio.Event()
+        self.paused.set()
+        self.gone = asyncio.Event()
+        self._requested = False
+
+    async def send(self, message: Message) -> None:
+        await self.paused.wait()
+        if message["type"] == "http.response.body":
+            self.bodies.append(message.get("body", b""))
+            self.received.set()
+
+    async def receive(self) -> Message:
+        if not self._requested:
+            self._requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await self.gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def next_body(self) -> bytes:
+        await asyncio.wait_for(self.received.wait(), 5)
+        self.received.clear()
+        return self.bodies[-1]
+
+
+def test_hub__markers__only_for_listeners_that_ask() -> None:
+    # Given one listener with markers and one without
+    hub = ChangeHub()
+    plain: list[frozenset[str]] = []
+    marked: list[frozenset[str]] = []
+    hub.subscribe(lambda seq, names: plain.append(names))
+    hub.subscribe(lambda seq, names: marked.append(names), markers=True)
+    # When a segment-only change and a flag change with the marker are published
+    hub.publish([SEGMENTS])
+    hub.publish(["a", SEGMENTS])
+    # Then the plain listener sees flag names only, and no call without any
+    assert plain == [{"a"}]
+    assert marked == [{SEGMENTS}, {"a", SEGMENTS}]
+    assert hub.changed_since(0) == frozenset({"a", SEGMENTS})
+
+
+def test_update_frame__same_results__one_shared_bytes_object() -> None:
+    # Given two streams' identical differences
+    service = fake_service({"name": "a", "enabled": True})
+    streams = Streams(service)
+    result = service.snapshot.evaluate("a", {"identifier": "u1"})
+    # When both ask for the frame of the same publication
+    first = streams.update_frame(7, [("a", result)])
+    second = streams.update_frame(7, [("a", service.snapshot.evaluate("a", {"identifier": "u2"}))])
+    # Then it was serialized once
+    assert first is second
+    event = parse(first.rstrip(b"\n"))
+    assert event.event == "update" and event.id == service.hub.event_id(7)
+    assert event.flags == {"a": {"active": True, "variant": "on", "payload": None, "reason": "enabled"}}
+
+
+async def test_client_stream__queue_overflows_while_send_blocks__fresh_snapshot_instead_of_backlog() -> None:
+    # Given a stream whose client stops reading after its snapshot
+    service = fake_service({"name": "a"})
+    stream = ClientStream(Streams(service), {"identifier": "u1"}, flags=None, last_event_id=None)
+    connection = Connection()
+    task = asyncio.create_task(stream({}, connection.receive, connection.send))
+    assert b"event: snapshot" in await connection.next_body()
+    connection.paused.clear()
+    # When more changes than the queue holds are published
+    for i in range(MAX_PENDING + 5):
+        service.snapshot.upsert_flag({"name": "a", "enabled": i % 2 == 0})
+        service.hub.publish(["a"])
+        await asyncio.sleep(0)
+    # Then, once it reads again, it gets the update it was being sent, then a snapshot, not the backlog
+    connection.paused.set()
+    async with asyncio.timeout(5):
+        while len(connection.bodies) < 3:
+            await asyncio.sleep(0.01)
+    events = [parse(body.rstrip(b"\n")).event for body in connection.bodies]
+    assert events == ["snapshot", "update", "snapshot"]
+    stream.close()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_live_path__client_disconnects__listener_and_stream_removed(tmp_path: Path) -> None:
+    # Given a running app and a stream opened through its raw ASGI layer
+    app = create_app(Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN))
+    async with LifespanManager(app) as manager:
+        state = app.state_of()
+        connection = Connection()
+        baseline = state.service.hub.listeners  # (the SDK feed's own)
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/stream",
+            "query_string": b"identifier=u1&plan=pro",
+            "headers": [(b"host", b"vexil")],
+        }
+
+        async def serve() -> None:
+            await manager.app(scope, connection.receive, connection.send)
+
+        task = asyncio.create_task(serve())
+        first = await connection.next_body()
+        listening = state.service.hub.listeners - baseline
+        open_streams = len(state.streams.open)
+        # When the client goes away
+        connection.gone.set()
+        await asyncio.wait_for(task, 5)
+        # Then the stream's listener and registration are gone
+        assert b"event: snapshot" in first
+        assert (listening, open_streams) == (1, 1)
+        assert state.service.hub.listeners == baseline
+        assert state.streams.open == set()
+
+
+async def test_live_path__bad_requests__json_errors(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN))
+    async with LifespanManager(app) as manager:
+        for method, path, query, body, status in [
+            ("POST", "/stream", b"", b"[1]", 422),
+            ("POST", "/stream", b"", b"{", 400),
+            ("POST", "/stream", b"", b'{"flags": "a"}', 422),
+            ("GET", "/sdk/stream", b"", b"", 401),
+            ("GET", "/stream", b"token=vx_wrong", b"", 401),
+        ]:
+            sent: list[Message] = []
+
+            async def receive(body: bytes = body) -> Message:
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            async def send(message: Message, sent: list[Message] = sent) -> None:
+                sent.append(message)
+
+            scope = {"type": "http", "method": method, "path": path, "query_string": query, "headers": []}
+            await manager.app(scope, receive, send)
+            assert sent[0]["status"] == status, (path, body)
+            assert b'"error"' in sent[1]["body"]
+
+
+async def test_on_shutdown_signal__chains_the_handler_in_place() -> None:
+    # Given a Python-level SIGTERM handler (as uvicorn installs)
+    seen: list[str] = []
+
+    def previous(signum: int, frame: FrameType | None) -> None:
+        seen.append("previous")
+
+    original = signal.signal(signal.SIGTERM, previous)
+    try:
+        undo = on_shutdown_signal(lambda: seen.append("streams closed"))
+        # When the signal arrives
+        signal.raise_signal(signal.SIGTERM)
+        await asyncio.sleep(0.05)
+        undo()
+        # Then both ran, and the previous handler is back in place
+        assert seen == ["previous", "streams closed"]
+        assert signal.getsignal(signal.SIGTERM) is previous
+    finally:
+        signal.signal(signal.SIGTERM, original)
+
+
+def test_on_shutdown_signal__default_action__left_alone() -> None:
+    async def run() -> None:
+        on_shutdown_signal(lambda: None)()
+
+    original = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        asyncio.run(run())
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, original)
+
+
+@pytest.mark.parametrize("path", ["/stream", "/sdk/stream"])
+async def test_openapi__streams_documented_as_event_streams(client: httpx.AsyncClient, path: str) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    responses = schema["paths"][path]["get"]["responses"]
+    assert "text/event-stream" in responses["200"]["content"]
