@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vexil.store.errors import StoreUnavailable
-from vexil.store.tables import FlagRow, SegmentRow
+from vexil.store.tables import AuditRow, FlagRow, SegmentRow
 
 # (version, updated_at): a committed state. The version alone is not enough: a flag deleted and
 # created again starts over at version 1.
@@ -27,6 +27,7 @@ Version = tuple[int, datetime]
 class StoredVersions:
     flags: dict[str, Version]
     segments: dict[str, Version]
+    last_import: int  # the audit id of the newest import (0: none); imports keep the files' versions
 
 
 async def stored_versions(engine: AsyncEngine) -> StoredVersions:
@@ -35,9 +36,14 @@ async def stored_versions(engine: AsyncEngine) -> StoredVersions:
         async with engine.connect() as connection:
             flags = await connection.execute(select(FlagRow.name, FlagRow.version, FlagRow.updated_at))
             segments = await connection.execute(select(SegmentRow.name, SegmentRow.version, SegmentRow.updated_at))
+            # Served by the (entity, entity_id) index: a few rows, however long the audit log.
+            last_import = await connection.scalar(
+                select(func.coalesce(func.max(AuditRow.id), 0)).where(AuditRow.entity == "import")
+            )
             return StoredVersions(
                 flags={name: (version, at) for name, version, at in flags},
                 segments={name: (version, at) for name, version, at in segments},
+                last_import=int(last_import or 0),
             )
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         raise StoreUnavailable(f"the database is unavailable: {exc}") from exc

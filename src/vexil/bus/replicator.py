@@ -3,13 +3,19 @@
     a write here ──> FlagService.on_commit ──> outbox ──> bus.publish ──> the other replicas
     a bus message ──> pending (coalesced) ──> FlagService.sync_from_store(names) ──> snapshot, ChangeHub
     every `interval` s: the store's change marker moved? ──> compare stored versions with the snapshot
-    every `full_interval` s, after a storage outage, after a bus reconnect: FlagService.resync()
+    every `scan_interval` s: compare stored versions with the snapshot, whatever the marker says
+    after a storage outage, a bus reconnection, an import: FlagService.resync() (every document)
 
 The bus makes a change visible everywhere within milliseconds; the version check is the safety net
 for whatever the bus lost (Redis down, a replica disconnected, a publisher that died between its
 commit and its publish), and the only mechanism with SQLite, where several processes (`--workers`)
 share one file and there is no bus. Messages are hints: what is applied is always read back from
 the database, under the service's lock, so the snapshot only moves forward.
+
+Comparing versions reads one small row per flag and segment, outside the service's lock; only the
+flags that differ are read in full. Reading every document happens only when versions cannot be
+trusted to tell: after an outage or a reconnection (anything may have happened), and after an
+import (imported documents keep the versions written in the file).
 """
 
 from __future__ import annotations
@@ -32,9 +38,10 @@ __all__ = ["Replicator"]
 log = logging.getLogger("vexil.bus")
 
 # The store's change marker is the newest audit id, and PostgreSQL hands out ids before commit:
-# a write can become visible after a later one did. Comparing versions once more on the tick after
-# a change catches such a straggler; the periodic full resync catches anything slower.
-FULL_INTERVAL_S = 60.0
+# a write can become visible after a later one did, leaving the marker where it was. Comparing
+# versions once more on the tick after a change catches such a straggler; the periodic scan
+# catches anything slower.
+SCAN_INTERVAL_S = 60.0
 
 
 @dataclass
@@ -73,16 +80,17 @@ class Replicator:
         bus: ChangeBus | None,
         *,
         interval: float,
-        full_interval: float = FULL_INTERVAL_S,
+        scan_interval: float = SCAN_INTERVAL_S,
     ) -> None:
         self.service = service
         self.bus = bus
         self.interval = interval
-        self.full_interval = full_interval
+        self.scan_interval = scan_interval
         self.origin = secrets.token_hex(8)
         self._marker: int | None = None  # None: compare versions on the first check
         self._settle = False
-        self._resync_due = time.monotonic() + full_interval
+        self._scan_due = time.monotonic() + scan_interval
+        self._last_import: int | None = None
         self._needs_resync = False
         self._storage_error: str | None = None
         self._incoming = _Pending()
@@ -215,23 +223,30 @@ class Replicator:
     async def check(self) -> None:
         """One round of the safety net: bring the snapshot in step with anything the bus missed."""
         marker = await self.service.store.change_marker()
-        if self._needs_resync or time.monotonic() >= self._resync_due:
+        if self._needs_resync:
             await self.service.resync()
             if self._storage_error is not None:
                 log.info("storage is back; resynced")
             self._needs_resync, self._storage_error = False, None
-            self._resync_due = time.monotonic() + self.full_interval
             self._marker, self._settle = marker, True
             return
         self._storage_error = None
-        if marker == self._marker and not self._settle:
+        scan = time.monotonic() >= self._scan_due
+        if marker == self._marker and not self._settle and not scan:
             return
         self._settle = marker != self._marker
         self._marker = marker
+        if scan:
+            self._scan_due = time.monotonic() + self.scan_interval
         await self._catch_up()
 
     async def _catch_up(self) -> None:
         stored = await stored_versions(self.service.store.engine)
+        imported, self._last_import = self._last_import not in (None, stored.last_import), stored.last_import
+        if imported:
+            log.info("version check: an import happened; reloading everything")
+            await self.service.resync()
+            return
         snapshot = self.service.snapshot
         held = {name: doc for name in snapshot.names() if (doc := snapshot.get_doc(name)) is not None}
         flags = differing(stored.flags, held)
