@@ -66,3 +66,13 @@ def test_main__heads__prints_the_head_revision(capsys: pytest.CaptureFixture[str
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     assert head in capsys.readouterr().out
+
+
+def test_head_revision__matches_the_newest_migration() -> None:
+    # Given Alembic's own view of the migrations
+    from alembic.script import ScriptDirectory
+
+    from vexil.store.migrate import HEAD_REVISION, alembic_config
+
+    # Then the constant that lets a current database skip importing Alembic is that head
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION

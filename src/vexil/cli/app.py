@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -11,14 +12,20 @@ from typing import Any, NoReturn
 import click
 
 from vexil import __version__
-from vexil.cli.audit import audit_command
 from vexil.cli.errors import EXIT_API, EXIT_INTERRUPTED, EXIT_OK
-from vexil.cli.evaluate import eval_command
-from vexil.cli.flags import flag_group
-from vexil.cli.serve import serve_command
 from vexil.cli.state import DEFAULT_URL, State
-from vexil.cli.tokens import token_group
-from vexil.cli.transfer import export_command, import_command
+
+# Verbs are imported when used (click's lazy-group pattern): `vexil serve` then starts without
+# loading httpx and rich, and the server's cold start stays short.
+COMMANDS = {
+    "flag": ("vexil.cli.flags", "flag_group"),
+    "eval": ("vexil.cli.evaluate", "eval_command"),
+    "audit": ("vexil.cli.audit", "audit_command"),
+    "token": ("vexil.cli.tokens", "token_group"),
+    "export": ("vexil.cli.transfer", "export_command"),
+    "import": ("vexil.cli.transfer", "import_command"),
+    "serve": ("vexil.cli.serve", "serve_command"),
+}
 
 
 def fail(message: str, exit_code: int) -> NoReturn:
@@ -28,6 +35,16 @@ def fail(message: str, exit_code: int) -> NoReturn:
 
 class VexilGroup(click.Group):
     """A group whose errors are one line on stderr, `vexil: error: <message>`, with their exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
 
     def main(
         self,
@@ -81,8 +98,5 @@ def cli(ctx: click.Context, url: str, token: str | None, json_mode: bool) -> Non
     """
     ctx.obj = State(url=url, token=token or None, json=json_mode)
 
-
-for command in (flag_group, eval_command, audit_command, token_group, export_command, import_command, serve_command):
-    cli.add_command(command)
 
 main = cli

@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from vexil.cli.client import VexilClient
-from vexil.cli.output import Output
+if TYPE_CHECKING:  # imported on use: `vexil serve` needs neither httpx nor rich
+    from vexil.cli.client import VexilClient
+    from vexil.cli.output import Output
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEFAULT_DATA_DIR = "vexil-data"
@@ -39,10 +41,14 @@ class State:
 
     @property
     def output(self) -> Output:
+        from vexil.cli.output import Output
+
         return Output(json_mode=self.json)
 
     def client(self) -> VexilClient:
         if self._client is None:
+            from vexil.cli.client import VexilClient
+
             token = self.token if self.token is not None else token_from_data_dir()
             self._client = VexilClient(self.url, token=token)
             click.get_current_context().find_root().call_on_close(self._client.close)

@@ -28,6 +28,8 @@ NO_KEY: Any = object()
 
 def _get(container: Any, key: str) -> Any:
     """``container[key]`` for a mapping, else ``None``; never raises."""
+    if container is None:  # the common miss (no ``attributes``), before the slow isinstance below
+        return None
     if container.__class__ is dict:
         return container.get(key)
     if isinstance(container, Mapping):
