@@ -260,3 +260,32 @@ async def test_version_check__change_behind_the_marker__periodic_scan_finds_it(p
         await b.replicator.check()
         # Then B has it
         assert await b.enabled("late") is True
+
+
+@pytest.mark.postgres
+async def test_prerequisite_cycle__made_on_two_replicas_at_once__fails_closed_and_next_write_is_checked(
+    postgres: str, tmp_path: Path
+) -> None:
+    # Given two replicas that have not yet heard of each other's latest writes (no bus, no check
+    # due: the window the propagation delay leaves open)
+    settings = {"database_url": postgres, "redis_url": f"redis://127.0.0.1:{free_port()}/0", **SLOW_CHECK}
+    async with replica(tmp_path, "a", **settings) as a, replica(tmp_path, "b", **settings) as b:
+        for name in ("first", "second"):
+            await a.http.post("/flags", json={"name": name, "enabled": True}, headers=ADMIN)
+        await b.replicator.check()
+        # When A makes `first` require `second` while B makes `second` require `first`
+        requires = {"first": "second", "second": "first"}
+        for writer, name in ((a, "first"), (b, "second")):
+            body = {"prerequisites": [{"flag": requires[name]}]}
+            assert (await writer.http.patch(f"/flags/{name}", json=body, headers=ADMIN)).status_code == 200
+        # Then both were accepted (the documented limit), and once in step both replicas fail closed
+        for target in (a, b):
+            await target.replicator.check()
+            for name in requires:
+                result = (await target.http.get(f"/flags/{name}/evaluate", params={"identifier": "u"})).json()
+                assert (result["active"], result["reason"]) == (False, "prerequisite_failed")
+        # And the next write to either is checked against the whole graph: keeping the cycle is
+        # refused, breaking it is accepted
+        kept = await a.http.patch("/flags/first", json={"description": "x"}, headers=ADMIN)
+        assert kept.status_code == 409 and "cycle" in kept.json()["error"]
+        assert (await b.http.patch("/flags/first", json={"prerequisites": []}, headers=ADMIN)).status_code == 200

@@ -12,17 +12,30 @@ own errors are the store's (`StoreUnavailable`), reported by `/health`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
 from vexil.api.service import FlagService
 from vexil.bus.base import BusUnavailable, ChangeBus, Message
-from vexil.bus.replicator import Replicator
+from vexil.bus.replicator import Replicator, file_probe
 from vexil.config import Settings
 
 __all__ = ["BusUnavailable", "ChangeBus", "Message", "Replicator", "make_bus", "start_replicator"]
 
 # Seconds between version checks: with a bus they are only the safety net; without one (SQLite,
-# `--workers`) they are how the workers learn of each other's writes.
+# `--workers`) they are how the workers learn of each other's writes, and most of them are a
+# `stat()` of the database files (`file_probe`).
 CHECK_INTERVAL_WITH_BUS_S = 1.0
 CHECK_INTERVAL_ALONE_S = 0.2
+
+
+def _sqlite_probe(url: str) -> Callable[[], object] | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database.startswith((":", "file:")):
+        return None
+    return file_probe(Path(parsed.database))
 
 
 def make_bus(settings: Settings) -> ChangeBus | None:
@@ -43,6 +56,6 @@ async def start_replicator(settings: Settings, service: FlagService) -> Replicat
     """The replicator of this process, started (connecting to the bus goes on in the background)."""
     bus = make_bus(settings)
     interval = settings.sync_interval or (CHECK_INTERVAL_WITH_BUS_S if bus is not None else CHECK_INTERVAL_ALONE_S)
-    replicator = Replicator(service, bus, interval=interval)
+    replicator = Replicator(service, bus, interval=interval, probe=_sqlite_probe(settings.resolved_database_url()))
     await replicator.start()
     return replicator
