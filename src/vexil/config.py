@@ -36,9 +36,10 @@ class Settings:
     # Seconds between `: ping` comments on open event streams (proxies close idle connections).
     stream_heartbeat: float = 15.0
     # Once started, move the objects built at startup (modules, the app, the compiled flags) out of
-    # the cyclic collector's sight (`gc.freeze`): a full collection scanning them stops every open
-    # stream for 100+ ms. On for servers built from the environment (`vexil serve`), off for
-    # in-process apps such as tests', where it would keep whatever garbage earlier apps left.
+    # the cyclic collector's sight (`gc.freeze`) and collect the young generation less often, so
+    # that full collections do not stop every open stream for 100+ ms (`api/routes/live.py`). On
+    # for servers built from the environment (`vexil serve`), off for in-process apps such as
+    # tests', where it would keep whatever garbage earlier apps left and outlive the app.
     freeze_gc: bool = False
 
     @classmethod

@@ -93,6 +93,7 @@ class LivePath:
             await send_json(send, exc.status, {"error": str(exc)}, cors)
             return
         stream.cors = bool(cors)
+        del headers, query, cors  # this frame lives as long as the stream
         await stream(scope, receive, send)
 
     async def _client_get(

@@ -160,14 +160,8 @@ class EventStream:
         self._gone = True
         self.close()
 
-    async def _next(self) -> bytes | None:
-        """What to send next (never empty), or None once the stream is closed."""
-        if not (self._pending or self._resync or self._ping or self._closed):
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
+    def _take(self) -> bytes | None:
+        """What to send now (never empty), or None once the stream is closed."""
         if self._closed:
             return None
         if self._resync:
@@ -194,9 +188,20 @@ class EventStream:
                 self._closed = True
             headers = [*_HEADERS, _CORS] if self.cors else list(_HEADERS)
             await send({"type": "http.response.start", "status": 200, "headers": headers})
+            del headers
+            loop = asyncio.get_running_loop()
             while chunk is not None:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                chunk = await self._next()
+                # Waiting inline, not in a helper coroutine: whatever a stream allocates per event
+                # and keeps until the next one ends up in the oldest generation, where the full
+                # collections it triggers scan every open stream.
+                if not (self._pending or self._resync or self._ping or self._closed):
+                    self._waiter = loop.create_future()
+                    try:
+                        await self._waiter
+                    finally:
+                        self._waiter = None
+                chunk = self._take()
         finally:
             unsubscribe()
             streams.open.discard(self)
