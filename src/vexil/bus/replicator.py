@@ -293,6 +293,6 @@ def file_probe(database: Path) -> Callable[[], object]:
 def _stat(path: Path) -> tuple[int, int, int] | None:
     try:
         result = path.stat()
-    except FileNotFoundError:
+    except OSError:  # absent (no WAL yet), or unreadable: the query that follows will tell
         return None
     return result.st_ino, result.st_size, result.st_mtime_ns
