@@ -338,7 +338,8 @@ def on_shutdown_signal(callback: Callable[[], None]) -> Callable[[], None]:
 
     def chain(previous: Callable[[int, FrameType | None], Any]) -> Callable[[int, FrameType | None], Any]:
         def handler(signum: int, frame: FrameType | None) -> Any:
-            loop.call_soon_threadsafe(callback)
+            with contextlib.suppress(RuntimeError):  # that loop is closed: no stream left to end
+                loop.call_soon_threadsafe(callback)
             return previous(signum, frame)
 
         return handler
