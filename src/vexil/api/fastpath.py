@@ -9,25 +9,18 @@ the same answers (`api/evaluation.py` is shared by both).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vexil.api import evaluation
 from vexil.api.auth import AuthError, Principal, Role, TokenCache, token_from_headers
-from vexil.api.limits import BodyTooLarge, ClientGone, read_body, send_json
+from vexil.api.limits import BadRequest, json_object, send_json
 
 _CORS = (b"access-control-allow-origin", b"*")
 _AUTH_HEADERS = frozenset({b"authorization", b"x-api-key", b"x-admin-token"})
-
-
-class BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class FastPath:
@@ -78,19 +71,19 @@ class FastPath:
             query = scope["query_string"].decode("latin-1")
             context = evaluation.context_from_pairs(parse_qsl(query, keep_blank_values=True))
         else:
-            context = evaluation.context_from_body(await _json_object(receive, state))
+            context = evaluation.context_from_body(await json_object(receive, state.settings.max_body_bytes))
         admin = principal is not None and principal.can(Role.SERVER)
         return evaluation.single(state.service.snapshot, name, context, admin=admin)
 
     async def _bulk(self, scope: Scope, receive: Receive, state: Any, principal: Principal | None) -> Any:
-        body = await _json_object(receive, state)
+        body = await json_object(receive, state.settings.max_body_bytes)
         names = body.get("flags")
         if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
             raise BadRequest(422, "flags: a list of flag names")
         return evaluation.bulk(state.service.snapshot, evaluation.context_from_body(body, skip=("flags",)), names)
 
     async def _check(self, scope: Scope, receive: Receive, state: Any, principal: Principal | None) -> Any:
-        body = await _json_object(receive, state)
+        body = await json_object(receive, state.settings.max_body_bytes)
         name = body.get("name")
         if not isinstance(name, str):
             raise BadRequest(422, "name: a flag name is required")
@@ -100,7 +93,7 @@ class FastPath:
         return answer if answer is not None else (404, {"error": f"flag {name!r} not found"})
 
     async def _compat(self, scope: Scope, receive: Receive, state: Any, principal: Principal | None) -> Any:
-        body = await _json_object(receive, state)
+        body = await json_object(receive, state.settings.max_body_bytes)
         if "user" in body and not isinstance(body["user"], dict):
             raise BadRequest(422, "user: an object")
         return evaluation.compat_evaluate(state.service.snapshot, body)
@@ -112,19 +105,3 @@ def _principal(headers: list[tuple[bytes, bytes]], tokens: TokenCache, required:
     if required:
         return tokens.require(secret, Role.CLIENT)
     return tokens.authenticate(secret)
-
-
-async def _json_object(receive: Receive, state: Any) -> Mapping[str, Any]:
-    try:
-        raw = await read_body(receive, state.settings.max_body_bytes)
-    except BodyTooLarge as exc:
-        raise BadRequest(413, str(exc)) from exc
-    except ClientGone as exc:
-        raise BadRequest(400, "client disconnected") from exc
-    try:
-        body = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(400, "malformed JSON body") from exc
-    if not isinstance(body, dict):
-        raise BadRequest(422, "the body must be a JSON object")
-    return body

@@ -15,12 +15,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vexil.api import evaluation
 from vexil.api.auth import AuthError, Principal, Role, TokenCache, token_from_headers
-from vexil.api.limits import BodyTooLarge, ClientGone, read_body, send_json
+from vexil.api.limits import BadRequest, json_object, send_json
 from vexil.api.schemas import NAME_PATTERN
 from vexil.api.streams import ClientStream, EventStream, SdkStream, Streams
 
@@ -28,12 +27,6 @@ from vexil.api.streams import ClientStream, EventStream, SdkStream, Streams
 CONTROL = frozenset({"token", "last_event_id"})
 _NAME = re.compile(NAME_PATTERN)
 _CORS = (b"access-control-allow-origin", b"*")
-
-
-class BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def stream_principal(
@@ -112,7 +105,7 @@ class LivePath:
         params = dict(query)
         tokens = state.service.tokens
         stream_principal(tokens, headers, params.get("token"), required=state.settings.require_client_token)
-        context, names = stream_context(await _json_object(receive, state.settings.max_body_bytes))
+        context, names = stream_context(await json_object(receive, state.settings.max_body_bytes))
         last_event_id = headers.get("last-event-id") or params.get("last_event_id")
         return ClientStream(_streams(state), context, flags=names, last_event_id=last_event_id)
 
@@ -129,19 +122,3 @@ class LivePath:
 def _streams(state: Any) -> Streams:
     streams: Streams = state.streams
     return streams
-
-
-async def _json_object(receive: Receive, limit: int) -> Mapping[str, Any]:
-    try:
-        raw = await read_body(receive, limit)
-    except BodyTooLarge as exc:
-        raise BadRequest(413, str(exc)) from exc
-    except ClientGone as exc:
-        raise BadRequest(400, "client disconnected") from exc
-    try:
-        body = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(400, "malformed JSON body") from exc
-    if not isinstance(body, dict):
-        raise BadRequest(422, "the body must be a JSON object")
-    return body
