@@ -69,3 +69,24 @@ async def test_service__writes_publish_the_touched_flags(tmp_path: Path) -> None
             await client.delete("/flags/child", headers=ADMIN)
     # Then each publication names what changed, dependents included
     assert published == [{"base"}, {"child"}, {"staffy"}, {"base", "child"}, {"staffy"}, {"child"}]
+
+
+async def test_load__collector_paused_while_loading_and_restored() -> None:
+    # Given the collector on
+    import gc
+
+    from vexil.api.service import collector_paused
+
+    assert gc.isenabled()
+    # When loading runs inside collector_paused
+    with collector_paused():
+        paused = not gc.isenabled()
+    # Then it was off meanwhile and is on again; a caller that had it off keeps it off
+    assert paused and gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -8,6 +8,7 @@ served from memory.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -48,6 +49,7 @@ def create_app(settings: Settings) -> FastPath:
             if settings.demo:
                 await seed_demo(store)
             await service.load()
+            gc.enable()  # `vexil serve` starts with it off: its imports and loading make no cycles
             app.state.service = service
             app.state.replicator = await start_replicator(settings, service)
             log.info("vexil %s ready: %d flags", __version__, len(service.snapshot))

@@ -3,6 +3,7 @@ so that every other command starts without loading FastAPI, SQLAlchemy or uvicor
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,9 @@ from vexil.cli.errors import InputError
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default 1).")
 def serve_command(**options: Any) -> None:
     """Run the Vexil server until interrupted (SIGINT or SIGTERM)."""
+    # Cold start: importing the server and loading the flags allocate a great deal and make no
+    # garbage cycles, so the cyclic collector stays off until the app has loaded (api/app.py).
+    gc.disable()
     from vexil.config import Settings  # lazy: keep the CLI fast
     from vexil.server import serve
 
