@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import signal
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable
 from types import FrameType
 from typing import Any
@@ -100,7 +101,7 @@ class Streams:
         return cached[1]
 
 
-class EventStream:
+class EventStream(ABC):
     """A Server-Sent Events response (an ASGI app) fed by the change hub; subclasses say what to send."""
 
     __slots__ = ("_closed", "_gone", "_pending", "_ping", "_resync", "_waiter", "cors", "last_event_id", "streams")
@@ -119,16 +120,17 @@ class EventStream:
 
     # --- what to send: subclasses ----------------------------------------------------------
 
+    @abstractmethod
     def opening(self) -> bytes:
         """The first event(s); called with the listener already subscribed and nothing awaited since."""
-        raise NotImplementedError
 
+    @abstractmethod
     def snapshot(self) -> bytes:
         """A fresh full state, for a client whose queue overflowed."""
-        raise NotImplementedError
 
+    @abstractmethod
     def on_change(self, seq: int, names: frozenset[str]) -> None:
-        raise NotImplementedError
+        """React to a publication of the hub: queue what changed for this client."""
 
     # --- queue -----------------------------------------------------------------------------
 
