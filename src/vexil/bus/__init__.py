@@ -12,6 +12,7 @@ own errors are the store's (`StoreUnavailable`), reported by `/health`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from vexil.api.service import FlagService
 from vexil.bus.base import BusUnavailable, ChangeBus, Message
 from vexil.bus.replicator import Replicator, file_probe
 from vexil.config import Settings
+
+BUS_READY_TIMEOUT_S = 3.0
 
 __all__ = ["BusUnavailable", "ChangeBus", "Message", "Replicator", "make_bus", "start_replicator"]
 
@@ -53,9 +56,18 @@ def make_bus(settings: Settings) -> ChangeBus | None:
 
 
 async def start_replicator(settings: Settings, service: FlagService) -> Replicator:
-    """The replicator of this process, started (connecting to the bus goes on in the background)."""
+    """The replicator of this process, started.
+
+    Startup waits up to `BUS_READY_TIMEOUT_S` for the bus's first connection, so that a replica
+    that says it is healthy hears the others' writes from then on; a bus that is down by then keeps
+    connecting in the background (the version check covers the gap, and `/health` says so).
+    """
     bus = make_bus(settings)
     interval = settings.sync_interval or (CHECK_INTERVAL_WITH_BUS_S if bus is not None else CHECK_INTERVAL_ALONE_S)
     replicator = Replicator(service, bus, interval=interval, probe=_sqlite_probe(settings.resolved_database_url()))
     await replicator.start()
+    if bus is not None:
+        deadline = asyncio.get_running_loop().time() + BUS_READY_TIMEOUT_S
+        while bus.status != "ok" and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
     return replicator
