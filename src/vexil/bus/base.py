@@ -98,11 +98,9 @@ class ChangeBus(Protocol):
 
     async def publish(self, payload: bytes) -> None:
         """Send one message; `BusUnavailable` when the bus is down."""
-        ...
 
     async def close(self) -> None: ...
 
     @property
     def status(self) -> str:
         """`ok`, or `unavailable: <why>`."""
-        ...
