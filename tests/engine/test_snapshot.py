@@ -115,6 +115,19 @@ def test_evaluate_many__given_order_and_unknown_names(make_flag: FlagFactory) ->
     ]
 
 
+def test_evaluate_many__with_and_without_prerequisites__same_as_one_by_one(make_flag: FlagFactory) -> None:
+    # Given flags without prerequisites, then the same with a chain added
+    plain = [make_flag(name="a"), make_flag(name="b", rollout_percentage=50)]
+    chained = [*plain, make_flag(name="c", prerequisites=[{"flag": "b"}])]
+    for docs in (plain, chained):
+        snapshot = Snapshot(docs)
+        names = [doc["name"] for doc in docs] + ["missing"]
+        for identifier in ("u1", "u2", "u3", "u4"):
+            context = {"identifier": identifier}
+            # When evaluated together / Then each answer is the one-by-one answer
+            assert snapshot.evaluate_many(names, context) == [snapshot.evaluate(name, context) for name in names]
+
+
 def test_evaluate_all__no_identifier__prerequisite_draw_is_shared(
     make_flag: FlagFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

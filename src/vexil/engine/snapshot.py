@@ -136,6 +136,12 @@ class Snapshot:
         if context.__class__ is not dict:
             context = _as_context(context)
         runs = self._runs
+        if not self._with_prerequisites:
+            # As in evaluate_all: no flag consults another, so no memo and no cycle to catch.
+            resolve = self._resolve
+            return [
+                flag_not_found(name) if (run := runs.get(name)) is None else run(context, resolve, 0) for name in names
+            ]
         return self._evaluate_in_order([(name, runs.get(name)) for name in names], context)
 
     def _evaluate_in_order(self, ordered: Sequence[tuple[str, FlagRun | None]], context: Context) -> list[Evaluation]:
