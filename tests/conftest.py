@@ -24,6 +24,19 @@ from vexil.config import Settings
 
 ADMIN_TOKEN = "vx_test_admin_secret_0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+# The environment of a real server process whose admin token is ADMIN_TOKEN.
+ADMIN_ENV = {"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN}
+
+
+def ok(response: httpx.Response) -> Any:
+    """The JSON of a successful response (None when empty); fails the test with the body otherwise."""
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None
+
+
+def admin_client(server: LiveServer) -> httpx.Client:
+    """An httpx client for a live server, as admin."""
+    return httpx.Client(base_url=server.url, headers=ADMIN, timeout=10)
 
 
 BACKENDS = [

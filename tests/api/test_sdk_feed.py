@@ -3,33 +3,15 @@ ETag, and `GET /sdk/stream` carrying the changed flag documents and segments, re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.api.sse import SseStream
-from tests.conftest import ADMIN, ADMIN_TOKEN, LiveServer
+from tests.conftest import ADMIN, LiveServer, ok
 
-ENV = {"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN}
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def server(live_server: Callable[..., LiveServer]) -> LiveServer:
-    return live_server(env=ENV)
-
-
-@pytest.fixture
-def admin(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, headers=ADMIN, timeout=10) as http:
-        yield http
-
-
-def ok(response: httpx.Response) -> Any:
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else None
 
 
 def token(admin: httpx.Client, name: str, role: str) -> dict[str, str]:

@@ -13,13 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ADMIN, ADMIN_TOKEN, LiveServer
-
-ENV = {"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN}
+from tests.conftest import ADMIN, ADMIN_ENV, ADMIN_TOKEN, LiveServer
 
 
 def test_serve__demo__example_flags_and_default_environments(live_server: Callable[..., LiveServer]) -> None:
-    server = live_server("--demo", env=ENV)
+    server = live_server("--demo", env=ADMIN_ENV)
     names = [f["name"] for f in httpx.get(server.url + "/flags", headers=ADMIN).json()["flags"]]
     assert names == ["beta_api_v2", "dark_mode", "new_dashboard"]
     environments = httpx.get(server.url + "/environments", headers=ADMIN).json()["environments"]
@@ -29,7 +27,7 @@ def test_serve__demo__example_flags_and_default_environments(live_server: Callab
 
 
 def test_serve__empty_database__default_environments_only(live_server: Callable[..., LiveServer]) -> None:
-    server = live_server(env=ENV)
+    server = live_server(env=ADMIN_ENV)
     assert httpx.get(server.url + "/flags", headers=ADMIN).json() == {"flags": []}
 
 
@@ -48,7 +46,7 @@ def test_serve__first_start_without_token__prints_it_once_and_keeps_it(
 
 def test_kill_9__during_acknowledged_writes__restart_loses_none(live_server: Callable[..., LiveServer]) -> None:
     # Given a stream of writes from two clients, each acknowledged one remembered
-    server = live_server(env=ENV)
+    server = live_server(env=ADMIN_ENV)
     acknowledged: list[str] = []
     stop = threading.Event()
 
@@ -77,14 +75,14 @@ def test_kill_9__during_acknowledged_writes__restart_loses_none(live_server: Cal
         thread.join(timeout=10)
     assert len(acknowledged) >= 60
     # Then after a restart every acknowledged write is there, and served
-    restarted = live_server(env=ENV, data_dir=server.data_dir)
+    restarted = live_server(env=ADMIN_ENV, data_dir=server.data_dir)
     stored = {f["name"] for f in httpx.get(restarted.url + "/flags", headers=ADMIN).json()["flags"]}
     assert set(acknowledged) <= stored
     assert httpx.get(f"{restarted.url}/flags/{acknowledged[-1]}/evaluate").json()["active"] is True
 
 
 def test_sigterm__drains_and_shuts_down_cleanly(live_server: Callable[..., LiveServer]) -> None:
-    server = live_server(env=ENV)
+    server = live_server(env=ADMIN_ENV)
     # uvicorn finishes the shutdown, then re-raises the signal so the exit status tells why it stopped
     assert server.stop(signal.SIGTERM) in {0, -signal.SIGTERM}
     assert "Application shutdown complete" in server.output()
@@ -93,7 +91,7 @@ def test_sigterm__drains_and_shuts_down_cleanly(live_server: Callable[..., LiveS
 
 def test_schemathesis__live_openapi__no_5xx_and_responses_match_schema(live_server: Callable[..., LiveServer]) -> None:
     # Given a live server with some data to find
-    server = live_server("--demo", env=ENV)
+    server = live_server("--demo", env=ADMIN_ENV)
     # When schemathesis fuzzes every operation of the server's own schema, as admin
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
@@ -128,7 +126,7 @@ def test_schemathesis__live_openapi__no_5xx_and_responses_match_schema(live_serv
 
 @pytest.mark.parametrize("path", ["/flags/x/evaluate", "/health"])
 def test_serve__concurrent_readers__all_answered(live_server: Callable[..., LiveServer], path: str) -> None:
-    server = live_server(env=ENV)
+    server = live_server(env=ADMIN_ENV)
     with httpx.Client(base_url=server.url) as http:
         statuses = {http.get(path).status_code for _ in range(50)}
     assert statuses == {200}

@@ -6,34 +6,16 @@ from __future__ import annotations
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.api.sse import CLOSED, SseStream
-from tests.conftest import ADMIN, ADMIN_TOKEN, LiveServer
+from tests.conftest import ADMIN, ADMIN_ENV, LiveServer, ok
 
-ENV = {"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN}
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def server(live_server: Callable[..., LiveServer]) -> LiveServer:
-    return live_server(env=ENV)
-
-
-@pytest.fixture
-def admin(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, headers=ADMIN, timeout=10) as http:
-        yield http
-
-
-def ok(response: httpx.Response) -> Any:
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else None
 
 
 def test_stream__connect__retry_then_snapshot_of_every_client_result(server: LiveServer, admin: httpx.Client) -> None:
@@ -153,7 +135,7 @@ def test_stream__last_event_id_unknown__fresh_snapshot(server: LiveServer, admin
 
 def test_stream__heartbeat_interval__ping_comments(live_server: Callable[..., LiveServer]) -> None:
     # Given a server that pings every 0.2 s
-    server = live_server(env={**ENV, "VEXIL_STREAM_HEARTBEAT": "0.2"})
+    server = live_server(env={**ADMIN_ENV, "VEXIL_STREAM_HEARTBEAT": "0.2"})
     with SseStream(f"{server.url}/stream") as stream:
         stream.next_data()
         # When nothing changes for a while
@@ -249,7 +231,7 @@ def test_stream_and_evaluate__targeting_configuration__never_in_the_raw_bytes(
 
 def test_stream__client_tokens_required__token_header_or_query(live_server: Callable[..., LiveServer]) -> None:
     # Given a server that requires client tokens, and a client token
-    server = live_server(env={**ENV, "VEXIL_REQUIRE_CLIENT_TOKEN": "true"})
+    server = live_server(env={**ADMIN_ENV, "VEXIL_REQUIRE_CLIENT_TOKEN": "true"})
     created = ok(httpx.post(f"{server.url}/tokens", json={"name": "web", "role": "client"}, headers=ADMIN))
     secret = created["token"]
     # When streams are opened without, with a wrong, and with the token
@@ -325,7 +307,7 @@ def test_stream__disconnect__listener_removed(server: LiveServer, admin: httpx.C
 
 def test_sigterm__open_streams__server_exits_promptly(live_server: Callable[..., LiveServer], tmp_path: Path) -> None:
     # Given a server with open client and SDK streams
-    server = live_server(env=ENV)
+    server = live_server(env=ADMIN_ENV)
     streams = [SseStream(f"{server.url}/stream?identifier=u{i}") for i in range(3)]
     streams.append(SseStream(f"{server.url}/sdk/stream", headers=ADMIN))
     for stream in streams:

@@ -11,9 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ADMIN, ADMIN_TOKEN, LiveServer, start_server
-
-ENV = {"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN}
+from tests.conftest import ADMIN, ADMIN_ENV, LiveServer, start_server
 
 
 @dataclass
@@ -45,7 +43,7 @@ class Vexil:
     def restart(self) -> None:
         """A new process on the same port and data directory (the old one must be stopped)."""
         port = int(self.url.rsplit(":", 1)[1])
-        self.server = start_server(self.server.data_dir, env=ENV, port=port)
+        self.server = start_server(self.server.data_dir, env=ADMIN_ENV, port=port)
         self.admin.close()
         self.admin = httpx.Client(base_url=self.url, headers=ADMIN, timeout=10)
 
@@ -56,7 +54,7 @@ class Vexil:
 
 
 def start_vexil(data_dir: Path) -> Vexil:
-    server = start_server(data_dir, env=ENV)
+    server = start_server(data_dir, env=ADMIN_ENV)
     vexil = Vexil(server, httpx.Client(base_url=server.url, headers=ADMIN, timeout=10))
     response = vexil.admin.post("/tokens", json={"name": "sdk", "role": "server"})
     response.raise_for_status()

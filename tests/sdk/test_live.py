@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from tests.conftest import free_port, start_server
-from tests.sdk.conftest import ENV, Vexil
+from tests.conftest import ADMIN_ENV, free_port, start_server
+from tests.sdk.conftest import Vexil
 from tests.sdk.fakes import FAST, await_for, wait_for
 from vexil.engine import Reason
 from vexil.sdk import AsyncClient, Client, ErrorCode, Evaluation, SyncState
@@ -154,7 +154,7 @@ async def test_local_clients__server_down_changed_elsewhere_and_restarted__serve
         assert age is not None and age >= 0.3
 
         # When: meanwhile another process changes the data, and the server comes back on its port
-        other = await asyncio.to_thread(start_server, vexil.server.data_dir, env=ENV)
+        other = await asyncio.to_thread(start_server, vexil.server.data_dir, env=ADMIN_ENV)
         try:
             await asyncio.to_thread(lambda: vexil.admin.post(f"{other.url}/flags/resilient/toggle").raise_for_status())
         finally:

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, ViewportSize, expect, sync_playwright
 
-from tests.conftest import ADMIN, ADMIN_TOKEN, LiveServer, start_server
+from tests.conftest import ADMIN_TOKEN, LiveServer, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying to reach Google, which the test
@@ -95,10 +94,6 @@ TIMEOUT_MS = 10_000
 UI_SHOTS = ARTIFACTS / "ui"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-
-
-def admin(server: LiveServer) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers=ADMIN, timeout=10)
 
 
 @dataclass

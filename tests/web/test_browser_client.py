@@ -25,13 +25,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect
 
-from tests.conftest import ADMIN, ADMIN_TOKEN, LiveServer, free_port, start_server
+from tests.conftest import ADMIN_ENV, LiveServer, admin_client, free_port, start_server
 
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
 ARTIFACTS = HERE.parents[1] / "test-artifacts" / "browser"
-ENV = {"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN}
 TIMEOUT_MS = 10_000
 # Reconnection delays for the restart test: short, so that the test does not wait out a long backoff.
 FAST_RETRY = {"minRetryMs": 100, "maxRetryMs": 500}
@@ -102,18 +101,14 @@ def tab(browser: Browser, page_origin: str, request: pytest.FixtureRequest) -> I
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One server for the tests that need nothing special of it (each uses flags of its own)."""
-    started = start_server(tmp_path_factory.mktemp("vexil") / "data", env=ENV)
+    started = start_server(tmp_path_factory.mktemp("vexil") / "data", env=ADMIN_ENV)
     yield started
     started.stop(signal.SIGKILL)
 
 
-def admin(server: LiveServer) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers=ADMIN, timeout=10)
-
-
 def test_page__flag_toggled_through_admin_api__page_changes_without_reload(tab: Tab, server: LiveServer) -> None:
     # Given a disabled flag shown on a page
-    with admin(server) as api:
+    with admin_client(server) as api:
         api.post("/flags", json={"name": "new_checkout"}).raise_for_status()
         tab.open(server, {"new_checkout": False}, context={"identifier": "user-7", "environment": "production"})
         tab.expect_status("ready")
@@ -137,7 +132,7 @@ def test_page__flag_toggled_through_admin_api__page_changes_without_reload(tab: 
 
 def test_page__before_first_answer__fallback_shown(tab: Tab, server: LiveServer) -> None:
     # Given a flag the server resolves to "green", and a stream held back before it reaches the server
-    with admin(server) as api:
+    with admin_client(server) as api:
         variants = [
             {"name": "blue", "payload": {"hex": "#00f"}, "weight": 0},
             {"name": "green", "payload": {"hex": "#0a0"}, "weight": 1},
@@ -173,7 +168,7 @@ def test_page__before_first_answer__fallback_shown(tab: Tab, server: LiveServer)
 
 def test_page__variant_and_payload__shown_and_followed(tab: Tab, server: LiveServer) -> None:
     # Given a multivariate flag that serves "dark" to user-42 (allowlist) and to the pro plan (rule)
-    with admin(server) as api:
+    with admin_client(server) as api:
         variants = [
             {"name": "light", "payload": {"background": "#fff"}},
             {"name": "dark", "payload": {"background": "#111", "contrast": [4.5, 7]}},
@@ -216,7 +211,7 @@ def test_page__variant_and_payload__shown_and_followed(tab: Tab, server: LiveSer
 
 def test_page__flag_deleted__falls_back(tab: Tab, server: LiveServer) -> None:
     # Given an enabled flag shown on a page, with another flag beside it
-    with admin(server) as api:
+    with admin_client(server) as api:
         api.post("/flags", json={"name": "promo", "enabled": True}).raise_for_status()
         api.post("/flags", json={"name": "search_v2", "enabled": True}).raise_for_status()
         tab.open(server, {"promo": {"enabled": False, "variant": "none"}, "search_v2": False})
@@ -237,9 +232,9 @@ def test_page__flag_deleted__falls_back(tab: Tab, server: LiveServer) -> None:
 def test_page__server_restarted__reconnects_and_catches_up(tab: Tab, tmp_path: Path) -> None:
     # Given a page connected to a server on a fixed port
     port, data = free_port(), tmp_path / "data"
-    servers = [start_server(data, env=ENV, port=port)]
+    servers = [start_server(data, env=ADMIN_ENV, port=port)]
     try:
-        with admin(servers[0]) as api:
+        with admin_client(servers[0]) as api:
             api.post("/flags", json={"name": "kill_switch"}).raise_for_status()
         tab.open(servers[0], {"kill_switch": False}, **FAST_RETRY)
         tab.expect_status("ready")
@@ -248,15 +243,15 @@ def test_page__server_restarted__reconnects_and_catches_up(tab: Tab, tmp_path: P
         # When that server stops, the flag changes meanwhile (through another server on the same
         # database), and the server comes back on the same port
         servers[0].stop()
-        servers.append(start_server(data, env=ENV))
-        with admin(servers[1]) as api:
+        servers.append(start_server(data, env=ADMIN_ENV))
+        with admin_client(servers[1]) as api:
             api.post("/flags/kill_switch/toggle").raise_for_status()
         servers[1].stop()
-        servers.append(start_server(data, env=ENV, port=port))
+        servers.append(start_server(data, env=ADMIN_ENV, port=port))
 
         # Then the page reconnects by itself and catches up, and changes flow again
         tab.expect_flag("kill_switch", enabled="true", changes="2", timeout=20_000)
-        with admin(servers[2]) as api:
+        with admin_client(servers[2]) as api:
             api.post("/flags/kill_switch/toggle").raise_for_status()
         tab.expect_flag("kill_switch", enabled="false", changes="3")
         tab.shot("1-reconnected")
@@ -276,8 +271,8 @@ def test_page__client_tokens_required__token_in_query_accepted(
     tab: Tab, live_server: Callable[..., LiveServer]
 ) -> None:
     # Given a server that requires client tokens, and a client token
-    server = live_server(env={**ENV, "VEXIL_REQUIRE_CLIENT_TOKEN": "true"})
-    with admin(server) as api:
+    server = live_server(env={**ADMIN_ENV, "VEXIL_REQUIRE_CLIENT_TOKEN": "true"})
+    with admin_client(server) as api:
         api.post("/flags", json={"name": "beta", "enabled": True}).raise_for_status()
         secret = api.post("/tokens", json={"name": "web", "role": "client"}).json()["token"]
     with httpx.stream("GET", server.url + "/stream", timeout=5) as refused:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import Ui, admin
+from tests.conftest import admin_client
+from tests.web.conftest import Ui
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +46,7 @@ def test_flags__create_then_toggle_inline__saved_and_shown(ui: Ui) -> None:
     # Then its page opens, and the server has it
     ui.wait_ready("flag")
     expect(ui.page).to_have_url(f"{ui.server.url}/ui/#/flags/ui_create")
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         assert api.get("/flags/ui_create").json()["description"] == "Made in the browser"
 
     # When it is toggled on in production from the list
@@ -58,7 +59,7 @@ def test_flags__create_then_toggle_inline__saved_and_shown(ui: Ui) -> None:
     expect(ui.toggle("ui_create", "production")).not_to_have_class("inherited")
     expect(ui.toggle("ui_create", "staging")).to_have_attribute("aria-pressed", "false")
     expect(ui.toggle("ui_create", "staging")).to_have_class("toggle off inherited")
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         doc = api.get("/flags/ui_create").json()
     assert doc["enabled"] is False
     assert doc["environments"]["production"] == {"enabled": True}
@@ -69,7 +70,7 @@ def test_flags__create_invalid_name__error_next_to_name(ui: Ui) -> None:
     ui.sign_in()
     ui.console.expect_http(422, "/flags")
     ui.console.expect_http(409, "/flags")
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         api.post("/flags", json={"name": "ui_taken"}).raise_for_status()
 
     ui.page.get_by_label("Name", exact=True).fill("Not Valid!")
@@ -85,7 +86,7 @@ def test_flags__create_invalid_name__error_next_to_name(ui: Ui) -> None:
 
 def test_flags__search_and_filters__narrow_the_list(ui: Ui) -> None:
     # Given flags with tags, apps and states of their own
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         api.post("/flags", json={"name": "ui_filter_alpha", "tags": ["ui-f"], "description": "Pink"}).raise_for_status()
         api.post("/flags", json={"name": "ui_filter_beta", "tags": ["ui-f"], "apps": ["ui-app"]}).raise_for_status()
         api.post("/flags", json={"name": "ui_filter_gamma", "enabled": True, "apps": ["other-app"]}).raise_for_status()
@@ -130,7 +131,7 @@ def test_flags__search_and_filters__narrow_the_list(ui: Ui) -> None:
 
 def test_flags__changed_by_another_client__list_follows_live(ui: Ui) -> None:
     # Given a signed-in admin on the list, connected to the change stream
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         api.post("/flags", json={"name": "ui_live"}).raise_for_status()
         ui.sign_in()
         expect(ui.toggle("ui_live", "")).to_have_attribute("aria-pressed", "false")
@@ -149,7 +150,7 @@ def test_flags__changed_by_another_client__list_follows_live(ui: Ui) -> None:
 
 
 def test_flags__keyboard_only__toggle_with_enter(ui: Ui) -> None:
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         api.post("/flags", json={"name": "ui_keys", "description": "keyboard"}).raise_for_status()
     ui.sign_in()
     ui.page.get_by_label("Search", exact=True).fill("ui_keys")
@@ -174,7 +175,7 @@ def test_flags__keyboard_only__toggle_with_enter(ui: Ui) -> None:
 
 def test_flags__server_token__read_only(ui: Ui) -> None:
     # Given a server token
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         api.post("/flags", json={"name": "ui_readonly"}).raise_for_status()
         secret = api.post("/tokens", json={"name": "ui-server", "role": "server"}).json()["token"]
 
@@ -199,7 +200,7 @@ def test_signout__back_to_signin__token_forgotten(ui: Ui) -> None:
 
 
 def test_flags__phone_viewport__one_card_per_flag_no_sideways_scroll(phone: Ui) -> None:
-    with admin(phone.server) as api:
+    with admin_client(phone.server) as api:
         api.post("/flags", json={"name": "ui_phone", "description": "Seen on a phone", "tags": ["mobile"]})
     phone.sign_in()
     assert phone.overflow_x() == 0

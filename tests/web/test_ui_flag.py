@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import Ui, admin
+from tests.conftest import admin_client
+from tests.web.conftest import Ui
 from vexil.api.schemas import Operator
 
 pytestmark = pytest.mark.slow
@@ -20,13 +21,13 @@ pytestmark = pytest.mark.slow
 
 def open_flag(ui: Ui, name: str, **fields: Any) -> None:
     """Create `name` through the API and open its page, signed in as admin."""
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         api.post("/flags", json={"name": name, **fields}).raise_for_status()
     ui.sign_in(hash=f"#/flags/{name}", view="flag")
 
 
 def stored(ui: Ui, name: str) -> dict[str, Any]:
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         doc: dict[str, Any] = api.get(f"/flags/{name}").json()
         return doc
 
@@ -278,7 +279,7 @@ def test_flag_page__apps_and_clear_override__saved_at_once(ui: Ui) -> None:
 def test_flag_page__changed_elsewhere__followed_or_announced(ui: Ui) -> None:
     open_flag(ui, "ui_conflict", description="first")
     ui.console.expect_http(409, "/flags/ui_conflict")
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         # When someone else changes it while nothing is being edited, the page takes it in
         api.patch("/flags/ui_conflict", json={"description": "second"}).raise_for_status()
         expect(ui.page.get_by_label("Description")).to_have_value("second")
@@ -314,12 +315,12 @@ def test_flag_page__deleted__after_confirmation(ui: Ui) -> None:
     ui.page.get_by_role("button", name="Delete ui_doomed").click()
     ui.wait_ready("flags")
     expect(ui.row("ui_doomed")).to_have_count(0)
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         assert api.get("/flags/ui_doomed").status_code == 404
 
 
 def test_flag_page__server_token__shown_read_only_playground_works(ui: Ui) -> None:
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         api.post("/flags", json={"name": "ui_look", "enabled": True, "tags": ["x"]}).raise_for_status()
         secret = api.post("/tokens", json={"name": "ui-look", "role": "server"}).json()["token"]
     ui.sign_in(secret, hash="#/flags/ui_look", view="flag")

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ADMIN_TOKEN, LiveServer, start_server
-from tests.web.conftest import Ui, admin
+from tests.conftest import ADMIN_TOKEN, LiveServer, admin_client, start_server
+from tests.web.conftest import Ui
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ DOCS_IMG = Path(__file__).parents[2] / "docs" / "img"
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """With the demo flags, a segment and more, so that each page has something to show."""
     started = start_server(tmp_path_factory.mktemp("ui") / "data", "--demo", env={"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN})
-    with admin(started) as api:
+    with admin_client(started) as api:
         staff = [{"field": "email", "operator": "ends_with", "value": "@acme.com", "case_insensitive": True}]
         api.post("/segments", json={"name": "acme_staff", "description": "Acme employees", "conditions": staff})
         rules = [
@@ -64,7 +64,7 @@ def test_segments__create_edit_and_delete__in_use_refused(ui: Ui) -> None:
     ui.page.get_by_label("Condition 1 value").fill("true")
     ui.page.get_by_role("button", name="Save").click()
     expect(ui.page.locator(".savebar .state")).to_have_text("Saved (version 2).")
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         conditions = api.get("/segments/ui_beta").json()["conditions"]
         assert conditions == [
             {"field": "attributes.beta", "operator": "eq", "value": True, "negate": False, "case_insensitive": False}
@@ -81,7 +81,7 @@ def test_segments__create_edit_and_delete__in_use_refused(ui: Ui) -> None:
     ui.shot("2-in-use")
 
     # Once no flag uses it, it can be deleted
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         api.delete("/flags/ui_beta_flag").raise_for_status()
     ui.page.get_by_role("button", name="Delete ui_beta").click()
     ui.wait_ready("segments")
@@ -122,7 +122,7 @@ def test_tokens__created_secret_shown_once__revoked(ui: Ui) -> None:
 
 def test_audit__filters_paging_and_diff(ui: Ui) -> None:
     # Given a flag with 55 toggles after its creation, by the admin
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         api.post("/flags", json={"name": "ui_audited"}).raise_for_status()
         for _ in range(55):
             api.post("/flags/ui_audited/toggle").raise_for_status()
@@ -166,7 +166,7 @@ def test_audit__filters_paging_and_diff(ui: Ui) -> None:
 
 
 def test_tokens__server_token__says_admin_needed(ui: Ui) -> None:
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         secret = api.post("/tokens", json={"name": "ui-pages-server", "role": "server"}).json()["token"]
     ui.sign_in(secret, hash="#/tokens", view="tokens")
     expect(ui.page.locator("main .notice")).to_contain_text("admin token")

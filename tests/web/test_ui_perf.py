@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import ADMIN_TOKEN, LiveServer, start_server
-from tests.web.conftest import ARTIFACTS, DESKTOP, TIMEOUT_MS, Console, Ui, admin
+from tests.conftest import ADMIN_TOKEN, LiveServer, admin_client, start_server
+from tests.web.conftest import ARTIFACTS, DESKTOP, TIMEOUT_MS, Console, Ui
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     started = start_server(tmp_path_factory.mktemp("ui-perf") / "data", env={"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN})
     environments = [{"name": name} for name in ("development", "staging", "production")]
     state = {"version": 1, "environments": environments, "flags": [_flag(i) for i in range(FLAGS)], "segments": []}
-    with admin(started) as api:
+    with admin_client(started) as api:
         api.post("/import", json=state).raise_for_status()
     yield started
     started.stop(signal.SIGKILL)
@@ -144,7 +144,7 @@ def test_flags_list__500_flags__live_change_shown(signed_in: Ui, timings: dict[s
     expect(ui.page.locator("#live")).to_have_attribute("data-state", "live")
     before = ui.toggle("flag_499", "staging").get_attribute("aria-pressed")
     ui.page.evaluate("window.__changeStarted = performance.now()")
-    with admin(ui.server) as api:
+    with admin_client(ui.server) as api:
         api.post("/flags/flag_499/toggle?environment=staging").raise_for_status()
     expect(ui.toggle("flag_499", "staging")).not_to_have_attribute("aria-pressed", before or "")
     live_ms = ui.page.evaluate("performance.now() - window.__changeStarted")
