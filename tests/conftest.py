@@ -74,6 +74,16 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield http
 
 
+VEXIL_SCRIPT = Path(sys.executable).parent / "vexil"
+
+
+def clean_environ(**extra: str) -> dict[str, str]:
+    """This process's environment without any VEXIL_* setting (so the caller's shell cannot leak in)."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("VEXIL_")}
+    environment.update(extra)
+    return environment
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -103,17 +113,17 @@ def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None, 
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir.parent / f"server-{port}.log"
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("VEXIL_")}
-    environment.update(env or {})
-    command = [sys.executable, "-m", "vexil", "serve", "--port", str(port), "--data-dir", str(data_dir), *args]
+    # The real console script when installed (as users run it), else the same entry point via -m.
+    launcher = [str(VEXIL_SCRIPT)] if VEXIL_SCRIPT.exists() else [sys.executable, "-m", "vexil"]
+    command = [*launcher, "serve", "--port", str(port), "--data-dir", str(data_dir), *args]
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=environment)
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=clean_environ(**(env or {})))
     server = LiveServer(process, f"http://127.0.0.1:{port}", data_dir, log)
     wait_healthy(server)
     return server
 
 
-def wait_healthy(server: LiveServer, timeout: float = 20) -> None:
+def wait_healthy(server: LiveServer, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:

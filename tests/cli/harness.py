@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,25 +14,10 @@ from typing import Any
 import httpx
 from click.testing import CliRunner, Result
 
+from tests.conftest import start_server as start_live_server
 from vexil.cli import main
 
 ADMIN_TOKEN = "vx_cli_test_admin_0123456789abcdef"
-VEXIL_SCRIPT = Path(sys.executable).parent / "vexil"
-STARTUP_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def clean_environ(**extra: str) -> dict[str, str]:
-    """This process's environment without any VEXIL_* setting (so the caller's shell cannot leak in)."""
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("VEXIL_")}
-    environ.update(extra)
-    return environ
 
 
 @dataclass
@@ -62,29 +44,8 @@ class ServerProcess:
 
 def start_server(data_dir: Path) -> ServerProcess:
     """`vexil serve` through the real console script, with VEXIL_ADMIN_TOKEN; waits for /health."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = data_dir.parent / f"{data_dir.name}-server.log"
-    command = [str(VEXIL_SCRIPT), "serve", "--port", str(port), "--data-dir", str(data_dir)]
-    if not VEXIL_SCRIPT.exists():  # not installed as a script: the same entry point through Python
-        command = [sys.executable, "-c", "from vexil.cli import main; main()", *command[1:]]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, env=clean_environ(VEXIL_ADMIN_TOKEN=ADMIN_TOKEN)
-        )
-    server = ServerProcess(f"http://127.0.0.1:{port}", ADMIN_TOKEN, data_dir, log, process)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"vexil serve exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    server.stop()
-    raise RuntimeError(f"vexil serve not healthy within {STARTUP_TIMEOUT}s:\n{log.read_text(errors='replace')}")
+    live = start_live_server(data_dir, env={"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN})
+    return ServerProcess(live.url, ADMIN_TOKEN, data_dir, live.log, live.process)
 
 
 @dataclass

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from .harness import VEXIL_SCRIPT, ServerProcess, Vexil, clean_environ, free_port
+from tests.conftest import VEXIL_SCRIPT, clean_environ, free_port
+
+from .harness import ServerProcess, Vexil
 
 EXIT_API, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
