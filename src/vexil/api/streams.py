@@ -128,6 +128,12 @@ class EventStream(ABC):
     def snapshot(self) -> bytes:
         """A fresh full state, for a client whose queue overflowed."""
 
+    def missed(self) -> frozenset[str] | None:
+        """What changed since the client's `Last-Event-ID`; None when that id is unknown here."""
+        hub = self.streams.service.hub
+        seq = hub.parse_event_id(self.last_event_id)
+        return None if seq is None else hub.changed_since(seq)
+
     @abstractmethod
     def on_change(self, seq: int, names: frozenset[str]) -> None:
         """React to a publication of the hub: queue what changed for this client."""
@@ -242,9 +248,7 @@ class ClientStream(EventStream):
         return sse("snapshot", self.streams.service.hub.event_id(), data)
 
     def opening(self) -> bytes:
-        hub = self.streams.service.hub
-        seq = hub.parse_event_id(self.last_event_id)
-        names = None if seq is None else hub.changed_since(seq)
+        names = self.missed()
         if names is None:
             return self.snapshot()
         # A known id: what changed since, at its current value; what the client held is unknown.
@@ -254,7 +258,7 @@ class ClientStream(EventStream):
         if not changed:
             return b""
         flags = {name: self.last[name].client_dict() if name in snapshot else None for name in changed}
-        return sse("update", hub.event_id(), orjson.dumps({"flags": flags}))
+        return sse("update", self.streams.service.hub.event_id(), orjson.dumps({"flags": flags}))
 
     def on_change(self, seq: int, names: frozenset[str]) -> None:
         # Runs once per open stream on every change, inside the write that made it: kept lean.
@@ -310,9 +314,7 @@ class SdkStream(EventStream):
         return self.streams.feed.config_event(self.environment)
 
     def opening(self) -> bytes:
-        hub = self.streams.service.hub
-        seq = hub.parse_event_id(self.last_event_id)
-        names = None if seq is None else hub.changed_since(seq)
+        names = self.missed()
         if names is None:
             return self.snapshot()
         return self.streams.feed.replay_event(names, self.environment)
