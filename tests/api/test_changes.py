@@ -9,8 +9,8 @@ from asgi_lifespan import LifespanManager
 
 from tests.conftest import ADMIN, ADMIN_TOKEN
 from vexil.api.app import create_app
-from vexil.api.changes import ChangeHub, with_dependents
 from vexil.config import Settings
+from vexil.core.changes import ChangeHub, with_dependents
 
 
 def test_hub__publish__listeners_called_with_sequence_and_names() -> None:
@@ -57,7 +57,7 @@ async def test_service__writes_publish_the_touched_flags(tmp_path: Path) -> None
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as client:
             published: list[frozenset[str]] = []
-            app.state_of().service.hub.subscribe(lambda seq, names: published.append(names))
+            app.runtime.service.hub.subscribe(lambda seq, names: published.append(names))
             # When flags, a prerequisite chain and a segment change
             await client.post("/segments", json={"name": "staff", "conditions": []}, headers=ADMIN)
             await client.post("/flags", json={"name": "base"}, headers=ADMIN)
@@ -75,7 +75,7 @@ async def test_load__collector_paused_while_loading_and_restored() -> None:
     # Given the collector on
     import gc
 
-    from vexil.api.service import collector_paused
+    from vexil.core.service import collector_paused
 
     assert gc.isenabled()
     # When loading runs inside collector_paused

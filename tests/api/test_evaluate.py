@@ -178,11 +178,11 @@ async def test_compat__api_evaluate_one_result_per_flag(client: httpx.AsyncClien
 
 async def test_bad_bodies__clear_4xx(client: httpx.AsyncClient) -> None:
     cases = [
-        (await client.post("/evaluate", content=b"[1,2]"), 422),
+        (await client.post("/evaluate", content=b"[1,2]"), 400),
         (await client.post("/evaluate", content=b"{oops"), 400),
-        (await client.post("/evaluate", json={"flags": "one"}), 422),
-        (await client.post("/flags/check", json={}), 422),
-        (await client.post("/api/evaluate", json={"user": 5}), 422),
+        (await client.post("/evaluate", json={"flags": "one"}), 400),
+        (await client.post("/flags/check", json={}), 400),
+        (await client.post("/api/evaluate", json={"user": 5}), 400),
         (await client.post("/flags/x/evaluate", content=b"\xff\xfe"), 400),
     ]
     for response, status in cases:

@@ -68,11 +68,11 @@ async def test_create__duplicate__409(client: httpx.AsyncClient) -> None:
         ({"name": "ok", "salt": ""}, "salt"),
     ],
 )
-async def test_create__invalid_input__422_with_message_and_nothing_written(
+async def test_create__invalid_input__400_with_message_and_nothing_written(
     client: httpx.AsyncClient, body: dict[str, object], fragment: str
 ) -> None:
     response = await client.post("/flags", json=body, headers=ADMIN)
-    assert response.status_code == 422, response.text
+    assert response.status_code == 400, response.text
     assert fragment in response.json()["error"]
     assert (await client.get("/flags", headers=ADMIN)).json() == {"flags": []}
     assert (await client.get("/audit", headers=ADMIN)).json()["events"] == []

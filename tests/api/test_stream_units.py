@@ -16,9 +16,11 @@ from starlette.types import Message
 from tests.api.sse import parse
 from tests.conftest import ADMIN_TOKEN
 from vexil.api.app import create_app
-from vexil.api.changes import SEGMENTS, ChangeHub
-from vexil.api.streams import MAX_PENDING, ClientStream, Streams, on_shutdown_signal
+from vexil.api.lifecycle import on_shutdown_signal
+from vexil.api.sse import respond
 from vexil.config import Settings
+from vexil.core.changes import SEGMENTS, ChangeHub
+from vexil.core.streams import MAX_PENDING, ClientStream, Streams
 from vexil.engine import Snapshot
 
 
@@ -92,7 +94,7 @@ async def test_client_stream__queue_overflows_while_send_blocks__fresh_snapshot_
     service = fake_service({"name": "a"})
     stream = ClientStream(Streams(service), {"identifier": "u1"}, flags=None, last_event_id=None)
     connection = Connection()
-    task = asyncio.create_task(stream({}, connection.receive, connection.send))
+    task = asyncio.create_task(respond(stream, connection.receive, connection.send, cors=False))
     assert b"event: snapshot" in await connection.next_body()
     connection.paused.clear()
     # When more changes than the queue holds are published
@@ -115,7 +117,7 @@ async def test_live_path__client_disconnects__listener_and_stream_removed(tmp_pa
     # Given a running app and a stream opened through its raw ASGI layer
     app = create_app(Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN))
     async with LifespanManager(app) as manager:
-        state = app.state_of()
+        state = app.runtime
         connection = Connection()
         baseline = state.service.hub.listeners  # (the SDK feed's own)
         scope = {
@@ -147,9 +149,9 @@ async def test_live_path__bad_requests__json_errors(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN))
     async with LifespanManager(app) as manager:
         for method, path, query, body, status in [
-            ("POST", "/stream", b"", b"[1]", 422),
+            ("POST", "/stream", b"", b"[1]", 400),
             ("POST", "/stream", b"", b"{", 400),
-            ("POST", "/stream", b"", b'{"flags": "a"}', 422),
+            ("POST", "/stream", b"", b'{"flags": "a"}', 400),
             ("GET", "/sdk/stream", b"", b"", 401),
             ("GET", "/stream", b"token=vx_wrong", b"", 401),
         ]:

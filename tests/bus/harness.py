@@ -29,9 +29,9 @@ from asgi_lifespan import LifespanManager
 
 from tests.conftest import ADMIN_TOKEN, LiveServer, free_port, wait_healthy
 from vexil.api.app import create_app
-from vexil.api.service import FlagService
 from vexil.bus import Replicator
 from vexil.config import Settings
+from vexil.core.service import FlagService
 
 
 def require_binary(name: str) -> str:
@@ -171,7 +171,7 @@ class Replica:
 async def replica(tmp_path: Path, name: str, **settings: Any) -> AsyncIterator[Replica]:
     app = create_app(Settings(data_dir=tmp_path / name, admin_token=ADMIN_TOKEN, **settings))
     async with LifespanManager(app) as manager:
-        state = app.state_of()
+        state = app.runtime
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as http:
             yield Replica(http, state.service, state.replicator)

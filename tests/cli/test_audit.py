@@ -74,4 +74,4 @@ def test_audit__bad_since__server_message(vexil: Vexil) -> None:
     # Given / When
     message = vexil.fails("audit", "--since", "yesterday", exit_code=1)
     # Then
-    assert message.startswith("since:") and "(HTTP 422)" in message
+    assert message.startswith("since:") and "(HTTP 400)" in message

@@ -89,7 +89,7 @@ def test_flag_create__invalid_name__server_message(vexil: Vexil) -> None:
     # Given / When
     message = vexil.fails("flag", "create", "Not A Valid Name", exit_code=1)
     # Then
-    assert "(HTTP 422)" in message and "name" in message
+    assert "(HTTP 400)" in message and "name" in message
 
 
 def test_flag_list__json__holds_created_flag_documents(vexil: Vexil, flag: str) -> None:

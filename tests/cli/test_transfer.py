@@ -169,7 +169,7 @@ def test_import__file_the_server_refuses__nothing_applied(
     # When
     message = vexil.fails("import", str(source), exit_code=1)
     # Then
-    assert complaint in message and "(HTTP 422)" in message
+    assert complaint in message and "(HTTP 400)" in message
     assert state_of(vexil) == before
 
 

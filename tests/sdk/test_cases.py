@@ -58,7 +58,7 @@ async def load(vexil: Vexil, name: str, suite: Mapping[str, Any]) -> None:
     if name not in REFUSED_BY_THE_API:
         assert response.status_code == 200, response.text
         return
-    assert response.status_code in (409, 422), f"the API now accepts {name}.json: take it off REFUSED_BY_THE_API"
+    assert response.status_code in (400, 409), f"the API now accepts {name}.json: take it off REFUSED_BY_THE_API"
     await asyncio.to_thread(vexil.stop)
     store = await SqlStore.open(sqlite_url(vexil.server.data_dir))
     try:

@@ -12,6 +12,10 @@ def test_all__every_name__exported_and_importable() -> None:
     # Then
     assert exported == {
         "DEFAULT_ENVIRONMENTS",
+        "FLAG_KEYS",
+        "OVERRIDE_KEYS",
+        "StoredVersions",
+        "differing",
         "Conflict",
         "NotFound",
         "SqlStore",

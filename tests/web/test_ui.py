@@ -68,7 +68,7 @@ def test_flags__create_then_toggle_inline__saved_and_shown(ui: Ui) -> None:
 
 def test_flags__create_invalid_name__error_next_to_name(ui: Ui) -> None:
     ui.sign_in()
-    ui.console.expect_http(422, "/flags")
+    ui.console.expect_http(400, "/flags")
     ui.console.expect_http(409, "/flags")
     with admin_client(ui.server) as api:
         api.post("/flags", json={"name": "ui_taken"}).raise_for_status()

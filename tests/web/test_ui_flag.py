@@ -235,7 +235,7 @@ def test_flag_page__variants_and_allowlist__payload_checked_as_json(ui: Ui) -> N
 
 def test_flag_page__server_refuses__error_next_to_the_condition(ui: Ui) -> None:
     open_flag(ui, "ui_refused")
-    ui.console.expect_http(422, "/flags/ui_refused")
+    ui.console.expect_http(400, "/flags/ui_refused")
     ui.page.get_by_role("button", name="Add rule").click()
     ui.page.get_by_label("Condition 1 field").fill("email")
     ui.page.get_by_label("Condition 1 operator").select_option("matches")
@@ -249,7 +249,7 @@ def test_flag_page__server_refuses__error_next_to_the_condition(ui: Ui) -> None:
 
 def test_flag_page__apps_and_clear_override__saved_at_once(ui: Ui) -> None:
     open_flag(ui, "ui_scope", environments={"staging": {"enabled": True, "rollout_percentage": 10}})
-    ui.console.expect_http(422, "/flags/ui_scope/apps")
+    ui.console.expect_http(400, "/flags/ui_scope/apps")
     expect(ui.page.locator("[data-env='staging'] .badge")).to_have_text("override: enabled, rollout")
 
     # Apps are added and removed at once; a bad name is refused next to the field

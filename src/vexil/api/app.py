@@ -1,35 +1,39 @@
-"""`create_app(settings)`: the ASGI application.
+"""`create_app(settings)`: the ASGI application, and the one place that wires the layers together.
 
-    FastPath (evaluation endpoints, raw ASGI) -> BodyLimit -> FastAPI (everything else, OpenAPI)
+    FastPath (api/surface.py's endpoints, raw ASGI) -> BodyLimit -> FastAPI (everything else, OpenAPI)
 
-The store is opened in the lifespan, the snapshot loaded once, and every evaluation is then
-served from memory.
+`open_runtime` builds what the app runs on, in order: the store (opened and migrated), the core's
+`FlagService` (first-start token and demo flags, then everything loaded into the in-memory
+snapshot), the event streams, and the bus's replicator; it tears them down in reverse. Every
+evaluation is then served from memory. docs/architecture.md draws the layers and a request's path.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from starlette.staticfiles import StaticFiles
 
 from vexil import __version__
 from vexil.api import errors
-from vexil.api.auth import TokenCache
 from vexil.api.bootstrap import bootstrap_admin_token, seed_demo
 from vexil.api.fastpath import FastPath
+from vexil.api.lifecycle import on_shutdown_signal, tune_gc
 from vexil.api.limits import BodyLimit
-from vexil.api.livepath import LivePath
-from vexil.api.routes import admin, compat, evaluate, flags, live, meta, segments, tokens
-from vexil.api.service import FlagService
+from vexil.api.routes import admin, compat, flags, hot, meta, sdk, segments, tokens
+from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.bus import start_replicator
 from vexil.config import Settings
+from vexil.core.auth import TokenCache
+from vexil.core.service import FlagService
+from vexil.core.streams import Streams
 from vexil.store.sql import SqlStore
 
 log = logging.getLogger("vexil")
@@ -37,43 +41,61 @@ log = logging.getLogger("vexil")
 DESCRIPTION = """Self-hosted feature flags: server-side evaluation, per-environment overrides, rollouts,
 targeting rules, variants with payloads and an audit log. Send tokens as `Authorization: Bearer <token>`
 (or `x-api-key`, `x-admin-token`). Writes need an admin token; reading configuration a server token."""
+TAGS = ("evaluation", "flags", "segments", "tokens", "admin", "sdk", "compatibility", "meta")
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Everything a serving app holds, started; stopped in reverse order on exit."""
+    store = await SqlStore.open(settings.resolved_database_url())
+    try:
+        service = FlagService(store, TokenCache(), bootstrap_secret=settings.admin_token)
+        await bootstrap_admin_token(store, settings)
+        if settings.demo:
+            await seed_demo(store)
+        await service.load()
+        gc.enable()  # `vexil serve` starts with it off: its imports and loading make no cycles
+        replicator = await start_replicator(settings, service)
+        streams = Streams(service, heartbeat=settings.stream_heartbeat)
+        streams.start()
+        undo_signals = on_shutdown_signal(streams.close_all)
+        try:
+            if settings.freeze_gc:
+                tune_gc()
+            log.info("vexil %s ready: %d flags", __version__, len(service.snapshot))
+            yield Runtime(settings=settings, service=service, streams=streams, replicator=replicator)
+        finally:
+            undo_signals()
+            await streams.stop()
+            await replicator.close()
+    finally:
+        await store.close()
 
 
 def create_app(settings: Settings) -> FastPath:
+    slot = RuntimeSlot()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await SqlStore.open(settings.resolved_database_url())
-        try:
-            service = FlagService(store, TokenCache(), bootstrap_secret=settings.admin_token)
-            await bootstrap_admin_token(store, settings)
-            if settings.demo:
-                await seed_demo(store)
-            await service.load()
-            gc.enable()  # `vexil serve` starts with it off: its imports and loading make no cycles
-            app.state.service = service
-            app.state.replicator = await start_replicator(settings, service)
-            log.info("vexil %s ready: %d flags", __version__, len(service.snapshot))
+        async with open_runtime(settings) as runtime:
+            slot.runtime = app.state.runtime = runtime
             try:
                 yield
             finally:
-                await app.state.replicator.close()
-        finally:
-            await store.close()
+                slot.runtime = None
 
     api = FastAPI(
         title="Vexil",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        openapi_tags=[
-            {"name": name} for name in ("evaluation", "flags", "segments", "tokens", "admin", "compatibility", "meta")
-        ],
+        openapi_tags=[{"name": name} for name in TAGS],
     )
-    api.state.settings = settings
-    api.state.counters = Counter[str]()
     errors.install(api)
-    for module in (meta, evaluate, live, compat, flags, segments, tokens, admin):
-        api.include_router(module.router)
+    for router in (meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router):
+        api.include_router(router)
+    api.include_router(admin.router)
+    api.include_router(sdk.router)
     # The browser client (/web/client.js) and other static files; registered after every router.
     api.mount("/web", StaticFiles(packages=[("vexil", "web")], html=True), name="web")
     # The admin UI (src/vexil/web/ui): static HTML, CSS and ES modules, no build step.
@@ -85,9 +107,21 @@ def create_app(settings: Settings) -> FastPath:
         allow_headers=["*"],
         expose_headers=["ETag"],
     )
+    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+    limited = BodyLimit(api, settings.max_body_bytes, larger={"/import": settings.max_import_bytes})
+    return FastPath(limited, slot)
 
-    def state_of() -> Any:
-        return api.state
 
-    limited = BodyLimit(LivePath(api, state_of), settings.max_body_bytes, larger={"/import": settings.max_import_bytes})
-    return FastPath(limited, state_of)
+def _openapi(api: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, plus the request bodies that the raw-layer endpoints read themselves."""
+    if api.openapi_schema is None:
+        schema = get_openapi(
+            title=api.title, version=api.version, description=api.description, routes=api.routes, tags=api.openapi_tags
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in hot.BODY_MODELS:
+            document = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(document.pop("$defs", {}))
+            components[model.__name__] = document
+        api.openapi_schema = schema
+    return api.openapi_schema

@@ -11,10 +11,10 @@ import os
 import sys
 from typing import Any
 
-from vexil.api.auth import hash_secret, new_secret
 from vexil.api.schemas import FlagCreate
-from vexil.api.service import flag_from_input
 from vexil.config import Settings
+from vexil.core.auth import hash_secret, new_secret
+from vexil.core.service import flag_from_input
 from vexil.store.errors import Conflict
 from vexil.store.sql import SqlStore
 

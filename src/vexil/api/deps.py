@@ -1,4 +1,5 @@
-"""Request dependencies: the service and the caller's principal, as `Annotated` aliases."""
+"""Request dependencies of the FastAPI routes: the runtime, the service and the caller's principal,
+as `Annotated` aliases."""
 
 from __future__ import annotations
 
@@ -6,13 +7,22 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from vexil.api.auth import Principal, Role, token_from_headers
-from vexil.api.service import FlagService
+from vexil.api.credentials import token_from_headers
+from vexil.api.runtime import Runtime
+from vexil.core.auth import Principal, Role
+from vexil.core.service import FlagService
 
 
-def get_service(request: Request) -> FlagService:
-    service: FlagService = request.app.state.service
-    return service
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_service(runtime: RuntimeDep) -> FlagService:
+    return runtime.service
 
 
 ServiceDep = Annotated[FlagService, Depends(get_service)]
@@ -25,15 +35,6 @@ def _require(role: Role) -> object:
     return Depends(dependency)
 
 
-def optional_principal(request: Request, service: ServiceDep) -> Principal | None:
-    """Evaluation is open unless the operator requires a client token."""
-    secret = token_from_headers(request.headers)
-    if request.app.state.settings.require_client_token:
-        return service.tokens.require(secret, Role.CLIENT)
-    return service.tokens.authenticate(secret)
-
-
 Admin = Annotated[Principal, _require(Role.ADMIN)]
 AnyToken = Annotated[Principal, _require(Role.CLIENT)]
 Reader = Annotated[Principal, _require(Role.SERVER)]
-Caller = Annotated[Principal | None, Depends(optional_principal)]

@@ -3,18 +3,8 @@ read as JSON whatever its Content-Type says (`curl -d '{...}'` sends a form type
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-
-class BadRequest(Exception):
-    """A request the raw ASGI layers refuse, with its 4xx status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class BodyTooLarge(Exception):
@@ -36,27 +26,10 @@ async def read_body(receive: Receive, limit: int) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise BodyTooLarge(f"request body over {limit} bytes")
+            raise BodyTooLarge(f"the body is over {limit} bytes, the most this endpoint takes")
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-async def json_object(receive: Receive, limit: int) -> dict[str, Any]:
-    """The request body as a JSON object, or BadRequest (400 malformed, 413 too large, 422 not an object)."""
-    try:
-        raw = await read_body(receive, limit)
-    except BodyTooLarge as exc:
-        raise BadRequest(413, str(exc)) from exc
-    except ClientGone as exc:
-        raise BadRequest(400, "client disconnected") from exc
-    try:
-        body = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(400, "malformed JSON body") from exc
-    if not isinstance(body, dict):
-        raise BadRequest(422, "the body must be a JSON object")
-    return body
 
 
 class BodyLimit:
@@ -92,8 +65,8 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-async def send_json(send: Send, status: int, content: object, extra_headers: list[tuple[bytes, bytes]] = []) -> None:  # noqa: B006
+async def send_json(send: Send, status: int, content: object) -> None:
     body = orjson.dumps(content)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra_headers]
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

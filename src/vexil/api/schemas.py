@@ -1,6 +1,6 @@
 """Pydantic models of the HTTP API: request validation and the OpenAPI documentation.
 
-Input models forbid unknown fields and use strict types, so `"enabled": "yes"` is a 422, not a
+Input models forbid unknown fields and use strict types, so `"enabled": "yes"` is a 400, not a
 guess. Output models document what the routes return (flag documents are shaped as docs/model.md).
 """
 
@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
-NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,99}$"
+from vexil.core.names import NAME_PATTERN
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="Lowercase, URL-safe name.")]
 Percentage = Annotated[float, Field(ge=0, le=100, description="0 to 100, at most two decimals.")]
@@ -216,10 +216,6 @@ class CompatEvaluateInput(BaseModel):
 
 
 # --- output models (documentation of the responses) -------------------------------------------
-
-
-class ErrorOut(BaseModel):
-    error: str
 
 
 class VariantOut(BaseModel):

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from vexil.api.service import FlagService
 from vexil.bus.base import BusUnavailable, ChangeBus, Message
 from vexil.bus.replicator import Replicator, file_probe
 from vexil.config import Settings
+from vexil.core.service import FlagService
 
 BUS_READY_TIMEOUT_S = 3.0
 

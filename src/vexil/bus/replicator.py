@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vexil.api.service import Committed, FlagService
-from vexil.bus._versions import differing, stored_versions
 from vexil.bus.base import BusUnavailable, ChangeBus, Message, Stamp, decode, encode
+from vexil.core.service import Committed, FlagService
+from vexil.store import differing
 from vexil.store.errors import StoreError
 
 __all__ = ["Replicator", "file_probe"]
@@ -255,7 +255,7 @@ class Replicator:
         await self._catch_up()
 
     async def _catch_up(self) -> None:
-        stored = await stored_versions(self.service.store.engine)
+        stored = await self.service.store.stored_versions()
         imported, self._last_import = self._last_import not in (None, stored.last_import), stored.last_import
         if imported:
             log.info("version check: an import happened; reloading everything")

@@ -30,7 +30,15 @@ from __future__ import annotations
 from vexil.engine.bucketing import BUCKETS, VARIANT_SEED, bucket, variant_hash
 from vexil.engine.compile import CompiledConfig, CompiledFlag, CompiledRule, Variant, compile_flag
 from vexil.engine.evaluate import MAX_PREREQUISITE_DEPTH, identifier_of
-from vexil.engine.operators import OPERATORS, compile_condition, compile_conditions, condition_error
+from vexil.engine.operators import (
+    LIST_OPERATORS,
+    NO_VALUE_OPERATORS,
+    OPERATORS,
+    SEGMENT_OPERATORS,
+    compile_condition,
+    compile_conditions,
+    condition_error,
+)
 from vexil.engine.snapshot import Snapshot
 from vexil.engine.types import (
     OPENFEATURE_REASONS,
@@ -45,9 +53,12 @@ from vexil.engine.types import (
 
 __all__ = [
     "BUCKETS",
+    "LIST_OPERATORS",
     "MAX_PREREQUISITE_DEPTH",
+    "NO_VALUE_OPERATORS",
     "OPENFEATURE_REASONS",
     "OPERATORS",
+    "SEGMENT_OPERATORS",
     "VARIANT_SEED",
     "CompiledConfig",
     "CompiledFlag",

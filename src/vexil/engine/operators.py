@@ -47,7 +47,21 @@ from vexil.engine._matchers import (
 from vexil.engine._values import is_scalar, parse_instant, parse_semver
 from vexil.engine.types import Context, Matcher, Operator
 
-__all__ = ["OPERATORS", "Compiler", "compile_condition", "compile_conditions", "condition_error"]
+__all__ = [
+    "LIST_OPERATORS",
+    "NO_VALUE_OPERATORS",
+    "OPERATORS",
+    "SEGMENT_OPERATORS",
+    "Compiler",
+    "compile_condition",
+    "compile_conditions",
+    "condition_error",
+]
+
+# How each operator takes its value: a segment's name (and no field), nothing, a list, else one value.
+SEGMENT_OPERATORS = frozenset({Operator.IN_SEGMENT, Operator.NOT_IN_SEGMENT})
+NO_VALUE_OPERATORS = frozenset({Operator.EXISTS, Operator.NOT_EXISTS})
+LIST_OPERATORS = frozenset({Operator.IN, Operator.NOT_IN})
 
 Segments = Mapping[str, Sequence[Mapping[str, Any]]]
 _NO_SEGMENTS: Segments = {}

@@ -8,7 +8,7 @@ into prepared matchers; evaluating is a walk over that prepared data.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -95,6 +95,9 @@ class Evaluation:
     payload: Any
     reason: Reason
     rule: int | None = None
+    # A slot for the serving layer's encoding of this (shared, immutable) result, filled on first
+    # use; the engine never reads it and it takes no part in equality.
+    wire: Any = field(default=None, compare=False, repr=False)
 
     def client_dict(self) -> dict[str, Any]:
         """What client surfaces may see: never rules, percentages or allowlists."""

@@ -6,18 +6,24 @@
 
 from __future__ import annotations
 
+from vexil.store._docs import FLAG_KEYS, OVERRIDE_KEYS
 from vexil.store._engine import sqlite_url
+from vexil.store._versions import StoredVersions, differing
 from vexil.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
 from vexil.store.migrate import migrate
 from vexil.store.sql import DEFAULT_ENVIRONMENTS, SqlStore
 
 __all__ = [
     "DEFAULT_ENVIRONMENTS",
+    "FLAG_KEYS",
+    "OVERRIDE_KEYS",
     "Conflict",
     "NotFound",
     "SqlStore",
     "StoreError",
     "StoreUnavailable",
+    "StoredVersions",
+    "differing",
     "migrate",
     "sqlite_url",
 ]

@@ -11,13 +11,32 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from vexil.engine import SEGMENT_OPERATORS
 from vexil.store.tables import AuditRow, EnvironmentRow, FlagRow, SegmentRow, TokenRow
 
 Doc = dict[str, Any]
 
+# The keys of a flag document, in output order (docs/model.md).
+FLAG_KEYS = (
+    "name",
+    "description",
+    "tags",
+    "enabled",
+    "rollout_percentage",
+    "variants",
+    "default_variant",
+    "prerequisites",
+    "allowlist",
+    "rules",
+    "apps",
+    "environments",
+    "salt",
+    "created_at",
+    "updated_at",
+    "version",
+)
 # The keys an environment override may carry, in output order.
 OVERRIDE_KEYS = ("enabled", "rollout_percentage", "rules", "allowlist")
-SEGMENT_OPERATORS = frozenset({"in_segment", "not_in_segment"})
 _TICK = timedelta(microseconds=1)
 
 

@@ -45,6 +45,7 @@ from vexil.store._queries import (
     segment_users,
 )
 from vexil.store._state import parse_state
+from vexil.store._versions import StoredVersions, stored_versions
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.migrate import run_migrations
 from vexil.store.tables import (
@@ -119,6 +120,10 @@ class SqlStore:
         """A number that changes on every write (the newest audit id): replicas compare it."""
         async with self._read() as session:
             return await session.scalar(select(func.coalesce(func.max(AuditRow.id), 0))) or 0
+
+    async def stored_versions(self) -> StoredVersions:
+        """Every flag's and segment's version (the periodic check of `vexil.bus` compares them)."""
+        return await stored_versions(self._engine)
 
     # --- sessions ------------------------------------------------------------------------------
 

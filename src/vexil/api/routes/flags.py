@@ -8,7 +8,8 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from vexil.api.deps import Admin, Reader, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
-from vexil.api.schemas import NAME_PATTERN, AppInput, FlagCreate, FlagList, FlagOut, FlagUpdate, OverrideInput
+from vexil.api.schemas import AppInput, FlagCreate, FlagList, FlagOut, FlagUpdate, OverrideInput
+from vexil.core.names import NAME_PATTERN
 
 router = APIRouter(tags=["flags"], responses=ERROR_RESPONSES)
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
 from vexil import __version__
-from vexil.api.deps import ServiceDep
+from vexil.api.deps import RuntimeDep
 from vexil.api.schemas import HealthOut
 
 router = APIRouter(tags=["meta"])
@@ -28,29 +28,29 @@ async def root(request: Request) -> dict[str, Any]:
 
 
 @router.get("/health", response_model=HealthOut, summary="Liveness, storage and change-bus status")
-async def health(request: Request, service: ServiceDep) -> dict[str, Any]:
+async def health(runtime: RuntimeDep) -> dict[str, Any]:
     """Always 200 while the process serves: with the database or the bus down, evaluations are still
     answered from memory. What is down shows in `storage` and `bus` (as of the last check, which
     runs every second or so), and `status` is then `degraded`."""
-    replication: dict[str, str] = request.app.state.replicator.health()
+    replication: dict[str, str] = runtime.replicator.health()
     storage, bus = replication["storage"], replication["bus"]
     healthy = storage == "ok" and (bus == "none" or bus.endswith(": ok"))
     return {
         "status": "ok" if healthy else "degraded",
         "storage": storage,
         "bus": bus,
-        "flags": len(service.snapshot),
+        "flags": len(runtime.service.snapshot),
         "version": __version__,
     }
 
 
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
-async def metrics(request: Request, service: ServiceDep) -> str:
-    counters: dict[str, int] = request.app.state.counters
+async def metrics(runtime: RuntimeDep) -> str:
+    counters = runtime.counters
     lines = [
         "# HELP vexil_flags Flags in the in-memory snapshot.",
         "# TYPE vexil_flags gauge",
-        f"vexil_flags {len(service.snapshot)}",
+        f"vexil_flags {len(runtime.service.snapshot)}",
         "# HELP vexil_evaluations_total Evaluation requests answered.",
         "# TYPE vexil_evaluations_total counter",
         f"vexil_evaluations_total {counters.get('evaluations', 0)}",

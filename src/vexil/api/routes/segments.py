@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path, Response
 
 from vexil.api.deps import Admin, Reader, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
-from vexil.api.schemas import NAME_PATTERN, SegmentCreate, SegmentList, SegmentOut, SegmentUpdate
+from vexil.api.schemas import SegmentCreate, SegmentList, SegmentOut, SegmentUpdate
+from vexil.core.names import NAME_PATTERN
 
 router = APIRouter(tags=["segments"], responses=ERROR_RESPONSES)
 

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path
 
 from vexil.api.deps import Admin, AnyToken, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
-from vexil.api.schemas import NAME_PATTERN, TokenCreate, TokenCreated, TokenList, TokenOut, WhoAmI
+from vexil.api.schemas import TokenCreate, TokenCreated, TokenList, TokenOut, WhoAmI
+from vexil.core.names import NAME_PATTERN
 
 router = APIRouter(tags=["tokens"], responses=ERROR_RESPONSES)
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import re2
 
-from vexil.api.schemas import NO_VALUE_OPERATORS, SEGMENT_OPERATORS
+from vexil.engine import LIST_OPERATORS, NO_VALUE_OPERATORS, SEGMENT_OPERATORS
 
 
 class InvalidInput(ValueError):
-    """A request that parsed but does not make sense (422)."""
+    """A request that parsed but does not make sense (400)."""
 
 
 BOOLEAN_VARIANTS: list[dict[str, Any]] = [
@@ -78,7 +78,7 @@ def check_condition(condition: Mapping[str, Any], segments: Container[str], *, w
         raise InvalidInput(f"{where}: {operator} needs a field")
     if operator in NO_VALUE_OPERATORS:
         return
-    if operator in {"in", "not_in"}:
+    if operator in LIST_OPERATORS:
         if not isinstance(value, list):
             raise InvalidInput(f"{where}: {operator} takes a list as value")
         return

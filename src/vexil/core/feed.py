@@ -16,19 +16,18 @@ from typing import Any
 
 import orjson
 
-from vexil.api.changes import SEGMENTS, is_marker
-from vexil.api.schemas import FlagOut
-from vexil.api.service import FlagService
+from vexil.core.changes import SEGMENTS, is_marker
+from vexil.core.service import FlagService
+from vexil.store import FLAG_KEYS
 
 Doc = dict[str, Any]
 
-FLAG_FIELDS = tuple(FlagOut.model_fields)
 _CACHED_ENVIRONMENTS = 64
 
 
 def narrow(doc: Mapping[str, Any], environment: str | None) -> Doc:
     """The flag as `GET /flags/{name}` shows it, with only `environment`'s override kept."""
-    out = {key: doc[key] for key in FLAG_FIELDS if key in doc}
+    out = {key: doc[key] for key in FLAG_KEYS if key in doc}
     if environment is not None:
         environments = doc.get("environments") or {}
         out["environments"] = {environment: environments[environment]} if environment in environments else {}

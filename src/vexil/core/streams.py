@@ -10,41 +10,31 @@ is full); its queue is bounded, and when it overflows the queue is dropped and t
 fresh snapshot once it drains. Frames are shared: streams whose differences are the same results
 send the same bytes, serialized once per change.
 
-Per stream, the cost is this object, a small dict of the results last sent, one watcher task that
-waits for `http.disconnect`, and uvicorn's connection. A ticker sets a ping on every stream each
-`heartbeat` seconds. On SIGTERM/SIGINT (and at the latest on lifespan shutdown) every stream ends,
-so that uvicorn, which waits for open responses before it shuts down, can exit promptly.
+Per stream, the cost is this object, a small dict of the results last sent, and what the HTTP layer
+keeps (`api/sse.py`: one watcher task that waits for the disconnect, and uvicorn's connection). A
+ticker sets a ping on every stream each `heartbeat` seconds. `close_all()` (on SIGTERM/SIGINT, at
+the latest on shutdown) ends every stream, so that the server can exit promptly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable
-from types import FrameType
 from typing import Any
 
 import orjson
-from starlette.types import Receive, Scope, Send
 
-from vexil.api.changes import is_marker
-from vexil.api.sdkfeed import SdkFeed, sse
-from vexil.api.service import FlagService
+from vexil.core.changes import is_marker
+from vexil.core.feed import SdkFeed, sse
+from vexil.core.service import FlagService
 from vexil.engine import Snapshot
 from vexil.engine.types import Evaluation
 
 RETRY = b"retry: 2000\n\n"
 PING = b": ping\n\n"
 MAX_PENDING = 16
-_HEADERS = (
-    (b"content-type", b"text/event-stream; charset=utf-8"),
-    (b"cache-control", b"no-cache"),
-    (b"x-accel-buffering", b"no"),
-)
-_CORS = (b"access-control-allow-origin", b"*")
 
 
 class Streams:
@@ -104,13 +94,23 @@ class Streams:
 class EventStream(ABC):
     """A Server-Sent Events response (an ASGI app) fed by the change hub; subclasses say what to send."""
 
-    __slots__ = ("_closed", "_gone", "_pending", "_ping", "_resync", "_waiter", "cors", "last_event_id", "streams")
+    __slots__ = (
+        "_closed",
+        "_gone",
+        "_pending",
+        "_ping",
+        "_resync",
+        "_unsubscribe",
+        "_waiter",
+        "last_event_id",
+        "streams",
+    )
     markers = False  # whether the listener also wants `#` markers (see `ChangeHub`)
 
     def __init__(self, streams: Streams, *, last_event_id: str | None) -> None:
         self.streams = streams
         self.last_event_id = last_event_id
-        self.cors = False  # add `Access-Control-Allow-Origin: *` (when no CORS middleware is in front)
+        self._unsubscribe: Callable[[], None] | None = None
         self._pending: list[bytes] = []
         self._waiter: asyncio.Future[None] | None = None
         self._resync = False
@@ -161,15 +161,28 @@ class EventStream(ABC):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def _disconnected(self, watcher: asyncio.Task[None]) -> None:
-        if watcher.cancelled():  # we stopped watching: the stream ended on our side
-            return
-        watcher.exception()  # retrieved, so that asyncio does not log it
-        self._gone = True
-        self.close()
+    # --- serving: the HTTP layer (`api/sse.py`) drives these ------------------------------
 
-    def _take(self) -> bytes | None:
+    def open(self) -> bytes:
+        """Subscribe, and the first bytes to send (`retry` and the opening events)."""
+        streams = self.streams
+        self._unsubscribe = streams.service.hub.subscribe(self.on_change, markers=self.markers)
+        streams.open.add(self)
+        chunk = RETRY + self.opening()
+        if streams.closing:
+            self._closed = True
+        return chunk
+
+    def waiter(self) -> asyncio.Future[None] | None:
+        """None when something is due now (`take()` it), else a future that the next event resolves."""
+        if self._pending or self._resync or self._ping or self._closed:
+            return None
+        self._waiter = asyncio.get_running_loop().create_future()
+        return self._waiter
+
+    def take(self) -> bytes | None:
         """What to send now (never empty), or None once the stream is closed."""
+        self._waiter = None
         if self._closed:
             return None
         if self._resync:
@@ -182,45 +195,22 @@ class EventStream(ABC):
         self._ping = False
         return chunk or PING
 
-    # --- ASGI ------------------------------------------------------------------------------
+    def gone(self) -> None:
+        """The client disconnected: nothing more is sent, not even the end of the body."""
+        self._gone = True
+        self.close()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        watcher = asyncio.get_running_loop().create_task(_until_disconnect(receive))
-        watcher.add_done_callback(self._disconnected)
-        streams = self.streams
-        unsubscribe = streams.service.hub.subscribe(self.on_change, markers=self.markers)
-        streams.open.add(self)
-        try:
-            chunk: bytes | None = RETRY + self.opening()
-            if streams.closing:
-                self._closed = True
-            headers = [*_HEADERS, _CORS] if self.cors else list(_HEADERS)
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            del headers
-            loop = asyncio.get_running_loop()
-            while chunk is not None:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                # Waiting inline, not in a helper coroutine: whatever a stream allocates per event
-                # and keeps until the next one ends up in the oldest generation, where the full
-                # collections it triggers scan every open stream.
-                if not (self._pending or self._resync or self._ping or self._closed):
-                    self._waiter = loop.create_future()
-                    try:
-                        await self._waiter
-                    finally:
-                        self._waiter = None
-                chunk = self._take()
-        finally:
-            unsubscribe()
-            streams.open.discard(self)
-            watcher.cancel()
-        if not self._gone:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+    @property
+    def is_gone(self) -> bool:
+        return self._gone
 
-
-async def _until_disconnect(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
+    def end(self) -> None:
+        """Stop listening (the response is over)."""
+        self._waiter = None
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.streams.open.discard(self)
 
 
 class ClientStream(EventStream):
@@ -325,39 +315,3 @@ class SdkStream(EventStream):
         event = self.streams.feed.flags_event(seq, names, self.environment)
         if event is not None:
             self.push(event)
-
-
-def on_shutdown_signal(callback: Callable[[], None]) -> Callable[[], None]:
-    """Also call `callback` (in the event loop) on SIGTERM/SIGINT; returns the undo function.
-
-    uvicorn waits for open responses to finish before it runs the lifespan shutdown, so a stream
-    that only ends at lifespan shutdown would hold the process for the whole graceful timeout.
-    Python-level handlers already installed (uvicorn's) are chained, never replaced; without one
-    (the default action) nothing is installed, so that the signal keeps its default effect.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    loop = asyncio.get_running_loop()
-    installed: dict[int, Any] = {}
-
-    def chain(previous: Callable[[int, FrameType | None], Any]) -> Callable[[int, FrameType | None], Any]:
-        def handler(signum: int, frame: FrameType | None) -> Any:
-            with contextlib.suppress(RuntimeError):  # that loop is closed: no stream left to end
-                loop.call_soon_threadsafe(callback)
-            return previous(signum, frame)
-
-        return handler
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        previous = signal.getsignal(sig)
-        if callable(previous):
-            handler = chain(previous)
-            signal.signal(sig, handler)
-            installed[sig] = (handler, previous)
-
-    def undo() -> None:
-        for sig, (handler, previous) in installed.items():
-            if signal.getsignal(sig) is handler:
-                signal.signal(sig, previous)
-
-    return undo

@@ -25,20 +25,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from vexil.api.auth import TokenCache, hash_secret, new_secret
-from vexil.api.changes import SEGMENTS, ChangeHub, with_dependents
-from vexil.api.validation import (
+from vexil.core.auth import TokenCache, hash_secret, new_secret
+from vexil.core.changes import SEGMENTS, ChangeHub, with_dependents
+from vexil.core.validation import (
     InvalidInput,
     check_flag,
     check_segment_conditions,
     normalize_flag,
 )
 from vexil.engine import Snapshot
+from vexil.store import OVERRIDE_KEYS
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.sql import SqlStore
 
 Doc = dict[str, Any]
-OVERRIDE_FIELDS = ("enabled", "rollout_percentage", "rules", "allowlist")
 
 
 def _percent(value: float) -> float | int:
@@ -47,7 +47,7 @@ def _percent(value: float) -> float | int:
 
 def _clean_override(override: Doc) -> Doc:
     """Drop unset (None) fields: a field absent from an override inherits the flag's own."""
-    cleaned = {k: override[k] for k in OVERRIDE_FIELDS if override.get(k) is not None}
+    cleaned = {k: override[k] for k in OVERRIDE_KEYS if override.get(k) is not None}
     if "rollout_percentage" in cleaned:
         cleaned["rollout_percentage"] = _percent(cleaned["rollout_percentage"])
     return cleaned

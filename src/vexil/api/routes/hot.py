@@ -1,0 +1,87 @@
+"""FastAPI routes for the endpoints of `api/surface.py`, generated from its table.
+
+They run the very handlers the raw ASGI layer runs, so they give the same answers; they exist to
+put those endpoints in the OpenAPI document (and to answer when the app runs without that layer).
+Request bodies are read by the handlers themselves, not validated by FastAPI: their schemas are
+documented through `openapi_extra`, and `BODY_MODELS` lists the models to add to the components.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+from starlette.types import Receive, Scope, Send
+
+from vexil.api import sse
+from vexil.api.errors import ERROR_RESPONSES
+from vexil.api.runtime import RuntimeSlot
+from vexil.api.surface import ENDPOINTS, Call, Endpoint, Reply, run
+from vexil.core.streams import EventStream
+
+BODY_MODELS: tuple[type[BaseModel], ...] = tuple({e.body for e in ENDPOINTS if e.body is not None})
+
+
+class StreamResponse(Response):
+    """An `EventStream` as a response that FastAPI passes through."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, stream: EventStream) -> None:
+        self.status_code = 200
+        self.background = None
+        self.raw_headers = []
+        self.stream = stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # CORS headers come from the CORS middleware around FastAPI.
+        await sse.respond(self.stream, receive, send, cors=False)
+
+
+def _endpoint(route: Endpoint, slot: RuntimeSlot) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        scope = request.scope
+        call = Call(
+            slot.get(), scope["method"], request.path_params, scope["query_string"], scope["headers"], request.receive
+        )
+        answer, extra = await run(route.handler, call)
+        if isinstance(answer, Reply):
+            return Response(answer.body, answer.status, headers=extra, media_type="application/json")
+        return StreamResponse(answer)
+
+    return endpoint
+
+
+def _openapi(route: Endpoint) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in route.path_params
+    ]
+    parameters += [
+        {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string", **schema}}
+        for name, text, schema in route.query
+    ]
+    extra: dict[str, Any] = {"parameters": parameters}
+    if route.body is not None:
+        schema = {"$ref": f"#/components/schemas/{route.body.__name__}"}
+        extra["requestBody"] = {"required": False, "content": {"application/json": {"schema": schema}}}
+    return extra
+
+
+def router(slot: RuntimeSlot) -> APIRouter:
+    api = APIRouter(responses=ERROR_RESPONSES)
+    for route in ENDPOINTS:
+        api.add_api_route(
+            route.path,
+            _endpoint(route, slot),
+            methods=[route.method],
+            tags=list(route.tags),
+            summary=route.summary,
+            description=route.description or "",
+            status_code=200,
+            responses={200: route.ok},
+            response_class=StreamResponse if route.stream else Response,
+            openapi_extra=_openapi(route),
+        )
+    return api

@@ -1,0 +1,35 @@
+"""What a running app holds, typed: built by the app factory's lifespan (`api/app.py`), read by
+every route and by the raw ASGI layer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from vexil.bus import Replicator
+from vexil.config import Settings
+from vexil.core.service import FlagService
+from vexil.core.streams import Streams
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    service: FlagService
+    streams: Streams
+    replicator: Replicator
+    counters: Counter[str] = field(default_factory=Counter)
+
+
+class RuntimeSlot:
+    """Where the lifespan puts the runtime; the ASGI layers hold the slot from the start."""
+
+    __slots__ = ("runtime",)
+
+    def __init__(self) -> None:
+        self.runtime: Runtime | None = None
+
+    def get(self) -> Runtime:
+        runtime = self.runtime
+        assert runtime is not None, "the app's lifespan has not started"
+        return runtime

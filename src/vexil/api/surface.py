@@ -1,0 +1,432 @@
+"""The evaluation and stream endpoints: one implementation each, in one route table.
+
+Every endpoint here runs the same handler whichever way a request reaches it: the raw ASGI layer
+(`api/fastpath.py`) answers these paths in a running server, before any framework code, and the
+FastAPI routes generated from the same table (`api/routes/hot.py`) document them in OpenAPI and
+answer when the app is mounted without that layer. `tests/api/test_parity.py` sends the same
+requests both ways and compares status and body.
+
+A handler takes a `Call` (the request as this layer sees it) and returns a `Reply` (a status and
+JSON bytes) or an `EventStream`; it raises for errors, which `run()` maps through `api/errors.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from pydantic import BaseModel
+from starlette.types import Receive
+
+from vexil.api import context as contexts
+from vexil.api import wire
+from vexil.api.credentials import token_from_headers
+from vexil.api.errors import HANDLED, BadRequest, describe
+from vexil.api.limits import BodyTooLarge, ClientGone, read_body
+from vexil.api.runtime import Runtime
+from vexil.api.schemas import (
+    BulkEvaluationInput,
+    BulkEvaluationOut,
+    CompatCheck,
+    CompatEvaluateInput,
+    CompatEvaluateOut,
+    CompatFlagOut,
+    EvaluationContext,
+    EvaluationOut,
+)
+from vexil.core.auth import Principal, Role
+from vexil.core.names import NAME_PATTERN, NAME_RULE, is_name
+from vexil.core.streams import ClientStream, EventStream, SdkStream
+from vexil.engine import Reason
+
+# Query parameters that steer a stream itself; every other one of GET /stream is context.
+STREAM_CONTROL = frozenset({"token", "last_event_id"})
+_AUTH_HEADERS = {b"authorization": "authorization", b"x-api-key": "x-api-key", b"x-admin-token": "x-admin-token"}
+
+
+class Reply:
+    """A JSON answer: status and body bytes."""
+
+    __slots__ = ("body", "status")
+
+    def __init__(self, body: bytes, status: int = 200) -> None:
+        self.body = body
+        self.status = status
+
+
+Answer = Reply | EventStream
+
+
+class Call:
+    """One request, as the handlers read it, whichever layer received it."""
+
+    __slots__ = ("headers", "method", "params", "query_string", "receive", "runtime")
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        method: str,
+        params: Mapping[str, str],
+        query_string: bytes,
+        headers: list[tuple[bytes, bytes]],
+        receive: Receive,
+    ) -> None:
+        self.runtime = runtime
+        self.method = method
+        self.params = params
+        self.query_string = query_string
+        self.headers = headers
+        self.receive = receive
+
+    def query(self) -> list[tuple[str, str]]:
+        if not self.query_string:
+            return []
+        return parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)
+
+    def header(self, name: bytes) -> str | None:
+        for key, value in self.headers:
+            if key == name:
+                return value.decode("latin-1")
+        return None
+
+    def token(self, query_token: str | None = None) -> str | None:
+        found = {_AUTH_HEADERS[key]: value.decode("latin-1") for key, value in self.headers if key in _AUTH_HEADERS}
+        return (token_from_headers(found) if found else None) or query_token or None
+
+    def caller(self, query_token: str | None = None) -> Principal | None:
+        """Evaluation and client streams are open unless the operator requires a client token."""
+        tokens = self.runtime.service.tokens
+        secret = self.token(query_token)
+        if self.runtime.settings.require_client_token:
+            return tokens.require(secret, Role.CLIENT)
+        return tokens.authenticate(secret)
+
+    async def json(self) -> dict[str, Any]:
+        """The body as a JSON object (whatever its Content-Type): 400 malformed, 413 too large."""
+        try:
+            raw = await read_body(self.receive, self.runtime.settings.max_body_bytes)
+        except BodyTooLarge as exc:
+            raise BadRequest(str(exc), 413) from exc
+        except ClientGone as exc:
+            raise BadRequest("the client went away before sending the whole body") from exc
+        try:
+            body = orjson.loads(raw or b"{}")
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest("the body is not valid JSON") from exc
+        if body.__class__ is not dict:
+            raise BadRequest("the body must be a JSON object")
+        return body
+
+
+Handler = Callable[[Call], Awaitable[Answer]]
+
+
+async def run(handler: Handler, call: Call) -> tuple[Answer, dict[str, str] | None]:
+    """The handler's answer, or the error it raised as a JSON reply (with its extra headers)."""
+    try:
+        return await handler(call), None
+    except HANDLED as exc:
+        status, message, headers = describe(exc)
+        return Reply(orjson.dumps({"error": message}), status), headers
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+
+
+async def evaluate_one(call: Call) -> Answer:
+    principal = call.caller()
+    name = call.params["name"]
+    context = contexts.from_query(call.query()) if call.method == "GET" else contexts.from_body(await call.json())
+    call.runtime.counters["evaluations"] += 1
+    result = call.runtime.service.snapshot.evaluate(name, context)
+    if principal is not None and principal.can(Role.SERVER):
+        return Reply(orjson.dumps(result.admin_dict()))
+    return Reply(wire.client_single(result))
+
+
+def flag_names(value: Any) -> list[str] | None:
+    """`flags`: a list of flag names, or null for every flag."""
+    if value is None:
+        return None
+    if value.__class__ is not list or any(name.__class__ is not str for name in value):
+        raise BadRequest("flags: use a list of flag names, or leave it out for every flag")
+    return value
+
+
+async def evaluate_all(call: Call) -> Answer:
+    call.caller()
+    body = await call.json()
+    names = flag_names(body.get("flags"))
+    context = contexts.from_body(body, skip=("flags",))
+    call.runtime.counters["evaluations"] += 1
+    snapshot = call.runtime.service.snapshot
+    results = snapshot.evaluate_all(context) if names is None else snapshot.evaluate_many(names, context)
+    return Reply(wire.client_bulk(results))
+
+
+async def compat_check(call: Call) -> Answer:
+    """`POST /flags/check {"name", ...context}`: is this flag on for this context?"""
+    call.caller()
+    body = await call.json()
+    name = body.get("name")
+    if name.__class__ is not str:
+        raise BadRequest("name: give the flag's name")
+    context = contexts.from_body(body, skip=("name",))
+    call.runtime.counters["evaluations"] += 1
+    snapshot = call.runtime.service.snapshot
+    if name not in snapshot:
+        return Reply(orjson.dumps({"error": f"flag {name!r} not found"}), 404)
+    result = snapshot.evaluate(name, context)
+    return Reply(
+        orjson.dumps({"name": name, "enabled": result.active, "variant": result.variant, "reason": result.reason.value})
+    )
+
+
+USER_LABELS = {"identifier": "user.id", "attributes": "user.attributes"}
+
+
+def seed_reason(reason: Reason) -> str:
+    """The reason as `POST /api/evaluate` names it (docs/compatibility.md)."""
+    return reason.value
+
+
+async def compat_evaluate(call: Call) -> Answer:
+    """`POST /api/evaluate {"environment", "app", "user": {"id", "email", "country", "attributes"}}`."""
+    call.caller()
+    body = await call.json()
+    user = body.get("user")
+    if user is None:
+        user = {}
+    elif user.__class__ is not dict:
+        raise BadRequest('user: use an object such as {"id": "user-7", "email": "ann@example.com"}')
+    fields = {key: value for key, value in user.items() if key not in {"id", "identifier"}}
+    fields["identifier"] = user.get("id")
+    for key in ("environment", "app"):
+        fields[key] = body.get(key)
+    context = contexts.from_body(fields, labels=USER_LABELS)
+    call.runtime.counters["evaluations"] += 1
+    results = call.runtime.service.snapshot.evaluate_all(context)
+    return Reply(
+        orjson.dumps(
+            {
+                "results": [
+                    {"flagKey": r.flag, "enabled": r.active, "variant": r.variant, "reason": seed_reason(r.reason)}
+                    for r in results
+                ]
+            }
+        )
+    )
+
+
+# --- streams --------------------------------------------------------------------------------------
+
+
+def _last_event_id(call: Call, params: Mapping[str, str]) -> str | None:
+    return call.header(b"last-event-id") or params.get("last_event_id")
+
+
+async def client_stream(call: Call) -> Answer:
+    query = call.query()
+    params = dict(query)
+    call.caller(params.get("token"))
+    if call.method == "GET":
+        context = contexts.from_query([(key, value) for key, value in query if key not in STREAM_CONTROL])
+        names = None
+    else:
+        body = await call.json()
+        names = flag_names(body.get("flags"))
+        context = contexts.from_body(body, skip=("flags",))
+    streams = call.runtime.streams
+    return ClientStream(streams, context, flags=names, last_event_id=_last_event_id(call, params))
+
+
+def checked_environment(environment: str | None) -> str | None:
+    if environment is not None and not is_name(environment):
+        raise BadRequest("environment: " + NAME_RULE)
+    return environment
+
+
+async def sdk_stream(call: Call) -> Answer:
+    call.runtime.service.tokens.require(call.token(), Role.SERVER)
+    params = dict(call.query())
+    environment = checked_environment(params.get("environment"))
+    return SdkStream(call.runtime.streams, environment, last_event_id=_last_event_id(call, params))
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A route of this layer and its OpenAPI documentation."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tags: tuple[str, ...] = ("evaluation",)
+    description: str | None = None
+    body: type[BaseModel] | None = None
+    query: tuple[tuple[str, str, dict[str, Any]], ...] = ()  # (name, description, schema)
+    ok: dict[str, Any] = field(default_factory=dict)  # the 200 response's documentation
+    stream: bool = False
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(part[1:-1] for part in self.path.split("/") if part.startswith("{"))
+
+
+_CONTEXT_QUERY = (
+    ("identifier", "Who is asking (the targeting key).", {"type": "string"}),
+    ("environment", "The environment whose override applies.", {"type": "string"}),
+    ("app", "The app asking (for app-scoped flags).", {"type": "string"}),
+)
+_STREAM_QUERY = (
+    ("token", "A client token, for `EventSource`, which cannot send headers.", {"type": "string"}),
+    ("last_event_id", "Resume after this event (as `Last-Event-ID`).", {"type": "string"}),
+)
+
+
+def _json_ok(model: type[BaseModel], description: str = "The answer.") -> dict[str, Any]:
+    return {"description": description, "model": model}
+
+
+def _sse_ok(description: str, example: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"text/event-stream": {"schema": {"type": "string"}, "example": example}},
+    }
+
+
+CLIENT_EXAMPLE = (
+    "retry: 2000\n\nid: 3f9a01c2-17\nevent: snapshot\ndata: "
+    '{"flags": {"new_checkout": {"active": true, "variant": "on", "payload": null, "reason": "enabled"}}}\n\n'
+    "id: 3f9a01c2-18\nevent: update\ndata: "
+    '{"flags": {"new_checkout": {"active": false, "variant": "off", "payload": null, "reason": "disabled"}}}\n\n'
+    ": ping\n\n"
+)
+CLIENT_STREAM_OK = _sse_ok(
+    "`snapshot` first (every flag's client result), then an `update` with only the flags whose result "
+    "for this context changed (`null`: deleted); `: ping` every 15 s.",
+    CLIENT_EXAMPLE,
+)
+SDK_STREAM_OK = _sse_ok(
+    "`config` first (the `/sdk/config` body) or, after a known `Last-Event-ID`, a `flags` event with "
+    "everything changed since; then a `flags` event per change: the changed flag documents (`null`: deleted) "
+    "and, when segments changed, the full segment list.",
+    'id: 3f9a01c2-19\nevent: flags\ndata: {"flags": {"deleted_flag": null}, "segments": null}\n\n',
+)
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        "GET",
+        "/flags/{name}/evaluate",
+        evaluate_one,
+        "Evaluate one flag",
+        description="Query: `identifier`, `environment`, `app`; every other parameter is an attribute "
+        "(an `attributes.` prefix is dropped). An unknown flag answers reason `flag_not_found`.",
+        query=_CONTEXT_QUERY,
+        ok=_json_ok(EvaluationOut),
+    ),
+    Endpoint(
+        "POST",
+        "/flags/{name}/evaluate",
+        evaluate_one,
+        "Evaluate one flag for a JSON context",
+        body=EvaluationContext,
+        ok=_json_ok(EvaluationOut),
+    ),
+    Endpoint(
+        "POST",
+        "/evaluate",
+        evaluate_all,
+        "Evaluate every flag (or `flags`) for a context",
+        body=BulkEvaluationInput,
+        ok=_json_ok(BulkEvaluationOut),
+    ),
+    Endpoint(
+        "POST",
+        "/flags/check",
+        compat_check,
+        "Is this flag on for this context?",
+        tags=("compatibility",),
+        body=CompatCheck,
+        ok=_json_ok(CompatFlagOut),
+    ),
+    Endpoint(
+        "POST",
+        "/api/evaluate",
+        compat_evaluate,
+        "Evaluate every flag for a user",
+        tags=("compatibility",),
+        body=CompatEvaluateInput,
+        ok=_json_ok(CompatEvaluateOut),
+    ),
+    Endpoint(
+        "GET",
+        "/stream",
+        client_stream,
+        "Live client results for one context (Server-Sent Events)",
+        description="Query: `identifier`, `environment`, `app`; every other parameter (except `token` and "
+        "`last_event_id`) is an attribute, as for `GET /flags/{name}/evaluate`.",
+        query=_CONTEXT_QUERY + _STREAM_QUERY,
+        ok=CLIENT_STREAM_OK,
+        stream=True,
+    ),
+    Endpoint(
+        "POST",
+        "/stream",
+        client_stream,
+        "Live client results for a JSON context (Server-Sent Events)",
+        description="The body is that of `POST /evaluate` (`flags` limits the set).",
+        body=BulkEvaluationInput,
+        query=_STREAM_QUERY,
+        ok=CLIENT_STREAM_OK,
+        stream=True,
+    ),
+    Endpoint(
+        "GET",
+        "/sdk/stream",
+        sdk_stream,
+        "Configuration changes for SDKs (Server-Sent Events, server token)",
+        tags=("sdk",),
+        query=(
+            ("environment", "Narrow overrides to this environment (default: all).", {"pattern": NAME_PATTERN}),
+            _STREAM_QUERY[1],
+        ),
+        ok=SDK_STREAM_OK,
+        stream=True,
+    ),
+)
+
+
+class Router:
+    """`(method, path)` to an endpoint and its path parameters; paths hold at most one `{param}`."""
+
+    def __init__(self, endpoints: tuple[Endpoint, ...]) -> None:
+        self._exact: dict[tuple[str, str], Endpoint] = {}
+        self._templated: list[tuple[str, str, str, str, Endpoint]] = []
+        for endpoint in endpoints:
+            if "{" not in endpoint.path:
+                self._exact[endpoint.method, endpoint.path] = endpoint
+                continue
+            prefix, _, rest = endpoint.path.partition("{")
+            param, _, suffix = rest.partition("}")
+            self._templated.append((endpoint.method, prefix, suffix, param, endpoint))
+
+    def match(self, method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+        endpoint = self._exact.get((method, path))
+        if endpoint is not None:
+            return endpoint, {}
+        for wanted, prefix, suffix, param, templated in self._templated:
+            if method == wanted and path.startswith(prefix) and path.endswith(suffix):
+                value = path[len(prefix) : len(path) - len(suffix)]
+                if value and "/" not in value:
+                    return templated, {param: value}
+        return None
+
+
+ROUTER = Router(ENDPOINTS)
