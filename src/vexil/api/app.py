@@ -29,6 +29,7 @@ from vexil.api.lifecycle import on_shutdown_signal, tune_gc
 from vexil.api.limits import BodyLimit
 from vexil.api.routes import admin, compat, flags, hot, meta, sdk, segments, tokens
 from vexil.api.runtime import Runtime, RuntimeSlot
+from vexil.api.surface import ROUTER
 from vexil.bus import start_replicator
 from vexil.config import Settings
 from vexil.core.auth import TokenCache
@@ -108,7 +109,12 @@ def create_app(settings: Settings) -> FastPath:
         expose_headers=["ETag"],
     )
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
-    limited = BodyLimit(api, settings.max_body_bytes, larger={"/import": settings.max_import_bytes})
+    limited = BodyLimit(
+        api,
+        settings.max_body_bytes,
+        larger={"/import": settings.max_import_bytes},
+        reads_itself=lambda method, path: ROUTER.match(method, path) is not None,
+    )
     return FastPath(limited, slot)
 
 
