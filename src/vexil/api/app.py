@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 
 from vexil import __version__
 from vexil.api import errors
+from vexil.api.answers import AnswerCache
 from vexil.api.bootstrap import bootstrap_admin_token, seed_demo
 from vexil.api.fastpath import FastPath
 from vexil.api.lifecycle import on_shutdown_signal, tune_gc
@@ -64,7 +65,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             if settings.freeze_gc:
                 tune_gc()
             log.info("vexil %s ready: %d flags", __version__, len(service.snapshot))
-            yield Runtime(settings=settings, service=service, streams=streams, replicator=replicator)
+            answers = AnswerCache(settings.answer_cache_bytes)
+            yield Runtime(settings=settings, service=service, streams=streams, replicator=replicator, answers=answers)
         finally:
             undo_signals()
             await streams.stop()
