@@ -46,7 +46,9 @@ async def hello(scope: dict[str, Any], receive: Any, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def scope_of(method: str, path: str, query: bytes = b"", headers: list[tuple[bytes, bytes]] = HEADERS) -> dict[str, Any]:
+def scope_of(
+    method: str, path: str, query: bytes = b"", headers: list[tuple[bytes, bytes]] = HEADERS
+) -> dict[str, Any]:
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},

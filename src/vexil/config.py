@@ -39,7 +39,7 @@ class Settings:
     stream_heartbeat: float = 15.0
     # Once started, move the objects built at startup (modules, the app, the compiled flags) out of
     # the cyclic collector's sight (`gc.freeze`) and collect the young generation less often, so
-    # that full collections do not stop every open stream for 100+ ms (`api/routes/live.py`). On
+    # that full collections do not stop every open stream for 100+ ms (`api/lifecycle.py`). On
     # for servers built from the environment (`vexil serve`), off for in-process apps such as
     # tests', where it would keep whatever garbage earlier apps left and outlive the app.
     freeze_gc: bool = False

@@ -1,6 +1,6 @@
 """The evaluation context, read one way from every surface: query strings and JSON bodies.
 
-A context is `identifier`, `app`, `environment` and attributes (docs/api.md, "The context"):
+A context is `identifier`, `app`, `environment` and attributes (docs/spec.md §1, "Context"):
 
 - `identifier` is a non-empty string, or a whole number read as its decimal text, so that
   `{"identifier": 7}`, `{"identifier": "7"}` and `?identifier=7` are the same user and land in the
