@@ -1,4 +1,4 @@
-"""The compatibility surfaces: seed 001's writes."""
+"""The compatibility surfaces: seed 001's writes, and seed 002's reasons on `POST /api/evaluate`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,19 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN, ok
+from vexil.api.seeds import SEED_REASONS
+from vexil.api.surface import seed_reason
+from vexil.engine import Reason
 
 ANSWER_KEYS = {"name", "enabled", "description", "updated_at"}
+ACME = {"field": "email", "operator": "endsWith", "value": "@acme.com"}
+ACME_VEXIL: dict[str, Any] = {
+    "conditions": [
+        {"field": "email", "operator": "ends_with", "value": "@acme.com", "negate": False, "case_insensitive": False}
+    ],
+    "rollout_percentage": 100,
+    "serve": "on",
+}
 
 
 async def create(client: httpx.AsyncClient, name: str, **fields: Any) -> dict[str, Any]:
@@ -20,6 +31,11 @@ async def create(client: httpx.AsyncClient, name: str, **fields: Any) -> dict[st
 async def token(client: httpx.AsyncClient, name: str, role: str) -> str:
     secret: str = ok(await client.post("/tokens", json={"name": name, "role": role}, headers=ADMIN))["token"]
     return secret
+
+
+async def evaluate(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, str]:
+    results = ok(await client.post("/api/evaluate", json=body))["results"]
+    return {result["flagKey"]: result["reason"] for result in results}
 
 
 # --- seed 001 -----------------------------------------------------------------------------------
@@ -103,3 +119,51 @@ async def test_seed001_writes__bad_body__400_naming_the_field(
     response = await client.post(path, json=body, headers=ADMIN)
     assert response.status_code == 400
     assert response.json()["error"].startswith(message)
+
+
+# --- seed 002: reasons on POST /api/evaluate ------------------------------------------------------
+
+
+def test_seed_reason__every_vexil_reason__an_upper_case_name() -> None:
+    # Then every reason has its name, RULE_MATCH and NO_MATCH as seed 002 says them
+    assert set(SEED_REASONS) == set(Reason)
+    assert all(seed_reason(reason) == SEED_REASONS[reason] == SEED_REASONS[reason].upper() for reason in Reason)
+    assert seed_reason(Reason.RULE_MATCH) == "RULE_MATCH" and seed_reason(Reason.ROLLOUT_EXCLUDED) == "NO_MATCH"
+
+
+async def test_seed002_evaluate__each_reason__seed_name_while_vexil_keeps_its_own(client: httpx.AsyncClient) -> None:
+    # Given one flag per way of deciding
+    await create(client, "off")
+    await create(client, "everyone", enabled=True)
+    await create(client, "ruled", enabled=True, rollout_percentage=0, rules=[ACME_VEXIL])
+    await create(client, "nobody", enabled=True, rollout_percentage=0)
+    await create(client, "listed", enabled=True, rollout_percentage=0, allowlist={"u1": "on"})
+    await create(client, "mobile", enabled=True, apps=["ios"])
+    await create(client, "gated", enabled=True, prerequisites=[{"flag": "off"}])
+    context = {"app": "web", "user": {"id": "u1", "email": "ann@acme.com"}}
+    # When
+    seed = await evaluate(client, context)
+    vexil = ok(await client.post("/evaluate", json={"identifier": "u1", "app": "web", "email": "ann@acme.com"}))
+    # Then
+    assert seed == {
+        "everyone": "DEFAULT",
+        "gated": "PREREQUISITE_FAILED",
+        "listed": "ALLOWLIST",
+        "mobile": "APP_NOT_SCOPED",
+        "nobody": "NO_MATCH",
+        "off": "DISABLED",
+        "ruled": "RULE_MATCH",
+    }
+    assert {name: result["reason"] for name, result in vexil["flags"].items()} == {
+        name: next(reason.value for reason in Reason if SEED_REASONS[reason] == seed_name)
+        for name, seed_name in seed.items()
+    }
+
+
+async def test_seed002_evaluate__partial_rollout__rollout_or_no_match(client: httpx.AsyncClient) -> None:
+    # Given half of the users
+    await create(client, "half", enabled=True, rollout_percentage=50)
+    # When
+    reasons = {(await evaluate(client, {"user": {"id": f"user-{n}"}}))["half"] for n in range(40)}
+    # Then
+    assert reasons == {"ROLLOUT", "NO_MATCH"}
