@@ -115,7 +115,7 @@ def create_app(settings: Settings) -> FastPath:
         api,
         settings.max_body_bytes,
         larger={"/import": settings.max_import_bytes},
-        reads_itself=lambda method, path: ROUTER.match(method, path) is not None,
+        reads_itself=lambda method, path: ROUTER.match(method, path) is not None or compat.reads_itself(method, path),
     )
     return FastPath(limited, slot)
 
@@ -127,7 +127,7 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
             title=api.title, version=api.version, description=api.description, routes=api.routes, tags=api.openapi_tags
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in hot.BODY_MODELS:
+        for model in (*hot.BODY_MODELS, *compat.BODY_MODELS):
             document = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(document.pop("$defs", {}))
             components[model.__name__] = document

@@ -191,6 +191,12 @@ class CompatSet(_Input):
     enabled: StrictBool
 
 
+class CompatCreate(_Input):
+    name: Name
+    description: str = Field(default="", max_length=10_000)
+    enabled: StrictBool = False
+
+
 class CompatCheck(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -272,6 +278,15 @@ class CompatFlagOut(BaseModel):
     enabled: bool
     variant: str | None = None
     reason: str | None = None
+
+
+class CompatFlagWritten(BaseModel):
+    """What `/flags/create|toggle|set|delete` answer: the flag as that service shows it."""
+
+    name: str
+    enabled: bool
+    description: str
+    updated_at: str
 
 
 class CompatResult(BaseModel):

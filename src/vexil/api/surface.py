@@ -217,8 +217,12 @@ USER_LABELS = {"identifier": "user.id", "attributes": "user.attributes"}
 
 
 def seed_reason(reason: Reason) -> str:
-    """The reason as `POST /api/evaluate` names it (docs/compatibility.md)."""
-    return reason.value
+    """The reason as `POST /api/evaluate` names it: seed 002's upper-case names, from the table
+    `api/seeds.SEED_REASONS` (`rule_match` is `RULE_MATCH`, `rollout_excluded` is `NO_MATCH`, ...;
+    docs/compatibility.md lists them all)."""
+    import vexil.api.seeds as seeds
+
+    return seeds.SEED_REASONS[reason]
 
 
 async def compat_evaluate(call: Call) -> Answer:
