@@ -36,10 +36,10 @@ from vexil.api.schemas import (
     EvaluationContext,
     EvaluationOut,
 )
+from vexil.api.seeds import SEED_REASONS
 from vexil.core.auth import Principal, Role
 from vexil.core.names import NAME_PATTERN, NAME_RULE, is_name
 from vexil.core.streams import ClientStream, EventStream, SdkStream
-from vexil.engine import Reason
 
 # Query parameters that steer a stream itself; every other one of GET /stream is context.
 STREAM_CONTROL = frozenset({"token", "last_event_id"})
@@ -216,15 +216,6 @@ async def compat_check(call: Call) -> Answer:
 USER_LABELS = {"identifier": "user.id", "attributes": "user.attributes"}
 
 
-def seed_reason(reason: Reason) -> str:
-    """The reason as `POST /api/evaluate` names it: seed 002's upper-case names, from the table
-    `api/seeds.SEED_REASONS` (`rule_match` is `RULE_MATCH`, `rollout_excluded` is `NO_MATCH`, ...;
-    docs/compatibility.md lists them all)."""
-    import vexil.api.seeds as seeds
-
-    return seeds.SEED_REASONS[reason]
-
-
 async def compat_evaluate(call: Call) -> Answer:
     """`POST /api/evaluate {"environment", "app", "user": {"id", "email", "country", "attributes"}}`."""
     call.caller()
@@ -245,7 +236,7 @@ async def compat_evaluate(call: Call) -> Answer:
         orjson.dumps(
             {
                 "results": [
-                    {"flagKey": r.flag, "enabled": r.active, "variant": r.variant, "reason": seed_reason(r.reason)}
+                    {"flagKey": r.flag, "enabled": r.active, "variant": r.variant, "reason": SEED_REASONS[r.reason]}
                     for r in results
                 ]
             }
