@@ -12,6 +12,8 @@ def test_cache__same_request_same_seq__kept_answer() -> None:
     # Given an answer kept at publication 3
     cache = AnswerCache(1024 * 1024)
     cache.put(b"request", 3, b"answer", 7)
+    assert cache.get(b"request", 3) is None  # seen once: not kept yet
+    cache.put(b"request", 3, b"answer", 7)
     # When asked again at 3, then after publication 4
     # Then it is served at 3 only
     assert cache.get(b"request", 3) == b"answer"
@@ -25,6 +27,7 @@ def test_cache__over_budget__oldest_dropped_and_size_bounded() -> None:
     # When 1,000 different requests are kept
     for i in range(1000):
         cache.put(b"req-%04d" % i, 1, answer, 8)
+        cache.put(b"req-%04d" % i, 1, answer, 8)
     # Then only the most recent few are held, the newest among them
     assert len(cache) <= 21  # two generations of 10, the young one one entry over when it ages
     assert cache.get(b"req-0999", 1) == answer
@@ -33,14 +36,26 @@ def test_cache__over_budget__oldest_dropped_and_size_bounded() -> None:
 
 def test_cache__recently_used__survives_aging() -> None:
     cache = AnswerCache(2 * 4 * (10 + 1 + ENTRY_OVERHEAD))
-    cache.put(b"hot", 1, b"h" * 10, 1)
+    for _ in range(2):
+        cache.put(b"hot", 1, b"h" * 10, 1)
     for i in range(30):
+        cache.put(b"c%d" % i, 1, b"c" * 10, 1)
         cache.put(b"c%d" % i, 1, b"c" * 10, 1)
         assert cache.get(b"hot", 1) == b"h" * 10  # used all along: moved back into the young generation
 
 
+def test_cache__requests_seen_once__never_kept() -> None:
+    # Given many requests, each seen once (a new user each time)
+    cache = AnswerCache(1024 * 1024)
+    for i in range(1000):
+        cache.put(b"user-%d" % i, 1, b"answer", 8)
+    # Then none is kept
+    assert len(cache) == 0
+
+
 def test_cache__large_request__not_kept() -> None:
     cache = AnswerCache(1024 * 1024)
+    cache.put(b"r", 1, b"a", 10_000)
     cache.put(b"r", 1, b"a", 10_000)
     assert cache.get(b"r", 1) is None
 

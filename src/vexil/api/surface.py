@@ -43,7 +43,6 @@ from vexil.core.streams import ClientStream, EventStream, SdkStream
 
 # Query parameters that steer a stream itself; every other one of GET /stream is context.
 STREAM_CONTROL = frozenset({"token", "last_event_id"})
-_AUTH_HEADERS = {b"authorization": "authorization", b"x-api-key": "x-api-key", b"x-admin-token": "x-admin-token"}
 
 
 class Reply:
@@ -91,11 +90,7 @@ class Call:
         return None
 
     def token(self, query_token: str | None = None) -> str | None:
-        for key, _ in self.headers:
-            if key in _AUTH_HEADERS:
-                found = {_AUTH_HEADERS[k]: v.decode("latin-1") for k, v in self.headers if k in _AUTH_HEADERS}
-                return token_from_headers(found) or query_token or None
-        return query_token or None
+        return token_from_headers(self.headers) or query_token or None
 
     def caller(self, query_token: str | None = None) -> Principal | None:
         """Evaluation and client streams are open unless the operator requires a client token."""
