@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import httpx
+import pytest
 from asgi_lifespan import LifespanManager
 
 from tests.conftest import ADMIN, ADMIN_TOKEN
@@ -23,6 +25,60 @@ def test_hub__publish__listeners_called_with_sequence_and_names() -> None:
     hub.publish(["d"])
     assert seen == [(1, frozenset({"a"})), (2, frozenset({"b", "c"}))]
     assert hub.listeners == 0
+
+
+class Broken:
+    def __repr__(self) -> str:
+        return "<the broken listener>"
+
+    def listen(self, seq: int, names: frozenset[str]) -> None:
+        raise ValueError("cannot encode this")
+
+
+def test_hub__publish__listener_raises__logged_by_name_and_the_others_still_called(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a listener that raises between two that work
+    hub = ChangeHub()
+    first: list[frozenset[str]] = []
+    last: list[frozenset[str]] = []
+    hub.subscribe(lambda seq, names: first.append(names))
+    hub.subscribe(Broken().listen)
+    hub.subscribe(lambda seq, names: last.append(names))
+    # When two changes are published
+    with caplog.at_level(logging.ERROR, logger="vexil.changes"):
+        hub.publish(["a"])
+        seq = hub.publish(["b"])
+    # Then publishing went on: both working listeners got both changes, and each failure is logged
+    assert seq == 2
+    assert first == last == [{"a"}, {"b"}]
+    failures = [record for record in caplog.records if record.name == "vexil.changes"]
+    assert len(failures) == 2
+    assert "Broken.listen of <the broken listener>" in failures[0].getMessage()
+    assert failures[0].exc_info is not None and failures[0].exc_info[0] is ValueError
+
+
+async def test_service__listener_raises__write_answers_success_and_other_listeners_get_the_change(
+    tmp_path: Path,
+) -> None:
+    # Given a running app whose hub has a listener that raises, then one that records
+    app = create_app(Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as client:
+            hub = app.runtime.service.hub
+            hub.subscribe(Broken().listen)
+            published: list[frozenset[str]] = []
+            hub.subscribe(lambda seq, names: published.append(names))
+            # When a flag is created and then toggled
+            created = await client.post("/flags", json={"name": "beta"}, headers=ADMIN)
+            toggled = await client.post("/flags/beta/toggle", headers=ADMIN)
+            evaluated = await client.get("/flags/beta/evaluate")
+    # Then both writes answer success, the recording listener saw both, and the change is served
+    assert created.status_code == 201, created.text
+    assert toggled.status_code == 200, toggled.text
+    assert published == [{"beta"}, {"beta"}]
+    assert evaluated.json()["active"] is True
 
 
 def test_hub__changed_since__known_window_unknown_beyond() -> None:

@@ -10,10 +10,14 @@ Names starting with `#` are reserved markers, never flag names (flag names start
 digit): `SEGMENTS` says the segment list changed. Only listeners that subscribe with
 `markers=True` see them (the SDK change stream does); the others get the flag names alone, and are
 not called for a publication that holds nothing else. `changed_since` includes them.
+
+A listener that raises is logged and skipped: the write that published is committed whatever a
+listener does, and every other listener still gets the change.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -22,6 +26,8 @@ from typing import Any
 Listener = Callable[[int, frozenset[str]], None]
 
 SEGMENTS = "#segments"
+
+log = logging.getLogger("vexil.changes")
 
 
 def is_marker(name: str) -> bool:
@@ -55,10 +61,18 @@ class ChangeHub:
         flags = frozenset(name for name in changed if not is_marker(name))
         for listener, markers in list(self._listeners.values()):
             if markers or len(flags) == len(changed):
-                listener(self.seq, changed)
+                self._call(listener, changed)
             elif flags:
-                listener(self.seq, flags)
+                self._call(listener, flags)
         return self.seq
+
+    def _call(self, listener: Listener, names: frozenset[str]) -> None:
+        try:
+            listener(self.seq, names)
+        except Exception:
+            log.exception(
+                "change %s: listener %s failed; the others still get the change", self.seq, _listener_name(listener)
+            )
 
     def changed_since(self, seq: int) -> frozenset[str] | None:
         """Flags changed after `seq`, or None when that is older than the history kept."""
@@ -86,6 +100,13 @@ class ChangeHub:
     @property
     def listeners(self) -> int:
         return len(self._listeners)
+
+
+def _listener_name(listener: Callable[..., Any]) -> str:
+    """A listener's name for the log: its qualified name, and its object for a bound method."""
+    owner = getattr(listener, "__self__", None)
+    name = getattr(listener, "__qualname__", None) or repr(listener)
+    return name if owner is None else f"{name} of {owner!r}"
 
 
 def with_dependents(docs: Callable[[str], Any], all_names: Iterable[str], changed: Iterable[str]) -> set[str]:
