@@ -20,7 +20,7 @@ from vexil.engine.compile import CompiledFlag, compile_flag, flag_name, prerequi
 from vexil.engine.evaluate import MAX_PREREQUISITE_DEPTH, FlagRun, PrerequisiteCycleError, Resolve, flag_not_found
 from vexil.engine.types import Context, Evaluation, FlagDoc
 
-__all__ = ["Snapshot"]
+__all__ = ["Snapshot", "find_cycle"]
 
 _EMPTY: dict[str, Any] = {}
 
@@ -44,7 +44,9 @@ class Snapshot:
         self._runs: dict[str, FlagRun] = {}
         self._ordered: list[tuple[str, FlagRun]] | None = None
         self._with_prerequisites: set[str] = set()
-        self._resolve: Resolve = self._resolve_prerequisite
+        # Not a bound method of self: that would make every snapshot a reference cycle, freed only by
+        # the cyclic collector's full scans instead of at once when the server replaces it.
+        self._resolve: Resolve = _Resolver(self._runs)
         for doc in flags:
             self._store(compile_flag(doc, self._segments))
 
@@ -76,6 +78,15 @@ class Snapshot:
     def upsert_flag(self, doc: FlagDoc) -> None:
         """Compile ``doc`` and add it, replacing the flag of the same name (``ValueError`` without a name)."""
         self._store(compile_flag(doc, self._segments))
+
+    def compile(self, doc: FlagDoc) -> CompiledFlag:
+        """``doc`` compiled with this snapshot's segments, not added: pure, so another thread may run it."""
+        return compile_flag(doc, self._segments)
+
+    def upsert_compiled(self, flags: Iterable[CompiledFlag]) -> None:
+        """Add flags made by ``compile`` (with the segments held now), replacing those of the same names."""
+        for flag in flags:
+            self._store(flag)
 
     def remove_flag(self, name: str) -> bool:
         """Remove a flag; ``False`` if there was none."""
@@ -179,12 +190,6 @@ class Snapshot:
 
         return resolve
 
-    def _resolve_prerequisite(self, name: str, context: Context, depth: int) -> Evaluation:
-        if depth > MAX_PREREQUISITE_DEPTH:
-            raise PrerequisiteCycleError(name)
-        run = self._runs.get(name)
-        return flag_not_found(name) if run is None else run(context, self._resolve, depth)
-
     # --- prerequisite graph ----------------------------------------------------------------------
 
     def prerequisite_cycle(self, doc: FlagDoc) -> list[str] | None:
@@ -193,6 +198,61 @@ class Snapshot:
         edges = {other: [p[0] for p in flag.prerequisites] for other, flag in self._flags.items()}
         edges[name] = [p[0] for p in prerequisites_of(doc)]
         return _find_cycle(name, edges)
+
+    def find_prerequisite_cycle(self) -> list[str] | None:
+        """A cycle among the prerequisites of all the flags held, e.g. ``["a", "b", "a"]``, or ``None``.
+
+        One graph and one depth-first search over every flag (time linear in flags and
+        prerequisites): what an import checks once, where a check per flag would be quadratic.
+        """
+        return find_cycle({name: [p[0] for p in flag.prerequisites] for name, flag in self._flags.items()})
+
+
+class _Resolver:
+    """Evaluates a prerequisite for a flag being evaluated (`Resolve`), from the runs of one snapshot."""
+
+    __slots__ = ("_runs",)
+
+    def __init__(self, runs: Mapping[str, FlagRun]) -> None:
+        self._runs = runs
+
+    def __call__(self, name: str, context: Context, depth: int) -> Evaluation:
+        if depth > MAX_PREREQUISITE_DEPTH:
+            raise PrerequisiteCycleError(name)
+        run = self._runs.get(name)
+        return flag_not_found(name) if run is None else run(context, self, depth)
+
+
+def find_cycle(edges: Mapping[str, Sequence[str]]) -> list[str] | None:
+    """The first cycle of a directed graph, as a path that ends where it starts, or ``None``.
+
+    >>> find_cycle({"a": ["b"], "b": ["c"], "c": ["a"], "d": []})
+    ['a', 'b', 'c', 'a']
+
+    Nodes are visited in sorted order, and each node and edge once: a node whose every successor
+    was explored without meeting the current path is never explored again.
+    """
+    done: set[str] = set()
+    for root in sorted(edges):
+        if root in done:
+            continue
+        path = [root]
+        on_path = {root: 0}  # node -> its index in path
+        stack = [iter(edges.get(root, ()))]
+        while stack:
+            following = next(stack[-1], None)
+            if following is None:
+                stack.pop()
+                finished = path.pop()
+                del on_path[finished]
+                done.add(finished)
+            elif following in on_path:
+                return [*path[on_path[following] :], following]
+            elif following not in done:
+                on_path[following] = len(path)
+                path.append(following)
+                stack.append(iter(edges.get(following, ())))
+    return None
 
 
 def _find_cycle(start: str, edges: Mapping[str, Sequence[str]]) -> list[str] | None:
