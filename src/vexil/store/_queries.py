@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Text, cast, func, insert, select
@@ -52,14 +52,18 @@ async def segment_row(session: AsyncSession, name: str, *, lock: bool = False) -
 
 
 async def flag_children(
-    session: AsyncSession, flag_id: int | None
+    session: AsyncSession, flag_id: int | Sequence[int] | None
 ) -> tuple[dict[int, dict[str, Mapping[str, Any]]], dict[int, list[str]]]:
-    """Override columns by flag id and environment, and app names by flag id (of all flags: None)."""
+    """Override columns by flag id and environment, and app names by flag id, of one flag, of
+    several (a list of ids), or of all flags (None)."""
     overrides_query = select(FlagOverrideRow.__table__)
     apps_query = select(FlagAppRow.flag_id, FlagAppRow.app_name)
-    if flag_id is not None:
+    if isinstance(flag_id, int):
         overrides_query = overrides_query.where(FlagOverrideRow.flag_id == flag_id)
         apps_query = apps_query.where(FlagAppRow.flag_id == flag_id)
+    elif flag_id is not None:
+        overrides_query = overrides_query.where(FlagOverrideRow.flag_id.in_(flag_id))
+        apps_query = apps_query.where(FlagAppRow.flag_id.in_(flag_id))
     overrides: dict[int, dict[str, Mapping[str, Any]]] = defaultdict(dict)
     for columns in (await session.execute(overrides_query)).mappings():
         overrides[columns["flag_id"]][columns["environment"]] = dict(columns)
@@ -81,12 +85,42 @@ async def all_flag_docs(session: AsyncSession) -> list[Doc]:
     return [flag_doc(row, overrides[row.id], apps[row.id]) for row in rows]
 
 
+async def flag_docs_after(session: AsyncSession, after: str | None, limit: int) -> list[Doc]:
+    """The first `limit` flag documents whose names sort after `after` (None: from the first)."""
+    query = select(FlagRow).order_by(FlagRow.name).limit(limit)
+    if after is not None:
+        query = query.where(FlagRow.name > after)
+    rows = (await session.scalars(query)).all()
+    if not rows:
+        return []
+    overrides, apps = await flag_children(session, [row.id for row in rows])
+    return [flag_doc(row, overrides[row.id], apps[row.id]) for row in rows]
+
+
 async def insert_flag_children(session: AsyncSession, flag_id: int, parts: FlagParts) -> None:
-    if parts.overrides:
-        rows = [{"flag_id": flag_id, "environment": env, **columns} for env, columns in parts.overrides.items()]
-        await session.execute(insert(FlagOverrideRow), rows)
-    if parts.apps:
-        await session.execute(insert(FlagAppRow), [{"flag_id": flag_id, "app_name": app} for app in parts.apps])
+    await _insert_children(session, [(flag_id, parts)])
+
+
+async def insert_flags(session: AsyncSession, flags: Sequence[tuple[Doc, FlagParts]]) -> None:
+    """Insert flags (their row's columns, and their parts for the overrides and apps): one multi-row
+    INSERT per table, however many flags."""
+    if not flags:
+        return
+    inserted = await session.execute(insert(FlagRow).returning(FlagRow.name, FlagRow.id), [c for c, _ in flags])
+    ids: dict[str, int] = dict(inserted.all())
+    await _insert_children(session, [(ids[parts.name], parts) for _, parts in flags])
+
+
+async def _insert_children(session: AsyncSession, flags: Iterable[tuple[int, FlagParts]]) -> None:
+    overrides: list[Doc] = []
+    apps: list[Doc] = []
+    for flag_id, parts in flags:
+        overrides += [{"flag_id": flag_id, "environment": env, **columns} for env, columns in parts.overrides.items()]
+        apps += [{"flag_id": flag_id, "app_name": app} for app in parts.apps]
+    if overrides:
+        await session.execute(insert(FlagOverrideRow), overrides)
+    if apps:
+        await session.execute(insert(FlagAppRow), apps)
 
 
 async def segment_users(session: AsyncSession, segment: str) -> list[str]:

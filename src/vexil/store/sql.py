@@ -8,7 +8,7 @@ fsynced, see `_engine.py`). Driver errors come out as `vexil.store.errors` excep
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager, nullcontext
 from copy import deepcopy
 from datetime import datetime
@@ -37,14 +37,16 @@ from vexil.store._queries import (
     all_flag_docs,
     check_version,
     counts,
+    flag_docs_after,
     flag_row,
     insert_flag_children,
+    insert_flags,
     load_flag_doc,
     record,
     segment_row,
     segment_users,
 )
-from vexil.store._state import parse_state
+from vexil.store._state import ImportedState, parse_state
 from vexil.store._versions import StoredVersions, stored_versions
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.migrate import run_migrations
@@ -58,12 +60,24 @@ from vexil.store.tables import (
     TokenRow,
 )
 
-__all__ = ["DEFAULT_ENVIRONMENTS", "EXPORT_FORMAT_VERSION", "SqlStore"]
+__all__ = ["DEFAULT_ENVIRONMENTS", "EXPORT_FORMAT_VERSION", "ImportedState", "SqlStore", "imported_documents"]
 
 DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
 EXPORT_FORMAT_VERSION = 1
 IMPORT_BATCH = 500
+FLAG_PAGE = 250
 Mutate = Callable[[Doc], Doc]
+
+
+def imported_documents(parsed: ImportedState) -> tuple[list[Doc], list[Doc]]:
+    """The flag and segment documents that `import_state(parsed)` stores, as the store will read them
+    back (sorted by name), without reading them: what the server's snapshot is built from. Pure."""
+    flags = [
+        flag_doc(FlagRow(**flag.columns()), flag.parts.overrides, flag.parts.apps)
+        for flag in sorted(parsed.flags, key=lambda flag: flag.parts.name)
+    ]
+    segments = [segment_doc(SegmentRow(**values)) for values in sorted(parsed.segments, key=lambda v: v["name"])]
+    return flags, segments
 
 
 class SqlStore:
@@ -167,6 +181,15 @@ class SqlStore:
         """Every flag document, sorted by name."""
         async with self._read() as session:
             return await all_flag_docs(session)
+
+    async def flag_pages(self, size: int = FLAG_PAGE) -> AsyncGenerator[list[Doc]]:
+        """Every flag document, sorted by name, `size` at a time, all from one read transaction: a
+        reader in the event loop lets other work run between pages (use `contextlib.aclosing`)."""
+        async with self._read() as session:
+            after: str | None = None
+            while page := await flag_docs_after(session, after, size):
+                yield page
+                after = page[-1]["name"]
 
     async def get_flag(self, name: str) -> Doc:
         async with self._read() as session:
@@ -418,22 +441,30 @@ class SqlStore:
                 "segments": [segment_doc(row) for row in segments],
             }
 
+    @staticmethod
+    def read_import(state: Mapping[str, Any]) -> ImportedState:
+        """An export document (`export_state()`) as the rows `import_state` writes, checked for names
+        that appear twice (`Conflict`). Pure: it may run in a worker thread."""
+        return parse_state(state, utcnow())
+
     async def import_state(
         self,
-        state: Mapping[str, Any],
+        state: Mapping[str, Any] | ImportedState,
         *,
         actor: str,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> dict[str, int]:
-        """Replace every environment, flag and segment by those of `state` (an `export_state()`).
+        """Replace every environment, flag and segment by those of `state` (an `export_state()`,
+        or what `read_import` made of one).
 
         All or nothing, in one transaction; one audit event records the counts. Imported
         documents keep their `created_at`, `updated_at` and `version` when given. Environments
-        that flags override but `state` does not list are created. `on_progress(done, total)`
-        is called as items are written (before the commit); what it raises aborts the import.
+        that flags override but `state` does not list are created. Flags are written
+        `IMPORT_BATCH` at a time, each batch in three multi-row INSERTs (flags, their overrides,
+        their apps), so that the event loop is never held long. `on_progress(done, total)` is
+        called as items are written (before the commit); what it raises aborts the import.
         """
-        now = utcnow()
-        parsed = parse_state(state, now)
+        parsed = state if isinstance(state, ImportedState) else self.read_import(state)
         done = 0
 
         def progress(count: int) -> None:
@@ -458,11 +489,7 @@ class SqlStore:
             for start in range(0, len(parsed.flags), IMPORT_BATCH):
                 batch = parsed.flags[start : start + IMPORT_BATCH]
                 async with db_errors():
-                    rows = [FlagRow(**flag.columns()) for flag in batch]
-                    session.add_all(rows)
-                    await session.flush()
-                    for row, flag in zip(rows, batch, strict=True):
-                        await insert_flag_children(session, row.id, flag.parts)
+                    await insert_flags(session, [(flag.columns(), flag.parts) for flag in batch])
                 progress(len(batch))
             async with db_errors():
                 after = await counts(session)
