@@ -1,0 +1,136 @@
+"""A big import while evaluations go on: how long it takes, and how long evaluations wait meanwhile.
+
+    .venv/bin/python bench/import.py [--flags 10000] [--database-url URL] [--no-pin]
+
+1. A fresh `vexil serve` (VEXIL_ADMIN_TOKEN set; SQLite in a temporary directory, or `--database-url`).
+2. A thread of this process evaluates `GET /flags/flag-0000/evaluate?identifier=user-<i>` in a loop
+   on a keep-alive connection of its own (a new identifier each time, so nothing is answered from a
+   kept answer), noting when each request was sent and how long its answer took.
+3. The main thread sends `POST /import` with `--flags` realistic flag documents
+   (`fixtures.realistic_flags`) and the benchmark segments, and times it until the answer is in.
+4. Reported: the import's duration, how many evaluations were answered while it ran, and the
+   p50 / p99 / max of their latencies (every request that was waiting at some point of the import).
+
+The server is pinned to CPU 0 and this process to CPU 1 (`--no-pin`: let the kernel place them).
+Target on a quiet machine: 10,000 flags in a few seconds, and no evaluation waiting more than 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+import fixtures as fx
+from fanout import CLIENT_CPU, ROOT, TOKEN, Server, free_port, spawn, wait_healthy
+
+EVALUATED = "/flags/flag-0000/evaluate?identifier=user-"
+
+
+def import_body(count: int) -> bytes:
+    """An export document of `count` flags and the benchmark segments."""
+    state: dict[str, Any] = {
+        "version": 1,
+        "environments": [{"name": name} for name in ("development", "staging", "production")],
+        "flags": fx.realistic_flags(count),
+        "segments": fx.segment_docs(),
+    }
+    return orjson.dumps(state)
+
+
+class Evaluator(threading.Thread):
+    """Evaluates one flag in a loop on one connection; `samples` holds (sent at, seconds waited)."""
+
+    def __init__(self, server: Server) -> None:
+        super().__init__(name="evaluator", daemon=True)
+        self.connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        self.samples: list[tuple[float, float]] = []
+        self.failures = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        count = 0
+        while not self.stop.is_set():
+            count += 1
+            sent = time.monotonic()
+            self.connection.request("GET", f"{EVALUATED}{count}")
+            response = self.connection.getresponse()
+            response.read()
+            self.samples.append((sent, time.monotonic() - sent))
+            if response.status != 200:
+                self.failures += 1
+
+    def during(self, start: float, end: float) -> list[float]:
+        """The latencies of the requests that were waiting at some moment between `start` and `end`."""
+        return [waited for sent, waited in self.samples if sent <= end and sent + waited >= start]
+
+
+def post_import(server: Server, body: bytes) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    connection.request("POST", "/import", body=body, headers=headers)
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def report(count: int, seconds: float, latencies: list[float], failures: int) -> None:
+    ms = sorted(value * 1000 for value in latencies)
+    print(f"import of {count:,} flags: {seconds:.2f} s")
+    if not ms:
+        print("no evaluation was answered during the import")
+        return
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    print(
+        f"evaluations during it: {len(ms):,} (failed: {failures}); latency p50 {statistics.median(ms):.1f} ms, "
+        f"p99 {p99:.1f} ms, max {ms[-1]:.1f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--flags", type=int, default=10_000, help="how many flags to import")
+    parser.add_argument("--database-url", help="a database of the benchmark's own (default: SQLite in a temp dir)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin the server and this process to CPUs")
+    args = parser.parse_args()
+    pin = not args.no_pin and shutil.which("taskset") is not None
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    body = import_body(args.flags)
+    print(f"import document: {len(body) / 1e6:.1f} MB")
+    if pin:
+        os.sched_setaffinity(0, {int(CLIENT_CPU)})
+    with tempfile.TemporaryDirectory(prefix="vexil-bench-import-") as tmp:
+        port = free_port()
+        command = [str(ROOT / ".venv/bin/vexil"), "serve", "--port", str(port), "--data-dir", str(Path(tmp) / "data")]
+        if args.database_url:
+            command += ["--database-url", args.database_url]
+        server = wait_healthy(spawn(command, port, Path(tmp) / "data", pin=pin))
+        try:
+            evaluator = Evaluator(server)
+            evaluator.start()
+            time.sleep(1)  # warm: the evaluator's connection is open and answered
+            start = time.monotonic()
+            status, answer = post_import(server, body)
+            end = time.monotonic()
+            time.sleep(0.2)
+            evaluator.stop.set()
+            evaluator.join(timeout=10)
+            if status != 200:
+                raise SystemExit(f"import failed: {status} {answer[:500]!r}")
+            print(f"answer: {answer.decode()}")
+            report(args.flags, end - start, evaluator.during(start, end), evaluator.failures)
+        finally:
+            server.process.terminate()
+            server.process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
