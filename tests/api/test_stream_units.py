@@ -19,13 +19,14 @@ from vexil.api.app import create_app
 from vexil.api.lifecycle import on_shutdown_signal
 from vexil.api.sse import respond
 from vexil.config import Settings
+from vexil.core.auth import TokenCache
 from vexil.core.changes import SEGMENTS, ChangeHub
 from vexil.core.streams import MAX_PENDING, ClientStream, Streams
 from vexil.engine import Snapshot
 
 
 def fake_service(*flags: dict[str, Any]) -> Any:
-    return SimpleNamespace(snapshot=Snapshot(list(flags)), hub=ChangeHub(), segments=[])
+    return SimpleNamespace(snapshot=Snapshot(list(flags)), hub=ChangeHub(), segments=[], tokens=TokenCache())
 
 
 class Connection:

@@ -249,7 +249,7 @@ def _last_event_id(call: Call, params: Mapping[str, str]) -> str | None:
 async def client_stream(call: Call) -> Answer:
     query = call.query()
     params = dict(query)
-    call.caller(params.get("token"))
+    principal = call.caller(params.get("token"))
     if call.method == "GET":
         context = contexts.from_query([(key, value) for key, value in query if key not in STREAM_CONTROL])
         names = None
@@ -258,7 +258,7 @@ async def client_stream(call: Call) -> Answer:
         names = flag_names(body.get("flags"))
         context = contexts.from_body(body, skip=("flags",))
     streams = call.runtime.streams
-    return ClientStream(streams, context, flags=names, last_event_id=_last_event_id(call, params))
+    return ClientStream(streams, context, flags=names, last_event_id=_last_event_id(call, params), principal=principal)
 
 
 def checked_environment(environment: str | None) -> str | None:
@@ -268,10 +268,10 @@ def checked_environment(environment: str | None) -> str | None:
 
 
 async def sdk_stream(call: Call) -> Answer:
-    call.runtime.service.tokens.require(call.token(), Role.SERVER)
+    principal = call.runtime.service.tokens.require(call.token(), Role.SERVER)
     params = dict(call.query())
     environment = checked_environment(params.get("environment"))
-    return SdkStream(call.runtime.streams, environment, last_event_id=_last_event_id(call, params))
+    return SdkStream(call.runtime.streams, environment, last_event_id=_last_event_id(call, params), principal=principal)
 
 
 # --- the table ------------------------------------------------------------------------------------

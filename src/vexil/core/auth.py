@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+log = logging.getLogger("vexil.auth")
 
 
 class Role(StrEnum):
@@ -28,6 +31,8 @@ _RANK = {Role.CLIENT: 0, Role.SERVER: 1, Role.ADMIN: 2}
 class Principal:
     name: str
     role: Role
+    # Which token: the hash of its secret (not the secret). What a stream keeps to be checked again.
+    key: str = field(default="", repr=False)
 
     def can(self, needed: Role) -> bool:
         return _RANK[self.role] >= _RANK[needed]
@@ -56,17 +61,51 @@ def hash_secret(secret: str) -> str:
 
 
 class TokenCache:
-    """Active tokens by hash. Rebuilt from the store on start and after every token change."""
+    """Active tokens by hash. Rebuilt from the store on start and after every token change, here or
+    on another replica; whoever keeps a principal for long (an open stream) subscribes to hear of
+    each rebuild that changed something, and checks it again with `refusal`."""
 
     def __init__(self) -> None:
         self._by_hash: dict[str, tuple[str, Principal]] = {}
+        self._listeners: dict[int, Callable[[], None]] = {}
+        self._next_id = 0
 
     def replace(self, entries: Iterable[tuple[str, str, str]], *, bootstrap_secret: str | None = None) -> None:
-        by_hash = {secret_hash: (secret_hash, Principal(name, Role(role))) for secret_hash, name, role in entries}
+        by_hash = {
+            secret_hash: (secret_hash, Principal(name, Role(role), secret_hash)) for secret_hash, name, role in entries
+        }
         if bootstrap_secret:
             digest = hash_secret(bootstrap_secret)
-            by_hash[digest] = (digest, Principal("admin", Role.ADMIN))
+            by_hash[digest] = (digest, Principal("admin", Role.ADMIN, digest))
+        changed = by_hash != self._by_hash
         self._by_hash = by_hash
+        if changed:
+            for listener in list(self._listeners.values()):
+                try:
+                    listener()
+                except Exception:
+                    log.exception("a listener of the token cache failed: %r", listener)
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` after each rebuild that changed a token; returns the function that stops it."""
+        key = self._next_id
+        self._next_id += 1
+        self._listeners[key] = listener
+
+        def unsubscribe() -> None:
+            self._listeners.pop(key, None)
+
+        return unsubscribe
+
+    def refusal(self, principal: Principal, role: Role) -> str | None:
+        """Why `principal`, authenticated earlier, may no longer act as `role` (revoked, or narrowed
+        below it), in plain words; None while it still may."""
+        entry = self._by_hash.get(principal.key)
+        if entry is None:
+            return "the token was revoked"
+        if not entry[1].can(role):
+            return f"the token no longer has the {role.value} role"
+        return None
 
     def authenticate(self, secret: str | None) -> Principal | None:
         """The principal for a presented secret, None for no secret; Unauthenticated for a wrong one."""

@@ -14,6 +14,12 @@ Per stream, the cost is this object, a small dict of the results last sent, and 
 keeps (`api/sse.py`: one watcher task that waits for the disconnect, and uvicorn's connection). A
 ticker sets a ping on every stream each `heartbeat` seconds. `close_all()` (on SIGTERM/SIGINT, at
 the latest on shutdown) ends every stream, so that the server can exit promptly.
+
+A stream opened with a token keeps its principal, and the role the stream needs (client for
+`/stream`, server for `/sdk/stream`). Each time the token cache is rebuilt with a change (a token
+created or revoked, here or on another replica: the replicator reloads the cache on every one),
+every stream whose token was revoked or no longer has that role is sent an `error` event saying why
+and ended. Anonymous streams (an open server, no token given) are not concerned.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from vexil.core.auth import Principal, Role
 from vexil.core.changes import is_marker
 from vexil.core.feed import SdkFeed, sse
 from vexil.core.service import FlagService
@@ -49,6 +56,7 @@ class Streams:
         self._ticker: asyncio.Task[None] | None = None
         self._frames_seq = -1
         self._frames: dict[Hashable, tuple[list[tuple[str, Evaluation | None]], bytes]] = {}
+        self._unsubscribe_tokens = service.tokens.subscribe(self.check_tokens)
 
     def start(self) -> None:
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
@@ -65,7 +73,15 @@ class Streams:
         for stream in list(self.open):
             stream.close()
 
+    def check_tokens(self) -> None:
+        """End the streams whose token was revoked or narrowed (the token cache changed)."""
+        for stream in list(self.open):
+            refusal = stream.refusal()
+            if refusal is not None:
+                stream.close(refusal)
+
     async def stop(self) -> None:
+        self._unsubscribe_tokens()
         self.close_all()
         self.feed.close()
         if self._ticker is not None:
@@ -96,6 +112,7 @@ class EventStream(ABC):
 
     __slots__ = (
         "_closed",
+        "_farewell",
         "_gone",
         "_pending",
         "_ping",
@@ -103,13 +120,17 @@ class EventStream(ABC):
         "_unsubscribe",
         "_waiter",
         "last_event_id",
+        "principal",
         "streams",
     )
     markers = False  # whether the listener also wants `#` markers (see `ChangeHub`)
+    role = Role.CLIENT  # what the token it was opened with must still allow
 
-    def __init__(self, streams: Streams, *, last_event_id: str | None) -> None:
+    def __init__(self, streams: Streams, *, last_event_id: str | None, principal: Principal | None = None) -> None:
         self.streams = streams
         self.last_event_id = last_event_id
+        self.principal = principal  # None: opened without a token, on an open server
+        self._farewell: bytes | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._pending: list[bytes] = []
         self._waiter: asyncio.Future[None] | None = None
@@ -152,9 +173,18 @@ class EventStream(ABC):
         self._ping = True
         self._wake()
 
-    def close(self) -> None:
+    def close(self, reason: str | None = None) -> None:
+        """End the stream; with a `reason`, an `error` event saying it is sent first."""
+        if not self._closed and reason is not None:
+            self._farewell = b"event: error\ndata: %s\n\n" % orjson.dumps({"error": reason})
         self._closed = True
         self._wake()
+
+    def refusal(self) -> str | None:
+        """Why the token this stream was opened with no longer lets it run; None while it does."""
+        if self.principal is None:
+            return None
+        return self.streams.service.tokens.refusal(self.principal, self.role)
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -166,12 +196,26 @@ class EventStream(ABC):
     def open(self) -> bytes:
         """Subscribe, and the first bytes to send (`retry` and the opening events)."""
         streams = self.streams
-        self._unsubscribe = streams.service.hub.subscribe(self.on_change, markers=self.markers)
+        self._unsubscribe = streams.service.hub.subscribe(self._listen, markers=self.markers)
         streams.open.add(self)
+        # The token may have been revoked since the request was authenticated (while its body was read).
+        refusal = self.refusal()
+        if refusal is not None:
+            self.close(refusal)
+            return RETRY
         chunk = RETRY + self.opening()
         if streams.closing:
             self._closed = True
         return chunk
+
+    def _listen(self, seq: int, names: frozenset[str]) -> None:
+        try:
+            self.on_change(seq, names)
+        except Exception:
+            # What this client holds is unknown now: end the stream (it reconnects for a fresh
+            # start), and let the hub log the failure.
+            self.close("the server could not prepare an update; reconnect")
+            raise
 
     def waiter(self) -> asyncio.Future[None] | None:
         """None when something is due now (`take()` it), else a future that the next event resolves."""
@@ -181,10 +225,11 @@ class EventStream(ABC):
         return self._waiter
 
     def take(self) -> bytes | None:
-        """What to send now (never empty), or None once the stream is closed."""
+        """What to send now (never empty), or None once the stream is closed (after its `error` event)."""
         self._waiter = None
         if self._closed:
-            return None
+            farewell, self._farewell = self._farewell, None
+            return farewell
         if self._resync:
             self._resync = False
             self._pending.clear()
@@ -198,6 +243,7 @@ class EventStream(ABC):
     def gone(self) -> None:
         """The client disconnected: nothing more is sent, not even the end of the body."""
         self._gone = True
+        self._farewell = None
         self.close()
 
     @property
@@ -219,9 +265,15 @@ class ClientStream(EventStream):
     __slots__ = ("context", "last", "only")
 
     def __init__(
-        self, streams: Streams, context: dict[str, Any], *, flags: Iterable[str] | None, last_event_id: str | None
+        self,
+        streams: Streams,
+        context: dict[str, Any],
+        *,
+        flags: Iterable[str] | None,
+        last_event_id: str | None,
+        principal: Principal | None = None,
     ) -> None:
-        super().__init__(streams, last_event_id=last_event_id)
+        super().__init__(streams, last_event_id=last_event_id, principal=principal)
         self.context = context
         self.only = None if flags is None else frozenset(flags)
         self.last: dict[str, Evaluation] = {}
@@ -295,9 +347,12 @@ class SdkStream(EventStream):
 
     __slots__ = ("environment",)
     markers = True
+    role = Role.SERVER
 
-    def __init__(self, streams: Streams, environment: str | None, *, last_event_id: str | None) -> None:
-        super().__init__(streams, last_event_id=last_event_id)
+    def __init__(
+        self, streams: Streams, environment: str | None, *, last_event_id: str | None, principal: Principal | None
+    ) -> None:
+        super().__init__(streams, last_event_id=last_event_id, principal=principal)
         self.environment = environment
 
     def snapshot(self) -> bytes:
