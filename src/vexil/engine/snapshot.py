@@ -42,7 +42,9 @@ class Snapshot:
         self._segments: dict[str, Sequence[Mapping[str, Any]]] = _segment_map(segments)
         self._flags: dict[str, CompiledFlag] = {}
         self._runs: dict[str, FlagRun] = {}
-        self._ordered: list[tuple[str, FlagRun]] | None = None
+        # (generation, runs sorted by name): `evaluate_all`'s order, valid while no write happened since.
+        self._generation = 0
+        self._ordered: tuple[int, list[tuple[str, FlagRun]]] | None = None
         self._with_prerequisites: set[str] = set()
         # Not a bound method of self: that would make every snapshot a reference cycle, freed only by
         # the cyclic collector's full scans instead of at once when the server replaces it.
@@ -94,7 +96,7 @@ class Snapshot:
             return False
         self._runs.pop(name, None)
         self._with_prerequisites.discard(name)
-        self._ordered = None
+        self._generation += 1
         return True
 
     def set_segments(self, segment_docs: Iterable[Mapping[str, Any]]) -> None:
@@ -113,7 +115,7 @@ class Snapshot:
             self._with_prerequisites.add(flag.name)
         else:
             self._with_prerequisites.discard(flag.name)
-        self._ordered = None
+        self._generation += 1
 
     # --- evaluating ------------------------------------------------------------------------------
 
@@ -131,9 +133,14 @@ class Snapshot:
 
     def evaluate_all(self, context: Context) -> list[Evaluation]:
         """Evaluate every flag for one context, sorted by flag name."""
-        ordered = self._ordered
-        if ordered is None:
-            ordered = self._ordered = sorted(self._runs.items())
+        cached = self._ordered
+        if cached is not None and cached[0] == self._generation:
+            ordered = cached[1]
+        else:
+            # Read before sorting: a reader in another thread never caches an order older than its tag.
+            generation = self._generation
+            ordered = sorted(self._runs.items())
+            self._ordered = (generation, ordered)
         if context.__class__ is not dict:
             context = _as_context(context)
         if not self._with_prerequisites:
