@@ -21,7 +21,7 @@ from vexil.api.sse import respond
 from vexil.config import Settings
 from vexil.core.auth import TokenCache
 from vexil.core.changes import SEGMENTS, ChangeHub
-from vexil.core.streams import MAX_PENDING, ClientStream, Streams
+from vexil.core.streams import LARGE_CHANGE, MAX_PENDING, ClientStream, Streams
 from vexil.engine import Snapshot
 
 
@@ -112,6 +112,54 @@ async def test_client_stream__queue_overflows_while_send_blocks__fresh_snapshot_
     assert events == ["snapshot", "update", "snapshot"]
     stream.close()
     await asyncio.wait_for(task, 5)
+
+
+async def test_client_streams__large_change__fresh_snapshots_one_stream_per_loop_turn() -> None:
+    # Given four client streams open on LARGE_CHANGE + 100 flags, and a counter of event-loop turns
+    flags = [{"name": f"f{i:04d}", "enabled": True} for i in range(LARGE_CHANGE + 100)]
+    service = fake_service(*flags)
+    streams = Streams(service)
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    counter = asyncio.create_task(count_turns())
+    sent_at: list[tuple[int, bytes]] = []
+    connections = [Connection() for _ in range(4)]
+    clients = [ClientStream(streams, {"identifier": f"u{i}"}, flags=None, last_event_id=None) for i in range(4)]
+    tasks = []
+    for stream, connection in zip(clients, connections, strict=True):
+
+        async def send(message: Message, connection: Connection = connection) -> None:
+            sent_at.append((turns, message.get("body", b"")))
+            await connection.send(message)
+
+        tasks.append(asyncio.create_task(respond(stream, connection.receive, send, cors=False)))
+        await connection.next_body()
+    sent_at.clear()
+    # When every flag changes at once (an import)
+    for doc in flags:
+        service.snapshot.upsert_flag({**doc, "enabled": False})
+    service.hub.publish(doc["name"] for doc in flags)
+    # Then nothing was evaluated inside the publication, and each stream then sends a fresh snapshot
+    # of the new values, each in a turn of the event loop of its own
+    assert all(stream.last["f0000"].active for stream in clients)
+    async with asyncio.timeout(5):
+        while len(sent_at) < 4:
+            await asyncio.sleep(0.001)
+    events = [parse(body.rstrip(b"\n")) for _, body in sent_at]
+    assert [event.event for event in events] == ["snapshot"] * 4
+    assert all(event.flags["f0000"]["active"] is False for event in events)
+    assert len({turn for turn, _ in sent_at}) == 4
+    for stream in clients:
+        stream.close()
+    await asyncio.gather(*tasks)
+    counter.cancel()
+    await streams.stop()
 
 
 async def test_live_path__client_disconnects__listener_and_stream_removed(tmp_path: Path) -> None:

@@ -15,6 +15,11 @@ keeps (`api/sse.py`: one watcher task that waits for the disconnect, and uvicorn
 ticker sets a ping on every stream each `heartbeat` seconds. `close_all()` (on SIGTERM/SIGINT, at
 the latest on shutdown) ends every stream, so that the server can exit promptly.
 
+A change of more than `LARGE_CHANGE` flags (an import) is not diffed inside the write that made it:
+each client stream it concerns is sent a fresh `snapshot` instead, which `Streams` has the streams
+compute in turn, one per turn of the event loop (re-evaluating 10,000 flags takes a stream tens of
+ms: all at once, a few hundred streams would stop the server for seconds).
+
 A stream opened with a token keeps its principal, and the role the stream needs (client for
 `/stream`, server for `/sdk/stream`). Each time the token cache is rebuilt with a change (a token
 created or revoked, here or on another replica: the replicator reloads the cache on every one),
@@ -27,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
@@ -42,6 +48,7 @@ from vexil.engine.types import Evaluation
 RETRY = b"retry: 2000\n\n"
 PING = b": ping\n\n"
 MAX_PENDING = 16
+LARGE_CHANGE = 500
 
 
 class Streams:
@@ -57,6 +64,8 @@ class Streams:
         self._frames_seq = -1
         self._frames: dict[Hashable, tuple[list[tuple[str, Evaluation | None]], bytes]] = {}
         self._unsubscribe_tokens = service.tokens.subscribe(self.check_tokens)
+        self._due: deque[ClientStream] = deque()
+        self._pacer: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
@@ -80,14 +89,31 @@ class Streams:
             if refusal is not None:
                 stream.close(refusal)
 
+    def refresh(self, stream: ClientStream) -> None:
+        """Have `stream` send a fresh snapshot in its turn: the streams a large change concerns are
+        refreshed one after the other, each evaluated in a worker thread, so that requests are
+        answered meanwhile."""
+        stream.refreshing = True
+        self._due.append(stream)
+        if self._pacer is None:
+            self._pacer = asyncio.get_running_loop().create_task(self._pace())
+
+    async def _pace(self) -> None:
+        try:
+            while self._due:
+                await self._due.popleft().refresh()
+        finally:
+            self._pacer = None
+
     async def stop(self) -> None:
         self._unsubscribe_tokens()
         self.close_all()
         self.feed.close()
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        for task in (self._ticker, self._pacer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def update_frame(self, seq: int, changes: list[tuple[str, Evaluation | None]]) -> bytes:
         """The `update` event for these changes of publication `seq`, serialized once per distinct set."""
@@ -163,22 +189,27 @@ class EventStream(ABC):
 
     def push(self, frame: bytes) -> None:
         if len(self._pending) >= MAX_PENDING:
-            self._pending.clear()
-            self._resync = True
+            self.resync()
         else:
             self._pending.append(frame)
-        self._wake()
+            self.wake()
+
+    def resync(self) -> None:
+        """Send a fresh snapshot instead of what is queued."""
+        self._pending.clear()
+        self._resync = True
+        self.wake()
 
     def ping(self) -> None:
         self._ping = True
-        self._wake()
+        self.wake()
 
     def close(self, reason: str | None = None) -> None:
         """End the stream; with a `reason`, an `error` event saying it is sent first."""
         if not self._closed and reason is not None:
             self._farewell = b"event: error\ndata: %s\n\n" % orjson.dumps({"error": reason})
         self._closed = True
-        self._wake()
+        self.wake()
 
     def refusal(self) -> str | None:
         """Why the token this stream was opened with no longer lets it run; None while it does."""
@@ -186,7 +217,7 @@ class EventStream(ABC):
             return None
         return self.streams.service.tokens.refusal(self.principal, self.role)
 
-    def _wake(self) -> None:
+    def wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -262,7 +293,7 @@ class EventStream(ABC):
 class ClientStream(EventStream):
     """`GET`/`POST /stream`: client results for one context (docs/live.md)."""
 
-    __slots__ = ("context", "last", "only")
+    __slots__ = ("context", "last", "only", "refreshing")
 
     def __init__(
         self,
@@ -277,17 +308,42 @@ class ClientStream(EventStream):
         self.context = context
         self.only = None if flags is None else frozenset(flags)
         self.last: dict[str, Evaluation] = {}
+        self.refreshing = False  # a fresh snapshot is being made (`refresh`): changes wait for it
 
     def _evaluate(self, snapshot: Snapshot) -> list[Evaluation]:
         if self.only is None:
             return snapshot.evaluate_all(self.context)
         return snapshot.evaluate_many(sorted(self.only), self.context)
 
-    def snapshot(self) -> bytes:
-        results = self._evaluate(self.streams.service.snapshot)
-        self.last = {result.flag: result for result in results}
+    def _fresh(self, snapshot: Snapshot) -> tuple[dict[str, Evaluation], bytes]:
+        """Every result for this context, and the `data` of a `snapshot` event (pure: any thread)."""
+        results = self._evaluate(snapshot)
         data = orjson.dumps({"flags": {result.flag: result.client_dict() for result in results}})
+        return {result.flag: result for result in results}, data
+
+    def snapshot(self) -> bytes:
+        self.last, data = self._fresh(self.streams.service.snapshot)
         return sse("snapshot", self.streams.service.hub.event_id(), data)
+
+    async def refresh(self) -> None:
+        """A fresh snapshot after a large change, evaluated in a worker thread (the snapshot is safe
+        to read from another thread), then queued in place of anything pending, followed by an
+        update with whatever changed meanwhile."""
+        service = self.streams.service
+        seq = service.hub.seq
+        try:
+            self.last, data = await asyncio.to_thread(self._fresh, service.snapshot)
+        finally:
+            self.refreshing = False
+        if self._closed:
+            return
+        self._pending = [sse("snapshot", service.hub.event_id(seq), data)]
+        since = service.hub.changed_since(seq)
+        if since is None:
+            self.resync()
+            return
+        self.wake()
+        self.on_change(service.hub.seq, frozenset(name for name in since if not is_marker(name)))
 
     def opening(self) -> bytes:
         names = self.missed()
@@ -304,12 +360,19 @@ class ClientStream(EventStream):
 
     def on_change(self, seq: int, names: frozenset[str]) -> None:
         # Runs once per open stream on every change, inside the write that made it: kept lean.
-        if self._resync or self._closed:
+        if self._resync or self._closed or self.refreshing:
             return
         if self.only is not None:
             names = names & self.only
-            if not names:
-                return
+        if len(names) > LARGE_CHANGE:
+            self.streams.refresh(self)
+        elif names:
+            changes = self._changes(names)
+            if changes:
+                self.push(self.streams.update_frame(seq, changes))
+
+    def _changes(self, names: frozenset[str]) -> list[tuple[str, Evaluation | None]]:
+        """The client results among `names` that differ from those last sent (None: deleted)."""
         snapshot = self.streams.service.snapshot
         if len(names) == 1:
             (name,) = names
@@ -328,8 +391,7 @@ class ClientStream(EventStream):
             elif old is None or not _same(old, result):
                 last[name] = result
                 changes.append((name, result))
-        if changes:
-            self.push(self.streams.update_frame(seq, changes))
+        return changes
 
 
 def _same(old: Evaluation, new: Evaluation) -> bool:
