@@ -21,9 +21,13 @@ Target on a quiet machine: 10,000 flags in a few seconds, and no evaluation wait
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
+import multiprocessing
 import os
+import selectors
 import shutil
+import socket
 import statistics
 import sys
 import tempfile
@@ -109,6 +113,8 @@ def figures(count: int, seconds: float, latencies: list[float], failures: int) -
 
 def report(result: dict[str, Any]) -> None:
     print(f"import of {result['flags']:,} flags: {result['seconds']:.2f} s")
+    if result["streams"]:
+        print(f"{result['streams']} client streams open: the last had its snapshot {result['streams_settled_s']} s in")
     if not result["evaluations"]:
         print("no evaluation was answered during the import")
         return
@@ -118,8 +124,53 @@ def report(result: dict[str, Any]) -> None:
     )
 
 
-def measure(count: int, database_url: str | None, *, pin: bool) -> dict[str, Any]:
-    """Start a server, import `count` flags while evaluating, and return the figures."""
+class Streams:
+    """`count` client streams (`GET /stream`) read by a process of their own (so that reading them
+    takes nothing from the evaluator's process), which notes each one's bytes and last arrival."""
+
+    def __init__(self, server: Server, count: int) -> None:
+        self.received = multiprocessing.Array("q", count)
+        self.last = multiprocessing.Array("d", count)
+        self.stop = multiprocessing.Event()
+        self.ready = multiprocessing.Event()
+        self.process = multiprocessing.Process(target=self._read, args=(server.port, count), daemon=True)
+        self.process.start()
+        if count and not self.ready.wait(30):
+            raise SystemExit("the streams did not open")
+
+    def _read(self, port: int, count: int) -> None:
+        selector = selectors.DefaultSelector()
+        for index in range(count):
+            sock = socket.create_connection(("127.0.0.1", port))
+            path = f"/stream?identifier=user-{index}&environment=production"
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ, index)
+        self.ready.set()
+        while not self.stop.is_set():
+            for key, _ in selector.select(0.05):
+                with contextlib.suppress(BlockingIOError):
+                    data = key.fileobj.recv(1 << 16)  # type: ignore[union-attr]
+                    self.received[key.data] += len(data)
+                    self.last[key.data] = time.monotonic()
+
+    def settled(self, before: list[int], expected: int, timeout: float) -> float | None:
+        """When the last stream had received `expected` bytes more than `before` (None: not in time)."""
+        deadline = time.monotonic() + timeout
+        while any(now - then < expected for now, then in zip(self.received[:], before, strict=True)):
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.01)
+        return max(self.last[:], default=None)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.process.join(timeout=10)
+
+
+def measure(count: int, database_url: str | None, *, pin: bool, streams: int = 0) -> dict[str, Any]:
+    """Start a server, import `count` flags while evaluating (and with `streams` client streams
+    open, until each has had its fresh snapshot), and return the figures."""
     body = import_body(count)
     with tempfile.TemporaryDirectory(prefix="vexil-bench-import-") as tmp:
         port = free_port()
@@ -135,18 +186,27 @@ def measure(count: int, database_url: str | None, *, pin: bool) -> dict[str, Any
             # once (FastAPI builds a route on its first request: a one-time cost of any route).
             status, _ = post_import(server, b"{}", token=None)
             assert status == 401, status
+            readers = Streams(server, streams)
             time.sleep(1)
+            before = readers.received[:]
             start = time.monotonic()
             status, answer = post_import(server, body)
             end = time.monotonic()
+            # Each stream's snapshot of the imported flags is at least ~50 bytes a flag.
+            settled = readers.settled(before, 50 * count, timeout=600) if streams else end
+            readers.close()
             time.sleep(0.2)
             evaluator.stop.set()
             evaluator.join(timeout=10)
             if status != 200:
                 raise SystemExit(f"import failed: {status} {answer[:500]!r}")
+            if settled is None:
+                raise SystemExit("some stream never had the imported flags")
             if served_flags(server) != count:
                 raise SystemExit(f"the server does not serve the {count} imported flags: {answer!r}")
-            return figures(count, end - start, evaluator.during(start, end), evaluator.failures)
+            window = max(end, settled)
+            result = figures(count, end - start, evaluator.during(start, window), evaluator.failures)
+            return {**result, "streams": streams, "streams_settled_s": round(window - start, 3)}
         finally:
             server.process.terminate()
             server.process.wait(timeout=30)
@@ -158,13 +218,14 @@ def main() -> None:
     parser.add_argument("--database-url", help="a database of the benchmark's own (default: SQLite in a temp dir)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the server and this process to CPUs")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object only")
+    parser.add_argument("--streams", type=int, default=0, help="client streams open during the import")
     args = parser.parse_args()
     pin = not args.no_pin and shutil.which("taskset") is not None
     if pin:
         os.sched_setaffinity(0, {int(CLIENT_CPU)})
     if not args.json:
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    result = measure(args.flags, args.database_url, pin=pin)
+    result = measure(args.flags, args.database_url, pin=pin, streams=args.streams)
     if args.json:
         print(orjson.dumps(result).decode())
     else:
