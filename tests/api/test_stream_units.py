@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 from pathlib import Path
 from types import FrameType, SimpleNamespace
 from typing import Any
@@ -23,6 +24,7 @@ from vexil.core.auth import TokenCache
 from vexil.core.changes import SEGMENTS, ChangeHub
 from vexil.core.streams import LARGE_CHANGE, MAX_PENDING, ClientStream, Streams
 from vexil.engine import Snapshot
+from vexil.engine.types import Evaluation
 
 
 def fake_service(*flags: dict[str, Any]) -> Any:
@@ -159,6 +161,45 @@ async def test_client_streams__large_change__fresh_snapshots_one_stream_per_loop
         stream.close()
     await asyncio.gather(*tasks)
     counter.cancel()
+    await streams.stop()
+
+
+async def test_client_stream__change_while_its_fresh_snapshot_is_made__update_follows_the_snapshot() -> None:
+    # Given a client stream whose fresh snapshot, after a large change, is being made in a thread
+    flags = [{"name": f"f{i:04d}", "enabled": True} for i in range(LARGE_CHANGE + 100)]
+    service = fake_service(*flags)
+    streams = Streams(service)
+    release = threading.Event()
+    started = threading.Event()
+
+    class Slow(ClientStream):
+        __slots__ = ()
+
+        def _fresh(self, snapshot: Snapshot) -> tuple[dict[str, Evaluation], bytes]:
+            fresh = super()._fresh(snapshot)
+            started.set()
+            release.wait(5)
+            return fresh
+
+    stream = Slow(streams, {"identifier": "u1"}, flags=None, last_event_id=None)
+    stream.open()
+    stream.take()
+    service.hub.publish(doc["name"] for doc in flags)
+    await asyncio.to_thread(started.wait, 5)
+    # When one flag changes once it was evaluated (the stream ignores the change while refreshing)
+    service.snapshot.upsert_flag({"name": "f0001", "enabled": False})
+    service.hub.publish(["f0001"])
+    release.set()
+    async with asyncio.timeout(5):
+        while stream.refreshing or stream.waiter() is not None:
+            await asyncio.sleep(0.001)
+    sent = stream.take()
+    # Then the client gets the snapshot, then an update with that flag's new value
+    assert sent is not None
+    events = [parse(block) for block in sent.rstrip(b"\n").split(b"\n\n")]
+    assert [event.event for event in events] == ["snapshot", "update"]
+    assert events[1].flags == {"f0001": {"active": False, "variant": "off", "payload": None, "reason": "disabled"}}
+    assert stream.last["f0001"].active is False
     await streams.stop()
 
 
