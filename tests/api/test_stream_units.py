@@ -177,8 +177,9 @@ async def test_client_stream__change_while_its_fresh_snapshot_is_made__update_fo
 
         def _fresh(self, snapshot: Snapshot) -> tuple[dict[str, Evaluation], bytes]:
             fresh = super()._fresh(snapshot)
-            started.set()
-            release.wait(5)
+            if self.refreshing:  # not the opening snapshot
+                started.set()
+                release.wait(5)
             return fresh
 
     stream = Slow(streams, {"identifier": "u1"}, flags=None, last_event_id=None)
