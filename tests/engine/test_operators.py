@@ -233,22 +233,6 @@ def test_compile_condition__invalid__is_false_and_negate_inverts(condition: dict
     assert condition_error(condition) is not None
 
 
-def test_condition_error__valid_condition__is_none() -> None:
-    # Given valid conditions
-    conditions = [cond("email", "matches", "^a"), cond("ip", "in_cidr", ["10.0.0.0/8"]), cond("x", "exists")]
-    # When validated
-    errors = [condition_error(c) for c in conditions]
-    # Then there is nothing to report
-    assert errors == [None, None, None]
-
-
-def test_condition_error__not_an_object__is_reported() -> None:
-    # Given something that is not a condition
-    # When validated
-    # Then it is reported
-    assert condition_error(["eq"]) == "a condition must be an object"
-
-
 def test_matches__catastrophic_pattern__returns_quickly() -> None:
     # Given the classic ReDoS pattern and a long non-matching subject
     matcher = compile_condition(cond("s", "matches", "(a+)+$"))
