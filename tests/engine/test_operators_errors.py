@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.engine.factories import condition_of
 from vexil.engine import (
     LIST_OPERATORS,
     NO_VALUE_OPERATORS,
@@ -13,34 +14,10 @@ from vexil.engine import (
     OPERATORS,
     SEGMENT_OPERATORS,
     Operator,
-    Reads,
     Takes,
     compile_condition,
     condition_error,
 )
-
-# For each way an operator reads its value: one value it can never match with.
-UNUSABLE: dict[Reads, Any] = {
-    Reads.JSON: None,
-    Reads.SCALAR: "not-a-list",
-    Reads.TEXT: 5,
-    Reads.NUMBER: "abc",
-    Reads.SEMVER: "banana",
-    Reads.INSTANT: "yesterday",
-    Reads.CIDR: "not-a-cidr",
-    Reads.REGEX: "(unclosed",
-}
-# And one it reads.
-USABLE: dict[Reads, Any] = {
-    Reads.JSON: {"a": [1]},
-    Reads.SCALAR: ["pro", 1, True],
-    Reads.TEXT: "x",
-    Reads.NUMBER: "1.5",
-    Reads.SEMVER: "1.2.3-rc.1",
-    Reads.INSTANT: "2026-01-01T00:00:00+02:00",
-    Reads.CIDR: ["10.0.0.0/8", "::1"],
-    Reads.REGEX: "^a+$",
-}
 
 
 def condition(operator: str, value: Any) -> dict[str, Any]:
@@ -62,31 +39,36 @@ def test_operator_specs__every_operator__described_once() -> None:
         assert (spec.reads is None) == (spec.takes in (Takes.NONE, Takes.SEGMENT))
 
 
-@pytest.mark.parametrize("operator", [op for op, spec in OPERATOR_SPECS.items() if spec.reads is not None], ids=str)
-def test_condition_error__unusable_value__names_value_and_what_the_operator_expects(operator: Operator) -> None:
-    # Given a condition whose value the operator cannot read
-    reads = OPERATOR_SPECS[operator].reads
-    assert reads is not None
-    bad = condition(operator, UNUSABLE[reads])
+@pytest.mark.parametrize("operator", list(Operator), ids=str)
+def test_condition_error__unusable_condition__names_the_key_and_compiles_to_false(operator: Operator) -> None:
+    # Given a condition of the operator that can never match
+    bad = condition_of(operator, usable=False)
     # When validated and compiled
     problem = condition_error(bad)
     plain, negated = compile_condition(bad), compile_condition({**bad, "negate": True})
-    # Then the value is at fault, the message starts with the operator, and compiling gives false, negated true
+    # Then the value (or the field) is at fault, and compiling gives false (negated: true)
     assert problem is not None
-    assert problem.key == "value"
-    assert problem.message.startswith(f"{operator} ")
+    assert problem.key == ("field" if OPERATOR_SPECS[operator].takes is Takes.NONE else "value")
     assert plain({"x": "anything"}) is False
     assert negated({"x": "anything"}) is True
 
 
-@pytest.mark.parametrize("operator", list(OPERATOR_SPECS), ids=str)
-def test_condition_error__usable_value__is_none(operator: Operator) -> None:
+@pytest.mark.parametrize("operator", [op for op, spec in OPERATOR_SPECS.items() if spec.reads is not None], ids=str)
+def test_condition_error__unreadable_value__says_what_the_operator_expects(operator: Operator) -> None:
+    # Given a condition whose value the operator cannot read
+    # When validated
+    problem = condition_error(condition_of(operator, usable=False))
+    # Then the message starts with the operator and what it expects
+    assert problem is not None
+    assert problem.message.startswith(f"{operator} ")
+
+
+@pytest.mark.parametrize("operator", list(Operator), ids=str)
+def test_condition_error__usable_condition__is_none(operator: Operator) -> None:
     # Given a condition with a value of the type the operator reads (or none, or a segment's name)
-    spec = OPERATOR_SPECS[operator]
-    value = "staff" if spec.takes is Takes.SEGMENT else None if spec.reads is None else USABLE[spec.reads]
     # When validated
     # Then there is nothing to report
-    assert condition_error(condition(operator, value)) is None
+    assert condition_error(condition_of(operator, usable=True)) is None
 
 
 @pytest.mark.parametrize(
@@ -155,7 +137,7 @@ def test_condition_error__bad_regex__says_why_it_does_not_compile() -> None:
     problem = condition_error(condition("matches", "([a-z"))
     # Then RE2's reason is given
     assert problem is not None
-    assert problem.message.startswith('matches takes an RE2 regular expression; "([a-z" does not compile (missing ]')
+    assert problem.message.startswith('matches takes an RE2 regular expression; "([a-z" does not compile: missing ]')
 
 
 def test_compile_condition__empty_lists__in_never_matches_and_not_in_matches_every_scalar() -> None:

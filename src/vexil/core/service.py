@@ -32,6 +32,7 @@ from vexil.core.validation import (
     check_flag,
     check_segment_conditions,
     normalize_flag,
+    quoted,
 )
 from vexil.engine import Snapshot
 from vexil.store import OVERRIDE_KEYS
@@ -133,9 +134,10 @@ class FlagService:
 
     def _check(self, doc: Doc) -> None:
         check_flag(doc, segments=self.segment_names())
-        for prerequisite in doc.get("prerequisites", []):
+        for index, prerequisite in enumerate(doc.get("prerequisites", [])):
             if prerequisite["flag"] not in self.snapshot:
-                raise InvalidInput(f"prerequisite flag {prerequisite['flag']!r} does not exist")
+                missing = quoted(prerequisite["flag"])
+                raise InvalidInput(f"prerequisites[{index}].flag: there is no flag named {missing}; create it first")
         cycle = self.snapshot.prerequisite_cycle(doc)
         if cycle:
             raise Conflict("prerequisites would form a cycle: " + " -> ".join(cycle))
@@ -275,7 +277,7 @@ class FlagService:
 
     async def create_segment(self, fields: Doc, *, actor: str) -> Doc:
         async with self._lock:
-            check_segment_conditions(fields["conditions"], set())
+            check_segment_conditions(fields["conditions"])
             created = await self.store.create_segment(fields, actor=actor)
             self._committed(Committed(segments=True))
             await self._refresh_segments()
@@ -284,7 +286,7 @@ class FlagService:
     async def update_segment(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
         def mutate(doc: Doc) -> Doc:
             doc.update(fields)
-            check_segment_conditions(doc["conditions"], set())
+            check_segment_conditions(doc["conditions"])
             return doc
 
         async with self._lock:
@@ -322,12 +324,12 @@ class FlagService:
     async def import_state(self, state: Doc, *, actor: str) -> Doc:
         """Replace everything with an export's content, after checking every flag in it."""
         segment_names = {segment["name"] for segment in state["segments"]}
-        for segment in state["segments"]:
-            check_segment_conditions(segment.get("conditions", []), set())
+        for index, segment in enumerate(state["segments"]):
+            check_segment_conditions(segment.get("conditions", []), where=f"segments[{index}].")
         flags = [flag_from_input(flag) for flag in state["flags"]]
         candidate = Snapshot(flags, state["segments"])
-        for flag in flags:
-            check_flag(flag, segments=segment_names)
+        for index, flag in enumerate(flags):
+            check_flag(flag, segments=segment_names, where=f"flags[{index}].")
             cycle = candidate.prerequisite_cycle(flag)
             if cycle:
                 raise Conflict("prerequisites would form a cycle: " + " -> ".join(cycle))

@@ -233,7 +233,7 @@ def matches(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
     try:
         search = re2.compile(value, options).search
     except (re2.error, UnicodeError, TypeError) as exc:
-        raise InvalidConditionError(f"{show(value)} does not compile ({_reason(exc)})") from exc
+        raise InvalidConditionError(f"{show(value)} does not compile: {_reason(exc)}") from exc
 
     def matches_pattern(context: Context) -> bool:
         found = context.get(key)
