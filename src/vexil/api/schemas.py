@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from vexil.api.inputs import Input, Name, Percentage
-from vexil.engine import Operator
+from vexil.engine import Operator, Reads, Takes
 
 Identifier = Annotated[str, Field(min_length=1, max_length=1000)]
 
@@ -324,6 +324,25 @@ class ImportResult(BaseModel):
     flags: int
     segments: int
     environments: int
+
+
+class OperatorOut(BaseModel):
+    name: Operator
+    description: str = Field(description="What it does, in a few words.")
+    value: Takes = Field(
+        description="What value it takes: `none`, `single` (one value), `list`, or `segment` (a segment's name, "
+        "and no field)."
+    )
+    reads: Reads | None = Field(
+        description="What the value (each item of a list) is read as: `json` (any JSON value), `scalar` (a string, "
+        "number or boolean), `text`, `number`, `semver`, `instant` (ISO 8601), `cidr`, `regex` (RE2); null for "
+        "`none` and `segment`."
+    )
+    or_list: bool = Field(description="A single value may also be given as a list of them.")
+
+
+class OperatorList(BaseModel):
+    operators: list[OperatorOut]
 
 
 class HealthOut(BaseModel):
