@@ -16,7 +16,6 @@ engine write their messages so; pydantic's are reworded by `describe_validation_
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -31,6 +30,7 @@ from vexil.api.inputs import EXPECTED, UNKNOWN_FIELD
 from vexil.core.auth import AuthError
 from vexil.core.names import NAME_PATTERN, NAME_RULE
 from vexil.core.validation import InvalidInput
+from vexil.engine import show_value
 from vexil.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
 
 
@@ -114,7 +114,7 @@ def _plain(error: Mapping[str, Any]) -> str:
         loc = (*loc, ctx.get("field"))
     text = _words(kind, ctx, error)
     if len(loc) >= 2 and loc[-1] == "[key]":  # the key of an object, not its value, is refused
-        return f"{field_path(loc[:-2])}[{_quoted(loc[-2])}]: this key is not accepted; {text}"
+        return f"{field_path(loc[:-2])}[{show_value(loc[-2])}]: this key is not accepted; {text}"
     path = field_path(loc)
     if not path and origin == "body":
         if kind in _BODY_NOT_AN_OBJECT:
@@ -132,13 +132,8 @@ def field_path(loc: Iterable[Any]) -> str:
         elif _PLAIN_KEY.fullmatch(str(part)):
             path += f".{part}" if path else str(part)
         else:
-            path += f"[{_quoted(part)}]"
+            path += f"[{show_value(part)}]"
     return path
-
-
-def _quoted(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=repr)
-    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _choices(expected: str) -> str:
@@ -163,7 +158,7 @@ _WORDS: dict[str, Words] = {
     "string_pattern_mismatch": lambda ctx, value: (
         NAME_RULE if ctx.get("pattern") == NAME_PATTERN else "this text is not in the expected form"
     ),
-    "literal_error": lambda ctx, value: f"{_quoted(value)} is not accepted; use {_choices(ctx['expected'])}",
+    "literal_error": lambda ctx, value: f"{show_value(value)} is not accepted; use {_choices(ctx['expected'])}",
     "greater_than_equal": lambda ctx, value: f"use a number of at least {ctx['ge']}",
     "greater_than": lambda ctx, value: f"use a number greater than {ctx['gt']}",
     "less_than_equal": lambda ctx, value: f"use a number of at most {ctx['le']}",

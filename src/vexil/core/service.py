@@ -32,9 +32,8 @@ from vexil.core.validation import (
     check_flag,
     check_segment_conditions,
     normalize_flag,
-    quoted,
 )
-from vexil.engine import Snapshot
+from vexil.engine import Snapshot, show_value
 from vexil.store import OVERRIDE_KEYS
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.sql import SqlStore
@@ -136,7 +135,7 @@ class FlagService:
         check_flag(doc, segments=self.segment_names())
         for index, prerequisite in enumerate(doc.get("prerequisites", [])):
             if prerequisite["flag"] not in self.snapshot:
-                missing = quoted(prerequisite["flag"])
+                missing = show_value(prerequisite["flag"])
                 raise InvalidInput(f"prerequisites[{index}].flag: there is no flag named {missing}; create it first")
         cycle = self.snapshot.prerequisite_cycle(doc)
         if cycle:

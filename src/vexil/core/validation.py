@@ -10,11 +10,10 @@ document inside a larger one (`flags[2].` in an import).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
-from vexil.engine import SEGMENT_OPERATORS, condition_error
+from vexil.engine import SEGMENT_OPERATORS, condition_error, show_value
 
 
 class InvalidInput(ValueError):
@@ -25,11 +24,6 @@ BOOLEAN_VARIANTS: list[dict[str, Any]] = [
     {"name": "off", "payload": None, "weight": 0},
     {"name": "on", "payload": None, "weight": 1},
 ]
-
-
-def quoted(value: Any) -> str:
-    """A value as it is written in JSON, for a message."""
-    return json.dumps(value, ensure_ascii=False)
 
 
 def normalize_flag(doc: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +43,7 @@ def check_flag(doc: Mapping[str, Any], *, segments: Container[str], where: str =
     for index, name in enumerate(variants):
         if name in variants[:index]:
             raise InvalidInput(
-                f"{where}variants[{index}].name: {quoted(name)} is already the name of "
+                f"{where}variants[{index}].name: {show_value(name)} is already the name of "
                 f"variants[{variants.index(name)}]; give each variant its own name"
             )
     if doc["default_variant"] not in variants:
@@ -66,7 +60,7 @@ def check_flag(doc: Mapping[str, Any], *, segments: Container[str], where: str =
 
 
 def _not_a_variant(name: Any, variants: list[str]) -> str:
-    return f"{quoted(name)} is not one of the variants; use {', '.join(variants)}"
+    return f"{show_value(name)} is not one of the variants; use {', '.join(variants)}"
 
 
 def _check_targeting(
@@ -79,7 +73,7 @@ def _check_targeting(
 ) -> None:
     for identifier, variant in allowlist.items():
         if variant not in variants:
-            raise InvalidInput(f"{where}allowlist[{quoted(identifier)}]: {_not_a_variant(variant, variants)}")
+            raise InvalidInput(f"{where}allowlist[{show_value(identifier)}]: {_not_a_variant(variant, variants)}")
     for index, rule in enumerate(rules):
         if rule.get("serve") is not None and rule["serve"] not in variants:
             raise InvalidInput(f"{where}rules[{index}].serve: {_not_a_variant(rule['serve'], variants)}")
@@ -95,7 +89,7 @@ def check_condition(condition: Mapping[str, Any], segments: Container[str], *, w
         raise InvalidInput(f"{at}: {problem.message}")
     value = condition.get("value")
     if condition["operator"] in SEGMENT_OPERATORS and value not in segments:
-        raise InvalidInput(f"{where}.value: there is no segment named {quoted(value)}; create it first")
+        raise InvalidInput(f"{where}.value: there is no segment named {show_value(value)}; create it first")
 
 
 def check_segment_conditions(conditions: Iterable[Mapping[str, Any]], *, where: str = "") -> None:

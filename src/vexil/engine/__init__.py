@@ -27,6 +27,7 @@ leave open, which SDKs must reproduce (tests/cases/*.json pins them down):
 
 from __future__ import annotations
 
+from vexil.engine._matchers import show_value
 from vexil.engine.bucketing import BUCKETS, VARIANT_SEED, bucket, variant_hash
 from vexil.engine.compile import CompiledConfig, CompiledFlag, CompiledRule, Variant, compile_flag
 from vexil.engine.evaluate import MAX_PREREQUISITE_DEPTH, identifier_of
@@ -88,5 +89,6 @@ __all__ = [
     "compile_flag",
     "condition_error",
     "identifier_of",
+    "show_value",
     "variant_hash",
 ]

@@ -47,7 +47,7 @@ class InvalidConditionError(ValueError):
         return str(self.args[0])
 
 
-def show(value: Any, limit: int = 60) -> str:
+def show_value(value: Any, limit: int = 60) -> str:
     """``value`` as JSON, for a message (shortened past ``limit`` characters); never raises."""
     try:
         text = json.dumps(value, ensure_ascii=False, default=repr)
@@ -88,7 +88,7 @@ def eq(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
         return _eq_json(key, fallback, value)
     number = parse_number(value)
     if number is None:
-        raise InvalidConditionError(f"{show(value)} is not a JSON value")
+        raise InvalidConditionError(f"{show_value(value)} is not a JSON value")
     return _eq_number(key, fallback, number)
 
 
@@ -168,10 +168,10 @@ class _Members:
 
 def member_of(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
     if not isinstance(value, list | tuple):
-        raise InvalidConditionError(f"{show(value)} is not a list")
+        raise InvalidConditionError(f"{show_value(value)} is not a list")
     for item in value:
         if not is_scalar(item):
-            raise InvalidConditionError(f"{show(item)} in the list is not a string, number or boolean")
+            raise InvalidConditionError(f"{show_value(item)} in the list is not a string, number or boolean")
     members = _Members(value, folded)
     if folded or members.numbers:
 
@@ -201,7 +201,7 @@ def member_of(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher
 def text_test(test: Callable[[str, str], bool]) -> FieldCompiler:
     def compile_text(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
         if not isinstance(value, str):
-            raise InvalidConditionError(f"{show(value)} is not a string")
+            raise InvalidConditionError(f"{show_value(value)} is not a string")
         if folded:
             value = value.casefold()
 
@@ -226,14 +226,14 @@ def text_test(test: Callable[[str, str], bool]) -> FieldCompiler:
 
 def matches(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
     if not isinstance(value, str):
-        raise InvalidConditionError(f"{show(value)} is not a string")
+        raise InvalidConditionError(f"{show_value(value)} is not a string")
     options = re2.Options()
     options.log_errors = False
     options.case_sensitive = not folded
     try:
         search = re2.compile(value, options).search
     except (re2.error, UnicodeError, TypeError) as exc:
-        raise InvalidConditionError(f"{show(value)} does not compile: {_reason(exc)}") from exc
+        raise InvalidConditionError(f"{show_value(value)} does not compile: {_reason(exc)}") from exc
 
     def matches_pattern(context: Context) -> bool:
         found = context.get(key)
@@ -263,7 +263,7 @@ def parsed_compare(parse: Callable[[Any], Any], compare: Callable[[Any, Any], bo
     def compile_compare(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
         bound = parse(value)
         if bound is None:
-            raise InvalidConditionError(f"{show(value)} is not {kind}")
+            raise InvalidConditionError(f"{show_value(value)} is not {kind}")
 
         def compare_parsed(context: Context) -> bool:
             found = context.get(key)
@@ -281,7 +281,7 @@ def number_compare(compare: Callable[[Any, Any], bool]) -> FieldCompiler:
     def compile_compare(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
         bound = parse_number(value)
         if bound is None:
-            raise InvalidConditionError(f"{show(value)} is not a number")
+            raise InvalidConditionError(f"{show_value(value)} is not a number")
 
         def compare_number(context: Context) -> bool:
             found = context.get(key)
@@ -301,7 +301,7 @@ def number_compare(compare: Callable[[Any, Any], bool]) -> FieldCompiler:
 def in_cidr(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
     networks = parse_networks(value)
     if networks is None:
-        raise InvalidConditionError(f"{show(value)} is not one")
+        raise InvalidConditionError(f"{show_value(value)} is not one")
 
     def in_any_network(context: Context) -> bool:
         found = context.get(key)

@@ -48,7 +48,7 @@ from vexil.engine._matchers import (
     never,
     number_compare,
     parsed_compare,
-    show,
+    show_value,
     text_test,
 )
 from vexil.engine._values import is_scalar, parse_instant, parse_semver
@@ -123,7 +123,7 @@ def _field_operator(compile_field_matcher: FieldCompiler, reads: Reads | None, *
         path = condition.get("field")
         field = compile_field(path) if isinstance(path, str) else None
         if field is None:
-            wrong = f"{name} needs a field" if path is None else f"{show(path)} is not a field path"
+            wrong = f"{name} needs a field" if path is None else f"{show_value(path)} is not a field path"
             raise InvalidConditionError(f"{wrong}; {_FIELD_RULE}", key="field")
         key, fallback = field
         value = condition.get("value")
@@ -143,7 +143,7 @@ def _segment_operator(*, complement: bool) -> Compiler:
     def compile_(condition: Mapping[str, Any], scope: CompileScope) -> Matcher:
         name = condition.get("value")
         if not isinstance(name, str):
-            wrong = "the value is missing" if name is None else f"{show(name)} is not a string"
+            wrong = "the value is missing" if name is None else f"{show_value(name)} is not a string"
             raise InvalidConditionError(f"{condition.get('operator')} takes a segment's name; {wrong}")
         scope.used.add(name)
         conditions = scope.segments.get(name)
@@ -263,7 +263,7 @@ def _compiler(condition: Mapping[str, Any]) -> Compiler:
     compiler = OPERATORS.get(name) if isinstance(name, str) else None
     if compiler is None:
         known = ", ".join(OPERATOR_SPECS)
-        raise InvalidConditionError(f"{show(name)} is not an operator; use one of {known}", key="operator")
+        raise InvalidConditionError(f"{show_value(name)} is not an operator; use one of {known}", key="operator")
     return compiler
 
 
