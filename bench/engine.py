@@ -237,7 +237,7 @@ def _check_workloads(
             wrong = sum(a != b for a, b in zip(by_kind[fx.CONDITIONS], expected, strict=True))
             problems.append(f"{sdk}: the conditions flag is wrong for {wrong} users")
     if got["vexil"][fx.ROLLOUT] != got["unleash"][fx.ROLLOUT]:
-        problems.append("vexil and unleash bucket the 50 % rollout differently (PRODUCT.md promises the same)")
+        problems.append("vexil and unleash bucket the 50 % rollout differently (docs/spec.md promises the same)")
     else:
         facts.append("vexil and unleash put exactly the same users in the 50 % rollout")
     facts.append(f"conditions flag: {sum(expected)} of {len(users)} users match, the same for all three SDKs")

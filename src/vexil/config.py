@@ -33,11 +33,13 @@ class Settings:
     # Seconds between checks of the database for changes made by other processes (None: 1 s with a
     # change bus, 0.2 s without one, i.e. SQLite; see vexil.bus).
     sync_interval: float | None = None
+    # Bytes of client answers kept for clients that ask the same thing again (`api/answers.py`).
+    answer_cache_bytes: int = 32 * 1024 * 1024
     # Seconds between `: ping` comments on open event streams (proxies close idle connections).
     stream_heartbeat: float = 15.0
     # Once started, move the objects built at startup (modules, the app, the compiled flags) out of
     # the cyclic collector's sight (`gc.freeze`) and collect the young generation less often, so
-    # that full collections do not stop every open stream for 100+ ms (`api/routes/live.py`). On
+    # that full collections do not stop every open stream for 100+ ms (`api/lifecycle.py`). On
     # for servers built from the environment (`vexil serve`), off for in-process apps such as
     # tests', where it would keep whatever garbage earlier apps left and outlive the app.
     freeze_gc: bool = False
@@ -55,6 +57,7 @@ class Settings:
             require_client_token=env.get("VEXIL_REQUIRE_CLIENT_TOKEN", "").lower() in {"1", "true", "yes"},
             sync_interval=float(env["VEXIL_SYNC_INTERVAL"]) if env.get("VEXIL_SYNC_INTERVAL") else None,
             stream_heartbeat=float(env.get("VEXIL_STREAM_HEARTBEAT", 15.0)),
+            answer_cache_bytes=int(float(env.get("VEXIL_ANSWER_CACHE_MB", 32)) * 1024 * 1024),
             freeze_gc=env.get("VEXIL_FREEZE_GC", "1").lower() not in {"0", "false", "no"},
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

@@ -1,4 +1,4 @@
-"""Auth (PRODUCT.md §4): writes need admin, configuration needs server, evaluation is open."""
+"""Auth (docs/spec.md §4): writes need admin, configuration needs server, evaluation is open."""
 
 from __future__ import annotations
 

@@ -170,8 +170,8 @@ async def test_compat__api_evaluate_one_result_per_flag(client: httpx.AsyncClien
     )
     assert response.json() == {
         "results": [
-            {"flagKey": "other", "enabled": False, "variant": "off", "reason": "disabled"},
-            {"flagKey": "us-only", "enabled": True, "variant": "on", "reason": "rule_match"},
+            {"flagKey": "other", "enabled": False, "variant": "off", "reason": "DISABLED"},
+            {"flagKey": "us-only", "enabled": True, "variant": "on", "reason": "RULE_MATCH"},
         ]
     }
 

@@ -1,4 +1,4 @@
-"""Bucketing: PRODUCT.md §2's normative hash, its properties and Unleash compatibility."""
+"""Bucketing: docs/spec.md §2's normative hash, its properties and Unleash compatibility."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def unleash_included(salt: str, identifier: str, percentage: int) -> bool:
 
 
 def test_murmur3__product_test_vectors__match() -> None:
-    # Given the two vectors of PRODUCT.md §2
+    # Given the two vectors of docs/spec.md §2
     # When hashed as specified
     first = mmh3.hash("gr1:123", 0, signed=False) % 100 + 1
     second = mmh3.hash("groupX:999", 0, signed=False) % 100 + 1

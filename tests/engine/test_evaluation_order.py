@@ -1,4 +1,4 @@
-"""PRODUCT.md §2, step by step: the first step that decides, decides."""
+"""docs/spec.md §2, step by step: the first step that decides, decides."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ evaluated by local clients (sync and async, evaluating in process from `/sdk/con
 `/sdk/stream`) and by remote clients (sync and async, through `POST /flags/{name}/evaluate` with a
 server token, so that the deciding rule is named too): every answer must be the expected one, all
 five keys. The OpenFeature provider (over the local client, sync and async calls) must give the
-expected value, variant and mapped reason, or the error code PRODUCT.md §2 and the provider's
+expected value, variant and mapped reason, or the error code docs/spec.md §2 and the provider's
 docstring name.
 
 Three files hold stored data that the API rightly refuses to write (an invalid regular expression,

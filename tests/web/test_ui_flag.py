@@ -121,7 +121,7 @@ def test_flag_page__operators__every_operator_listed_and_values_typed(ui: Ui) ->
     open_flag(ui, "ui_ops", enabled=True)
     ui.page.get_by_role("button", name="Add rule").click()
 
-    # The operator list is the engine's (served as GET /operators)
+    # The operator list is that of docs/spec.md §1: the engine's, served as GET /operators
     options = (
         ui.page.get_by_label("Condition 1 operator").locator("option").evaluate_all("els => els.map(e => e.value)")
     )

@@ -23,12 +23,14 @@ from starlette.staticfiles import StaticFiles
 
 from vexil import __version__
 from vexil.api import errors
+from vexil.api.answers import AnswerCache
 from vexil.api.bootstrap import bootstrap_admin_token, seed_demo
 from vexil.api.fastpath import FastPath
 from vexil.api.lifecycle import on_shutdown_signal, tune_gc
 from vexil.api.limits import BodyLimit
 from vexil.api.routes import admin, compat, flags, hot, meta, operators, sdk, segments, tokens
 from vexil.api.runtime import Runtime, RuntimeSlot
+from vexil.api.surface import ROUTER
 from vexil.bus import start_replicator
 from vexil.config import Settings
 from vexil.core.auth import TokenCache
@@ -63,7 +65,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             if settings.freeze_gc:
                 tune_gc()
             log.info("vexil %s ready: %d flags", __version__, len(service.snapshot))
-            yield Runtime(settings=settings, service=service, streams=streams, replicator=replicator)
+            answers = AnswerCache(settings.answer_cache_bytes)
+            yield Runtime(settings=settings, service=service, streams=streams, replicator=replicator, answers=answers)
         finally:
             undo_signals()
             await streams.stop()
@@ -108,7 +111,12 @@ def create_app(settings: Settings) -> FastPath:
         expose_headers=["ETag"],
     )
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
-    limited = BodyLimit(api, settings.max_body_bytes, larger={"/import": settings.max_import_bytes})
+    limited = BodyLimit(
+        api,
+        settings.max_body_bytes,
+        larger={"/import": settings.max_import_bytes},
+        reads_itself=lambda method, path: ROUTER.match(method, path) is not None or compat.reads_itself(method, path),
+    )
     return FastPath(limited, slot)
 
 
@@ -119,7 +127,7 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
             title=api.title, version=api.version, description=api.description, routes=api.routes, tags=api.openapi_tags
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in hot.BODY_MODELS:
+        for model in (*hot.BODY_MODELS, *compat.BODY_MODELS):
             document = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(document.pop("$defs", {}))
             components[model.__name__] = document

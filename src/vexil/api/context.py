@@ -1,6 +1,6 @@
 """The evaluation context, read one way from every surface: query strings and JSON bodies.
 
-A context is `identifier`, `app`, `environment` and attributes (docs/api.md, "The context"):
+A context is `identifier`, `app`, `environment` and attributes (docs/spec.md §1, "Context"):
 
 - `identifier` is a non-empty string, or a whole number read as its decimal text, so that
   `{"identifier": 7}`, `{"identifier": "7"}` and `?identifier=7` are the same user and land in the
@@ -17,10 +17,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from vexil.api.errors import BadRequest
 
 RESERVED = ("identifier", "app", "environment")
+
+
+def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
+    """Decoded `name=value` pairs; the common query with nothing to unquote is only split."""
+    if not query_string:
+        return []
+    text = query_string.decode("latin-1")
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True)
+    pairs: list[tuple[str, str]] = []
+    for part in text.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            pairs.append((key, value))
+    return pairs
 
 
 def from_query(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:

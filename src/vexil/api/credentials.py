@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 
 
-def token_from_headers(headers: Mapping[str, str]) -> str | None:
-    """`Authorization: Bearer`, then `x-api-key`, then `x-admin-token` (header names lowercased)."""
-    authorization = headers.get("authorization")
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-    return headers.get("x-api-key") or headers.get("x-admin-token") or None
+def token_from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The presented secret, from raw ASGI headers (names lowercased): `Authorization: Bearer`
+    first, then `X-API-Key`, then `X-Admin-Token`; None when there is none."""
+    api_key = admin_token = None
+    for name, value in headers:
+        if name == b"authorization":
+            scheme, _, secret = value.partition(b" ")
+            secret = secret.strip()
+            if secret and scheme.lower() == b"bearer":
+                return secret.decode("latin-1")
+        elif name == b"x-api-key":
+            api_key = api_key or value
+        elif name == b"x-admin-token":
+            admin_token = admin_token or value
+    chosen = api_key or admin_token
+    return chosen.decode("latin-1") if chosen else None

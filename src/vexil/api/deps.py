@@ -30,7 +30,7 @@ ServiceDep = Annotated[FlagService, Depends(get_service)]
 
 def _require(role: Role) -> object:
     def dependency(request: Request, service: ServiceDep) -> Principal:
-        return service.tokens.require(token_from_headers(request.headers), role)
+        return service.tokens.require(token_from_headers(request.scope["headers"]), role)
 
     return Depends(dependency)
 

@@ -3,6 +3,8 @@ read as JSON whatever its Content-Type says (`curl -d '{...}'` sends a form type
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,13 +37,26 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 class BodyLimit:
     """Buffers each request body up to its limit: `max_bytes`, or a larger one for listed paths."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, *, larger: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        *,
+        larger: dict[str, int] | None = None,
+        reads_itself: Callable[[str, str], bool] = lambda method, path: False,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.larger = larger or {}
+        # Routes that authenticate first and then read their body within the limit themselves.
+        self.reads_itself = reads_itself
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
+        if (
+            scope["type"] != "http"
+            or scope["method"] in {"GET", "HEAD", "OPTIONS"}
+            or self.reads_itself(scope["method"], scope["path"])
+        ):
             await self.app(scope, receive, send)
             return
         try:

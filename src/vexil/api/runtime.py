@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from vexil.api.answers import AnswerCache
 from vexil.bus import Replicator
 from vexil.config import Settings
 from vexil.core.service import FlagService
@@ -18,6 +19,7 @@ class Runtime:
     service: FlagService
     streams: Streams
     replicator: Replicator
+    answers: AnswerCache
     counters: Counter[str] = field(default_factory=Counter)
 
 

@@ -149,6 +149,12 @@ class CompatSet(Input):
     enabled: StrictBool
 
 
+class CompatCreate(Input):
+    name: Name
+    description: str = Field(default="", max_length=10_000)
+    enabled: StrictBool = False
+
+
 class CompatCheck(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -230,6 +236,15 @@ class CompatFlagOut(BaseModel):
     enabled: bool
     variant: str | None = None
     reason: str | None = None
+
+
+class CompatFlagWritten(BaseModel):
+    """What `/flags/create|toggle|set|delete` answer: the flag as that service shows it."""
+
+    name: str
+    enabled: bool
+    description: str
+    updated_at: str
 
 
 class CompatResult(BaseModel):

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 from pydantic import BaseModel
@@ -37,14 +36,13 @@ from vexil.api.schemas import (
     EvaluationContext,
     EvaluationOut,
 )
+from vexil.api.seeds import SEED_REASONS
 from vexil.core.auth import Principal, Role
 from vexil.core.names import NAME_PATTERN, NAME_RULE, is_name
 from vexil.core.streams import ClientStream, EventStream, SdkStream
-from vexil.engine import Reason
 
 # Query parameters that steer a stream itself; every other one of GET /stream is context.
 STREAM_CONTROL = frozenset({"token", "last_event_id"})
-_AUTH_HEADERS = {b"authorization": "authorization", b"x-api-key": "x-api-key", b"x-admin-token": "x-admin-token"}
 
 
 class Reply:
@@ -63,7 +61,7 @@ Answer = Reply | EventStream
 class Call:
     """One request, as the handlers read it, whichever layer received it."""
 
-    __slots__ = ("headers", "method", "params", "query_string", "receive", "runtime")
+    __slots__ = ("_body", "headers", "method", "params", "query_string", "receive", "runtime")
 
     def __init__(
         self,
@@ -80,11 +78,10 @@ class Call:
         self.query_string = query_string
         self.headers = headers
         self.receive = receive
+        self._body: bytes | None = None
 
     def query(self) -> list[tuple[str, str]]:
-        if not self.query_string:
-            return []
-        return parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)
+        return contexts.query_pairs(self.query_string)
 
     def header(self, name: bytes) -> str | None:
         for key, value in self.headers:
@@ -93,8 +90,7 @@ class Call:
         return None
 
     def token(self, query_token: str | None = None) -> str | None:
-        found = {_AUTH_HEADERS[key]: value.decode("latin-1") for key, value in self.headers if key in _AUTH_HEADERS}
-        return (token_from_headers(found) if found else None) or query_token or None
+        return token_from_headers(self.headers) or query_token or None
 
     def caller(self, query_token: str | None = None) -> Principal | None:
         """Evaluation and client streams are open unless the operator requires a client token."""
@@ -104,14 +100,20 @@ class Call:
             return tokens.require(secret, Role.CLIENT)
         return tokens.authenticate(secret)
 
+    async def body(self) -> bytes:
+        """The raw body, read once, within the limit (413 past it)."""
+        if self._body is None:
+            try:
+                self._body = await read_body(self.receive, self.runtime.settings.max_body_bytes)
+            except BodyTooLarge as exc:
+                raise BadRequest(str(exc), 413) from exc
+            except ClientGone as exc:
+                raise BadRequest("the client went away before sending the whole body") from exc
+        return self._body
+
     async def json(self) -> dict[str, Any]:
         """The body as a JSON object (whatever its Content-Type): 400 malformed, 413 too large."""
-        try:
-            raw = await read_body(self.receive, self.runtime.settings.max_body_bytes)
-        except BodyTooLarge as exc:
-            raise BadRequest(str(exc), 413) from exc
-        except ClientGone as exc:
-            raise BadRequest("the client went away before sending the whole body") from exc
+        raw = await self.body()
         try:
             body = orjson.loads(raw or b"{}")
         except orjson.JSONDecodeError as exc:
@@ -138,13 +140,25 @@ async def run(handler: Handler, call: Call) -> tuple[Answer, dict[str, str] | No
 
 async def evaluate_one(call: Call) -> Answer:
     principal = call.caller()
+    runtime = call.runtime
+    runtime.counters["evaluations"] += 1
+    admin = principal is not None and principal.can(Role.SERVER)
     name = call.params["name"]
+    request = call.query_string if call.method == "GET" else await call.body()
+    key = (name, call.method, request)
+    seq = runtime.service.hub.seq
+    if not admin:
+        kept = runtime.answers.get(key, seq)
+        if kept is not None:
+            return Reply(kept)
     context = contexts.from_query(call.query()) if call.method == "GET" else contexts.from_body(await call.json())
-    call.runtime.counters["evaluations"] += 1
-    result = call.runtime.service.snapshot.evaluate(name, context)
-    if principal is not None and principal.can(Role.SERVER):
+    result = runtime.service.snapshot.evaluate(name, context)
+    if admin:
         return Reply(orjson.dumps(result.admin_dict()))
-    return Reply(wire.client_single(result))
+    answer = wire.client_single(result)
+    if "identifier" in context:
+        runtime.answers.put(key, seq, answer, len(request) + len(name))
+    return Reply(answer)
 
 
 def flag_names(value: Any) -> list[str] | None:
@@ -158,13 +172,22 @@ def flag_names(value: Any) -> list[str] | None:
 
 async def evaluate_all(call: Call) -> Answer:
     call.caller()
+    runtime = call.runtime
+    runtime.counters["evaluations"] += 1
+    request = await call.body()
+    seq = runtime.service.hub.seq
+    kept = runtime.answers.get(request, seq)
+    if kept is not None:
+        return Reply(kept)
     body = await call.json()
     names = flag_names(body.get("flags"))
     context = contexts.from_body(body, skip=("flags",))
-    call.runtime.counters["evaluations"] += 1
-    snapshot = call.runtime.service.snapshot
+    snapshot = runtime.service.snapshot
     results = snapshot.evaluate_all(context) if names is None else snapshot.evaluate_many(names, context)
-    return Reply(wire.client_bulk(results))
+    answer = wire.client_bulk(results)
+    if "identifier" in context:
+        runtime.answers.put(request, seq, answer, len(request))
+    return Reply(answer)
 
 
 async def compat_check(call: Call) -> Answer:
@@ -188,11 +211,6 @@ async def compat_check(call: Call) -> Answer:
 USER_LABELS = {"identifier": "user.id", "attributes": "user.attributes"}
 
 
-def seed_reason(reason: Reason) -> str:
-    """The reason as `POST /api/evaluate` names it (docs/compatibility.md)."""
-    return reason.value
-
-
 async def compat_evaluate(call: Call) -> Answer:
     """`POST /api/evaluate {"environment", "app", "user": {"id", "email", "country", "attributes"}}`."""
     call.caller()
@@ -213,7 +231,7 @@ async def compat_evaluate(call: Call) -> Answer:
         orjson.dumps(
             {
                 "results": [
-                    {"flagKey": r.flag, "enabled": r.active, "variant": r.variant, "reason": seed_reason(r.reason)}
+                    {"flagKey": r.flag, "enabled": r.active, "variant": r.variant, "reason": SEED_REASONS[r.reason]}
                     for r in results
                 ]
             }

@@ -5,7 +5,7 @@
 >>> snapshot.evaluate("new_checkout", {"identifier": "user-1"}).reason in ("rollout_included", "rollout_excluded")
 True
 
-See PRODUCT.md §1-§2 for the semantics and docs/model.md for the documents. Decisions those
+See docs/spec.md §1-§2 for the semantics and docs/model.md for the documents. Decisions those
 leave open, which SDKs must reproduce (tests/cases/*.json pins them down):
 
 - A JSON ``null`` in the context is an absent value (``exists`` is false, ``neq`` true).

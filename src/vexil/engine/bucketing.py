@@ -1,4 +1,4 @@
-"""Deterministic bucketing, as PRODUCT.md §2 defines it.
+"""Deterministic bucketing, as docs/spec.md §2 defines it.
 
 Any SDK must reproduce these numbers exactly, and they are compatible with Unleash's: for a
 whole percentage ``p``, ``bucket(salt, id) < p * 100`` holds exactly when Unleash's

@@ -69,7 +69,7 @@ class CompiledConfig:
 
 @dataclass(frozen=True, slots=True)
 class CompiledFlag:
-    """A flag ready to evaluate: ``evaluate(context, resolve, depth)`` is PRODUCT.md §2 steps 2-9."""
+    """A flag ready to evaluate: ``evaluate(context, resolve, depth)`` is docs/spec.md §2 steps 2-9."""
 
     name: str
     doc: FlagDoc

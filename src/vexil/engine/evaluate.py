@@ -1,4 +1,4 @@
-"""The hot path: closures that walk PRODUCT.md §2's steps over a compiled flag.
+"""The hot path: closures that walk docs/spec.md §2's steps over a compiled flag.
 
 ``compile.py`` parses a flag document once and assembles these pieces into one ``FlagRun``
 per environment; each piece is chosen at compile time for what the flag actually uses (no

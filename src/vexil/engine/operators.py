@@ -9,11 +9,11 @@ depend on the context (casefolding, parsing numbers, versions, instants and netw
 the RE2 pattern, splitting the field path, resolving segments), so a matcher is a closure that
 reads one field and compares.
 
-Semantics (PRODUCT.md §1, docs/model.md):
+Semantics (docs/spec.md §1, docs/model.md):
 
 - A missing field (or JSON ``null``) is false for every operator except the complements
   ``neq``, ``not_in``, ``not_contains``, ``not_exists`` and ``not_in_segment``, which it matches.
-- A wrong-typed context value is false (PRODUCT.md §1), for ``not_in`` (a list or object) and
+- A wrong-typed context value is false (docs/spec.md §1), for ``not_in`` (a list or object) and
   ``not_contains`` (anything but a string) as for the positive operators (``bool`` is never a
   number). ``neq`` compares any JSON values, so it has no wrong type: it is exactly ``not eq``.
 - Numeric, SemVer, instant and CIDR operators also read strings that parse as their type; so

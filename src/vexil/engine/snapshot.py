@@ -107,7 +107,7 @@ class Snapshot:
     # --- evaluating ------------------------------------------------------------------------------
 
     def evaluate(self, name: str, context: Context) -> Evaluation:
-        """Evaluate one flag for ``context`` (PRODUCT.md §2)."""
+        """Evaluate one flag for ``context`` (docs/spec.md §2)."""
         run = self._runs.get(name)
         if run is None:
             return flag_not_found(name)

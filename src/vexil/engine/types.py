@@ -33,7 +33,7 @@ class Reason(StrEnum):
 
 
 class Operator(StrEnum):
-    """The condition operators of PRODUCT.md §1."""
+    """The condition operators of docs/spec.md §1."""
 
     EQ = "eq"
     NEQ = "neq"

@@ -77,7 +77,7 @@ StateListener = Callable[[SyncState], object]
 class Evaluation:
     """The full answer for one flag: the engine's result, or the reason it could not be had.
 
-    `reason` is one of `vexil.engine.Reason` (PRODUCT.md §2), or `"error"` with an `error_code`
+    `reason` is one of `vexil.engine.Reason` (docs/spec.md §2), or `"error"` with an `error_code`
     (and then `active` is false and `variant`/`payload` are `None`). An unknown flag answers
     reason `flag_not_found` with error code `flag_not_found`. `rule` is known in local
     evaluation and, remotely, with a server or admin token.

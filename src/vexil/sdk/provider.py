@@ -16,7 +16,7 @@ name; integer, float, object: the variant's payload (float also takes an integer
 A payload of another type is `TYPE_MISMATCH`; a variant without a payload (`null`) resolves to
 the caller's default with the flag's reason and variant, without an error: it carries no value.
 
-**Reasons** as PRODUCT.md §2 maps them (`vexil.engine.OPENFEATURE_REASONS`); the Vexil reason and,
+**Reasons** as docs/spec.md §2 maps them (`vexil.engine.OPENFEATURE_REASONS`); the Vexil reason and,
 when a rule decided, its index are in `flag_metadata` (`reason`, `rule`).
 
 **Error codes.** `FLAG_NOT_FOUND` for an unknown flag; `TYPE_MISMATCH` as above;

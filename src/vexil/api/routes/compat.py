@@ -1,40 +1,101 @@
-"""Compatibility writes of smaller flag services, so their clients can switch unchanged:
-`POST /flags/create|toggle|set|delete`. (`/flags/check` and `/api/evaluate` are evaluation
-endpoints: `api/surface.py`.)"""
+"""Compatibility writes of two smaller flag services, so their clients can switch unchanged
+(docs/compatibility.md): seed 001's `POST /flags/create|toggle|set|delete`, and seed 002's
+`PUT /api/admin/flags/{id}` (its names mapped by `api/seeds.py`). Their evaluation endpoints,
+`/flags/check` and `/api/evaluate`, are in `api/surface.py`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
 
-from vexil.api.deps import Admin, ServiceDep
+from vexil.api.deps import Admin, RuntimeDep, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
-from vexil.api.schemas import CompatFlagOut, CompatName, CompatSet
+from vexil.api.schemas import CompatCreate, CompatFlagWritten, CompatName, CompatSet
+from vexil.api.seeds import SeedFlagAnswer, SeedFlagUpdate, one_environment, seed_flag
+from vexil.api.surface import Call
+from vexil.core.names import NAME_PATTERN
 
 router = APIRouter(tags=["compatibility"], responses=ERROR_RESPONSES)
 
+SEED_ADMIN_FLAGS = "/api/admin/flags/"
+# Request bodies the app's OpenAPI document adds to its components (see `app._openapi`).
+BODY_MODELS: tuple[type[BaseModel], ...] = (SeedFlagUpdate,)
+
 
 def _answer(doc: dict[str, Any]) -> dict[str, Any]:
-    return {"name": doc["name"], "enabled": doc["enabled"], "description": doc["description"]}
+    return {
+        "name": doc["name"],
+        "enabled": doc["enabled"],
+        "description": doc["description"],
+        "updated_at": doc["updated_at"],
+    }
 
 
-@router.post("/flags/create", response_model=CompatFlagOut, status_code=201, summary="Create a boolean flag")
-async def create(body: CompatSet | CompatName, service: ServiceDep, principal: Admin) -> dict[str, Any]:
-    fields = {"name": body.name, "enabled": getattr(body, "enabled", False)}
-    return _answer(await service.create_flag(fields, actor=principal.name))
+# --- seed 001 -----------------------------------------------------------------------------------
 
 
-@router.post("/flags/toggle", response_model=CompatFlagOut, summary="Flip a flag's kill switch")
+@router.post("/flags/create", response_model=CompatFlagWritten, status_code=201, summary="Create a boolean flag")
+async def create(body: CompatCreate, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+    return _answer(await service.create_flag(body.model_dump(), actor=principal.name))
+
+
+@router.post("/flags/toggle", response_model=CompatFlagWritten, summary="Flip a flag's kill switch")
 async def toggle(body: CompatName, service: ServiceDep, principal: Admin) -> dict[str, Any]:
     return _answer(await service.toggle(body.name, actor=principal.name))
 
 
-@router.post("/flags/set", response_model=CompatFlagOut, summary="Set a flag's kill switch")
+@router.post("/flags/set", response_model=CompatFlagWritten, summary="Set a flag's kill switch")
 async def set_enabled(body: CompatSet, service: ServiceDep, principal: Admin) -> dict[str, Any]:
     return _answer(await service.set_enabled(body.name, body.enabled, actor=principal.name))
 
 
-@router.post("/flags/delete", response_model=CompatFlagOut, summary="Delete a flag")
+@router.post("/flags/delete", response_model=CompatFlagWritten, summary="Delete a flag")
 async def delete(body: CompatName, service: ServiceDep, principal: Admin) -> dict[str, Any]:
     return _answer(await service.delete_flag(body.name, actor=principal.name))
+
+
+# --- seed 002 -----------------------------------------------------------------------------------
+
+
+def reads_itself(method: str, path: str) -> bool:
+    """Routes here that authenticate before reading their body (the body limit lets them be)."""
+    return method == "PUT" and path.startswith(SEED_ADMIN_FLAGS)
+
+
+_SEED_BODY = {"$ref": f"#/components/schemas/{SeedFlagUpdate.__name__}"}
+
+
+@router.put(
+    SEED_ADMIN_FLAGS + "{id}",
+    response_model=SeedFlagAnswer,
+    summary="Change a flag, or one environment's override, in seed 002's shape",
+    openapi_extra={"requestBody": {"required": False, "content": {"application/json": {"schema": _SEED_BODY}}}},
+)
+async def seed_update(
+    id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Admin,
+    environment: Annotated[
+        str | None, Query(pattern=NAME_PATTERN, description="Change this environment's override.")
+    ] = None,
+) -> dict[str, Any]:
+    """`id` is the flag's name. Only the fields given change; `?environment=` (or `environment` in the
+    body) changes that environment's override instead of the flag's own configuration. Each rule
+    `{field, operator, value}` enables the flag for whoever it matches (docs/compatibility.md)."""
+    # The body is read only now that the token is checked, by the surface's one body reader.
+    call = Call(runtime, request.method, {}, b"", [], request.receive)
+    body = SeedFlagUpdate.model_validate(await call.json())
+    where = one_environment(environment, body.environment)
+    service = runtime.service
+    # Rules serve one of this flag's variants (a variant removed meanwhile makes the write a 400).
+    fields = body.vexil_fields(await service.store.get_flag(id))
+    if where is None:
+        given = {key: value for key, value in fields.items() if value is not None}
+        doc = await service.patch_flag(id, given, actor=principal.name, expected_version=None)
+    else:
+        doc = await service.set_override(id, where, fields, actor=principal.name)
+    return seed_flag(doc, where)

@@ -1,4 +1,4 @@
-// Conditions (PRODUCT.md §1): the operators, how a value is typed in and read back, and the editor
+// Conditions (docs/spec.md §1): the operators, how a value is typed in and read back, and the editor
 // shared by rules and segments. A draft condition keeps the value as typed (`valueText`).
 //
 // The operators are the server's (`GET /operators`, the engine's own list): `loadOperators(api)`
