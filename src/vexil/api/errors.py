@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
+from pydantic_core.core_schema import ErrorType
 from starlette.exceptions import HTTPException
 
-from vexil.api.inputs import EXPECTED, UNKNOWN_FIELD
+from vexil.api.inputs import UNKNOWN_FIELD
 from vexil.core.auth import AuthError
 from vexil.core.names import NAME_PATTERN, NAME_RULE
 from vexil.core.validation import InvalidInput
@@ -114,8 +115,8 @@ def _plain(error: Mapping[str, Any]) -> str:
         loc = (*loc, ctx.get("field"))
     text = _words(kind, ctx, error)
     if len(loc) >= 2 and loc[-1] == "[key]":  # the key of an object, not its value, is refused
-        return f"{field_path(loc[:-2])}[{show_value(loc[-2])}]: this key is not accepted; {text}"
-    path = field_path(loc)
+        return f"{_field_path(loc[:-2])}[{show_value(loc[-2])}]: this key is not accepted; {text}"
+    path = _field_path(loc)
     if not path and origin == "body":
         if kind in _BODY_NOT_AN_OBJECT:
             return "the body must be a JSON object"
@@ -123,7 +124,7 @@ def _plain(error: Mapping[str, Any]) -> str:
     return f"{path}: {text}" if path else text
 
 
-def field_path(loc: Iterable[Any]) -> str:
+def _field_path(loc: Iterable[Any]) -> str:
     """`rules[0].conditions[1].value` from pydantic's `("rules", 0, "conditions", 1, "value")`."""
     path = ""
     for part in loc:
@@ -151,28 +152,16 @@ def _always(text: str) -> Words:
     return lambda ctx, value: text
 
 
-# What each of pydantic's error types means for a person: what is expected, sometimes what is wrong.
-_WORDS: dict[str, Words] = {
-    "missing": _always("this field is required"),
-    "extra_forbidden": _always("this field is not known"),
-    "string_pattern_mismatch": lambda ctx, value: (
-        NAME_RULE if ctx.get("pattern") == NAME_PATTERN else "this text is not in the expected form"
-    ),
-    "literal_error": lambda ctx, value: f"{show_value(value)} is not accepted; use {_choices(ctx['expected'])}",
-    "greater_than_equal": lambda ctx, value: f"use a number of at least {ctx['ge']}",
-    "greater_than": lambda ctx, value: f"use a number greater than {ctx['gt']}",
-    "less_than_equal": lambda ctx, value: f"use a number of at most {ctx['le']}",
-    "less_than": lambda ctx, value: f"use a number less than {ctx['lt']}",
-    "too_long": lambda ctx, value: f"use at most {_plural(ctx['max_length'], 'item')}",
-    "too_short": lambda ctx, value: f"use at least {_plural(ctx['min_length'], 'item')}",
-    "string_too_long": lambda ctx, value: f"use at most {_plural(ctx['max_length'], 'character')}",
-    "string_too_short": lambda ctx, value: f"use at least {_plural(ctx['min_length'], 'character')}",
-    "value_error": lambda ctx, value: str(ctx.get("error", "this value is not accepted")),
-    "none_required": _always("use null"),
-}
-_WORDS["enum"] = _WORDS["literal_error"]
-_WORDS["assertion_error"] = _WORDS["value_error"]
-for _kinds, _text in (
+def _choice(ctx: Mapping[str, Any], value: Any) -> str:
+    return f"{show_value(value)} is not accepted; use {_choices(ctx['expected'])}"
+
+
+def _validator_said(ctx: Mapping[str, Any], value: Any) -> str:
+    return str(ctx.get("error", "this value is not accepted"))
+
+
+# Error types that all mean the same to a person.
+_ALIKE: tuple[tuple[tuple[str, ...], str], ...] = (
     (("bool_type", "bool_parsing"), "use true or false"),
     (("int_type", "int_parsing", "int_from_float", "int_parsing_size"), "use a whole number"),
     (("float_type", "float_parsing", "finite_number"), "use a number"),
@@ -181,13 +170,38 @@ for _kinds, _text in (
     (("dict_type", "model_type", "model_attributes_type", "dataclass_type", "mapping_type"), "use an object"),
     (("datetime_type", "datetime_parsing", "datetime_from_date_parsing", "datetime_object_invalid"), DATE_TIME_RULE),
     (("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"), DATE_TIME_RULE),
-):
-    for _kind in _kinds:
-        _WORDS[_kind] = _always(_text)
+)
+
+# What each of pydantic's error types means for a person: what is expected, sometimes what is wrong.
+_WORDS: dict[str, Words] = {
+    **{kind: _always(text) for kinds, text in _ALIKE for kind in kinds},
+    "missing": _always("this field is required"),
+    "extra_forbidden": _always("this field is not known"),
+    "none_required": _always("use null"),
+    "string_pattern_mismatch": lambda ctx, value: (
+        NAME_RULE if ctx.get("pattern") == NAME_PATTERN else "this text is not in the expected form"
+    ),
+    "literal_error": _choice,
+    "enum": _choice,
+    "greater_than_equal": lambda ctx, value: f"use a number of at least {ctx['ge']}",
+    "greater_than": lambda ctx, value: f"use a number greater than {ctx['gt']}",
+    "less_than_equal": lambda ctx, value: f"use a number of at most {ctx['le']}",
+    "less_than": lambda ctx, value: f"use a number less than {ctx['lt']}",
+    "too_long": lambda ctx, value: f"use at most {_plural(ctx['max_length'], 'item')}",
+    "too_short": lambda ctx, value: f"use at least {_plural(ctx['min_length'], 'item')}",
+    "string_too_long": lambda ctx, value: f"use at most {_plural(ctx['max_length'], 'character')}",
+    "string_too_short": lambda ctx, value: f"use at least {_plural(ctx['min_length'], 'character')}",
+    "value_error": _validator_said,
+    "assertion_error": _validator_said,
+}
+
+
+# pydantic's own error types; any other was raised by a validator of ours, already in plain words.
+_PYDANTIC_TYPES = frozenset(get_args(ErrorType))
 
 
 def _words(kind: str, ctx: Mapping[str, Any], error: Mapping[str, Any]) -> str:
-    if kind in (EXPECTED, UNKNOWN_FIELD):  # ours, already in plain words
+    if kind not in _PYDANTIC_TYPES:  # EXPECTED, UNKNOWN_FIELD: api/inputs.py
         return str(error.get("msg", ""))
     words = _WORDS.get(kind)
     try:
@@ -197,7 +211,7 @@ def _words(kind: str, ctx: Mapping[str, Any], error: Mapping[str, Any]) -> str:
 
 
 def _best_union_member(errors: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Where a union (`CompatSet | CompatName`) failed, only the errors of its best-matching member
+    """Where a union of models (`Thing | Other`) failed, only the errors of its best-matching member
     (the one with the fewest; the first of those), without the member's name in their path."""
     tags = _model_names()
     while True:
