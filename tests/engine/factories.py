@@ -15,8 +15,7 @@ IdentifierFinder = Callable[[str, Callable[[int], bool]], str]
 
 # For each way an operator reads its value: one value it can never match with, and one it reads.
 UNUSABLE_VALUES: dict[Reads, Any] = {
-    Reads.JSON: None,
-    Reads.SCALAR: "not-a-list",
+    Reads.SCALAR: {"not": "a scalar, nor a list"},
     Reads.TEXT: 5,
     Reads.NUMBER: "abc",
     Reads.SEMVER: "banana",
@@ -25,8 +24,7 @@ UNUSABLE_VALUES: dict[Reads, Any] = {
     Reads.REGEX: "(unclosed",
 }
 USABLE_VALUES: dict[Reads, Any] = {
-    Reads.JSON: {"a": [1]},
-    Reads.SCALAR: ["pro", 1, True],
+    Reads.SCALAR: 1.5,
     Reads.TEXT: "x",
     Reads.NUMBER: "1.5",
     Reads.SEMVER: "1.2.3-rc.1",
@@ -45,8 +43,9 @@ def condition_of(operator: Operator, *, usable: bool) -> dict[str, Any]:
         return {"operator": operator.value, "value": "staff" if usable else 5}
     if spec.reads is None:
         return {"field": "x" if usable else "a..b", "operator": operator.value}
+    value = (USABLE_VALUES if usable else UNUSABLE_VALUES)[spec.reads]
     return {
         "field": "x",
         "operator": operator.value,
-        "value": (USABLE_VALUES if usable else UNUSABLE_VALUES)[spec.reads],
+        "value": ["pro", 1, True] if usable and spec.takes is Takes.LIST else value,
     }

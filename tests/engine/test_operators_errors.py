@@ -102,7 +102,7 @@ def test_condition_error__usable_condition__is_none(operator: Operator) -> None:
         (
             condition("eq", None),
             "value",
-            "eq compares any JSON value: a string, number, boolean, list or object; the value is missing",
+            "eq compares a string, number or boolean; the value is missing",
         ),
         (condition("in_segment", 5), "value", "in_segment takes a segment's name; 5 is not a string"),
         (
@@ -151,9 +151,12 @@ def test_compile_condition__empty_lists__in_never_matches_and_not_in_matches_eve
     assert condition_error(condition("not_in", [])) is None
 
 
-def test_condition_error__eq_with_a_list_or_object__is_valid() -> None:
-    # Given eq and neq with JSON containers (they compare any JSON value, docs/model.md)
+def test_condition_error__eq_with_a_list_or_object__refused() -> None:
+    # Given eq and neq with a JSON container: one value is compared, never a list or an object
     # When validated
-    # Then there is nothing to report
-    assert condition_error(condition("eq", [1, "a"])) is None
-    assert condition_error(condition("neq", {"a": 1})) is None
+    problems = [condition_error(condition("eq", [1, "a"])), condition_error(condition("neq", {"a": 1}))]
+    # Then the value is at fault
+    assert [(p.key, p.message) for p in problems if p is not None] == [
+        ("value", 'eq compares a string, number or boolean; [1, "a"] is not one'),
+        ("value", 'neq compares a string, number or boolean; {"a": 1} is not one'),
+    ]

@@ -46,7 +46,7 @@ def test_ui_modules__no_copy_of_the_operators__they_come_from_the_server() -> No
 def test_condition_editor__operator_dropdown__filled_from_the_server(ui: Ui) -> None:
     # Given a server whose GET /operators answers two operators of its own
     served = [
-        {"name": "eq", "description": "is exactly", "value": "single", "reads": "json", "or_list": False},
+        {"name": "eq", "description": "is exactly", "value": "single", "reads": "scalar", "or_list": False},
         {"name": "exists", "description": "is set", "value": "none", "reads": None, "or_list": False},
     ]
 

@@ -349,9 +349,8 @@ class OperatorOut(BaseModel):
         "and no field)."
     )
     reads: Reads | None = Field(
-        description="What the value (each item of a list) is read as: `json` (any JSON value), `scalar` (a string, "
-        "number or boolean), `text`, `number`, `semver`, `instant` (ISO 8601), `cidr`, `regex` (RE2); null for "
-        "`none` and `segment`."
+        description="What the value (each item of a list) is read as: `scalar` (a string, number or boolean), "
+        "`text`, `number`, `semver`, `instant` (ISO 8601), `cidr`, `regex` (RE2); null for `none` and `segment`."
     )
     or_list: bool = Field(description="A single value may also be given as a list of them.")
 

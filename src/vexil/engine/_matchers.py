@@ -10,7 +10,7 @@ expects.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import re2
@@ -19,7 +19,6 @@ from vexil.engine._fields import Fallback
 from vexil.engine._values import (
     in_networks,
     is_scalar,
-    json_equal,
     parse_ip,
     parse_networks,
     parse_number,
@@ -84,11 +83,9 @@ def eq(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
         return _eq_bool(key, fallback, value)
     if isinstance(value, str):
         return _eq_text(key, fallback, value, folded)
-    if isinstance(value, list | tuple | Mapping):
-        return _eq_json(key, fallback, value)
     number = parse_number(value)
-    if number is None:
-        raise InvalidConditionError(f"{show_value(value)} is not a JSON value")
+    if number is None:  # a list or an object: one value is compared, never a container
+        raise InvalidConditionError(f"{show_value(value)} is not one")
     return _eq_number(key, fallback, number)
 
 
@@ -100,16 +97,6 @@ def _eq_bool(key: Any, fallback: Fallback, value: bool) -> Matcher:
         return found is value
 
     return eq_bool
-
-
-def _eq_json(key: Any, fallback: Fallback, value: Any) -> Matcher:
-    def eq_json(context: Context) -> bool:
-        found = context.get(key)
-        if found is None:
-            found = fallback(context)
-        return json_equal(found, value)
-
-    return eq_json
 
 
 def _eq_number(key: Any, fallback: Fallback, number: float) -> Matcher:

@@ -2,7 +2,7 @@
 
 ``OPERATOR_SPECS`` is the one definition of the operators: for each, a few words of what it does,
 what value it takes (``Takes``: none, a single value, a list, a segment's name), what it reads that
-value as (``Reads``: text, number, SemVer, instant, CIDR, regex, any JSON) and its compiler. The API
+value as (``Reads``: a scalar, text, number, SemVer, instant, CIDR, regex) and its compiler. The API
 serves it as ``GET /operators``, its input schema and the admin UI take the operators from it, and
 ``OPERATORS`` maps an operator name to its compiler. Compiling does all the work that does not
 depend on the context (casefolding, parsing numbers, versions, instants and networks, compiling
@@ -100,8 +100,7 @@ class OperatorSpec:
 # What an operator does with what it reads, then what is wrong with a value: "gt compares numbers;
 # "abc" is not a number".
 _EXPECTS: Mapping[Reads, str] = {
-    Reads.JSON: "compares any JSON value: a string, number, boolean, list or object",
-    Reads.SCALAR: "takes a list of strings, numbers or booleans",
+    Reads.SCALAR: "compares a string, number or boolean",
     Reads.TEXT: "compares text",
     Reads.NUMBER: "compares numbers",
     Reads.SEMVER: 'compares SemVer 2.0.0 versions such as "1.2.3"',
@@ -115,7 +114,15 @@ _FIELD_RULE = 'use a dotted path such as "plan" or "attributes.plan"'
 # --- the table -----------------------------------------------------------------------------------
 
 
-def _field_operator(compile_field_matcher: FieldCompiler, reads: Reads | None, *, complement: bool) -> Compiler:
+def _expects(takes: Takes, reads: Reads | None) -> str:
+    if takes is Takes.LIST:
+        return "takes a list of strings, numbers or booleans"
+    return _EXPECTS[reads] if reads is not None else "takes no value"
+
+
+def _field_operator(
+    compile_field_matcher: FieldCompiler, takes: Takes, reads: Reads | None, *, complement: bool
+) -> Compiler:
     """A compiler that reads ``field``, ``value``, ``negate``, ``case_insensitive`` around an operator."""
 
     def compile_(condition: Mapping[str, Any], scope: CompileScope) -> Matcher:
@@ -132,8 +139,7 @@ def _field_operator(compile_field_matcher: FieldCompiler, reads: Reads | None, *
                 raise InvalidConditionError("the value is missing")
             matcher = compile_field_matcher(key, fallback, value, condition.get("case_insensitive") is True)
         except InvalidConditionError as exc:
-            expects = _EXPECTS[reads] if reads is not None else "takes no value"
-            raise InvalidConditionError(f"{name} {expects}; {exc.message}") from None
+            raise InvalidConditionError(f"{name} {_expects(takes, reads)}; {exc.message}") from None
         return invert(matcher) if complement != (condition.get("negate") is True) else matcher
 
     return compile_
@@ -202,7 +208,7 @@ def _on_field(
     complement: bool = False,
     or_list: bool = False,
 ) -> OperatorSpec:
-    compiler = _field_operator(compile_field_matcher, reads, complement=complement)
+    compiler = _field_operator(compile_field_matcher, takes, reads, complement=complement)
     return OperatorSpec(description, takes, reads, or_list, compiler)
 
 
@@ -221,8 +227,8 @@ def _instant(compare: Callable[[Any, Any], bool]) -> FieldCompiler:
 _SINGLE, _LIST, _NONE = Takes.SINGLE, Takes.LIST, Takes.NONE
 
 OPERATOR_SPECS: Mapping[Operator, OperatorSpec] = {
-    Operator.EQ: _on_field("equals", _SINGLE, Reads.JSON, eq),
-    Operator.NEQ: _on_field("does not equal", _SINGLE, Reads.JSON, eq, complement=True),
+    Operator.EQ: _on_field("equals", _SINGLE, Reads.SCALAR, eq),
+    Operator.NEQ: _on_field("does not equal", _SINGLE, Reads.SCALAR, eq, complement=True),
     Operator.IN: _on_field("is one of (list)", _LIST, Reads.SCALAR, _non_empty(member_of)),
     Operator.NOT_IN: _on_field("is not one of (list)", _LIST, Reads.SCALAR, _typed_complement(member_of, is_scalar)),
     Operator.STARTS_WITH: _on_field("starts with", _SINGLE, Reads.TEXT, _text_starts),

@@ -72,8 +72,7 @@ class Takes(StrEnum):
 class Reads(StrEnum):
     """What a condition's value (and the context's field) is read as."""
 
-    JSON = "json"  # any JSON value but null: strings, numbers (numerically), booleans, lists, objects
-    SCALAR = "scalar"  # a string, number or boolean
+    SCALAR = "scalar"  # a string, number (compared numerically) or boolean
     TEXT = "text"
     NUMBER = "number"  # a JSON number or a string in decimal notation
     SEMVER = "semver"  # a SemVer 2.0.0 version such as "1.2.3"

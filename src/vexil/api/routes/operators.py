@@ -32,8 +32,8 @@ OPERATORS_DOCUMENT: dict[str, Any] = {
 @router.get("/operators", response_model=OperatorList, summary="The condition operators and the values they take")
 async def operators(response: Response) -> dict[str, Any]:
     """For each operator: its name, what it does, what value it takes (`none`, `single`, `list`,
-    `segment`) and, for a value, what it is read as (`json`, `scalar`, `text`, `number`, `semver`,
-    `instant`, `cidr`, `regex`). No token needed. A condition whose value its operator cannot read
+    `segment`) and, for a value, what it is read as (`scalar`, `text`, `number`, `semver`, `instant`,
+    `cidr`, `regex`). No token needed. A condition whose value its operator cannot read
     is refused with 400 by every write (flags, overrides, segments, import)."""
     response.headers["cache-control"] = "public, max-age=3600"
     return OPERATORS_DOCUMENT

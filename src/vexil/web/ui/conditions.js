@@ -3,7 +3,7 @@
 //
 // The operators are the server's (`GET /operators`, the engine's own list): `loadOperators(api)`
 // fetches them once, before any view edits a condition. For each the server says what value it
-// takes (`none`, `single`, `list`, `segment`) and what it reads a single value as (`json`, `number`,
+// takes (`none`, `single`, `list`, `segment`) and what it reads a value as (`scalar`, `number`,
 // `semver`, `instant`, `cidr`, `regex`, `text`); everything below goes by that, never by a name.
 
 import { h } from "./dom.js";
@@ -53,7 +53,7 @@ function takesList(operator) {
 }
 
 // Single values read as JSON when they parse (`42`, `true`, `"42"`), else as the text typed.
-const READS_JSON = new Set(["json", "number"]);
+const READS_JSON = new Set(["scalar", "number"]);
 
 export function newCondition() {
   const [first] = operators();
@@ -139,7 +139,7 @@ function same(a, b) {
 // The placeholder of a value: by what the operator takes, then by what it reads.
 const TAKES_HINTS = { list: 'a, b, c  or  ["a", 1]', segment: "segment name" };
 const READS_HINTS = {
-  json: 'text, 42, true or "42"',
+  scalar: 'text, 42, true or "42"',
   number: "42",
   semver: "1.2.3",
   instant: "2026-12-31T00:00:00Z",
