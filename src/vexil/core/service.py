@@ -30,7 +30,7 @@ from vexil.core.changes import SEGMENTS, ChangeHub, with_dependents
 from vexil.core.validation import (
     InvalidInput,
     check_flag,
-    check_segment_conditions,
+    check_segment,
     normalize_flag,
 )
 from vexil.engine import Snapshot, show_value
@@ -276,7 +276,7 @@ class FlagService:
 
     async def create_segment(self, fields: Doc, *, actor: str) -> Doc:
         async with self._lock:
-            check_segment_conditions(fields["conditions"])
+            check_segment(fields)
             created = await self.store.create_segment(fields, actor=actor)
             self._committed(Committed(segments=True))
             await self._refresh_segments()
@@ -285,7 +285,7 @@ class FlagService:
     async def update_segment(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
         def mutate(doc: Doc) -> Doc:
             doc.update(fields)
-            check_segment_conditions(doc["conditions"])
+            check_segment(doc)
             return doc
 
         async with self._lock:
@@ -324,7 +324,7 @@ class FlagService:
         """Replace everything with an export's content, after checking every flag in it."""
         segment_names = {segment["name"] for segment in state["segments"]}
         for index, segment in enumerate(state["segments"]):
-            check_segment_conditions(segment.get("conditions", []), where=f"segments[{index}].")
+            check_segment(segment, where=f"segments[{index}].")
         flags = [flag_from_input(flag) for flag in state["flags"]]
         candidate = Snapshot(flags, state["segments"])
         for index, flag in enumerate(flags):
