@@ -364,4 +364,8 @@ class HealthOut(BaseModel):
     storage: str = Field(description="`ok`, or `unavailable: <why>` (writes then fail with 503).")
     bus: str = Field(description="The change bus: `redis: ok`, `postgres: unavailable: <why>`, or `none`.")
     flags: int
+    quarantined: list[str] = Field(
+        default_factory=list,
+        description="Stored documents left out because a value cannot be served (`flag NAME`, `segment NAME`).",
+    )
     version: str

@@ -75,3 +75,29 @@ def _text_error(text: str) -> str | None:
     except UnicodeEncodeError:
         return "a lone surrogate (\\ud800 to \\udfff) is not valid Unicode; send the whole character"
     return None
+
+
+def readable(value: Any) -> Any:
+    """`value` itself when it can be encoded everywhere; else a copy in which each value that cannot
+    is replaced by a string saying why, and nesting past `MAX_DEPTH` is cut: what a read of a
+    quarantined document shows, so that it can be seen and fixed."""
+    if value_error(value) is None:
+        return value
+    return _readable(value, 0)
+
+
+def _readable(value: Any, depth: int) -> Any:
+    if isinstance(value, dict | list | tuple):
+        if depth >= MAX_DEPTH:
+            return f"(unreadable: nested deeper than {MAX_DEPTH} levels)"
+        if isinstance(value, dict):
+            return {_readable_key(key): _readable(inner, depth + 1) for key, inner in value.items()}
+        return [_readable(inner, depth + 1) for inner in value]
+    problem = _scalar_error(value)
+    return value if problem is None else f"(unreadable: {problem})"
+
+
+def _readable_key(key: Any) -> str:
+    if isinstance(key, str) and _text_error(key) is None:
+        return key
+    return repr(key)

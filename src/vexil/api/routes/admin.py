@@ -22,6 +22,7 @@ from vexil.api.schemas import (
     ImportResult,
     SegmentCreate,
 )
+from vexil.core.values import readable
 
 router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES)
 
@@ -49,6 +50,7 @@ async def audit(
     before_id: Annotated[int | None, Query(ge=1, le=2**62, description="Page: events older than this id.")] = None,
 ) -> dict[str, Any]:
     events = await service.store.list_audit(flag=flag, actor=actor, since=since, limit=limit, before_id=before_id)
+    events = [readable(event) for event in events]
     next_before = events[-1]["id"] if len(events) == limit else None
     return {"events": events, "next_before_id": next_before}
 
@@ -65,7 +67,7 @@ async def create_environment(body: EnvironmentInput, service: ServiceDep, princi
 
 @router.get("/export", response_model=ExportOut, summary="The whole state (flags, overrides, apps, segments)")
 async def export(service: ServiceDep, _: Reader) -> dict[str, Any]:
-    return await service.store.export_state()
+    return readable(await service.store.export_state())  # type: ignore[no-any-return]
 
 
 @router.post("/import", response_model=ImportResult, summary="Replace the whole state with an export, atomically")
