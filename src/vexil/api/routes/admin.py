@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from vexil.api.deps import Admin, Reader, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES, BadRequest
@@ -22,10 +25,31 @@ from vexil.api.schemas import (
     ImportResult,
     SegmentCreate,
 )
+from vexil.core.values import readable
 
 router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES)
 
 KEPT_ON_IMPORT = ("created_at", "updated_at", "version")
+T = TypeVar("T")
+
+
+_DOCUMENT = TypeAdapter(dict[str, Any])
+
+
+def _fields(model: type[BaseModel], raw: dict[str, Any], *where: str | int) -> dict[str, Any]:
+    """The fields of an imported document but those kept as they are, checked as `model`; what is
+    wrong is reported at its place in the body (`flags[2].name`)."""
+    fields = {k: v for k, v in raw.items() if k not in KEPT_ON_IMPORT}
+    return _located(model.model_validate, fields, *where).model_dump()
+
+
+def _located(validate: Callable[[Any], T], value: Any, *where: str | int) -> T:
+    """`validate(value)`, whose validation errors are reported at their place in the body."""
+    try:
+        return validate(value)
+    except ValidationError as exc:
+        located = [{**error, "loc": ("body", *where, *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(located) from exc
 
 
 @router.get("/audit", response_model=AuditPage, summary="Audit events, newest first")
@@ -39,6 +63,7 @@ async def audit(
     before_id: Annotated[int | None, Query(ge=1, le=2**62, description="Page: events older than this id.")] = None,
 ) -> dict[str, Any]:
     events = await service.store.list_audit(flag=flag, actor=actor, since=since, limit=limit, before_id=before_id)
+    events = [readable(event) for event in events]
     next_before = events[-1]["id"] if len(events) == limit else None
     return {"events": events, "next_before_id": next_before}
 
@@ -55,7 +80,7 @@ async def create_environment(body: EnvironmentInput, service: ServiceDep, princi
 
 @router.get("/export", response_model=ExportOut, summary="The whole state (flags, overrides, apps, segments)")
 async def export(service: ServiceDep, _: Reader) -> dict[str, Any]:
-    return await service.store.export_state()
+    return readable(await service.store.export_state())  # type: ignore[no-any-return]
 
 
 # The body is read by the route itself (documented here), so that parsing it happens off the event loop.
@@ -83,27 +108,22 @@ def _import_fields(content: bytes) -> dict[str, Any]:
     except ValueError as exc:
         raise BadRequest("malformed JSON body") from exc
     if document.__class__ is not dict:
-        ImportInput.model_validate(document)  # raises, saying what is expected
-    # The model checks the top level; each list's documents are checked one by one below.
-    ImportInput.model_validate({key: [] if value.__class__ is list else value for key, value in document.items()})
-    flags = []
-    for raw in _documents(document, "flags"):
-        fields = FlagCreate.model_validate({k: v for k, v in raw.items() if k not in KEPT_ON_IMPORT}).model_dump()
-        flags.append({**fields, **{k: raw[k] for k in KEPT_ON_IMPORT if k in raw}})
-    segments = [
-        SegmentCreate.model_validate({k: v for k, v in raw.items() if k not in KEPT_ON_IMPORT}).model_dump()
-        for raw in _documents(document, "segments")
+        _located(ImportInput.model_validate, document)  # raises, saying what is expected
+    # The model checks the top level; the documents in its lists are checked one by one below.
+    _located(ImportInput.model_validate, {k: [] if v.__class__ is list else v for k, v in document.items()})
+    flags = [
+        {**_fields(FlagCreate, raw, "flags", index), **{k: raw[k] for k in KEPT_ON_IMPORT if k in raw}}
+        for index, raw in _documents(document, "flags")
     ]
+    segments = [_fields(SegmentCreate, raw, "segments", index) for index, raw in _documents(document, "segments")]
     environments = [
-        EnvironmentInput.model_validate({"name": raw.get("name")}).model_dump()
-        for raw in _documents(document, "environments")
+        _fields(EnvironmentInput, {"name": raw.get("name")}, "environments", index)
+        for index, raw in _documents(document, "environments")
     ]
     return {"flags": flags, "segments": segments, "environments": environments}
 
 
-def _documents(document: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    items: list[Any] = document.get(key) or []
-    for index, item in enumerate(items):
-        if item.__class__ is not dict:
-            raise BadRequest(f"{key}.{index}: Input should be a valid dictionary")
-    return items
+def _documents(document: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The documents of the list `key` with their index, each checked to be an object."""
+    for index, item in enumerate(document.get(key) or []):
+        yield index, _located(_DOCUMENT.validate_python, item, key, index)
