@@ -142,7 +142,7 @@ def principal_of(tokens: TokenCache, secret: str, role: Role) -> Principal:
     return tokens.require(secret, role)
 
 
-async def test_token_narrowed__server_stream_ends_with_the_reason_client_stream_goes_on() -> None:
+async def test_token_narrowed__streams_open__server_stream_ends_with_the_reason_client_stream_goes_on() -> None:
     # Given a token with the server role, and a client stream and an SDK stream opened with it
     service = fake_service()
     service.tokens.replace([(hash_secret("vx_s"), "backend", "server")])
@@ -179,7 +179,7 @@ async def test_stream_opened__token_revoked_since_authenticated__only_the_reason
     await streams.stop()
 
 
-async def test_token_cache__rebuilt_unchanged__streams_not_checked() -> None:
+async def test_token_cache__rebuilt_unchanged__listeners_not_called() -> None:
     # Given a token cache with a listener
     tokens = TokenCache()
     calls: list[None] = []
