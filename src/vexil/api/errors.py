@@ -4,7 +4,8 @@
 StoreError ─┬─ NotFound         404     AuthError ─┬─ Unauthenticated 401 (+ WWW-Authenticate)
             ├─ Conflict         409                └─ Forbidden       403
             └─ StoreUnavailable 503     InvalidInput (core)           400
-BadRequest (HTTP: a body or parameter this layer refuses)   400, or its own status (413)
+BadRequest (HTTP: a request this layer refuses)             400, or its own status and headers
+                                                            (408, 413, 431, 503 + Retry-After)
 pydantic ValidationError / RequestValidationError           400, one readable line
 HTTPException                                               as given
 """
@@ -25,11 +26,13 @@ from vexil.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
 
 
 class BadRequest(Exception):
-    """A request refused before it reaches the core: malformed, wrong-typed, or too large."""
+    """A request refused before it reaches the core: malformed, wrong-typed, too large or too slow,
+    or one the server has no room for now (503, with a Retry-After header)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers
 
 
 class ErrorOut(BaseModel):
@@ -62,7 +65,7 @@ def describe(exc: Exception) -> tuple[int, str, dict[str, str] | None]:
     if isinstance(exc, AuthError):
         return exc.status, _message(exc), {"www-authenticate": "Bearer"} if exc.status == 401 else None
     if isinstance(exc, BadRequest):
-        return exc.status, _message(exc), None
+        return exc.status, _message(exc), exc.headers
     if isinstance(exc, RequestValidationError | ValidationError):
         return 400, describe_validation_error(list(exc.errors())), None
     if isinstance(exc, HTTPException):

@@ -24,7 +24,7 @@ from vexil.api import context as contexts
 from vexil.api import wire
 from vexil.api.credentials import token_from_headers
 from vexil.api.errors import HANDLED, BadRequest, describe
-from vexil.api.limits import BodyTooLarge, ClientGone, read_body
+from vexil.api.limits import BodyTooLarge, ClientGone, parse_json, read_body, too_large
 from vexil.api.runtime import Runtime
 from vexil.api.schemas import (
     BulkEvaluationInput,
@@ -61,7 +61,7 @@ Answer = Reply | EventStream
 class Call:
     """One request, as the handlers read it, whichever layer received it."""
 
-    __slots__ = ("_body", "headers", "method", "params", "query_string", "receive", "runtime")
+    __slots__ = ("_body", "headers", "limit", "method", "params", "query_string", "receive", "runtime")
 
     def __init__(
         self,
@@ -79,6 +79,8 @@ class Call:
         self.headers = headers
         self.receive = receive
         self._body: bytes | None = None
+        # The most body this caller may send: `caller()` lowers it for anonymous and client callers.
+        self.limit = runtime.settings.max_body_bytes
 
     def query(self) -> list[tuple[str, str]]:
         return contexts.query_pairs(self.query_string)
@@ -97,27 +99,29 @@ class Call:
         tokens = self.runtime.service.tokens
         secret = self.token(query_token)
         if self.runtime.settings.require_client_token:
-            return tokens.require(secret, Role.CLIENT)
-        return tokens.authenticate(secret)
+            principal: Principal | None = tokens.require(secret, Role.CLIENT)
+        else:
+            principal = tokens.authenticate(secret)
+        if principal is None or principal.role is Role.CLIENT:
+            self.limit = self.runtime.settings.max_client_body_bytes
+        return principal
 
     async def body(self) -> bytes:
-        """The raw body, read once, within the limit (413 past it)."""
+        """The raw body, read once, within the caller's limit (413 past it)."""
         if self._body is None:
             try:
-                self._body = await read_body(self.receive, self.runtime.settings.max_body_bytes)
+                self._body = await read_body(self.receive, self.limit)
             except BodyTooLarge as exc:
-                raise BadRequest(str(exc), 413) from exc
+                raise too_large(self.limit) from exc
             except ClientGone as exc:
                 raise BadRequest("the client went away before sending the whole body") from exc
         return self._body
 
     async def json(self) -> dict[str, Any]:
-        """The body as a JSON object (whatever its Content-Type): 400 malformed, 413 too large."""
+        """The body as a JSON object (whatever its Content-Type): 400 not strict JSON (`api/limits.py`),
+        413 too large."""
         raw = await self.body()
-        try:
-            body = orjson.loads(raw or b"{}")
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest("the body is not valid JSON") from exc
+        body = parse_json(raw) if raw else {}
         if body.__class__ is not dict:
             raise BadRequest("the body must be a JSON object")
         return body
@@ -161,12 +165,16 @@ async def evaluate_one(call: Call) -> Answer:
     return Reply(answer)
 
 
-def flag_names(value: Any) -> list[str] | None:
-    """`flags`: a list of flag names, or null for every flag."""
+def flag_names(value: Any, runtime: Runtime) -> list[str] | None:
+    """`flags`: a list of flag names, or null for every flag; at most `max_listed_flags` distinct
+    names, or as many as there are flags if that is more."""
     if value is None:
         return None
     if value.__class__ is not list or any(name.__class__ is not str for name in value):
         raise BadRequest("flags: use a list of flag names, or leave it out for every flag")
+    most = max(runtime.settings.max_listed_flags, len(runtime.service.snapshot))
+    if len(value) > most and len(set(value)) > most:
+        raise BadRequest(f"flags: list at most {most} different names, or leave it out for every flag")
     return value
 
 
@@ -180,7 +188,7 @@ async def evaluate_all(call: Call) -> Answer:
     if kept is not None:
         return Reply(kept)
     body = await call.json()
-    names = flag_names(body.get("flags"))
+    names = flag_names(body.get("flags"), runtime)
     context = contexts.from_body(body, skip=("flags",))
     snapshot = runtime.service.snapshot
     results = snapshot.evaluate_all(context) if names is None else snapshot.evaluate_many(names, context)
@@ -255,10 +263,22 @@ async def client_stream(call: Call) -> Answer:
         names = None
     else:
         body = await call.json()
-        names = flag_names(body.get("flags"))
+        names = flag_names(body.get("flags"), call.runtime)
         context = contexts.from_body(body, skip=("flags",))
     streams = call.runtime.streams
-    return ClientStream(streams, context, flags=names, last_event_id=_last_event_id(call, params))
+    stream = ClientStream(streams, context, flags=names, last_event_id=_last_event_id(call, params))
+    return admitted(stream, contexts.footprint(context) + contexts.footprint(stream.only))
+
+
+STREAMS_FULL = "the server holds as many event streams as its memory allows (VEXIL_STREAM_MEMORY_MB): retry later"
+RETRY_AFTER = "10"
+
+
+def admitted(stream: EventStream, holds: int) -> EventStream:
+    """`stream`, charged what it holds, if all open streams together stay within their memory (503 if not)."""
+    if not stream.streams.admit(stream, holds):
+        raise BadRequest(STREAMS_FULL, 503, headers={"retry-after": RETRY_AFTER})
+    return stream
 
 
 def checked_environment(environment: str | None) -> str | None:
@@ -271,7 +291,8 @@ async def sdk_stream(call: Call) -> Answer:
     call.runtime.service.tokens.require(call.token(), Role.SERVER)
     params = dict(call.query())
     environment = checked_environment(params.get("environment"))
-    return SdkStream(call.runtime.streams, environment, last_event_id=_last_event_id(call, params))
+    stream = SdkStream(call.runtime.streams, environment, last_event_id=_last_event_id(call, params))
+    return admitted(stream, 0)
 
 
 # --- the table ------------------------------------------------------------------------------------

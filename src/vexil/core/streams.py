@@ -14,6 +14,11 @@ Per stream, the cost is this object, a small dict of the results last sent, and 
 keeps (`api/sse.py`: one watcher task that waits for the disconnect, and uvicorn's connection). A
 ticker sets a ping on every stream each `heartbeat` seconds. `close_all()` (on SIGTERM/SIGINT, at
 the latest on shutdown) ends every stream, so that the server can exit promptly.
+
+What all open streams hold together is bounded: each is charged `STREAM_BASE` plus what its
+request made it keep (its context and `flags`, as the HTTP layer measures them), from the moment
+it opens until it ends, and `admit()` refuses a new stream that would take the total past
+`memory`. An open stream is never dropped to make room.
 """
 
 from __future__ import annotations
@@ -35,20 +40,33 @@ from vexil.engine.types import Evaluation
 RETRY = b"retry: 2000\n\n"
 PING = b": ping\n\n"
 MAX_PENDING = 16
+# What one stream costs besides its context: this object, its results, its task and connection.
+STREAM_BASE = 16 * 1024
 
 
 class Streams:
     """The open streams of one app: heartbeats, shutdown, and frames shared across streams."""
 
-    def __init__(self, service: FlagService, *, heartbeat: float = 15.0) -> None:
+    def __init__(self, service: FlagService, *, heartbeat: float = 15.0, memory: int = 1 << 30) -> None:
         self.service = service
         self.feed = SdkFeed(service)
         self.heartbeat = heartbeat
+        self.memory = memory
+        self.held = 0  # what the open streams are charged, together
         self.open: set[EventStream] = set()
         self.closing = False
         self._ticker: asyncio.Task[None] | None = None
         self._frames_seq = -1
         self._frames: dict[Hashable, tuple[list[tuple[str, Evaluation | None]], bytes]] = {}
+
+    def admit(self, stream: EventStream, holds: int) -> bool:
+        """Whether `stream`, keeping `holds` bytes, fits beside the open streams; if so it is
+        charged that (plus `STREAM_BASE`) while it is open."""
+        cost = STREAM_BASE + holds
+        if self.held + cost > self.memory:
+            return False
+        stream.cost = cost
+        return True
 
     def start(self) -> None:
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
@@ -102,6 +120,7 @@ class EventStream(ABC):
         "_resync",
         "_unsubscribe",
         "_waiter",
+        "cost",
         "last_event_id",
         "streams",
     )
@@ -117,6 +136,7 @@ class EventStream(ABC):
         self._ping = False
         self._closed = False
         self._gone = False
+        self.cost = STREAM_BASE
 
     # --- what to send: subclasses ----------------------------------------------------------
 
@@ -168,6 +188,7 @@ class EventStream(ABC):
         streams = self.streams
         self._unsubscribe = streams.service.hub.subscribe(self.on_change, markers=self.markers)
         streams.open.add(self)
+        streams.held += self.cost
         chunk = RETRY + self.opening()
         if streams.closing:
             self._closed = True
@@ -210,7 +231,10 @@ class EventStream(ABC):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        self.streams.open.discard(self)
+        streams = self.streams
+        if self in streams.open:
+            streams.open.remove(self)
+            streams.held -= self.cost
 
 
 class ClientStream(EventStream):
