@@ -1,0 +1,171 @@
+"""uvicorn's HTTP protocol (httptools), with what it lacks against slow and greedy clients.
+
+uvicorn closes a kept-alive connection that stays idle after a response, but it waits forever for a
+new connection's first request, for headers that arrive a byte at a time and for a body that never
+ends, and it reads request lines and headers of any size. `EdgeProtocol` adds, per connection:
+
+- a **header timeout**: the request line and headers must be complete within `header_timeout`
+  seconds of the connection (or of the first byte of a later request on a kept-alive one);
+- a **body timeout**: the body must be complete within `body_timeout` seconds of the headers,
+  even when the app answered early (a 401 before the body, say) and uvicorn only discards it;
+- a **header size limit**: at most `max_header_bytes` of request line and headers (431);
+- a **connection limit** per process, streams included (a stream is a connection): a connection
+  made while `max_connections` are open gets one second to send its request, then `GET /health` is
+  answered and anything else gets 503 with `Retry-After` and the connection closed. Open
+  connections are never dropped to make room.
+
+A request that runs out of time is answered 408 when nothing was sent on that connection yet, and
+the connection is closed either way; the app sees a disconnect. Timers are armed only while a
+request is incomplete at the end of what the socket delivered: a request that arrives whole (the
+common case) costs three attribute writes, no timer. Errors are described by `api/errors.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from vexil.api.errors import BadRequest
+from vexil.api.limits import error_body, send_error
+
+IDLE, HEADERS, BODY = 0, 1, 2
+OVER_LIMIT_TIMEOUT = 1.0  # seconds a connection past the limit has to ask for /health
+RETRY_AFTER = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """What `EdgeProtocol` enforces (from `Settings`; see `vexil.server`)."""
+
+    header_timeout: float
+    body_timeout: float
+    max_header_bytes: int
+    max_connections: int
+
+
+class EdgeProtocol(HttpToolsProtocol):
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        edge: Edge,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.edge = edge
+        self.phase = IDLE
+        self.header_bytes = 0
+        self.over_limit = False
+        self.timer: asyncio.TimerHandle | None = None
+
+    # --- the connection ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.phase = HEADERS
+        self.over_limit = len(self.connections) > self.edge.max_connections
+        self.arm(min(OVER_LIMIT_TIMEOUT, self.edge.header_timeout) if self.over_limit else self.edge.header_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        phase = self.phase
+        if phase == IDLE:
+            return
+        if phase == HEADERS:
+            self.header_bytes += len(data)
+            if self.header_bytes > self.edge.max_header_bytes:
+                message = f"the request's line and headers are over {self.edge.max_header_bytes} bytes"
+                self.refuse(BadRequest(message, 431))
+            elif self.timer is None:
+                self.arm(self.edge.header_timeout)
+        elif self.timer is None:
+            self.arm(self.edge.body_timeout)
+
+    # --- parser callbacks --------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.phase = HEADERS
+        self.header_bytes = 0
+
+    def on_headers_complete(self) -> None:
+        self.phase = BODY
+        if self.timer is not None:
+            self.disarm()
+        if self.over_limit and not self.asks_for_health():
+            app, self.app = self.app, refuse_over_limit
+            try:
+                super().on_headers_complete()
+            finally:
+                self.app = app
+            return
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self.phase = IDLE
+        if self.timer is not None:
+            self.disarm()
+        super().on_message_complete()
+
+    def asks_for_health(self) -> bool:
+        return self.parser.get_method() == b"GET" and self.url.partition(b"?")[0] == b"/health"
+
+    # --- timers ------------------------------------------------------------------------------
+
+    def arm(self, seconds: float) -> None:
+        self.timer = self.loop.call_later(seconds, self.expire)
+
+    def disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def expire(self) -> None:
+        self.timer = None
+        if self.phase == HEADERS:
+            self.refuse(BadRequest(f"the request's headers did not arrive within {self.edge.header_timeout:g} s", 408))
+        elif self.phase == BODY:
+            self.refuse(BadRequest(f"the request's body did not arrive within {self.edge.body_timeout:g} s", 408))
+
+    def refuse(self, error: BadRequest) -> None:
+        """Answer `error` unless this connection is sending a response already, then close it;
+        the app, if it is waiting for the body, sees a disconnect."""
+        phase, self.phase = self.phase, IDLE
+        self.disarm()
+        transport = self.transport
+        if transport.is_closing():
+            return
+        cycle = self.cycle
+        if phase == BODY:
+            busy = cycle is None or cycle.response_started
+        else:  # a previous request's response may still be on its way (a stream, say)
+            busy = cycle is not None and not cycle.response_complete
+        if not busy:
+            status, body, _ = error_body(error)
+            transport.write(
+                b"%scontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s"
+                % (STATUS_LINE[status], len(body), body)
+            )
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True
+            cycle.message_event.set()
+        transport.close()
+
+
+async def refuse_over_limit(scope: Scope, receive: Receive, send: Send) -> None:
+    """The answer to a request on a connection past the limit (only `/health` is served there)."""
+    message = "the server is at its limit of open connections (VEXIL_MAX_CONNECTIONS): retry shortly"
+    error = BadRequest(message, 503, headers={"retry-after": RETRY_AFTER, "connection": "close"})
+    await send_error(send, error, cors=any(key == b"origin" for key, _ in scope["headers"]))
