@@ -49,7 +49,8 @@ def serve(settings: Settings) -> None:
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,
         max_header_bytes=settings.max_header_bytes,
-        max_connections=settings.connection_limit(open_files),
+        max_connections=(limit := settings.connection_limit(open_files)),
+        spare=max(open_files - limit, 0) // 2,
     )
     logging.getLogger("vexil").info(
         "limits: %d connections per process, %g s for headers, %g s for a body",

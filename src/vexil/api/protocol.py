@@ -11,8 +11,10 @@ ends, and it reads request lines and headers of any size. `EdgeProtocol` adds, p
 - a **header size limit**: at most `max_header_bytes` of request line and headers (431);
 - a **connection limit** per process, streams included (a stream is a connection): a connection
   made while `max_connections` are open gets one second to send its request, then `GET /health` is
-  answered and anything else gets 503 with `Retry-After` and the connection closed. Open
-  connections are never dropped to make room.
+  answered and anything else gets 503 with `Retry-After` and the connection closed; past
+  `max_connections + spare` (half the descriptors left above the limit) a new connection is
+  closed at once, so that the server's own files and database connections always find a
+  descriptor. Open connections are never dropped to make room.
 
 A request that runs out of time is answered 408 when nothing was sent on that connection yet, and
 the connection is closed either way; the app sees a disconnect. Timers are armed only while a
@@ -47,6 +49,7 @@ class Edge:
     body_timeout: float
     max_header_bytes: int
     max_connections: int
+    spare: int  # connections past the limit that may wait for their refusal (or for /health)
 
 
 class EdgeProtocol(HttpToolsProtocol):
@@ -71,7 +74,11 @@ class EdgeProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.phase = HEADERS
-        self.over_limit = len(self.connections) > self.edge.max_connections
+        count = len(self.connections)
+        self.over_limit = count > self.edge.max_connections
+        if self.over_limit and count > self.edge.max_connections + self.edge.spare:
+            transport.close()
+            return
         self.arm(min(OVER_LIMIT_TIMEOUT, self.edge.header_timeout) if self.over_limit else self.edge.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:

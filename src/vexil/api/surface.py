@@ -24,7 +24,7 @@ from vexil.api import context as contexts
 from vexil.api import wire
 from vexil.api.credentials import token_from_headers
 from vexil.api.errors import HANDLED, BadRequest, describe
-from vexil.api.limits import BodyTooLarge, ClientGone, parse_json, read_body, too_large
+from vexil.api.limits import BodyTooLarge, ClientGone, declared_length, parse_json, read_body, too_large
 from vexil.api.runtime import Runtime
 from vexil.api.schemas import (
     BulkEvaluationInput,
@@ -109,6 +109,9 @@ class Call:
     async def body(self) -> bytes:
         """The raw body, read once, within the caller's limit (413 past it)."""
         if self._body is None:
+            declared = declared_length(self.headers)
+            if declared is not None and declared > self.limit:
+                raise too_large(self.limit)
             try:
                 self._body = await read_body(self.receive, self.limit)
             except BodyTooLarge as exc:

@@ -15,10 +15,10 @@ keeps (`api/sse.py`: one watcher task that waits for the disconnect, and uvicorn
 ticker sets a ping on every stream each `heartbeat` seconds. `close_all()` (on SIGTERM/SIGINT, at
 the latest on shutdown) ends every stream, so that the server can exit promptly.
 
-What all open streams hold together is bounded: each is charged `STREAM_BASE` plus what its
-request made it keep (its context and `flags`, as the HTTP layer measures them), from the moment
-it opens until it ends, and `admit()` refuses a new stream that would take the total past
-`memory`. An open stream is never dropped to make room.
+What all open streams hold together is bounded: each is charged `STREAM_BASE`, `RESULT_BYTES` per
+result it keeps and what its request made it keep (its context and `flags`, as the HTTP layer
+measures them), from the moment it opens until it ends, and `admit()` refuses a new stream that
+would take the total past `memory`. An open stream is never dropped to make room.
 """
 
 from __future__ import annotations
@@ -35,13 +35,15 @@ from vexil.core.changes import is_marker
 from vexil.core.feed import SdkFeed, sse
 from vexil.core.service import FlagService
 from vexil.engine import Snapshot
-from vexil.engine.types import Evaluation
+from vexil.engine.types import Evaluation, Reason
 
 RETRY = b"retry: 2000\n\n"
 PING = b": ping\n\n"
 MAX_PENDING = 16
-# What one stream costs besides its context: this object, its results, its task and connection.
+# What one stream costs besides its context: this object, its task and connection (about 16 KiB
+# per stream measured by bench/fanout.py with 21 flags), and per result it keeps.
 STREAM_BASE = 16 * 1024
+RESULT_BYTES = 100
 
 
 class Streams:
@@ -62,7 +64,7 @@ class Streams:
     def admit(self, stream: EventStream, holds: int) -> bool:
         """Whether `stream`, keeping `holds` bytes, fits beside the open streams; if so it is
         charged that (plus `STREAM_BASE`) while it is open."""
-        cost = STREAM_BASE + holds
+        cost = STREAM_BASE + holds + RESULT_BYTES * stream.results_held(self.service.snapshot)
         if self.held + cost > self.memory:
             return False
         stream.cost = cost
@@ -158,6 +160,10 @@ class EventStream(ABC):
     def on_change(self, seq: int, names: frozenset[str]) -> None:
         """React to a publication of the hub: queue what changed for this client."""
 
+    def results_held(self, snapshot: Snapshot) -> int:
+        """How many results this stream keeps between changes."""
+        return 0
+
     # --- queue -----------------------------------------------------------------------------
 
     def push(self, frame: bytes) -> None:
@@ -250,6 +256,9 @@ class ClientStream(EventStream):
         self.only = None if flags is None else frozenset(flags)
         self.last: dict[str, Evaluation] = {}
 
+    def results_held(self, snapshot: Snapshot) -> int:
+        return len(snapshot) if self.only is None else min(len(self.only), len(snapshot))
+
     def _evaluate(self, snapshot: Snapshot) -> list[Evaluation]:
         if self.only is None:
             return snapshot.evaluate_all(self.context)
@@ -257,7 +266,7 @@ class ClientStream(EventStream):
 
     def snapshot(self) -> bytes:
         results = self._evaluate(self.streams.service.snapshot)
-        self.last = {result.flag: result for result in results}
+        self.last = _kept(results)
         data = orjson.dumps({"flags": {result.flag: result.client_dict() for result in results}})
         return sse("snapshot", self.streams.service.hub.event_id(), data)
 
@@ -267,7 +276,7 @@ class ClientStream(EventStream):
             return self.snapshot()
         # A known id: what changed since, at its current value; what the client held is unknown.
         snapshot = self.streams.service.snapshot
-        self.last = {result.flag: result for result in self._evaluate(snapshot)}
+        self.last = _kept(self._evaluate(snapshot))
         changed = sorted(name for name in names if not is_marker(name) and (self.only is None or name in self.only))
         if not changed:
             return b""
@@ -302,6 +311,12 @@ class ClientStream(EventStream):
                 changes.append((name, result))
         if changes:
             self.push(self.streams.update_frame(seq, changes))
+
+
+def _kept(results: Iterable[Evaluation]) -> dict[str, Evaluation]:
+    """The results a stream keeps to compare with: those of flags that exist (a listed name that is
+    no flag costs nothing until a flag of that name is created)."""
+    return {result.flag: result for result in results if result.reason is not Reason.FLAG_NOT_FOUND}
 
 
 def _same(old: Evaluation, new: Evaluation) -> bool:
