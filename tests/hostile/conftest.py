@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.conftest import VEXIL_SCRIPT, LiveServer, clean_environ, free_port, wait_healthy
+from tests.conftest import ADMIN, VEXIL_SCRIPT, LiveServer, clean_environ, free_port, wait_healthy
 
 MIB = 1024 * 1024
 
@@ -30,6 +31,12 @@ def memory(server: LiveServer) -> dict[str, int]:
         if key in {"VmRSS", "VmHWM"}:
             found[key] = int(value.split()[0]) * 1024
     return found
+
+
+def create_flag(server: LiveServer, name: str) -> None:
+    """An enabled boolean flag on `server`."""
+    with httpx.Client(base_url=server.url, headers=ADMIN) as admin:
+        assert admin.post("/flags", json={"name": name, "enabled": True}).status_code == 201
 
 
 def port_of(server: LiveServer) -> int:
@@ -63,21 +70,32 @@ def read_answer(sock: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
-def first_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body of the next response on `sock` (which must carry a Content-Length)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
+def read_until(sock: socket.socket, wanted: bytes) -> bytes:
+    """What `sock` receives up to and including `wanted` (and whatever came with it)."""
+    received = b""
+    while wanted not in received:
         chunk = sock.recv(65536)
-        assert chunk, f"the server closed the connection without an answer: {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+        assert chunk, f"the server closed the connection before {wanted!r}: {received!r}"
+        received += chunk
+    return received
+
+
+def response_head(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """Status and headers of the next response on `sock`, and what came after them."""
+    head, _, rest = read_until(sock, b"\r\n\r\n").partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = {key.lower(): value.strip() for key, _, value in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, rest
+
+
+def first_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of the next response on `sock` (which must carry a Content-Length)."""
+    status, headers, body = response_head(sock)
     while len(body) < int(headers["content-length"]):
         chunk = sock.recv(65536)
         assert chunk, "the server closed the connection in the middle of an answer"
         body += chunk
-    return int(lines[0].split()[1]), headers, body
+    return status, headers, body
 
 
 def status_of(answer: bytes) -> int | None:

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import json
 import select
-import socket
 import time
 from collections.abc import Callable
 
 import httpx
 
-from tests.conftest import ADMIN, ADMIN_ENV, LiveServer, admin_client, ok
+from tests.conftest import ADMIN, ADMIN_ENV, LiveServer
 from tests.hostile.conftest import (
     closed_by_server,
     connect,
+    create_flag,
     first_response,
     read_answer,
+    read_until,
     request_head,
     status_of,
     wait_until,
@@ -50,14 +51,6 @@ def test_partial_headers__600_sockets_on_256_descriptors__health_answers_and_all
     for sock in slow:
         sock.close()
     assert httpx.get(server.url + "/health").status_code == 200
-
-
-def _read_until(sock: socket.socket, wanted: bytes) -> None:
-    received = b""
-    while wanted not in received:
-        chunk = sock.recv(65536)
-        assert chunk, received
-        received += chunk
 
 
 def _health(server: LiveServer) -> int | str:
@@ -132,12 +125,11 @@ def test_connection_limit__past_it__503_with_retry_after_health_answered_streams
 ) -> None:
     # Given a server that keeps 20 connections per process, 19 of them open streams
     server = live_server(env={**ADMIN_ENV, "VEXIL_MAX_CONNECTIONS": "20"})
-    with admin_client(server) as admin:
-        ok(admin.post("/flags", json={"name": "watched", "enabled": True}))
+    create_flag(server, "watched")
     streams = [connect(server) for _ in range(19)]
     for sock in streams:
         sock.sendall(request_head("GET", "/stream?identifier=u"))
-        _read_until(sock, b"event: snapshot")
+        read_until(sock, b"event: snapshot")
     with connect(server) as twentieth, connect(server) as past, connect(server) as health:
         # When a 20th and a 21st client ask for an evaluation, and a 22nd for /health
         twentieth.sendall(request_head("GET", "/flags/watched/evaluate"))
@@ -156,7 +148,7 @@ def test_connection_limit__past_it__503_with_retry_after_health_answered_streams
     with httpx.Client(base_url=server.url, headers=ADMIN) as admin:
         assert wait_until(lambda: admin.post("/flags/watched/toggle").status_code == 200, timeout=3)
     for sock in streams:
-        _read_until(sock, b"event: update")
+        read_until(sock, b"event: update")
         sock.close()
     # And once they are gone, new clients are served
     assert wait_until(lambda: httpx.get(server.url + "/flags/watched/evaluate").status_code == 200, timeout=3)

@@ -17,21 +17,24 @@ import httpx
 
 from tests.api.sse import SseStream
 from tests.conftest import ADMIN_ENV, LiveServer, admin_client, ok
-from tests.hostile.conftest import MIB, connect, first_response, memory, request_head
+from tests.hostile.conftest import (
+    MIB,
+    connect,
+    create_flag,
+    first_response,
+    memory,
+    read_until,
+    request_head,
+    response_head,
+)
 
 
 def _open_stream(server: LiveServer, body: bytes) -> tuple[socket.socket, int, dict[str, str]]:
     """A `POST /stream` on a socket of its own: the socket, the status and the headers."""
     sock = connect(server)
     sock.sendall(request_head("POST", "/stream", length=len(body)) + body)
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = sock.recv(65536)
-        assert chunk, head
-        head += chunk
-    lines = head.partition(b"\r\n\r\n")[0].decode().split("\r\n")
-    headers = {key.lower(): value.strip() for key, _, value in (line.partition(":") for line in lines[1:])}
-    return sock, int(lines[0].split()[1]), headers
+    status, headers, _ = response_head(sock)
+    return sock, status, headers
 
 
 def test_stream__100_anonymous_bodies_of_95000_names__refused_and_server_rss_bounded(
@@ -62,8 +65,7 @@ def test_stream__100_of_the_largest_allowed_requests__served_and_server_rss_boun
     # Given a server with a flag, and the most one anonymous stream may ask for: 1,000 names
     # (999 of them no flag) and a context near its bounds, under 64 KiB
     server = live_server(env=ADMIN_ENV)
-    with admin_client(server) as admin:
-        ok(admin.post("/flags", json={"name": "real", "enabled": True}))
+    create_flag(server, "real")
     names = ["real", *(f"ghost-flag-{i:05d}" for i in range(999))]
     attributes = {f"a{i}": "v" * 40 for i in range(400)}
     body = json.dumps({"identifier": "u", "flags": names, "attributes": attributes}).encode()
@@ -95,8 +97,7 @@ def test_streams__past_their_memory__new_stream_503_with_retry_after_and_open_on
 ) -> None:
     # Given a server whose streams may hold 1 MiB together (about 60 streams), and a flag
     server = live_server(env={**ADMIN_ENV, "VEXIL_STREAM_MEMORY_MB": "1"})
-    with admin_client(server) as admin:
-        ok(admin.post("/flags", json={"name": "watched", "enabled": True}))
+    create_flag(server, "watched")
     body = json.dumps({"identifier": "u", "attributes": {"plan": "pro"}}).encode()
     # When 100 clients open a stream
     opened = [_open_stream(server, body) for _ in range(100)]
@@ -109,11 +110,7 @@ def test_streams__past_their_memory__new_stream_503_with_retry_after_and_open_on
     with admin_client(server) as admin:
         ok(admin.post("/flags/watched/toggle"))
     for sock, _, _ in (opened[0], opened[served - 1]):
-        received = b""
-        while b"event: update" not in received:
-            chunk = sock.recv(65536)
-            assert chunk, received
-            received += chunk
+        read_until(sock, b"event: update")
     # And once some streams end, new ones are served again
     for sock, _, _ in opened:
         sock.close()
@@ -128,8 +125,8 @@ def test_context__past_its_bounds__400_in_plain_words(live_server: Callable[...,
         ({"attributes": {f"k{i}": i for i in range(600)}}, "the context holds more than 1000 keys and values"),
         ({"attributes": {"tags": list(range(1001))}}, "the context holds more than 1000 keys and values"),
         ({"attributes": {"a": [[[[[[[[1]]]]]]]]}}, "attributes: a context is nested at most 8 levels deep"),
-        ({"attributes": {"note": "x" * 4097}}, "attributes: use strings of at most 4096 characters"),
-        ({"identifier": "x" * 4097}, "identifier: use strings of at most 4096 characters"),
+        ({"attributes": {"note": "x" * 16385}}, "attributes: use strings of at most 16384 characters"),
+        ({"identifier": "x" * 16385}, "identifier: use strings of at most 16384 characters"),
     ]
     for body, message in cases:
         # When an evaluation or a stream is asked for with it
@@ -138,5 +135,5 @@ def test_context__past_its_bounds__400_in_plain_words(live_server: Callable[...,
             # Then it is refused, saying which bound
             assert (response.status_code, response.json()) == (400, {"error": message}), path
     # And the same holds for a query string
-    response = httpx.get(server.url + "/flags/x/evaluate", params={"note": "x" * 4097})
-    assert (response.status_code, response.json()) == (400, {"error": "note: use strings of at most 4096 characters"})
+    response = httpx.get(server.url + "/flags/x/evaluate", params={"note": "x" * 16385})
+    assert (response.status_code, response.json()) == (400, {"error": "note: use strings of at most 16384 characters"})

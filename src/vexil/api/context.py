@@ -31,7 +31,7 @@ from vexil.api.errors import BadRequest
 RESERVED = ("identifier", "app", "environment")
 MAX_ITEMS = 1000
 MAX_NESTING = 8
-MAX_STRING = 4096
+MAX_STRING = 16384
 TOO_MANY = f"the context holds more than {MAX_ITEMS} keys and values"
 
 
