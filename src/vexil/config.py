@@ -14,6 +14,9 @@ DEFAULT_DATA_DIR = Path("vexil-data")
 ADMIN_TOKEN_FILE = "admin-token"
 KIB = 1024
 MIB = 1024 * 1024
+# The default connection limit's ceiling, whatever the open-file limit: about what the streams'
+# default memory (1 GiB at ~20 KiB a stream) allows.
+MAX_DEFAULT_CONNECTIONS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +45,12 @@ class Settings:
     header_timeout: float = 10.0
     body_timeout: float = 60.0
     # Open connections per process, streams included (None: 90% of the open-file limit, which
-    # `vexil serve` raises to its hard limit). Past it, a new connection is answered 503, except
-    # GET /health.
+    # `vexil serve` raises to its hard limit, and at most 50,000). Past it, a new connection is
+    # answered 503, except GET /health.
     max_connections: int | None = None
+    # Requests per process whose body is still arriving (each holds up to its limit meanwhile);
+    # past it, 503. A body that arrives with its headers is not counted.
+    max_pending_bodies: int = 1000
     # What all open event streams may hold together, as estimated per stream (`core/streams.py`);
     # a stream over it is refused with 503 and Retry-After, never an open one dropped.
     stream_memory_bytes: int = 1024 * 1024 * 1024
@@ -86,6 +92,7 @@ class Settings:
             header_timeout=_positive(env, "VEXIL_HEADER_TIMEOUT", 10.0),
             body_timeout=_positive(env, "VEXIL_BODY_TIMEOUT", 60.0),
             max_connections=int(_positive(env, "VEXIL_MAX_CONNECTIONS", 0)) or None,
+            max_pending_bodies=int(_positive(env, "VEXIL_MAX_PENDING_BODIES", 1000)),
             stream_memory_bytes=_size(env, "VEXIL_STREAM_MEMORY_MB", 1024, MIB),
             max_listed_flags=int(_positive(env, "VEXIL_MAX_LISTED_FLAGS", 1000)),
         )
@@ -97,7 +104,7 @@ class Settings:
 
     def connection_limit(self, open_files: int) -> int:
         """Open connections allowed per process, given the process's open-file limit."""
-        return self.max_connections or max(open_files * 9 // 10, 16)
+        return self.max_connections or max(min(open_files * 9 // 10, MAX_DEFAULT_CONNECTIONS), 16)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -29,7 +29,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from vexil.api.app import create_app
-from vexil.api.protocol import Edge, EdgeProtocol
+from vexil.api.protocol import Edge, EdgeProtocol, Tally
 from vexil.config import Settings
 
 # Not documented settings: how `--demo` and the master's pid reach the worker processes.
@@ -51,10 +51,12 @@ def serve(settings: Settings) -> None:
         max_header_bytes=settings.max_header_bytes,
         max_connections=(limit := settings.connection_limit(open_files)),
         spare=max(open_files - limit, 0) // 2,
+        max_pending_bodies=settings.max_pending_bodies,
     )
     logging.getLogger("vexil").info(
-        "limits: %d connections per process, %g s for headers, %g s for a body",
+        "limits: %d connections per process, %d bodies arriving, %g s for headers, %g s for a body",
         edge.max_connections,
+        edge.max_pending_bodies,
         edge.header_timeout,
         edge.body_timeout,
     )
@@ -62,7 +64,7 @@ def serve(settings: Settings) -> None:
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop",
-        "http": partial(EdgeProtocol, edge=edge),
+        "http": partial(EdgeProtocol, edge=edge, tally=Tally()),
         "ws": "none",
         "access_log": False,
         "log_level": "info",

@@ -19,6 +19,7 @@ LIMITS = {
     "VEXIL_MAX_CONNECTIONS": "5000",
     "VEXIL_STREAM_MEMORY_MB": "0.5",
     "VEXIL_MAX_LISTED_FLAGS": "200",
+    "VEXIL_MAX_PENDING_BODIES": "300",
 }
 
 
@@ -37,6 +38,7 @@ def test_settings__limits_from_the_environment__read_in_their_units() -> None:
         512 * 1024,
         200,
     )
+    assert settings.max_pending_bodies == 300
 
 
 def test_settings__defaults__documented_values() -> None:
@@ -49,9 +51,13 @@ def test_settings__defaults__documented_values() -> None:
         256 * 1024 * 1024,
     )
     assert (settings.max_header_bytes, settings.header_timeout, settings.body_timeout) == (64 * 1024, 10.0, 60.0)
-    assert (settings.stream_memory_bytes, settings.max_listed_flags) == (1024 * 1024 * 1024, 1000)
-    # And the connection limit is 90% of the open-file limit
-    assert (settings.connection_limit(20_000), settings.connection_limit(1024)) == (18_000, 921)
+    assert (settings.stream_memory_bytes, settings.max_listed_flags, settings.max_pending_bodies) == (
+        1024 * 1024 * 1024,
+        1000,
+        1000,
+    )
+    # And the connection limit is 90% of the open-file limit, at most 50,000
+    assert [settings.connection_limit(files) for files in (1024, 20_000, 1_048_576)] == [921, 18_000, 50_000]
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "lots"])

@@ -17,10 +17,12 @@ import httpx
 
 from tests.conftest import ADMIN, ADMIN_ENV, LiveServer
 from tests.hostile.conftest import (
+    MIB,
     closed_by_server,
     connect,
     create_flag,
     first_response,
+    memory,
     read_answer,
     read_until,
     request_head,
@@ -152,3 +154,26 @@ def test_connection_limit__past_it__503_with_retry_after_health_answered_streams
         sock.close()
     # And once they are gone, new clients are served
     assert wait_until(lambda: httpx.get(server.url + "/flags/watched/evaluate").status_code == 200, timeout=3)
+
+
+def test_partial_bodies__past_the_pending_limit__503_and_server_rss_bounded(
+    live_server: Callable[..., LiveServer],
+) -> None:
+    # Given a server that receives at most 100 bodies at a time, each within 2 s
+    server = live_server(env={**ADMIN_ENV, "VEXIL_MAX_PENDING_BODIES": "100", "VEXIL_BODY_TIMEOUT": "2"})
+    before = memory(server)["VmRSS"]
+    # When 300 anonymous clients send 60 KiB of a 64,000-byte evaluation body, and no more
+    slow = [connect(server) for _ in range(300)]
+    for sock in slow:
+        sock.sendall(request_head("POST", "/evaluate", length=64_000) + b'{"note": "' + b"x" * 60_000)
+    # Then those past the first 100 are refused at once with a 503 that says when to retry
+    answers = [read_answer(sock) for sock in slow[100:]]
+    assert {status_of(answer) for answer in answers} == {503}
+    assert b"retry-after: 1\r\n" in answers[0]
+    # And a body that comes whole is still answered, and the server holds little for the others
+    assert httpx.post(server.url + "/evaluate", json={"identifier": "u"}).status_code == 200
+    assert memory(server)["VmRSS"] - before < 30 * MIB
+    # And the first 100 get their 408 at the body timeout
+    assert {status_of(read_answer(sock)) for sock in slow[:100]} == {408}
+    for sock in slow:
+        sock.close()

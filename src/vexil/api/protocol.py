@@ -8,6 +8,10 @@ ends, and it reads request lines and headers of any size. `EdgeProtocol` adds, p
   seconds of the connection (or of the first byte of a later request on a kept-alive one);
 - a **body timeout**: the body must be complete within `body_timeout` seconds of the headers,
   even when the app answered early (a 401 before the body, say) and uvicorn only discards it;
+- a limit on **bodies still arriving** per process: a request that has sent part of its body holds
+  up to its limit in memory until the rest comes, so past `max_pending_bodies` such requests a new
+  one is answered 503 with `Retry-After` and its connection closed (a body that arrives whole, as
+  evaluation bodies do, is never counted);
 - a **header size limit**: at most `max_header_bytes` of request line and headers (431);
 - a **connection limit** per process, streams included (a stream is a connection): a connection
   made while `max_connections` are open gets one second to send its request, then `GET /health` is
@@ -16,6 +20,7 @@ ends, and it reads request lines and headers of any size. `EdgeProtocol` adds, p
   closed at once, so that the server's own files and database connections always find a
   descriptor. Open connections are never dropped to make room.
 
+When the app answers before the body is in, what uvicorn buffered of it is dropped at once.
 A request that runs out of time is answered 408 when nothing was sent on that connection yet, and
 the connection is closed either way; the app sees a disconnect. Timers are armed only while a
 request is incomplete at the end of what the socket delivered: a request that arrives whole (the
@@ -39,6 +44,8 @@ from vexil.api.limits import error_body, send_error
 IDLE, HEADERS, BODY = 0, 1, 2
 OVER_LIMIT_TIMEOUT = 1.0  # seconds a connection past the limit has to ask for /health
 RETRY_AFTER = "1"
+TOO_MANY_BODIES = "the server is receiving as many request bodies as it may (VEXIL_MAX_PENDING_BODIES): retry shortly"
+TOO_MANY_CONNECTIONS = "the server is at its limit of open connections (VEXIL_MAX_CONNECTIONS): retry shortly"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +57,14 @@ class Edge:
     max_header_bytes: int
     max_connections: int
     spare: int  # connections past the limit that may wait for their refusal (or for /health)
+    max_pending_bodies: int
+
+
+class Tally:
+    """What the connections of one process count together."""
+
+    def __init__(self) -> None:
+        self.pending_bodies = 0
 
 
 class EdgeProtocol(HttpToolsProtocol):
@@ -61,9 +76,12 @@ class EdgeProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
         *,
         edge: Edge,
+        tally: Tally,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.edge = edge
+        self.tally = tally
+        self.pending = False  # this connection's body is counted in `tally.pending_bodies`
         self.phase = IDLE
         self.header_bytes = 0
         self.over_limit = False
@@ -83,6 +101,7 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.disarm()
+        self.settle()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -97,8 +116,15 @@ class EdgeProtocol(HttpToolsProtocol):
                 self.refuse(BadRequest(message, 431))
             elif self.timer is None:
                 self.arm(self.edge.header_timeout)
-        elif self.timer is None:
-            self.arm(self.edge.body_timeout)
+        else:  # the body is not all here: it has its deadline and, once part of it is held, it counts
+            if self.timer is None:
+                self.arm(self.edge.body_timeout)
+            if not self.pending and self.cycle.body:
+                if self.tally.pending_bodies >= self.edge.max_pending_bodies:
+                    self.refuse(BadRequest(TOO_MANY_BODIES, 503, headers={"retry-after": RETRY_AFTER}))
+                    return
+                self.tally.pending_bodies += 1
+                self.pending = True
 
     # --- parser callbacks --------------------------------------------------------------------
 
@@ -124,7 +150,20 @@ class EdgeProtocol(HttpToolsProtocol):
         self.phase = IDLE
         if self.timer is not None:
             self.disarm()
+        if self.pending:
+            self.settle()
         super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        cycle = self.cycle
+        if self.phase == BODY and cycle.response_complete:  # answered early: the rest is dropped as it comes
+            cycle.body = bytearray()
+
+    def settle(self) -> None:
+        if self.pending:
+            self.pending = False
+            self.tally.pending_bodies -= 1
 
     def asks_for_health(self) -> bool:
         return self.parser.get_method() == b"GET" and self.url.partition(b"?")[0] == b"/health"
@@ -151,6 +190,7 @@ class EdgeProtocol(HttpToolsProtocol):
         the app, if it is waiting for the body, sees a disconnect."""
         phase, self.phase = self.phase, IDLE
         self.disarm()
+        self.settle()
         transport = self.transport
         if transport.is_closing():
             return
@@ -160,10 +200,11 @@ class EdgeProtocol(HttpToolsProtocol):
         else:  # a previous request's response may still be on its way (a stream, say)
             busy = cycle is not None and not cycle.response_complete
         if not busy:
-            status, body, _ = error_body(error)
+            status, body, extra = error_body(error)
+            head = b"".join(b"%s: %s\r\n" % header for header in extra)
             transport.write(
-                b"%scontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s"
-                % (STATUS_LINE[status], len(body), body)
+                b"%scontent-type: application/json\r\ncontent-length: %d\r\n%sconnection: close\r\n\r\n%s"
+                % (STATUS_LINE[status], len(body), head, body)
             )
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True
@@ -173,6 +214,5 @@ class EdgeProtocol(HttpToolsProtocol):
 
 async def refuse_over_limit(scope: Scope, receive: Receive, send: Send) -> None:
     """The answer to a request on a connection past the limit (only `/health` is served there)."""
-    message = "the server is at its limit of open connections (VEXIL_MAX_CONNECTIONS): retry shortly"
-    error = BadRequest(message, 503, headers={"retry-after": RETRY_AFTER, "connection": "close"})
+    error = BadRequest(TOO_MANY_CONNECTIONS, 503, headers={"retry-after": RETRY_AFTER, "connection": "close"})
     await send_error(send, error, cors=any(key == b"origin" for key, _ in scope["headers"]))
