@@ -56,7 +56,7 @@ async def test_create__duplicate__409(client: httpx.AsyncClient) -> None:
         ({"name": "ok", "enabled": "yes"}, "enabled"),
         ({"name": "ok", "unknown": 1}, "unknown"),
         ({"name": "ok", "variants": [{"name": "a", "weight": -1}]}, "weight"),
-        ({"name": "ok", "variants": [{"name": "a"}, {"name": "a"}]}, "unique"),
+        ({"name": "ok", "variants": [{"name": "a"}, {"name": "a"}]}, "its own name"),
         ({"name": "ok", "variants": [{"name": "a"}], "default_variant": "b"}, "default_variant"),
         ({"name": "ok", "allowlist": {"u1": "nope"}}, "allowlist"),
         ({"name": "ok", "rules": [{"conditions": [], "serve": "nope"}]}, "serve"),

@@ -34,7 +34,7 @@ from vexil.api.deps import needed_role
 from vexil.api.fastpath import FastPath
 from vexil.api.lifecycle import on_shutdown_signal, tune_gc
 from vexil.api.limits import BodyLimit, Guard
-from vexil.api.routes import admin, compat, flags, hot, meta, sdk, segments, tokens
+from vexil.api.routes import admin, compat, flags, hot, meta, operators, sdk, segments, tokens
 from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.api.surface import ROUTER
 from vexil.bus import start_replicator
@@ -101,8 +101,11 @@ def create_app(settings: Settings) -> FastPath:
         openapi_tags=[{"name": name} for name in TAGS],
     )
     errors.install(api)
-    routers = (meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router)
-    for router in (*routers, admin.router, sdk.router):
+    routers = (
+        *(meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router),
+        *(admin.router, sdk.router, operators.router),
+    )
+    for router in routers:
         api.include_router(router)
     # The browser client (/web/client.js) and other static files; registered after every router.
     api.mount("/web", StaticFiles(packages=[("vexil", "web")], html=True), name="web")
@@ -116,7 +119,7 @@ def create_app(settings: Settings) -> FastPath:
         expose_headers=["ETag"],
     )
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
-    routes = [route for router in (*routers, admin.router, sdk.router) for route in router.routes]
+    routes = [route for router in routers for route in router.routes]
     return FastPath(BodyLimit(api, slot, _guards(routes, settings)), slot)
 
 

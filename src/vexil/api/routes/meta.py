@@ -31,15 +31,18 @@ async def root(request: Request) -> dict[str, Any]:
 async def health(runtime: RuntimeDep) -> dict[str, Any]:
     """Always 200 while the process serves: with the database or the bus down, evaluations are still
     answered from memory. What is down shows in `storage` and `bus` (as of the last check, which
-    runs every second or so), and `status` is then `degraded`."""
+    runs every second or so), and `status` is then `degraded`. Stored documents that cannot be
+    served are quarantined and named in `quarantined` (docs/spec.md §1, "Stored values")."""
     replication: dict[str, str] = runtime.replicator.health()
     storage, bus = replication["storage"], replication["bus"]
-    healthy = storage == "ok" and (bus == "none" or bus.endswith(": ok"))
+    quarantined = sorted(runtime.service.quarantined)
+    healthy = storage == "ok" and (bus == "none" or bus.endswith(": ok")) and not quarantined
     return {
         "status": "ok" if healthy else "degraded",
         "storage": storage,
         "bus": bus,
         "flags": len(runtime.service.snapshot),
+        "quarantined": quarantined,
         "version": __version__,
     }
 
