@@ -8,15 +8,13 @@ plain words, on SQLite and PostgreSQL alike, and what is accepted reads back the
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from tests.conftest import ADMIN, ADMIN_ENV, BACKENDS, LiveServer
-from tests.postgres import create_database, drop_database
 
 NOT_A_NUMBER = "the body is not valid JSON: NaN and Infinity are not JSON numbers (send a number or null)"
 SURROGATE = "the body is not valid JSON: a string holds a lone surrogate such as \\udfff (send valid Unicode text)"
@@ -50,18 +48,11 @@ ACCEPTED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def database() -> Iterator[str]:
-    url = asyncio.run(create_database())
-    yield url
-    asyncio.run(drop_database(url))
-
-
 @pytest.fixture(params=BACKENDS)
 def server(request: pytest.FixtureRequest, live_server: Callable[..., LiveServer]) -> LiveServer:
     """A real server on SQLite, or on a PostgreSQL database of this module's own."""
     if request.param == "postgres":
-        return live_server("--database-url", request.getfixturevalue("database"), env=ADMIN_ENV)
+        return live_server("--database-url", request.getfixturevalue("postgres_database"), env=ADMIN_ENV)
     return live_server(env=ADMIN_ENV)
 
 
