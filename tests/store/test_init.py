@@ -17,11 +17,14 @@ def test_all__every_name__exported_and_importable() -> None:
         "StoredVersions",
         "differing",
         "Conflict",
+        "InvalidValue",
         "NotFound",
         "SqlStore",
         "StoreError",
         "StoreUnavailable",
+        "check_text",
         "migrate",
+        "private_directory",
         "sqlite_url",
     }
     assert all(hasattr(vexil.store, name) for name in exported)

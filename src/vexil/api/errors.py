@@ -2,15 +2,20 @@
 `{"error": "..."}` message, for the FastAPI routes (through `install`) and the raw ASGI layer alike.
 
 StoreError ─┬─ NotFound         404     AuthError ─┬─ Unauthenticated 401 (+ WWW-Authenticate)
-            ├─ Conflict         409                └─ Forbidden       403
-            └─ StoreUnavailable 503     InvalidInput (core)           400
+   (500)    ├─ Conflict         409                └─ Forbidden       403
+            ├─ InvalidValue     400     InvalidInput (core)           400
+            └─ StoreUnavailable 503
 BadRequest (HTTP: a body or parameter this layer refuses)   400, or its own status (413)
 pydantic ValidationError / RequestValidationError           400, one readable line
 HTTPException                                               as given
+
+A 500 says "internal error" and nothing else: what went wrong is logged, never answered (it could
+quote SQL, a driver's message, an address or a path).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,7 +26,10 @@ from starlette.exceptions import HTTPException
 
 from vexil.core.auth import AuthError
 from vexil.core.validation import InvalidInput
-from vexil.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
+from vexil.store.errors import Conflict, InvalidValue, NotFound, StoreError, StoreUnavailable
+
+log = logging.getLogger("vexil.api")
+INTERNAL_ERROR = "internal error"
 
 
 class BadRequest(Exception):
@@ -39,6 +47,7 @@ class ErrorOut(BaseModel):
 STATUS_BY_ERROR: dict[type[Exception], int] = {
     NotFound: 404,
     Conflict: 409,
+    InvalidValue: 400,
     StoreUnavailable: 503,
     StoreError: 500,
     InvalidInput: 400,
@@ -69,8 +78,12 @@ def describe(exc: Exception) -> tuple[int, str, dict[str, str] | None]:
         return exc.status_code, str(exc.detail), dict(exc.headers or {})
     for cls in type(exc).__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls], _message(exc), None
-    return 500, "internal error", None
+            status = STATUS_BY_ERROR[cls]
+            if status == 500:
+                break
+            return status, _message(exc), None
+    log.error("internal error answering a request: %r", exc, exc_info=exc)
+    return 500, INTERNAL_ERROR, None
 
 
 def _message(exc: Exception) -> str:

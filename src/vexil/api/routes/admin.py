@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from vexil.api.deps import Admin, Reader, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
+from vexil.api.params import plain_parameters
 from vexil.api.schemas import (
     AuditPage,
     EnvironmentInput,
@@ -21,7 +22,7 @@ from vexil.api.schemas import (
     SegmentCreate,
 )
 
-router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
 
 KEPT_ON_IMPORT = ("created_at", "updated_at", "version")
 
