@@ -12,6 +12,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_DATA_DIR = Path("vexil-data")
 ADMIN_TOKEN_FILE = "admin-token"
+CLIENT_REASONS = ("full", "coarse")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,19 @@ class Settings:
     # for servers built from the environment (`vexil serve`), off for in-process apps such as
     # tests', where it would keep whatever garbage earlier apps left and outlive the app.
     freeze_gc: bool = False
+    # --- health and what callers are told (docs/deployment.md "Health checks", docs/spec.md §2) ---
+    # Show why storage or the bus is down (driver messages, addresses, paths) to anonymous callers
+    # of /health too; without it, only callers with a server or admin token see them.
+    health_details: bool = False
+    # Below this much free space in the SQLite database's directory, /health says `degraded`.
+    min_free_disk_bytes: int = 100 * 1024 * 1024
+    # `full`: client surfaces give the engine's reasons; `coarse`: only `flag_not_found`,
+    # `disabled` and `targeting_match`, which reveal neither allowlists nor targeting.
+    client_reasons: str = "full"
+
+    def __post_init__(self) -> None:
+        if self.client_reasons not in CLIENT_REASONS:
+            raise ValueError(f"VEXIL_CLIENT_REASONS: use {' or '.join(CLIENT_REASONS)}, not {self.client_reasons!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -59,6 +73,9 @@ class Settings:
             stream_heartbeat=float(env.get("VEXIL_STREAM_HEARTBEAT", 15.0)),
             answer_cache_bytes=int(float(env.get("VEXIL_ANSWER_CACHE_MB", 32)) * 1024 * 1024),
             freeze_gc=env.get("VEXIL_FREEZE_GC", "1").lower() not in {"0", "false", "no"},
+            health_details=env.get("VEXIL_HEALTH_DETAILS", "").lower() in {"1", "true", "yes"},
+            min_free_disk_bytes=int(float(env.get("VEXIL_MIN_FREE_DISK_MB", 100)) * 1024 * 1024),
+            client_reasons=env.get("VEXIL_CLIENT_REASONS", "full").strip().lower() or "full",
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 

@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-
 ADMIN_TOKEN_NAME = "admin"
 SYSTEM_ACTOR = "vexil"
 RESERVED_TOKEN_NAMES = frozenset({ADMIN_TOKEN_NAME, SYSTEM_ACTOR})
