@@ -54,6 +54,11 @@ class Settings:
     # `disabled` and `targeting_match`, which reveal neither allowlists nor targeting.
     client_reasons: str = "full"
 
+    @property
+    def coarse_reasons(self) -> bool:
+        """Whether client surfaces give coarse reasons (`client_reasons == "coarse"`)."""
+        return self.client_reasons == "coarse"
+
     def __post_init__(self) -> None:
         if self.client_reasons not in CLIENT_REASONS:
             raise ValueError(f"VEXIL_CLIENT_REASONS: use {' or '.join(CLIENT_REASONS)}, not {self.client_reasons!r}")
