@@ -33,7 +33,10 @@ async def audit(
     _: Reader,
     flag: str | None = None,
     actor: str | None = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601; events at or after.")] = None,
+    since: Annotated[
+        datetime | None,
+        Query(description="ISO 8601; events at or after. An instant outside years 1 to 9999 in UTC is refused (400)."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     before_id: Annotated[int | None, Query(ge=1, le=2**62, description="Page: events older than this id.")] = None,
 ) -> dict[str, Any]:
