@@ -66,27 +66,23 @@ async def test_open__existing_files_world_readable__tightened_to_0600(tmp_path: 
         await store.close()
 
 
-def test_private_directory__existing_open_directory__tightened_other_bits_only(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param(0o2775, 0o2700, id="open-to-the-group-tightened"),
+        pytest.param(0o1777, 0o1777, id="shared-like-tmp-left-alone"),
+    ],
+)
+def test_private_directory__existing_directory__others_bits_removed_unless_shared(
+    tmp_path: Path, before: int, after: int
+) -> None:
     # Given
     directory = tmp_path / "data"
     directory.mkdir()
-    os.chmod(directory, 0o2775)
+    os.chmod(directory, before)
 
     # When
     private_directory(directory)
 
     # Then
-    assert mode(directory) == 0o2700
-
-
-def test_private_directory__shared_sticky_directory__left_alone(tmp_path: Path) -> None:
-    # Given a directory shared like /tmp
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    os.chmod(shared, 0o1777)
-
-    # When
-    private_directory(shared)
-
-    # Then
-    assert mode(shared) == 0o1777
+    assert mode(directory) == after
