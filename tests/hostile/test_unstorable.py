@@ -119,3 +119,17 @@ def test_describe__store_unavailable__503_with_the_stores_plain_message() -> Non
         "the database is unavailable: the connection failed",
         None,
     )
+
+
+@pytest.mark.parametrize("path", ["/audit?actor=%ED%B2%80", "/audit?flag=%FF", "/flags?q=%ED%B2%80"])
+async def test_parameters__bytes_that_are_not_utf8__read_as_replacement_characters_answered(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    # Given an encoded surrogate or a stray byte, which decode to U+FFFD (storable everywhere)
+
+    # When
+    response = await client.get(path, headers=ADMIN)
+
+    # Then SQLite and PostgreSQL both answer, with nothing found
+    assert response.status_code == 200, response.text
+    assert response.json()["events" if path.startswith("/audit") else "flags"] == []

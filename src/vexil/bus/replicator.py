@@ -200,16 +200,20 @@ class Replicator:
         """Probe storage every `interval` s; never more than one probe in flight."""
         settings = self.health_probe
         probe: asyncio.Task[None] | None = None
-        while True:
-            if probe is None or probe.done():
-                probe = asyncio.create_task(self._probe_storage(), name="vexil-replicator-probe")
-            done, _ = await asyncio.wait({probe}, timeout=settings.timeout)
-            if not done:
-                self._found(Problem(f"unavailable: no answer within {settings.timeout:g} s"))
-                # Not awaited: a connection whose packets vanish may take minutes to give up. The
-                # next probe starts once this one is over; until then storage stays unavailable.
+        try:
+            while True:
+                if probe is None or probe.done():
+                    probe = asyncio.create_task(self._probe_storage(), name="vexil-replicator-probe")
+                done, _ = await asyncio.wait({probe}, timeout=settings.timeout)
+                if not done:
+                    self._found(Problem(f"unavailable: no answer within {settings.timeout:g} s"))
+                    # Not awaited: a connection whose packets vanish may take minutes to give up. The
+                    # next probe starts once this one is over; until then storage stays unavailable.
+                    probe.cancel()
+                await asyncio.sleep(settings.interval)
+        finally:
+            if probe is not None:
                 probe.cancel()
-            await asyncio.sleep(settings.interval)
 
     async def _probe_storage(self) -> None:
         try:
