@@ -11,7 +11,8 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -21,7 +22,9 @@ from tests.bus.harness import TcpProxy, through, wait_until
 from tests.conftest import ADMIN, ADMIN_ENV, ADMIN_TOKEN, LiveServer, free_port
 from tests.postgres import create_database, drop_database
 from vexil.api.app import create_app
+from vexil.bus.replicator import HealthProbe, Replicator
 from vexil.config import Settings
+from vexil.core.service import FlagService
 
 
 @pytest.fixture
@@ -145,3 +148,32 @@ async def test_health__details_setting__the_why_for_everyone(refused_redis_app: 
 
     # Then
     assert anonymous["bus"].startswith("redis: unavailable: ") and "127.0.0.1" in anonymous["bus"]
+
+
+class _SlowStore:
+    """A store whose `SELECT 1` takes a while: a probe is in flight when the replicator closes."""
+
+    def __init__(self) -> None:
+        self.probing = asyncio.Event()
+        self.pings_finished = 0
+
+    async def ping(self) -> None:
+        self.probing.set()
+        await asyncio.sleep(0.2)
+        self.pings_finished += 1
+
+
+async def test_replicator_close__probe_in_flight__finished_before_the_store_closes() -> None:
+    # Given a replicator whose health probe is waiting for the database
+    store = _SlowStore()
+    service = cast(FlagService, SimpleNamespace(store=store, on_commit=None))
+    replicator = Replicator(service, None, interval=3600, health=HealthProbe(interval=0.01, timeout=1))
+    await replicator.start()
+    await store.probing.wait()
+
+    # When it closes (the store would close right after)
+    await asyncio.wait_for(replicator.close(), timeout=2)
+
+    # Then the probe was let finish, not cancelled inside the driver, and nothing is left running
+    assert store.pings_finished == 1
+    assert all(task.done() for task in asyncio.all_tasks() if task is not asyncio.current_task())

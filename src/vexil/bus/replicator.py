@@ -148,6 +148,7 @@ class Replicator:
         self._storage_error: Problem | None = None  # the version check's last failure
         self._probed_storage: Problem | None = None  # the health probe's finding
         self.health_probe = health or HealthProbe()
+        self._probe_task: asyncio.Task[None] | None = None  # the health probe in flight, or the last
         self._incoming = _Pending()
         self._incoming_ready = asyncio.Event()
         self._outgoing = _Pending()
@@ -174,6 +175,11 @@ class Replicator:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        probe = self._probe_task
+        if probe is not None and not probe.done():
+            # Let a probe in flight finish while the store is still open (the store closes next).
+            await asyncio.wait({probe}, timeout=self.health_probe.timeout)
+            probe.cancel()
         if self.bus is not None:
             await self.bus.close()
 
@@ -199,21 +205,17 @@ class Replicator:
     async def _health_loop(self) -> None:
         """Probe storage every `interval` s; never more than one probe in flight."""
         settings = self.health_probe
-        probe: asyncio.Task[None] | None = None
-        try:
-            while True:
-                if probe is None or probe.done():
-                    probe = asyncio.create_task(self._probe_storage(), name="vexil-replicator-probe")
-                done, _ = await asyncio.wait({probe}, timeout=settings.timeout)
-                if not done:
-                    self._found(Problem(f"unavailable: no answer within {settings.timeout:g} s"))
-                    # Not awaited: a connection whose packets vanish may take minutes to give up. The
-                    # next probe starts once this one is over; until then storage stays unavailable.
-                    probe.cancel()
-                await asyncio.sleep(settings.interval)
-        finally:
-            if probe is not None:
-                probe.cancel()
+        while True:
+            probe = self._probe_task
+            if probe is None or probe.done():
+                probe = self._probe_task = asyncio.create_task(self._probe_storage(), name="vexil-replicator-probe")
+            done, _ = await asyncio.wait({probe}, timeout=settings.timeout)
+            if not done:
+                # Left to finish (cancelling it in the driver would leave its connection to be reset
+                # over the same silent network): a connection whose packets vanish may take minutes
+                # to give up. The next probe starts once this one is over.
+                self._found(Problem(f"unavailable: no answer within {settings.timeout:g} s"))
+            await asyncio.sleep(settings.interval)
 
     async def _probe_storage(self) -> None:
         try:
