@@ -146,7 +146,10 @@ class Replicator:
         self._last_import: int | None = None
         self._needs_resync = False
         self._storage_error: Problem | None = None  # the version check's last failure
-        self._probed_storage: Problem | None = None  # the health probe's finding
+        # Whether the database answers, as last found by the probe or the version check, whichever
+        # looked last; and the probe's finding about free disk space.
+        self._reachable: Problem | None = None
+        self._disk: Problem | None = None
         self.health_probe = health or HealthProbe()
         self._probe_task: asyncio.Task[None] | None = None  # the health probe in flight, or the last
         self._incoming = _Pending()
@@ -197,7 +200,7 @@ class Replicator:
         else:
             status = self.bus.status
             bus = f"{self.bus.name}: {status if status == 'ok' or details else 'unavailable'}"
-        problem = self._probed_storage or self._storage_error
+        problem = self._reachable or self._disk
         return {"bus": bus, "storage": "ok" if problem is None else problem.shown(details)}
 
     # --- health ---------------------------------------------------------------------------------
@@ -214,20 +217,24 @@ class Replicator:
                 # Left to finish (cancelling it in the driver would leave its connection to be reset
                 # over the same silent network): a connection whose packets vanish may take minutes
                 # to give up. The next probe starts once this one is over.
-                self._found(Problem(f"unavailable: no answer within {settings.timeout:g} s"))
+                self._reached(Problem(f"unavailable: no answer within {settings.timeout:g} s"))
             await asyncio.sleep(settings.interval)
 
     async def _probe_storage(self) -> None:
         try:
             await self.service.store.ping()
         except StoreError as exc:
-            self._found(Problem.of(exc))
+            self._reached(Problem.of(exc))
             return
         except Exception as exc:  # a bug must not stop the probe loop: say so, and probe again
             log.exception("the storage probe failed")
-            self._found(Problem("unavailable: the probe failed", f"{type(exc).__name__}: {exc}"))
+            self._reached(Problem("unavailable: the probe failed", f"{type(exc).__name__}: {exc}"))
             return
-        self._found(await self._disk_problem())
+        self._reached(None)
+        disk = await self._disk_problem()
+        if disk != self._disk:
+            log.log(logging.INFO if disk is None else logging.WARNING, "storage: %s", _shown(disk))
+            self._disk = disk
 
     async def _disk_problem(self) -> Problem | None:
         disk, minimum = self.health_probe.disk, self.health_probe.min_free_bytes
@@ -241,14 +248,15 @@ class Replicator:
             return None
         return Problem(f"low disk space: {free // MEBIBYTE} MB free, below {minimum // MEBIBYTE} MB", f"in {disk}")
 
-    def _found(self, problem: Problem | None) -> None:
-        if problem == self._probed_storage:
+    def _reached(self, problem: Problem | None) -> None:
+        """Whether the database answered, just found (by the probe or the version check)."""
+        if problem == self._reachable:
             return
         if problem is None:
-            log.info("storage probe: ok again")
+            log.info("storage: the database answers again")
         else:
-            log.warning("storage probe: %s", problem.shown(details=True))
-        self._probed_storage = problem
+            log.warning("storage %s; serving evaluations from memory", problem.shown(details=True))
+        self._reachable = problem
 
     # --- outgoing -----------------------------------------------------------------------------
 
@@ -336,10 +344,8 @@ class Replicator:
             try:
                 await self.check()
             except StoreError as exc:
-                problem = Problem.of(exc)
-                if self._storage_error is None:
-                    log.warning("storage %s; serving evaluations from memory", problem.shown(details=True))
-                self._storage_error = problem
+                self._storage_error = Problem.of(exc)
+                self._reached(self._storage_error)
                 self._needs_resync = True
 
     async def check(self) -> None:
@@ -350,6 +356,7 @@ class Replicator:
                 return
             self._probed, self._query_due = probed, now + PROBE_TRUST_S
         marker = await self.service.store.change_marker()
+        self._reached(None)
         if self._needs_resync:
             await self.service.resync()
             if self._storage_error is not None:
@@ -381,6 +388,10 @@ class Replicator:
         if flags or segments:
             log.info("version check: reloading %d flags%s", len(flags), " and the segments" if segments else "")
         await self.service.sync_from_store(sorted(flags), segments=segments, tokens=True)
+
+
+def _shown(problem: Problem | None) -> str:
+    return "ok" if problem is None else problem.shown(details=True)
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
