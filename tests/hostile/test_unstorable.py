@@ -65,7 +65,7 @@ async def test_parameters__nul_character__400_naming_the_parameter(
     response = await client.request("DELETE" if path.startswith("/tokens") else "GET", path, headers=ADMIN)
 
     # Then
-    assert plain(response) == f"{parameter}: a NUL character (\\u0000) is not allowed in text"
+    assert plain(response) == f"{parameter}: a NUL character (\\u0000) cannot be stored; remove it"
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 
 from tests.store.conftest import RowCounter
 from vexil.store import InvalidValue, NotFound, SqlStore
-from vexil.store._values import check_document, check_text, shown
+from vexil.store._values import check_document, check_text
 
 PLUS_0101 = timezone(timedelta(hours=1, minutes=1))
 MINUS_ONE = timezone(timedelta(hours=-1))
@@ -24,16 +24,16 @@ UNSTORABLE_FLAGS = [
     pytest.param({"description": "a\x00b"}, "description", id="nul-description"),
     pytest.param({"salt": "s\x00"}, "salt", id="nul-salt"),
     pytest.param({"description": "\udc80"}, "description", id="surrogate-description"),
-    pytest.param({"tags": ["ok", "t\x00"]}, "tags.1", id="nul-tag"),
-    pytest.param({"variants": [{"name": "a", "payload": math.nan, "weight": 1}]}, "variants.0.payload", id="nan"),
+    pytest.param({"tags": ["ok", "t\x00"]}, "tags[1]", id="nul-tag"),
+    pytest.param({"variants": [{"name": "a", "payload": math.nan, "weight": 1}]}, "variants[0].payload", id="nan"),
     pytest.param(
-        {"variants": [{"name": "a", "payload": {"x": math.inf}, "weight": 1}]}, "variants.0.payload.x", id="inf"
+        {"variants": [{"name": "a", "payload": {"x": math.inf}, "weight": 1}]}, "variants[0].payload.x", id="inf"
     ),
-    pytest.param({"variants": [{"name": "a", "payload": 2**64, "weight": 1}]}, "variants.0.payload", id="big-int"),
-    pytest.param({"allowlist": {"u\x00": "on"}}, "allowlist.u\\x00", id="nul-allowlist-key"),
+    pytest.param({"variants": [{"name": "a", "payload": 2**64, "weight": 1}]}, "variants[0].payload", id="big-int"),
+    pytest.param({"allowlist": {"u\x00": "on"}}, "allowlist", id="nul-allowlist-key"),
     pytest.param(
         {"rules": [{"conditions": [{"field": "email", "operator": "eq", "value": "\x00"}], "serve": "on"}]},
-        "rules.0.conditions.0.value",
+        "rules[0].conditions[0].value",
         id="nul-condition",
     ),
 ]
@@ -75,7 +75,7 @@ async def test_segments__nul_in_condition_or_description__invalid_value(store: S
     condition = {"field": "plan", "operator": "eq", "value": "p\x00"}
 
     # When / Then
-    with pytest.raises(InvalidValue, match=r"^conditions\.0\.value: "):
+    with pytest.raises(InvalidValue, match=r"^conditions\[0\]\.value: "):
         await store.create_segment({"name": "t", "conditions": [condition]}, actor="alice")
     with pytest.raises(InvalidValue, match=r"^description: "):
         await store.update_segment("s", lambda doc: {**doc, "description": "\x00"}, actor="alice")
@@ -133,11 +133,11 @@ async def test_lookups_by_name__nul__invalid_value_not_a_driver_error(store: Sql
 @pytest.mark.parametrize(
     ("flag", "where"),
     [
-        pytest.param({"name": "f", "version": 2**40}, "flags.0.version", id="version-beyond-int32"),
-        pytest.param({"name": "f", "version": "many"}, "flags.0.version", id="version-not-a-number"),
-        pytest.param({"name": "f", "created_at": "yesterday"}, "flags.0.created_at", id="not-an-instant"),
-        pytest.param({"name": "f", "updated_at": "0001-01-01T00:00:00+01:00"}, "flags.0.updated_at", id="year-0"),
-        pytest.param({"name": "f", "description": "\x00"}, "flags.0.description", id="nul"),
+        pytest.param({"name": "f", "version": 2**40}, "flags[0].version", id="version-beyond-int32"),
+        pytest.param({"name": "f", "version": "many"}, "flags[0].version", id="version-not-a-number"),
+        pytest.param({"name": "f", "created_at": "yesterday"}, "flags[0].created_at", id="not-an-instant"),
+        pytest.param({"name": "f", "updated_at": "0001-01-01T00:00:00+01:00"}, "flags[0].updated_at", id="year-0"),
+        pytest.param({"name": "f", "description": "\x00"}, "flags[0].description", id="nul"),
     ],
 )
 async def test_import_state__unstorable_value__invalid_value_nothing_replaced(
@@ -157,15 +157,15 @@ async def test_import_state__unstorable_value__invalid_value_nothing_replaced(
 
 def test_check_document__every_json_shape__only_the_unstorable_refused() -> None:
     # Given
-    fine = {"a": ["text", 1, -(2**63), 2**64 - 1, 1.5, True, None, {"é": "ü\u2028"}], "b": "\U0001f600"}
+    fine = {"a": ["text", 1, -(2**63), 2**63 - 1, 1.5, True, None, {"é": "ü\u2028"}], "b": "\U0001f600"}
 
     # When / Then
     check_document(fine)
-    with pytest.raises(InvalidValue, match=r"^a\.1\.k\\x00: in a key, a NUL"):
+    with pytest.raises(InvalidValue, match=r"^a\[1\]: the key 'k\\x00' cannot be stored: a NUL"):
         check_document({"a": [{}, {"k\x00": 1}]})
-    with pytest.raises(InvalidValue, match=r"^value: NaN"):
+    with pytest.raises(InvalidValue, match=r"^value: use a finite number"):
         check_document(math.nan)
-    with pytest.raises(InvalidValue, match=r"^value: integers beyond 64 bits"):
+    with pytest.raises(InvalidValue, match=r"^value: use a whole number from -2\^63 to 2\^63 - 1"):
         check_document(-(2**63) - 1)
 
 
@@ -175,12 +175,7 @@ def test_check_text__surrogate__named_escaped_so_the_message_is_json() -> None:
         check_text("ok\ud83d", "q")
 
     # Then
-    assert str(refused.value) == "q: an unpaired surrogate (\\ud83d) is not Unicode text"
+    assert (
+        str(refused.value) == "q: a lone surrogate (\\ud800 to \\udfff) is not valid Unicode; send the whole character"
+    )
     assert str(refused.value).encode("utf-8")
-
-
-def test_shown__long_or_unencodable_text__escaped_and_shortened() -> None:
-    # Given / When / Then
-    assert shown("plain") == "plain"
-    assert shown("a\x00\udc80") == "a\\x00\\udc80"
-    assert shown("x" * 100) == "x" * 37 + "..."

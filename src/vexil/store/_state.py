@@ -51,12 +51,12 @@ def parse_state(state: Mapping[str, Any], now: datetime) -> ImportedState:
     """Row values for an export document; `Conflict` if a name appears twice in a section."""
     parsed = ImportedState()
     for index, doc in enumerate(state.get("flags") or []):
-        where = f"flags.{index}"
+        where = f"flags[{index}]"
         created_at = _instant(doc, "created_at", now, where)
         updated_at = _instant(doc, "updated_at", created_at, where)
         parsed.flags.append(ImportedFlag(FlagParts(doc), created_at, updated_at, _version(doc, where)))
     for index, doc in enumerate(state.get("segments") or []):
-        where = f"segments.{index}"
+        where = f"segments[{index}]"
         created_at = _instant(doc, "created_at", now, where)
         parsed.segments.append(
             {
@@ -70,7 +70,7 @@ def parse_state(state: Mapping[str, Any], now: datetime) -> ImportedState:
     for index, env in enumerate(state.get("environments") or []):
         # An environment is `{"name", "created_at"}`; a bare name is accepted too.
         doc = env if isinstance(env, Mapping) else {"name": env}
-        created_at = _instant(doc, "created_at", now, f"environments.{index}")
+        created_at = _instant(doc, "created_at", now, f"environments[{index}]")
         parsed.environments.append({"name": str(doc["name"]), "created_at": created_at})
     _refuse_duplicates("environment", (env["name"] for env in parsed.environments))
     _refuse_duplicates("segment", (segment["name"] for segment in parsed.segments))

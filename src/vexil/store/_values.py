@@ -3,9 +3,10 @@
 SQLite takes nearly anything; PostgreSQL refuses a NUL character (in text and in JSON), NaN and
 Infinity (not JSON numbers), and instants before year 1 or after 9999 cannot even be converted to
 UTC. Neither backend can encode an unpaired UTF-16 surrogate as UTF-8. Integer columns hold 32 bits,
-and Vexil's JSON encoder writes integers of at most 64 bits. Checking here, with one message per
-problem, makes both backends accept and refuse the same documents and filters (`InvalidValue`, a
-400), instead of one storing what the other answers with a driver error.
+and JSON parsers in every language read whole numbers within a signed 64-bit integer. Checking here,
+with one message per problem (the words and paths of docs/spec.md §1, "Stored values"), makes both
+backends accept and refuse the same documents and filters (`InvalidValue`, a 400), instead of one
+storing what the other answers with a driver error.
 """
 
 from __future__ import annotations
@@ -18,35 +19,28 @@ from typing import Any
 
 from vexil.store.errors import InvalidValue
 
-__all__ = ["check_document", "check_instant", "check_int32", "check_text", "shown"]
+__all__ = ["check_document", "check_instant", "check_int32", "check_text", "scalar_problem", "text_problem"]
 
 # A NUL, or a surrogate code point: a Python string holding one cannot be stored as UTF-8 text.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1  # what orjson, which writes every answer, can encode
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # what JSON parsers in every language read without loss
 _INT32_MAX = 2**31 - 1
-_SHOWN_CHARS = 40
 INSTANT_RANGE = "use an instant between 0001-01-01 and 9999-12-31 in UTC"
 
 
-def shown(text: str) -> str:
-    """`text` as it can appear in a message: escaped when it holds what JSON cannot carry, and short."""
-    if _UNSTORABLE.search(text):
-        text = ascii(text)[1:-1]
-    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
-
-
-def _text_problem(text: str) -> str | None:
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be stored (None: it can)."""
     found = _UNSTORABLE.search(text)
     if found is None:
         return None
     if found.group() == "\x00":
-        return "a NUL character (\\u0000) is not allowed in text"
-    return f"an unpaired surrogate ({ascii(found.group())[1:-1]}) is not Unicode text"
+        return "a NUL character (\\u0000) cannot be stored; remove it"
+    return "a lone surrogate (\\ud800 to \\udfff) is not valid Unicode; send the whole character"
 
 
 def check_text(value: str, where: str) -> str:
     """`value`, or `InvalidValue` naming `where` when it cannot be stored or compared."""
-    problem = _text_problem(value)
+    problem = text_problem(value)
     if problem is not None:
         raise InvalidValue(f"{where}: {problem}")
     return value
@@ -69,41 +63,36 @@ def check_instant(value: datetime, where: str) -> datetime:
         raise InvalidValue(f"{where}: {INSTANT_RANGE}") from None
 
 
-def _path(where: str, key: object) -> str:
-    part = shown(key) if isinstance(key, str) else str(key)
-    return f"{where}.{part}" if where else part
-
-
-def _scalar_problem(item: Any) -> str | None:
-    """What makes a string or a number unstorable (None: nothing, or not a scalar)."""
+def scalar_problem(item: Any) -> str | None:
+    """Why a string or a number cannot be stored (None: it can, or it is no scalar)."""
     if isinstance(item, str):
-        return _text_problem(item)
+        return text_problem(item)
     if isinstance(item, bool):
         return None
     if isinstance(item, int) and not _INT_MIN <= item <= _INT_MAX:
-        return "integers beyond 64 bits cannot be stored"
+        return "use a whole number from -2^63 to 2^63 - 1 (a larger one loses its value in JSON)"
     if isinstance(item, float) and not math.isfinite(item):
-        return "NaN and Infinity are not JSON numbers"
+        return "use a finite number (not NaN or Infinity)"
     return None
 
 
 def check_document(value: Any, where: str = "") -> None:
     """`InvalidValue` for a part of a JSON-like value that cannot be stored, named by its path
-    (`variants.1.payload`); `where` names the value itself."""
+    (`variants[1].payload`); `where` names the value itself."""
     pending: list[tuple[str, Any]] = [(where, value)]
     while pending:
         path, item = pending.pop()
         if isinstance(item, Mapping):
             for key, child in item.items():
-                problem = _text_problem(key) if isinstance(key, str) else None
+                problem = text_problem(key) if isinstance(key, str) else None
                 if problem is not None:
-                    raise InvalidValue(f"{_path(path, key)}: in a key, {problem}")
-                pending.append((_path(path, key), child))
+                    raise InvalidValue(f"{path or 'value'}: the key {key!r} cannot be stored: {problem}")
+                pending.append((f"{path}.{key}" if path else str(key), child))
         elif isinstance(item, list | tuple):
-            pending.extend((_path(path, index), child) for index, child in enumerate(item))
+            pending.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
         elif isinstance(item, datetime):
             check_instant(item, path or "value")
         else:
-            problem = _scalar_problem(item)
+            problem = scalar_problem(item)
             if problem is not None:
                 raise InvalidValue(f"{path or 'value'}: {problem}")
