@@ -56,7 +56,7 @@ async def test_create__duplicate__409(client: httpx.AsyncClient) -> None:
         ({"name": "ok", "enabled": "yes"}, "enabled"),
         ({"name": "ok", "unknown": 1}, "unknown"),
         ({"name": "ok", "variants": [{"name": "a", "weight": -1}]}, "weight"),
-        ({"name": "ok", "variants": [{"name": "a"}, {"name": "a"}]}, "unique"),
+        ({"name": "ok", "variants": [{"name": "a"}, {"name": "a"}]}, "its own name"),
         ({"name": "ok", "variants": [{"name": "a"}], "default_variant": "b"}, "default_variant"),
         ({"name": "ok", "allowlist": {"u1": "nope"}}, "allowlist"),
         ({"name": "ok", "rules": [{"conditions": [], "serve": "nope"}]}, "serve"),
@@ -81,7 +81,7 @@ async def test_create__invalid_input__400_with_message_and_nothing_written(
 async def test_create__malformed_json__400(client: httpx.AsyncClient) -> None:
     response = await client.post("/flags", content=b"{not json", headers={**ADMIN, "content-type": "application/json"})
     assert response.status_code == 400
-    assert response.json() == {"error": "malformed JSON body"}
+    assert response.json() == {"error": "the body is not valid JSON"}
 
 
 async def test_patch__changes_fields__version_and_updated_at_move(client: httpx.AsyncClient) -> None:

@@ -168,8 +168,9 @@ def test_import__file_the_server_refuses__nothing_applied(
     source.write_text(json.dumps({**before, "flags": [*before["flags"], good, bad_flag]}))
     # When
     message = vexil.fails("import", str(source), exit_code=1)
-    # Then
-    assert complaint in message and "(HTTP 400)" in message
+    # Then the server's message names the flag's place in the file and the field
+    assert message.startswith(f"flags[{len(before['flags']) + 1}].")
+    assert complaint in message
     assert state_of(vexil) == before
 
 

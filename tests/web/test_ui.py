@@ -214,14 +214,18 @@ def test_modules__pure_functions__as_specified(ui: Ui) -> None:
     ui.wait_ready("signin")
     result = ui.page.evaluate(
         """async () => {
-            const {errorPath} = await import('./api.js');
-            const {parseValue, formatValue} = await import('./conditions.js');
+            const {errorPath, createApi} = await import('./api.js');
+            const {parseValue, formatValue, loadOperators} = await import('./conditions.js');
+            await loadOperators(createApi({token: null}));
             const {diff} = await import('./views/audit.js');
             const {fromDoc, toFields, changedFields} = await import('./flagdraft.js');
             const paths = [
                 'rules[0].conditions[1]: in needs a list', 'variants.0.payload: bad',
                 "default_variant 'x' is not one of the variants", "allowlist['u-1'] names unknown variant 'z'",
                 'environments.production.rules[2].serve names unknown variant', 'a message',
+                'rules[0].conditions[1].value: gt compares numbers; "abc" is not a number',
+                'allowlist["u-1"]: "z" is not one of the variants; use off, on',
+                'environments["Bad"]: this key is not accepted; use lowercase letters',
             ].map(errorPath);
             const parsed = [
                 ['in', 'a, b'], ['in', '["a", 1]'], ['not_in', '["a", '], ['eq', '42'], ['eq', '"42"'],
@@ -262,6 +266,9 @@ def test_modules__pure_functions__as_specified(ui: Ui) -> None:
         "allowlist",
         "environments.production.rules.2.serve",
         "a",
+        "rules.0.conditions.1.value",
+        "allowlist",
+        "environments",
     ]
     assert result["parsed"] == [
         {"value": ["a", "b"]},

@@ -28,7 +28,7 @@ from vexil.api.bootstrap import bootstrap_admin_token, seed_demo
 from vexil.api.fastpath import FastPath
 from vexil.api.lifecycle import on_shutdown_signal, tune_gc
 from vexil.api.limits import BodyLimit
-from vexil.api.routes import admin, compat, flags, hot, meta, sdk, segments, tokens
+from vexil.api.routes import admin, compat, flags, hot, meta, operators, sdk, segments, tokens
 from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.api.surface import ROUTER
 from vexil.bus import start_replicator
@@ -97,8 +97,8 @@ def create_app(settings: Settings) -> FastPath:
     errors.install(api)
     for router in (meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router):
         api.include_router(router)
-    api.include_router(admin.router)
-    api.include_router(sdk.router)
+    for router in (admin.router, sdk.router, operators.router):
+        api.include_router(router)
     # The browser client (/web/client.js) and other static files; registered after every router.
     api.mount("/web", StaticFiles(packages=[("vexil", "web")], html=True), name="web")
     # The admin UI (src/vexil/web/ui): static HTML, CSS and ES modules, no build step.

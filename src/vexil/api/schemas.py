@@ -1,7 +1,11 @@
 """Pydantic models of the HTTP API: request validation and the OpenAPI documentation.
 
 Input models forbid unknown fields and use strict types, so `"enabled": "yes"` is a 400, not a
-guess. Output models document what the routes return (flag documents are shaped as docs/model.md).
+guess. What they refuse is told in plain words by `api/errors.describe_validation_error`; a type
+whose rule is more than its JSON type (a name, a percentage) carries its own message (api/inputs.py).
+Operators are the engine's (`engine.Operator`), and so are the rules for a condition's value
+(checked by the core). Output models document what the routes return (flag documents are shaped
+as docs/model.md).
 """
 
 from __future__ import annotations
@@ -10,59 +14,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
-from vexil.core.names import NAME_PATTERN
+from vexil.api.inputs import Input, Name, Percentage
+from vexil.engine import Operator, Reads, Takes
 
-Name = Annotated[str, Field(pattern=NAME_PATTERN, description="Lowercase, URL-safe name.")]
-Percentage = Annotated[float, Field(ge=0, le=100, description="0 to 100, at most two decimals.")]
 Identifier = Annotated[str, Field(min_length=1, max_length=1000)]
 
-Operator = Literal[
-    "eq",
-    "neq",
-    "in",
-    "not_in",
-    "starts_with",
-    "ends_with",
-    "contains",
-    "not_contains",
-    "matches",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "semver_eq",
-    "semver_gt",
-    "semver_lt",
-    "before",
-    "after",
-    "in_cidr",
-    "exists",
-    "not_exists",
-    "in_segment",
-    "not_in_segment",
-]
-SEGMENT_OPERATORS = frozenset({"in_segment", "not_in_segment"})
-NO_VALUE_OPERATORS = frozenset({"exists", "not_exists"})
 
+class Condition(Input):
+    """A condition; what its value may be is the engine's rule for its operator (`GET /operators`)."""
 
-def _two_decimals(value: float | None) -> float | None:
-    if value is not None and abs(round(value * 100) - value * 100) > 1e-6:
-        raise ValueError("rollout_percentage takes at most two decimals")
-    return value
+    model_config = ConfigDict(use_enum_values=True)
 
-
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    def given(self) -> dict[str, Any]:
-        """The top-level fields the client sent, each complete with its nested defaults (for PATCH)."""
-        dumped = self.model_dump()
-        return {name: dumped[name] for name in self.model_fields_set}
-
-
-class Condition(_Input):
     field: str | None = Field(default=None, min_length=1, max_length=200)
-    operator: Operator
+    operator: Operator = Field(strict=False)
     value: Any = None
     negate: StrictBool = False
     case_insensitive: StrictBool = False
@@ -71,25 +35,23 @@ class Condition(_Input):
     @classmethod
     def _value_size(cls, value: Any) -> Any:
         if isinstance(value, list) and len(value) > 10_000:
-            raise ValueError("a condition's list holds at most 10000 values")
+            raise ValueError("use a list of at most 10000 values")
         return value
 
 
-class Rule(_Input):
+class Rule(Input):
     conditions: list[Condition] = Field(default_factory=list, max_length=100)
     rollout_percentage: Percentage = 100
     serve: Name | None = None
 
-    _check_percentage = field_validator("rollout_percentage")(_two_decimals)
 
-
-class Variant(_Input):
+class Variant(Input):
     name: Name
     payload: Any = None
     weight: StrictInt = Field(default=1, ge=0, le=1_000_000)
 
 
-class Prerequisite(_Input):
+class Prerequisite(Input):
     flag: Name
     active: StrictBool = True
     variants: list[Name] | None = None
@@ -98,7 +60,7 @@ class Prerequisite(_Input):
 Allowlist = dict[Identifier, Name]
 
 
-class Override(_Input):
+class Override(Input):
     """Per-environment override: a field present replaces the flag's own in that environment."""
 
     enabled: StrictBool | None = None
@@ -106,14 +68,12 @@ class Override(_Input):
     rules: list[Rule] | None = Field(default=None, max_length=200)
     allowlist: Allowlist | None = None
 
-    _check_percentage = field_validator("rollout_percentage")(_two_decimals)
-
 
 class OverrideInput(Override):
     environment: Name
 
 
-class FlagFields(_Input):
+class FlagFields(Input):
     """The settable fields of a flag, shared by create and update."""
 
     description: str = Field(default="", max_length=10_000)
@@ -129,8 +89,6 @@ class FlagFields(_Input):
     environments: dict[Name, Override] = Field(default_factory=dict)
     salt: str | None = Field(default=None, min_length=1, max_length=200)
 
-    _check_percentage = field_validator("rollout_percentage")(_two_decimals)
-
 
 class FlagCreate(FlagFields):
     name: Name = Field(validation_alias=AliasChoices("name", "key"))
@@ -142,27 +100,27 @@ class FlagUpdate(FlagFields):
     version: StrictInt | None = Field(default=None, ge=1, description="Expected current version (409 if it moved).")
 
 
-class AppInput(_Input):
+class AppInput(Input):
     app_name: Name
 
 
-class EnvironmentInput(_Input):
+class EnvironmentInput(Input):
     name: Name
 
 
-class SegmentCreate(_Input):
+class SegmentCreate(Input):
     name: Name
     description: str = Field(default="", max_length=10_000)
     conditions: list[Condition] = Field(default_factory=list, max_length=100)
 
 
-class SegmentUpdate(_Input):
+class SegmentUpdate(Input):
     description: str | None = Field(default=None, max_length=10_000)
     conditions: list[Condition] | None = Field(default=None, max_length=100)
     version: StrictInt | None = Field(default=None, ge=1)
 
 
-class TokenCreate(_Input):
+class TokenCreate(Input):
     name: Name
     role: Literal["admin", "server", "client"]
 
@@ -182,16 +140,16 @@ class BulkEvaluationInput(EvaluationContext):
     flags: list[str] | None = Field(default=None, description="Only these flags (default: every flag).")
 
 
-class CompatName(_Input):
+class CompatName(Input):
     name: Name
 
 
-class CompatSet(_Input):
+class CompatSet(Input):
     name: Name
     enabled: StrictBool
 
 
-class CompatCreate(_Input):
+class CompatCreate(Input):
     name: Name
     description: str = Field(default="", max_length=10_000)
     enabled: StrictBool = False
@@ -369,7 +327,7 @@ class ExportOut(BaseModel):
     segments: list[SegmentOut]
 
 
-class ImportInput(_Input):
+class ImportInput(Input):
     version: StrictInt = 1
     exported_at: str | None = None
     environments: list[dict[str, Any]] = Field(default_factory=list)
@@ -383,9 +341,31 @@ class ImportResult(BaseModel):
     environments: int
 
 
+class OperatorOut(BaseModel):
+    name: Operator
+    description: str = Field(description="What it does, in a few words.")
+    value: Takes = Field(
+        description="What value it takes: `none`, `single` (one value), `list`, or `segment` (a segment's name, "
+        "and no field)."
+    )
+    reads: Reads | None = Field(
+        description="What the value (each item of a list) is read as: `scalar` (a string, number or boolean), "
+        "`text`, `number`, `semver`, `instant` (ISO 8601), `cidr`, `regex` (RE2); null for `none` and `segment`."
+    )
+    or_list: bool = Field(description="A single value may also be given as a list of them.")
+
+
+class OperatorList(BaseModel):
+    operators: list[OperatorOut]
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     storage: str = Field(description="`ok`, or `unavailable: <why>` (writes then fail with 503).")
     bus: str = Field(description="The change bus: `redis: ok`, `postgres: unavailable: <why>`, or `none`.")
     flags: int
+    quarantined: list[str] = Field(
+        default_factory=list,
+        description="Stored documents left out because a value cannot be served (`flag NAME`, `segment NAME`).",
+    )
     version: str

@@ -23,22 +23,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictBool,
-    ValidationError,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
-)
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
 from vexil.api.errors import BadRequest
-from vexil.api.schemas import Name, Override, Percentage, _two_decimals
-from vexil.core.names import NAME_RULE
+from vexil.api.inputs import EXPECTED, Input, Name, Percentage, expect
+from vexil.api.schemas import Override
 from vexil.engine import Operator, Reason
 
 Doc = dict[str, Any]
@@ -78,22 +68,10 @@ OPERATOR_HELP = f"use {', '.join(OPERATOR_ALIASES)} or a Vexil operator ({', '.j
 # --- the request body ---------------------------------------------------------------------------
 
 
-def _explained(message: str) -> WrapValidator:
-    """Replace pydantic's wording of any error in this value with `message` (named after the field)."""
-
-    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        try:
-            return handler(value)
-        except ValidationError as exc:
-            raise PydanticCustomError("seed_input", message) from exc
-
-    return WrapValidator(validate)
-
-
 def _vexil_operator(operator: str) -> str:
     vexil = OPERATOR_ALIASES.get(operator, operator)
     if vexil not in VEXIL_OPERATORS:
-        raise PydanticCustomError("seed_input", f"unknown operator {operator!r}: {OPERATOR_HELP}")
+        raise PydanticCustomError(EXPECTED, f"unknown operator {operator!r}: {OPERATOR_HELP}")
     return vexil
 
 
@@ -102,38 +80,30 @@ def _rule_list(value: Any) -> Any:
         return None
     if not isinstance(value, list) or not all(isinstance(rule, dict) for rule in value):
         example = '{"field": "email", "operator": "endsWith", "value": "@acme.com"}'
-        raise PydanticCustomError("seed_input", f"use a list of rules such as [{example}]")
+        raise PydanticCustomError(EXPECTED, f"use a list of rules such as [{example}]")
     return value
 
 
-class SeedRule(BaseModel):
+class SeedRule(Input):
     """One allow rule of seed 002."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
     field: Annotated[
-        str, Field(min_length=1, max_length=200), _explained("use the context field to test, such as id or email")
+        str, Field(min_length=1, max_length=200), expect("use the context field to test, such as id or email")
     ]
-    operator: Annotated[str, _explained(OPERATOR_HELP), AfterValidator(_vexil_operator)] = Field(
+    operator: Annotated[str, expect(OPERATOR_HELP), AfterValidator(_vexil_operator)] = Field(
         description="A seed spelling (equals, not_equals, startsWith, endsWith) or a Vexil operator."
     )
     value: Any = None
 
 
-class SeedFlagUpdate(BaseModel):
+class SeedFlagUpdate(Input):
     """`PUT /api/admin/flags/{id}`: only the fields given change (null: unchanged on the flag itself,
     inherited again in an environment's override)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    enabled: Annotated[StrictBool | None, _explained("use true or false")] = None
-    rolloutPercentage: Annotated[  # the seed's own spelling
-        Percentage | None,
-        AfterValidator(_two_decimals),
-        _explained("use a number from 0 to 100, with at most two decimals"),
-    ] = None
+    enabled: StrictBool | None = None
+    rolloutPercentage: Percentage | None = None  # the seed's own spelling
     rules: Annotated[list[SeedRule] | None, BeforeValidator(_rule_list)] = Field(default=None, max_length=200)
-    environment: Annotated[Name | None, _explained(NAME_RULE)] = Field(
+    environment: Name | None = Field(
         default=None, description="Change this environment's override (as `?environment=`)."
     )
 

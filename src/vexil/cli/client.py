@@ -103,7 +103,9 @@ class VexilClient:
             kwargs["timeout"] = timeout
         response = self._send(method, url, kwargs)
         if response.status_code >= 400:
-            message = f"{_error_message(response)} (HTTP {response.status_code})"
+            message = _error_message(response)
+            if response.status_code != 400:  # a 400 names the field and what it expects: shown as the API says it
+                message = f"{message} (HTTP {response.status_code})"
             if response.status_code == 401 and not self.token:
                 message = f"{message}; {NO_TOKEN_HINT}"
             raise ApiError(message, status=response.status_code)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import gc
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,13 +31,16 @@ from vexil.core.changes import SEGMENTS, ChangeHub, with_dependents
 from vexil.core.validation import (
     InvalidInput,
     check_flag,
-    check_segment_conditions,
+    check_segment,
     normalize_flag,
 )
-from vexil.engine import Snapshot
+from vexil.core.values import value_error
+from vexil.engine import Snapshot, show_value
 from vexil.store import OVERRIDE_KEYS
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.sql import SqlStore
+
+log = logging.getLogger("vexil")
 
 Doc = dict[str, Any]
 
@@ -97,15 +101,36 @@ class FlagService:
         self.on_commit: Callable[[Committed], None] | None = None
         self._bootstrap_secret = bootstrap_secret
         self._segments: list[Doc] = []
+        # Stored documents that cannot be encoded everywhere (`core/values.py`), left out of the
+        # snapshot: "flag NAME" or "segment NAME" -> what is wrong. `/health` names them.
+        self.quarantined: dict[str, str] = {}
         self._lock = asyncio.Lock()
         self._tokens_lock = asyncio.Lock()
 
     async def load(self) -> None:
         """Read everything once: the snapshot then serves every evaluation from memory."""
         with collector_paused():
-            self._segments = await self.store.list_segments()
-            self.snapshot = Snapshot(await self.store.list_flags(), self._segments)
+            self._segments = await self._stored_segments()
+            self.snapshot = Snapshot(self._storable("flag", await self.store.list_flags()), self._segments)
         await self.reload_tokens()
+
+    def _storable(self, kind: str, docs: Iterable[Doc]) -> list[Doc]:
+        """The documents that can be served; the others are quarantined (and logged once)."""
+        kept = []
+        for doc in docs:
+            key = f"{kind} {doc.get('name')}"
+            problem = value_error(doc)
+            if problem is None:
+                kept.append(doc)
+                self.quarantined.pop(key, None)
+            else:
+                if key not in self.quarantined:
+                    log.error("quarantined %s: %s (fix or delete it; /health names it)", key, problem)
+                self.quarantined[key] = problem
+        return kept
+
+    async def _stored_segments(self) -> list[Doc]:
+        return self._storable("segment", await self.store.list_segments())
 
     async def reload_tokens(self) -> None:
         # One reload at a time, so an older read never replaces a newer one.
@@ -124,6 +149,7 @@ class FlagService:
             self.snapshot.remove_flag(name)
         else:
             self.snapshot.upsert_flag(doc)
+        self.quarantined.pop(f"flag {name}", None)  # written through the checks, or gone
         self._publish([name])
 
     def _publish(self, names: list[str], *markers: str) -> None:
@@ -133,9 +159,10 @@ class FlagService:
 
     def _check(self, doc: Doc) -> None:
         check_flag(doc, segments=self.segment_names())
-        for prerequisite in doc.get("prerequisites", []):
+        for index, prerequisite in enumerate(doc.get("prerequisites", [])):
             if prerequisite["flag"] not in self.snapshot:
-                raise InvalidInput(f"prerequisite flag {prerequisite['flag']!r} does not exist")
+                missing = show_value(prerequisite["flag"])
+                raise InvalidInput(f"prerequisites[{index}].flag: there is no flag named {missing}; create it first")
         cycle = self.snapshot.prerequisite_cycle(doc)
         if cycle:
             raise Conflict("prerequisites would form a cycle: " + " -> ".join(cycle))
@@ -267,7 +294,7 @@ class FlagService:
     # --- segments -------------------------------------------------------------------------
 
     async def _refresh_segments(self) -> None:
-        self._segments = await self.store.list_segments()
+        self._segments = await self._stored_segments()
         self.snapshot.set_segments(self._segments)
         compiled = (self.snapshot.get_compiled(name) for name in self.snapshot.names())
         users = [flag.name for flag in compiled if flag is not None and flag.segments]
@@ -275,7 +302,7 @@ class FlagService:
 
     async def create_segment(self, fields: Doc, *, actor: str) -> Doc:
         async with self._lock:
-            check_segment_conditions(fields["conditions"], set())
+            check_segment(fields)
             created = await self.store.create_segment(fields, actor=actor)
             self._committed(Committed(segments=True))
             await self._refresh_segments()
@@ -284,7 +311,7 @@ class FlagService:
     async def update_segment(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
         def mutate(doc: Doc) -> Doc:
             doc.update(fields)
-            check_segment_conditions(doc["conditions"], set())
+            check_segment(doc)
             return doc
 
         async with self._lock:
@@ -326,12 +353,12 @@ class FlagService:
     async def import_state(self, state: Doc, *, actor: str) -> Doc:
         """Replace everything with an export's content, after checking every flag in it."""
         segment_names = {segment["name"] for segment in state["segments"]}
-        for segment in state["segments"]:
-            check_segment_conditions(segment.get("conditions", []), set())
+        for index, segment in enumerate(state["segments"]):
+            check_segment(segment, where=f"segments[{index}].")
         flags = [flag_from_input(flag) for flag in state["flags"]]
         candidate = Snapshot(flags, state["segments"])
-        for flag in flags:
-            check_flag(flag, segments=segment_names)
+        for index, flag in enumerate(flags):
+            check_flag(flag, segments=segment_names, where=f"flags[{index}].")
             cycle = candidate.prerequisite_cycle(flag)
             if cycle:
                 raise Conflict("prerequisites would form a cycle: " + " -> ".join(cycle))
@@ -340,8 +367,9 @@ class FlagService:
             counts = await self.store.import_state(state, actor=actor)
             self._committed(Committed(everything=True))
             before = set(self.snapshot.names())
-            self._segments = await self.store.list_segments()
-            self.snapshot = Snapshot(await self.store.list_flags(), self._segments)
+            self.quarantined.clear()
+            self._segments = await self._stored_segments()
+            self.snapshot = Snapshot(self._storable("flag", await self.store.list_flags()), self._segments)
             self.hub.publish(before | set(self.snapshot.names()) | {SEGMENTS})
         return counts
 
@@ -366,14 +394,19 @@ class FlagService:
         """Reload everything (after an outage, a bus reconnect, an import elsewhere); publish what differs."""
         await self.reload_tokens()
         async with self._lock:
-            if await self.store.list_segments() != self._segments:
+            if await self._stored_segments() != self._segments:
                 await self._refresh_segments()
             stored: dict[str, Doc | None] = {doc["name"]: doc for doc in await self.store.list_flags()}
             self._apply_docs({name: stored.get(name) for name in stored.keys() | set(self.snapshot.names())})
 
     def _apply_docs(self, docs: Mapping[str, Doc | None]) -> None:
         changed = []
+        servable = {doc["name"] for doc in self._storable("flag", (d for d in docs.values() if d is not None))}
         for name, doc in docs.items():
+            if doc is None:
+                self.quarantined.pop(f"flag {name}", None)
+            elif name not in servable:
+                doc = None  # quarantined: out of the snapshot
             if doc == self.snapshot.get_doc(name):
                 continue
             if doc is None:

@@ -1,15 +1,20 @@
-"""Checks a whole flag document after its fields were parsed: the cross-field rules pydantic
-cannot see (variants named by `serve`, `default_variant` and allowlists exist, conditions carry
-the value their operator needs, regular expressions compile under RE2, segments exist)."""
+"""Checks a whole flag document after its fields were parsed: what a condition may hold is the
+engine's rule (`engine.condition_error`); what only the core can see is checked here (variants
+named by `serve`, `default_variant` and allowlists exist, segments exist, a segment does not use
+another, a flag is not its own prerequisite).
+
+Every message starts with the path of the field at fault (`rules[0].conditions[1].value: ...`),
+then says what is wrong and what is expected (docs/errors.md). `where` prefixes the paths of a
+document inside a larger one (`flags[2].` in an import).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
-import re2
-
-from vexil.engine import LIST_OPERATORS, NO_VALUE_OPERATORS, SEGMENT_OPERATORS
+from vexil.core.values import value_error
+from vexil.engine import SEGMENT_OPERATORS, condition_error, show_value
 
 
 class InvalidInput(ValueError):
@@ -34,72 +39,76 @@ def normalize_flag(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def check_flag(doc: Mapping[str, Any], *, segments: Container[str]) -> None:
+def check_storable(doc: Mapping[str, Any], *, where: str = "") -> None:
+    """Every value of the document can be stored and encoded everywhere (`core/values.py`)."""
+    problem = value_error(doc, where.rstrip("."))
+    if problem is not None:
+        raise InvalidInput(problem)
+
+
+def check_flag(doc: Mapping[str, Any], *, segments: Container[str], where: str = "") -> None:
+    check_storable(doc, where=where)
     variants = [v["name"] for v in doc["variants"]]
-    if len(set(variants)) != len(variants):
-        raise InvalidInput("variant names must be unique")
-    known = set(variants)
-    if doc["default_variant"] not in known:
-        raise InvalidInput(f"default_variant {doc['default_variant']!r} is not one of the variants")
-    _check_targeting(doc.get("rules", []), doc.get("allowlist", {}), known, segments, where="")
+    for index, name in enumerate(variants):
+        if name in variants[:index]:
+            raise InvalidInput(
+                f"{where}variants[{index}].name: {show_value(name)} is already the name of "
+                f"variants[{variants.index(name)}]; give each variant its own name"
+            )
+    if doc["default_variant"] not in variants:
+        raise InvalidInput(f"{where}default_variant: {_not_a_variant(doc['default_variant'], variants)}")
+    _check_targeting(doc.get("rules", []), doc.get("allowlist", {}), variants, segments, where=where)
     for env, override in doc.get("environments", {}).items():
-        _check_targeting(override.get("rules") or [], override.get("allowlist") or {}, known, segments, where=env)
-    for prerequisite in doc.get("prerequisites", []):
+        inside = f"{where}environments.{env}."
+        _check_targeting(override.get("rules") or [], override.get("allowlist") or {}, variants, segments, where=inside)
+    for index, prerequisite in enumerate(doc.get("prerequisites", [])):
         if prerequisite["flag"] == doc["name"]:
-            raise InvalidInput("a flag cannot be its own prerequisite")
+            raise InvalidInput(
+                f"{where}prerequisites[{index}].flag: a flag cannot be its own prerequisite; name another flag"
+            )
+
+
+def _not_a_variant(name: Any, variants: list[str]) -> str:
+    return f"{show_value(name)} is not one of the variants; use {', '.join(variants)}"
 
 
 def _check_targeting(
     rules: Iterable[Mapping[str, Any]],
     allowlist: Mapping[str, str],
-    variants: set[str],
+    variants: list[str],
     segments: Container[str],
     *,
     where: str,
 ) -> None:
-    prefix = f"environments.{where}." if where else ""
     for identifier, variant in allowlist.items():
         if variant not in variants:
-            raise InvalidInput(f"{prefix}allowlist[{identifier!r}] names unknown variant {variant!r}")
+            raise InvalidInput(f"{where}allowlist[{show_value(identifier)}]: {_not_a_variant(variant, variants)}")
     for index, rule in enumerate(rules):
         if rule.get("serve") is not None and rule["serve"] not in variants:
-            raise InvalidInput(f"{prefix}rules[{index}].serve names unknown variant {rule['serve']!r}")
+            raise InvalidInput(f"{where}rules[{index}].serve: {_not_a_variant(rule['serve'], variants)}")
         for position, condition in enumerate(rule.get("conditions", [])):
-            check_condition(condition, segments, where=f"{prefix}rules[{index}].conditions[{position}]")
+            check_condition(condition, segments, where=f"{where}rules[{index}].conditions[{position}]")
 
 
 def check_condition(condition: Mapping[str, Any], segments: Container[str], *, where: str) -> None:
-    operator, value = condition["operator"], condition.get("value")
-    if operator in SEGMENT_OPERATORS:
-        if not isinstance(value, str) or value not in segments:
-            raise InvalidInput(f"{where}: {operator} needs the name of an existing segment as value")
-        return
-    if not condition.get("field"):
-        raise InvalidInput(f"{where}: {operator} needs a field")
-    if operator in NO_VALUE_OPERATORS:
-        return
-    if operator in LIST_OPERATORS:
-        if not isinstance(value, list):
-            raise InvalidInput(f"{where}: {operator} takes a list as value")
-        return
-    if value is None or isinstance(value, dict | list):
-        raise InvalidInput(f"{where}: {operator} takes a single value")
-    if operator == "matches":
-        _check_regex(value, where)
+    """The engine's rules for the condition, then that the segment it names exists."""
+    problem = condition_error(condition)
+    if problem is not None:
+        at = f"{where}.{problem.key}" if problem.key else where
+        raise InvalidInput(f"{at}: {problem.message}")
+    value = condition.get("value")
+    if condition["operator"] in SEGMENT_OPERATORS and value not in segments:
+        raise InvalidInput(f"{where}.value: there is no segment named {show_value(value)}; create it first")
 
 
-def _check_regex(pattern: Any, where: str) -> None:
-    if not isinstance(pattern, str):
-        raise InvalidInput(f"{where}: matches takes a regular expression string")
-    try:
-        re2.compile(pattern)
-    except re2.error as exc:
-        detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-        raise InvalidInput(f"{where}: invalid regular expression: {detail}") from exc
-
-
-def check_segment_conditions(conditions: Iterable[Mapping[str, Any]], segments: Container[str]) -> None:
-    for position, condition in enumerate(conditions):
+def check_segment(segment: Mapping[str, Any], *, where: str = "") -> None:
+    """A segment document: storable, and its conditions valid by the engine's rules, none of them
+    using another segment."""
+    check_storable(segment, where=where)
+    for position, condition in enumerate(segment.get("conditions") or []):
+        at = f"{where}conditions[{position}]"
         if condition["operator"] in SEGMENT_OPERATORS:
-            raise InvalidInput(f"conditions[{position}]: a segment cannot refer to another segment")
-        check_condition(condition, segments, where=f"conditions[{position}]")
+            raise InvalidInput(
+                f"{at}.operator: a segment cannot use another segment; copy that segment's conditions instead"
+            )
+        check_condition(condition, (), where=at)

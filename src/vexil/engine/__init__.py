@@ -27,14 +27,18 @@ leave open, which SDKs must reproduce (tests/cases/*.json pins them down):
 
 from __future__ import annotations
 
+from vexil.engine._matchers import show_value
 from vexil.engine.bucketing import BUCKETS, VARIANT_SEED, bucket, variant_hash
 from vexil.engine.compile import CompiledConfig, CompiledFlag, CompiledRule, Variant, compile_flag
 from vexil.engine.evaluate import MAX_PREREQUISITE_DEPTH, identifier_of
 from vexil.engine.operators import (
     LIST_OPERATORS,
     NO_VALUE_OPERATORS,
+    OPERATOR_SPECS,
     OPERATORS,
     SEGMENT_OPERATORS,
+    InvalidConditionError,
+    OperatorSpec,
     compile_condition,
     compile_conditions,
     condition_error,
@@ -49,7 +53,9 @@ from vexil.engine.types import (
     Matcher,
     OpenFeatureReason,
     Operator,
+    Reads,
     Reason,
+    Takes,
 )
 
 __all__ = [
@@ -60,6 +66,7 @@ __all__ = [
     "NO_VALUE_OPERATORS",
     "OPENFEATURE_REASONS",
     "OPERATORS",
+    "OPERATOR_SPECS",
     "SEGMENT_OPERATORS",
     "VARIANT_SEED",
     "CompiledConfig",
@@ -68,11 +75,15 @@ __all__ = [
     "Context",
     "Evaluation",
     "FlagDoc",
+    "InvalidConditionError",
     "Matcher",
     "OpenFeatureReason",
     "Operator",
+    "OperatorSpec",
+    "Reads",
     "Reason",
     "Snapshot",
+    "Takes",
     "Variant",
     "bucket",
     "compile_condition",
@@ -80,5 +91,6 @@ __all__ = [
     "compile_flag",
     "condition_error",
     "identifier_of",
+    "show_value",
     "variant_hash",
 ]

@@ -2,12 +2,15 @@
 
 Each factory takes the compiled field, ``(key, fallback)`` from ``_fields.compile_field``, the
 condition's ``value`` and whether it is ``case_insensitive``, and returns a closure over
-everything precomputed. A factory raises ``InvalidConditionError`` for a value it cannot use.
+everything precomputed. A factory raises ``InvalidConditionError`` for a value it cannot use,
+saying what is wrong with it (``"abc" is not a number``); operators.py adds what the operator
+expects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import re2
@@ -16,7 +19,6 @@ from vexil.engine._fields import Fallback
 from vexil.engine._values import (
     in_networks,
     is_scalar,
-    json_equal,
     parse_ip,
     parse_networks,
     parse_number,
@@ -28,7 +30,29 @@ FieldCompiler = Callable[[Any, Fallback, Any, bool], Matcher]
 
 
 class InvalidConditionError(ValueError):
-    """A condition that cannot match anything; compiled to a constant false, reported by condition_error."""
+    """A condition that cannot match anything; compiled to a constant false, reported by condition_error.
+
+    ``key`` names the condition's key at fault (``"field"``, ``"operator"`` or ``"value"``), or is
+    ``None`` when the condition as a whole is not one; the message says what is wrong and what is
+    expected, in plain words.
+    """
+
+    def __init__(self, message: str, key: str | None = "value") -> None:
+        super().__init__(message)
+        self.key = key
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+def show_value(value: Any, limit: int = 60) -> str:
+    """``value`` as JSON, for a message (shortened past ``limit`` characters); never raises."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def never(context: Context) -> bool:
@@ -59,11 +83,9 @@ def eq(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
         return _eq_bool(key, fallback, value)
     if isinstance(value, str):
         return _eq_text(key, fallback, value, folded)
-    if isinstance(value, list | tuple | Mapping):
-        return _eq_json(key, fallback, value)
     number = parse_number(value)
-    if number is None:
-        raise InvalidConditionError("eq/neq need a value: a string, number, boolean, list or object")
+    if number is None:  # a list or an object: one value is compared, never a container
+        raise InvalidConditionError(f"{show_value(value)} is not one")
     return _eq_number(key, fallback, number)
 
 
@@ -75,16 +97,6 @@ def _eq_bool(key: Any, fallback: Fallback, value: bool) -> Matcher:
         return found is value
 
     return eq_bool
-
-
-def _eq_json(key: Any, fallback: Fallback, value: Any) -> Matcher:
-    def eq_json(context: Context) -> bool:
-        found = context.get(key)
-        if found is None:
-            found = fallback(context)
-        return json_equal(found, value)
-
-    return eq_json
 
 
 def _eq_number(key: Any, fallback: Fallback, number: float) -> Matcher:
@@ -142,8 +154,11 @@ class _Members:
 
 
 def member_of(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
-    if not isinstance(value, list | tuple) or not all(is_scalar(item) for item in value):
-        raise InvalidConditionError("in/not_in need a list of strings, numbers or booleans")
+    if not isinstance(value, list | tuple):
+        raise InvalidConditionError(f"{show_value(value)} is not a list")
+    for item in value:
+        if not is_scalar(item):
+            raise InvalidConditionError(f"{show_value(item)} in the list is not a string, number or boolean")
     members = _Members(value, folded)
     if folded or members.numbers:
 
@@ -173,7 +188,7 @@ def member_of(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher
 def text_test(test: Callable[[str, str], bool]) -> FieldCompiler:
     def compile_text(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
         if not isinstance(value, str):
-            raise InvalidConditionError("string operators need a string value")
+            raise InvalidConditionError(f"{show_value(value)} is not a string")
         if folded:
             value = value.casefold()
 
@@ -198,14 +213,14 @@ def text_test(test: Callable[[str, str], bool]) -> FieldCompiler:
 
 def matches(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
     if not isinstance(value, str):
-        raise InvalidConditionError("matches needs a string pattern")
+        raise InvalidConditionError(f"{show_value(value)} is not a string")
     options = re2.Options()
     options.log_errors = False
     options.case_sensitive = not folded
     try:
         search = re2.compile(value, options).search
     except (re2.error, UnicodeError, TypeError) as exc:
-        raise InvalidConditionError(f"matches: invalid RE2 pattern: {exc}") from exc
+        raise InvalidConditionError(f"{show_value(value)} does not compile: {_reason(exc)}") from exc
 
     def matches_pattern(context: Context) -> bool:
         found = context.get(key)
@@ -221,14 +236,21 @@ def matches(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
     return matches_pattern
 
 
+def _reason(exc: Exception) -> str:
+    reason = exc.args[0] if exc.args else exc
+    return reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
+
+
 # --- numbers, versions, instants, networks -------------------------------------------------------
 
 
 def parsed_compare(parse: Callable[[Any], Any], compare: Callable[[Any, Any], bool], kind: str) -> FieldCompiler:
+    """Compares values that ``parse`` reads (``kind`` names one: "a version")."""
+
     def compile_compare(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
         bound = parse(value)
         if bound is None:
-            raise InvalidConditionError(f"this operator needs {kind} value")
+            raise InvalidConditionError(f"{show_value(value)} is not {kind}")
 
         def compare_parsed(context: Context) -> bool:
             found = context.get(key)
@@ -246,7 +268,7 @@ def number_compare(compare: Callable[[Any, Any], bool]) -> FieldCompiler:
     def compile_compare(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
         bound = parse_number(value)
         if bound is None:
-            raise InvalidConditionError("numeric operators need a number value")
+            raise InvalidConditionError(f"{show_value(value)} is not a number")
 
         def compare_number(context: Context) -> bool:
             found = context.get(key)
@@ -266,7 +288,7 @@ def number_compare(compare: Callable[[Any, Any], bool]) -> FieldCompiler:
 def in_cidr(key: Any, fallback: Fallback, value: Any, folded: bool) -> Matcher:
     networks = parse_networks(value)
     if networks is None:
-        raise InvalidConditionError("in_cidr needs a CIDR or address, or a list of them")
+        raise InvalidConditionError(f"{show_value(value)} is not one")
 
     def in_any_network(context: Context) -> bool:
         found = context.get(key)

@@ -1,4 +1,4 @@
-"""Parsing and comparing condition values: numbers, SemVer, instants, IP addresses, JSON.
+"""Parsing and comparing condition values: numbers, SemVer, instants, IP addresses.
 
 Every parser returns ``None`` for anything that is not a value of its type, so that a
 wrong-typed value makes a condition false instead of raising.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,18 +118,3 @@ def in_networks(address: IPAddress, networks: tuple[IPNetwork, ...]) -> bool:
 def is_scalar(value: Any) -> bool:
     """A JSON string, boolean or finite number."""
     return isinstance(value, str | int) or (isinstance(value, float) and math.isfinite(value))
-
-
-def json_equal(left: Any, right: Any) -> bool:
-    """JSON equality: numbers compare numerically, ``true`` is not ``1``, containers deeply."""
-    if isinstance(left, bool) or isinstance(right, bool):
-        return isinstance(left, bool) and isinstance(right, bool) and left == right
-    if isinstance(left, str) or isinstance(right, str):
-        return isinstance(left, str) and isinstance(right, str) and left == right
-    if isinstance(left, int | float) and isinstance(right, int | float):
-        return left == right
-    if isinstance(left, list | tuple) and isinstance(right, list | tuple):
-        return len(left) == len(right) and all(json_equal(a, b) for a, b in zip(left, right, strict=True))
-    if isinstance(left, Mapping) and isinstance(right, Mapping):
-        return left.keys() == right.keys() and all(json_equal(left[key], right[key]) for key in left)
-    return left is None and right is None

@@ -72,6 +72,27 @@ class Operator(StrEnum):
     NOT_IN_SEGMENT = "not_in_segment"
 
 
+class Takes(StrEnum):
+    """What value a condition operator takes."""
+
+    NONE = "none"  # no value: the operator looks at the field alone
+    SINGLE = "single"  # one value, read as the operator's ``Reads``
+    LIST = "list"  # a list of values, each read as the operator's ``Reads``
+    SEGMENT = "segment"  # a segment's name as value, and no field
+
+
+class Reads(StrEnum):
+    """What a condition's value (and the context's field) is read as."""
+
+    SCALAR = "scalar"  # a string, number (compared numerically) or boolean
+    TEXT = "text"
+    NUMBER = "number"  # a JSON number or a string in decimal notation
+    SEMVER = "semver"  # a SemVer 2.0.0 version such as "1.2.3"
+    INSTANT = "instant"  # an ISO 8601 date and time; no offset means UTC
+    CIDR = "cidr"  # a CIDR range such as "10.0.0.0/8", or one IP address
+    REGEX = "regex"  # an RE2 regular expression
+
+
 class OpenFeatureReason(StrEnum):
     ERROR = "ERROR"
     DISABLED = "DISABLED"

@@ -11,6 +11,7 @@ from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.params import plain_parameters
 from vexil.api.schemas import AppInput, FlagCreate, FlagList, FlagOut, FlagUpdate, OverrideInput
 from vexil.core.names import NAME_PATTERN
+from vexil.core.values import readable
 
 router = APIRouter(tags=["flags"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
 
@@ -50,7 +51,7 @@ async def list_flags(
     tag: str | None = None,
     q: Annotated[str | None, Query(description="Substring of the name or description.")] = None,
 ) -> dict[str, Any]:
-    flags = await service.store.list_flags()
+    flags = [readable(doc) for doc in await service.store.list_flags()]
     chosen = [f for f in flags if _matches(f, enabled=enabled, app=app, environment=environment, tag=tag, q=q)]
     return {"flags": chosen}
 
@@ -62,7 +63,7 @@ async def create_flag(body: FlagCreate, service: ServiceDep, principal: Admin) -
 
 @router.get("/flags/{name}", response_model=FlagOut, summary="Read a flag with its environments and apps")
 async def get_flag(name: FlagName, service: ServiceDep, _: Reader) -> dict[str, Any]:
-    return await service.store.get_flag(name)
+    return readable(await service.store.get_flag(name))  # type: ignore[no-any-return]
 
 
 @router.patch("/flags/{name}", response_model=FlagOut, summary="Update a flag (only the fields given)")

@@ -30,10 +30,13 @@ async def root(request: Request) -> dict[str, Any]:
     }
 
 
-def _health(runtime: Runtime, *, details: bool) -> tuple[bool, dict[str, str]]:
+def _health(runtime: Runtime, *, details: bool) -> tuple[bool, dict[str, str], list[str]]:
+    """Whether all is well, storage and bus as the replicator saw them, and the quarantined documents."""
     replication: dict[str, str] = runtime.replicator.health(details=details)
     storage, bus = replication["storage"], replication["bus"]
-    return storage == "ok" and (bus == "none" or bus.endswith(": ok")), replication
+    quarantined = sorted(runtime.service.quarantined)
+    healthy = storage == "ok" and (bus == "none" or bus.endswith(": ok")) and not quarantined
+    return healthy, replication, quarantined
 
 
 @router.get("/health", response_model=HealthOut, summary="Liveness, storage and change-bus status")
@@ -42,17 +45,19 @@ async def health(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     answered from memory. What is down shows in `storage` and `bus` (as last probed: the database
     is asked every second, and this endpoint never waits for it), and `status` is then `degraded`.
     Why it is down (drivers' messages, addresses, paths) is shown to callers with a server or admin
-    token, or to everyone with `VEXIL_HEALTH_DETAILS=true`."""
+    token, or to everyone with `VEXIL_HEALTH_DETAILS=true`. Stored documents that cannot be served
+    are quarantined and named in `quarantined` (docs/spec.md §1, "Stored values")."""
     details = runtime.settings.health_details
     if not details:
         principal = runtime.service.tokens.authenticate(token_from_headers(request.scope["headers"]))
         details = principal is not None and principal.can(Role.SERVER)
-    healthy, replication = _health(runtime, details=details)
+    healthy, replication, quarantined = _health(runtime, details=details)
     return {
         "status": "ok" if healthy else "degraded",
         "storage": replication["storage"],
         "bus": replication["bus"],
         "flags": len(runtime.service.snapshot),
+        "quarantined": quarantined,
         "version": __version__,
     }
 

@@ -10,6 +10,7 @@ from vexil.api.deps import Admin, Reader, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.schemas import SegmentCreate, SegmentList, SegmentOut, SegmentUpdate
 from vexil.core.names import NAME_PATTERN
+from vexil.core.values import readable
 
 router = APIRouter(tags=["segments"], responses=ERROR_RESPONSES)
 
@@ -18,7 +19,7 @@ SegmentName = Annotated[str, Path(pattern=NAME_PATTERN)]
 
 @router.get("/segments", response_model=SegmentList, summary="List segments")
 async def list_segments(service: ServiceDep, _: Reader) -> dict[str, Any]:
-    return {"segments": await service.store.list_segments()}
+    return {"segments": [readable(doc) for doc in await service.store.list_segments()]}
 
 
 @router.post("/segments", response_model=SegmentOut, status_code=201, summary="Create a segment")
@@ -28,7 +29,7 @@ async def create_segment(body: SegmentCreate, service: ServiceDep, principal: Ad
 
 @router.get("/segments/{name}", response_model=SegmentOut, summary="Read a segment")
 async def get_segment(name: SegmentName, service: ServiceDep, _: Reader) -> dict[str, Any]:
-    return await service.store.get_segment(name)
+    return readable(await service.store.get_segment(name))  # type: ignore[no-any-return]
 
 
 @router.patch("/segments/{name}", response_model=SegmentOut, summary="Update a segment")

@@ -2,6 +2,7 @@
 // the shared store and the live change stream.
 
 import { createApi } from "./api.js";
+import { loadOperators } from "./conditions.js";
 import { followChanges } from "./live.js";
 import { createStore } from "./store.js";
 import * as audit from "./views/audit.js";
@@ -44,6 +45,10 @@ const ctx = {
   environments: null,
   /** Resolves once every flag is in the store. */
   flagsLoaded: null,
+  /** Resolves once the condition operators (GET /operators, no token needed) are known. */
+  get operators() {
+    return loadOperators(api);
+  },
   navigate(hash) {
     if (location.hash === hash) route();
     else location.hash = hash;

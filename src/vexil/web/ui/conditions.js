@@ -1,41 +1,63 @@
 // Conditions (docs/spec.md §1): the operators, how a value is typed in and read back, and the editor
 // shared by rules and segments. A draft condition keeps the value as typed (`valueText`).
+//
+// The operators are the server's (`GET /operators`, the engine's own list): `loadOperators(api)`
+// fetches them once, before any view edits a condition. For each the server says what value it
+// takes (`none`, `single`, `list`, `segment`) and what it reads a value as (`scalar`, `number`,
+// `semver`, `instant`, `cidr`, `regex`, `text`); everything below goes by that, never by a name.
 
 import { h } from "./dom.js";
 
-export const OPERATORS = [
-  ["eq", "equals"],
-  ["neq", "does not equal"],
-  ["in", "is one of (list)"],
-  ["not_in", "is not one of (list)"],
-  ["starts_with", "starts with"],
-  ["ends_with", "ends with"],
-  ["contains", "contains"],
-  ["not_contains", "does not contain"],
-  ["matches", "matches regex (RE2)"],
-  ["gt", "> (number)"],
-  ["gte", "≥ (number)"],
-  ["lt", "< (number)"],
-  ["lte", "≤ (number)"],
-  ["semver_eq", "= (SemVer)"],
-  ["semver_gt", "> (SemVer)"],
-  ["semver_lt", "< (SemVer)"],
-  ["before", "before (ISO 8601)"],
-  ["after", "after (ISO 8601)"],
-  ["in_cidr", "in CIDR range"],
-  ["exists", "exists"],
-  ["not_exists", "does not exist"],
-  ["in_segment", "in segment"],
-  ["not_in_segment", "not in segment"],
-];
+let known = new Map();
+let loading = null;
 
-const JSON_VALUE = new Set(["eq", "neq", "gt", "gte", "lt", "lte"]);
-const LIST_VALUE = new Set(["in", "not_in"]);
-export const NO_VALUE = new Set(["exists", "not_exists"]);
-export const SEGMENT = new Set(["in_segment", "not_in_segment"]);
+/** Fetch the operators (once; a failed fetch is tried again on the next call). */
+export function loadOperators(api) {
+  if (!loading) {
+    loading = api.get("/operators").then(
+      (body) => {
+        known = new Map(body.operators.map((spec) => [spec.name, spec]));
+        return body.operators;
+      },
+      (error) => {
+        loading = null;
+        throw error;
+      },
+    );
+  }
+  return loading;
+}
+
+/** The operators, in the server's order (empty until `loadOperators` resolved). */
+export function operators() {
+  return [...known.values()];
+}
+
+// An operator the server does not know (an old stored condition): its value is edited as text.
+const UNKNOWN = { value: "single", reads: "text", or_list: false, description: "unknown operator" };
+
+function spec(operator) {
+  return known.get(operator) || UNKNOWN;
+}
+
+export function takesNoValue(operator) {
+  return spec(operator).value === "none";
+}
+
+export function takesSegment(operator) {
+  return spec(operator).value === "segment";
+}
+
+function takesList(operator) {
+  return spec(operator).value === "list";
+}
+
+// Single values read as JSON when they parse (`42`, `true`, `"42"`), else as the text typed.
+const READS_JSON = new Set(["scalar", "number"]);
 
 export function newCondition() {
-  return { field: "", operator: "eq", valueText: "", negate: false, case_insensitive: false };
+  const [first] = operators();
+  return { field: "", operator: first ? first.name : "", valueText: "", negate: false, case_insensitive: false };
 }
 
 /** A stored condition as the editor holds it. */
@@ -55,7 +77,7 @@ export function conditionFromDraft(draft) {
   if (parsed.error) return { error: parsed.error };
   return {
     condition: {
-      field: SEGMENT.has(draft.operator) ? null : draft.field.trim(),
+      field: takesSegment(draft.operator) ? null : draft.field.trim(),
       operator: draft.operator,
       value: parsed.value,
       negate: draft.negate,
@@ -65,14 +87,16 @@ export function conditionFromDraft(draft) {
 }
 
 /**
- * What was typed, as the operator's value: lists are JSON (`["a", 1]`) or comma-separated; `eq`,
- * `neq` and the number operators read JSON (`42`, `true`, `"42"`), anything else as a string; the
+ * What was typed, as the operator's value: lists are JSON (`["a", 1]`) or comma-separated (an
+ * operator that also takes a list, such as in_cidr, reads one when it starts with `[`); values read
+ * as any JSON or as a number are JSON when they parse (`42`, `true`, `"42"`), else the string; the
  * other operators take the text as it is.
  */
 export function parseValue(operator, text) {
-  if (NO_VALUE.has(operator)) return { value: null };
+  if (takesNoValue(operator)) return { value: null };
   const trimmed = text.trim();
-  if (LIST_VALUE.has(operator) || (operator === "in_cidr" && trimmed.startsWith("["))) {
+  const { or_list: orList, reads } = spec(operator);
+  if (takesList(operator) || (orList && trimmed.startsWith("["))) {
     if (trimmed.startsWith("[")) {
       try {
         const value = JSON.parse(trimmed);
@@ -82,10 +106,10 @@ export function parseValue(operator, text) {
       }
       return { error: 'Not a JSON list: write ["a", "b"] or a, b' };
     }
-    if (operator === "in_cidr") return { value: trimmed };
+    if (orList) return { value: trimmed };
     return { value: trimmed === "" ? [] : trimmed.split(",").map((part) => part.trim()) };
   }
-  if (JSON_VALUE.has(operator)) {
+  if (READS_JSON.has(reads)) {
     try {
       return { value: JSON.parse(trimmed) };
     } catch {
@@ -96,8 +120,8 @@ export function parseValue(operator, text) {
 }
 
 export function formatValue(operator, value) {
-  if (NO_VALUE.has(operator) || value === null || value === undefined) return "";
-  if (LIST_VALUE.has(operator) && Array.isArray(value)) {
+  if (takesNoValue(operator) || value === null || value === undefined) return "";
+  if (takesList(operator) && Array.isArray(value)) {
     const plain = value.join(", ");
     if (same(parseValue(operator, plain).value, value)) return plain;
     return JSON.stringify(value);
@@ -112,25 +136,21 @@ function same(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-const VALUE_HINTS = {
-  in: 'a, b, c  or  ["a", 1]',
-  not_in: 'a, b, c  or  ["a", 1]',
-  eq: 'text, 42, true or "42"',
-  neq: 'text, 42, true or "42"',
-  gt: "42",
-  gte: "42",
-  lt: "42",
-  lte: "42",
-  semver_eq: "1.2.3",
-  semver_gt: "1.2.3",
-  semver_lt: "1.2.3",
-  before: "2026-12-31T00:00:00Z",
-  after: "2026-12-31T00:00:00Z",
-  in_cidr: "10.0.0.0/8",
-  matches: "^user-\\d+$",
-  in_segment: "segment name",
-  not_in_segment: "segment name",
+// The placeholder of a value: by what the operator takes, then by what it reads.
+const TAKES_HINTS = { list: 'a, b, c  or  ["a", 1]', segment: "segment name" };
+const READS_HINTS = {
+  scalar: 'text, 42, true or "42"',
+  number: "42",
+  semver: "1.2.3",
+  instant: "2026-12-31T00:00:00Z",
+  cidr: "10.0.0.0/8",
+  regex: "^user-\\d+$",
 };
+
+export function valueHint(operator) {
+  const { value, reads } = spec(operator);
+  return TAKES_HINTS[value] || READS_HINTS[reads] || "value";
+}
 
 /**
  * The editor of a list of draft conditions. `path` prefixes the error paths ("rules.0.conditions");
@@ -178,7 +198,7 @@ export function conditionsEditor(conditions, { path, idPrefix, onChange, segment
     const operator = h(
       "select",
       { id: `${id}-operator`, "aria-label": `Condition ${index + 1} operator`, value: condition.operator },
-      OPERATORS.map(([op, text]) => h("option", { value: op }, `${op} — ${text}`)),
+      operators().map((op) => h("option", { value: op.name }, `${op.name} — ${op.description}`)),
     );
     const value = h("input", {
       id: `${id}-value`,
@@ -198,10 +218,10 @@ export function conditionsEditor(conditions, { path, idPrefix, onChange, segment
 
     function sync() {
       const op = operator.value;
-      field.disabled = SEGMENT.has(op);
-      value.disabled = NO_VALUE.has(op);
-      value.placeholder = VALUE_HINTS[op] || "value";
-      if (SEGMENT.has(op)) value.setAttribute("list", datalistId);
+      field.disabled = takesSegment(op);
+      value.disabled = takesNoValue(op);
+      value.placeholder = valueHint(op);
+      if (takesSegment(op)) value.setAttribute("list", datalistId);
       else value.removeAttribute("list");
     }
     sync();

@@ -62,7 +62,7 @@ export function mount(main, ctx, { args: [name] }) {
 
   async function load() {
     try {
-      const [doc, envs] = await Promise.all([ctx.api.get(path("/flags", name)), ctx.environments]);
+      const [doc, envs] = await Promise.all([ctx.api.get(path("/flags", name)), ctx.environments, ctx.operators]);
       environments = envs;
       setBase(doc);
     } catch (error) {

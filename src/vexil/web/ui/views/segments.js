@@ -1,9 +1,9 @@
-// Segments: reusable condition lists referenced by `in_segment`. The list with a create form
+// Segments: reusable condition lists that rules refer to by name. The list with a create form
 // (#/segments) and one segment's editor (#/segments/NAME); deleting one in use is refused (409).
 
 import { path } from "../api.js";
 import { h } from "../dom.js";
-import { conditionDraft, conditionFromDraft, conditionsEditor } from "../conditions.js";
+import { conditionDraft, conditionFromDraft, conditionsEditor, takesSegment } from "../conditions.js";
 import { canonical } from "../flagdraft.js";
 import { clearErrors, showApiError, showError } from "../forms.js";
 import { confirmButton } from "./confirm.js";
@@ -45,7 +45,7 @@ function mountList(main, ctx) {
     body,
   );
   const unsubscribe = ctx.store.subscribeSegments((segments) => show(segments));
-  Promise.all([ctx.api.get("/segments"), ctx.flagsLoaded.catch(() => null)]).then(
+  Promise.all([ctx.api.get("/segments"), ctx.flagsLoaded.catch(() => null), ctx.operators]).then(
     ([answer]) => {
       show(answer.segments);
       ctx.ready("segments");
@@ -115,7 +115,7 @@ function usersOf(ctx, name) {
   for (const doc of ctx.store.flags.values()) {
     const ruleSets = [doc.rules, ...Object.values(doc.environments).map((o) => o.rules || [])];
     const uses = ruleSets.some((rules) =>
-      rules.some((rule) => rule.conditions.some((c) => c.operator.endsWith("in_segment") && c.value === name)),
+      rules.some((rule) => rule.conditions.some((c) => takesSegment(c.operator) && c.value === name)),
     );
     if (uses) users.push(doc.name);
   }
@@ -137,7 +137,11 @@ function mountOne(main, ctx, name) {
 
   async function load() {
     try {
-      const [segment] = await Promise.all([ctx.api.get(path("/segments", name)), ctx.flagsLoaded.catch(() => null)]);
+      const [segment] = await Promise.all([
+        ctx.api.get(path("/segments", name)),
+        ctx.flagsLoaded.catch(() => null),
+        ctx.operators,
+      ]);
       setBase(segment);
     } catch (error) {
       const text = error.status === 404 ? `There is no segment named ${name}.` : error.message;
