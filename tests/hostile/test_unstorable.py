@@ -133,3 +133,26 @@ async def test_parameters__bytes_that_are_not_utf8__read_as_replacement_characte
     # Then SQLite and PostgreSQL both answer, with nothing found
     assert response.status_code == 200, response.text
     assert response.json()["events" if path.startswith("/audit") else "flags"] == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        ({"name": "f", "version": 2**40}, "flags[0].version: use a whole number from 1 to 2147483647"),
+        ({"name": "f", "created_at": "yesterday"}, "flags[0].created_at: use an instant between 0001-01-01"),
+        ({"name": "f", "updated_at": "9999-12-31T23:59:59-01:00"}, "flags[0].updated_at: use an instant"),
+    ],
+)
+async def test_import__kept_version_or_time_unstorable__400_nothing_replaced(
+    client: httpx.AsyncClient, flag: dict[str, object], message: str
+) -> None:
+    # Given
+    ok(await client.post("/flags", json={"name": "kept"}, headers=ADMIN))
+    body = {"version": 1, "flags": [flag], "segments": [], "environments": []}
+
+    # When
+    response = await client.post("/import", json=body, headers=ADMIN)
+
+    # Then
+    assert plain(response).startswith(message)
+    assert [f["name"] for f in ok(await client.get("/flags", headers=ADMIN))["flags"]] == ["kept"]

@@ -93,12 +93,10 @@ def _instant(doc: Mapping[str, Any], key: str, default: datetime, where: str) ->
 def _version(doc: Mapping[str, Any], where: str) -> int:
     raw = doc.get("version") or 1
     try:
-        version = int(raw)
+        version = -1 if isinstance(raw, bool) else int(raw)
     except (TypeError, ValueError, OverflowError):
         version = -1
-    if isinstance(raw, bool) or version < 1:
-        raise InvalidValue(f"{where}.version: use a whole number from 1")
-    return check_int32(version, f"{where}.version")
+    return check_int32(version, f"{where}.version", low=1)
 
 
 def _refuse_duplicates(kind: str, names: Iterable[str]) -> None:

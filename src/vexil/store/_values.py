@@ -46,10 +46,10 @@ def check_text(value: str, where: str) -> str:
     return value
 
 
-def check_int32(value: int, where: str) -> int:
-    """`value`, or `InvalidValue` beyond what an integer column holds (and below 0)."""
-    if not 0 <= value <= _INT32_MAX:
-        raise InvalidValue(f"{where}: use a whole number from 0 to {_INT32_MAX}")
+def check_int32(value: int, where: str, *, low: int = 0) -> int:
+    """`value`, or `InvalidValue` beyond what an integer column holds (or below `low`)."""
+    if not low <= value <= _INT32_MAX:
+        raise InvalidValue(f"{where}: use a whole number from {low} to {_INT32_MAX}")
     return value
 
 
