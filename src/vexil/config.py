@@ -17,6 +17,7 @@ MIB = 1024 * 1024
 # The default connection limit's ceiling, whatever the open-file limit: about what the streams'
 # default memory (1 GiB at ~20 KiB a stream) allows.
 MAX_DEFAULT_CONNECTIONS = 50_000
+CLIENT_REASONS = ("full", "coarse")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,24 @@ class Settings:
     # for servers built from the environment (`vexil serve`), off for in-process apps such as
     # tests', where it would keep whatever garbage earlier apps left and outlive the app.
     freeze_gc: bool = False
+    # --- health and what callers are told (docs/deployment.md "Health checks", docs/spec.md §2) ---
+    # Show why storage or the bus is down (driver messages, addresses, paths) to anonymous callers
+    # of /health too; without it, only callers with a server or admin token see them.
+    health_details: bool = False
+    # Below this much free space in the SQLite database's directory, /health says `degraded`.
+    min_free_disk_bytes: int = 100 * 1024 * 1024
+    # `full`: client surfaces give the engine's reasons; `coarse`: only `flag_not_found`,
+    # `disabled` and `targeting_match`, which reveal neither allowlists nor targeting.
+    client_reasons: str = "full"
+
+    @property
+    def coarse_reasons(self) -> bool:
+        """Whether client surfaces give coarse reasons (`client_reasons == "coarse"`)."""
+        return self.client_reasons == "coarse"
+
+    def __post_init__(self) -> None:
+        if self.client_reasons not in CLIENT_REASONS:
+            raise ValueError(f"VEXIL_CLIENT_REASONS: use {' or '.join(CLIENT_REASONS)}, not {self.client_reasons!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -95,6 +114,9 @@ class Settings:
             max_pending_bodies=int(_positive(env, "VEXIL_MAX_PENDING_BODIES", 1000)),
             stream_memory_bytes=_size(env, "VEXIL_STREAM_MEMORY_MB", 1024, MIB),
             max_listed_flags=int(_positive(env, "VEXIL_MAX_LISTED_FLAGS", 1000)),
+            health_details=env.get("VEXIL_HEALTH_DETAILS", "").lower() in {"1", "true", "yes"},
+            min_free_disk_bytes=int(float(env.get("VEXIL_MIN_FREE_DISK_MB", 100)) * 1024 * 1024),
+            client_reasons=env.get("VEXIL_CLIENT_REASONS", "full").strip().lower() or "full",
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 

@@ -18,9 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.bus.conftest import postgres_proxy
 from tests.conftest import ADMIN, VEXIL_SCRIPT, LiveServer, clean_environ, free_port, wait_healthy
 
 MIB = 1024 * 1024
+
+__all__ = ["postgres_proxy"]  # a fixture of the replication tests, used by the health test here
 
 
 def memory(server: LiveServer) -> dict[str, int]:

@@ -34,8 +34,9 @@ from vexil.api.credentials import token_from_headers
 from vexil.api.errors import BadRequest, describe
 from vexil.api.runtime import RuntimeSlot
 from vexil.core.auth import AuthError, Role
+from vexil.core.values import MAX_DEPTH as STORED_MAX_DEPTH
 
-MAX_DEPTH = 32
+MAX_DEPTH = STORED_MAX_DEPTH  # what the core stores (core/values.py)
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
 NOT_JSON = "the body is not valid JSON"

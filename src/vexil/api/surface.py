@@ -40,6 +40,7 @@ from vexil.api.seeds import SEED_REASONS
 from vexil.core.auth import Principal, Role
 from vexil.core.names import NAME_PATTERN, NAME_RULE, is_name
 from vexil.core.streams import ClientStream, EventStream, SdkStream
+from vexil.engine import COARSE_REASONS
 
 # Query parameters that steer a stream itself; every other one of GET /stream is context.
 STREAM_CONTROL = frozenset({"token", "last_event_id"})
@@ -162,7 +163,7 @@ async def evaluate_one(call: Call) -> Answer:
     result = runtime.service.snapshot.evaluate(name, context)
     if admin:
         return Reply(orjson.dumps(result.admin_dict()))
-    answer = wire.client_single(result)
+    answer = wire.client_single(result, runtime.settings.coarse_reasons)
     if "identifier" in context:
         runtime.answers.put(key, seq, answer, len(request) + len(name))
     return Reply(answer)
@@ -195,7 +196,7 @@ async def evaluate_all(call: Call) -> Answer:
     context = contexts.from_body(body, skip=("flags",))
     snapshot = runtime.service.snapshot
     results = snapshot.evaluate_all(context) if names is None else snapshot.evaluate_many(names, context)
-    answer = wire.client_bulk(results)
+    answer = wire.client_bulk(results, runtime.settings.coarse_reasons)
     if "identifier" in context:
         runtime.answers.put(request, seq, answer, len(request))
     return Reply(answer)
@@ -214,8 +215,9 @@ async def compat_check(call: Call) -> Answer:
     if name not in snapshot:
         return Reply(orjson.dumps({"error": f"flag {name!r} not found"}), 404)
     result = snapshot.evaluate(name, context)
+    reason = COARSE_REASONS[result.reason] if call.runtime.settings.coarse_reasons else result.reason
     return Reply(
-        orjson.dumps({"name": name, "enabled": result.active, "variant": result.variant, "reason": result.reason.value})
+        orjson.dumps({"name": name, "enabled": result.active, "variant": result.variant, "reason": reason.value})
     )
 
 
@@ -238,11 +240,17 @@ async def compat_evaluate(call: Call) -> Answer:
     context = contexts.from_body(fields, labels=USER_LABELS)
     call.runtime.counters["evaluations"] += 1
     results = call.runtime.service.snapshot.evaluate_all(context)
+    shown = COARSE_REASONS if call.runtime.settings.coarse_reasons else None
     return Reply(
         orjson.dumps(
             {
                 "results": [
-                    {"flagKey": r.flag, "enabled": r.active, "variant": r.variant, "reason": SEED_REASONS[r.reason]}
+                    {
+                        "flagKey": r.flag,
+                        "enabled": r.active,
+                        "variant": r.variant,
+                        "reason": SEED_REASONS[r.reason if shown is None else shown[r.reason]],
+                    }
                     for r in results
                 ]
             }
@@ -269,7 +277,9 @@ async def client_stream(call: Call) -> Answer:
         names = flag_names(body.get("flags"), call.runtime)
         context = contexts.from_body(body, skip=("flags",))
     streams = call.runtime.streams
-    stream = ClientStream(streams, context, flags=names, last_event_id=_last_event_id(call, params))
+    coarse = call.runtime.settings.coarse_reasons
+    last_event_id = _last_event_id(call, params)
+    stream = ClientStream(streams, context, flags=names, last_event_id=last_event_id, coarse=coarse)
     return admitted(stream, contexts.footprint(context) + contexts.footprint(stream.only))
 
 

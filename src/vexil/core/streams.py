@@ -34,7 +34,7 @@ import orjson
 from vexil.core.changes import is_marker
 from vexil.core.feed import SdkFeed, sse
 from vexil.core.service import FlagService
-from vexil.engine import Snapshot
+from vexil.engine import COARSE_REASONS, Snapshot
 from vexil.engine.types import Evaluation, Reason
 
 RETRY = b"retry: 2000\n\n"
@@ -93,19 +93,20 @@ class Streams:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
 
-    def update_frame(self, seq: int, changes: list[tuple[str, Evaluation | None]]) -> bytes:
-        """The `update` event for these changes of publication `seq`, serialized once per distinct set."""
+    def update_frame(self, seq: int, changes: list[tuple[str, Evaluation | None]], coarse: bool = False) -> bytes:
+        """The `update` event for these changes of publication `seq`, serialized once per distinct set
+        (and form of the reasons: `coarse`, docs/spec.md §2)."""
         if seq != self._frames_seq:
             self._frames_seq, self._frames = seq, {}
         # Results are shared engine objects, and the cache keeps them alive: an id is not reused.
         key: Hashable
         if len(changes) == 1:
-            key = (changes[0][0], id(changes[0][1]))
+            key = (changes[0][0], id(changes[0][1]), coarse)
         else:
-            key = tuple((name, id(result)) for name, result in changes)
+            key = (coarse, *((name, id(result)) for name, result in changes))
         cached = self._frames.get(key)
         if cached is None:
-            flags = {name: None if result is None else result.client_dict() for name, result in changes}
+            flags = {name: None if result is None else result.client_dict(coarse) for name, result in changes}
             data = orjson.dumps({"flags": flags})
             cached = self._frames[key] = (changes, sse("update", self.service.hub.event_id(seq), data))
         return cached[1]
@@ -244,14 +245,23 @@ class EventStream(ABC):
 
 
 class ClientStream(EventStream):
-    """`GET`/`POST /stream`: client results for one context (docs/live.md)."""
+    """`GET`/`POST /stream`: client results for one context (docs/live.md); with `coarse`, their
+    reasons as `COARSE_REASONS` puts them (docs/spec.md §2), and a change the client would not see
+    in them sends nothing."""
 
-    __slots__ = ("context", "last", "only")
+    __slots__ = ("coarse", "context", "last", "only")
 
     def __init__(
-        self, streams: Streams, context: dict[str, Any], *, flags: Iterable[str] | None, last_event_id: str | None
+        self,
+        streams: Streams,
+        context: dict[str, Any],
+        *,
+        flags: Iterable[str] | None,
+        last_event_id: str | None,
+        coarse: bool = False,
     ) -> None:
         super().__init__(streams, last_event_id=last_event_id)
+        self.coarse = coarse
         self.context = context
         self.only = None if flags is None else frozenset(flags)
         self.last: dict[str, Evaluation] = {}
@@ -267,7 +277,7 @@ class ClientStream(EventStream):
     def snapshot(self) -> bytes:
         results = self._evaluate(self.streams.service.snapshot)
         self.last = _kept(results)
-        data = orjson.dumps({"flags": {result.flag: result.client_dict() for result in results}})
+        data = orjson.dumps({"flags": {result.flag: result.client_dict(self.coarse) for result in results}})
         return sse("snapshot", self.streams.service.hub.event_id(), data)
 
     def opening(self) -> bytes:
@@ -280,7 +290,7 @@ class ClientStream(EventStream):
         changed = sorted(name for name in names if not is_marker(name) and (self.only is None or name in self.only))
         if not changed:
             return b""
-        flags = {name: self.last[name].client_dict() if name in snapshot else None for name in changed}
+        flags = {name: self.last[name].client_dict(self.coarse) if name in snapshot else None for name in changed}
         return sse("update", self.streams.service.hub.event_id(), orjson.dumps({"flags": flags}))
 
     def on_change(self, seq: int, names: frozenset[str]) -> None:
@@ -306,11 +316,11 @@ class ClientStream(EventStream):
                 if old is not None:
                     del last[name]
                     changes.append((name, None))
-            elif old is None or not _same(old, result):
+            elif old is None or not _same(old, result, self.coarse):
                 last[name] = result
                 changes.append((name, result))
         if changes:
-            self.push(self.streams.update_frame(seq, changes))
+            self.push(self.streams.update_frame(seq, changes, self.coarse))
 
 
 def _kept(results: Iterable[Evaluation]) -> dict[str, Evaluation]:
@@ -319,11 +329,13 @@ def _kept(results: Iterable[Evaluation]) -> dict[str, Evaluation]:
     return {result.flag: result for result in results if result.reason is not Reason.FLAG_NOT_FOUND}
 
 
-def _same(old: Evaluation, new: Evaluation) -> bool:
-    """The same client result (`rule` is not shown to clients)."""
+def _same(old: Evaluation, new: Evaluation, coarse: bool) -> bool:
+    """The same client result (`rule` is not shown to clients, nor, with `coarse`, how targeting decided)."""
     if old is new:
         return True
-    if old.active is not new.active or old.variant != new.variant or old.reason is not new.reason:
+    if old.active is not new.active or old.variant != new.variant:
+        return False
+    if old.reason is not new.reason and (not coarse or COARSE_REASONS[old.reason] is not COARSE_REASONS[new.reason]):
         return False
     # 1 == True and 1 == 1.0 in Python, not in JSON: compare what the client would read.
     return old.payload is new.payload or orjson.dumps(old.payload) == orjson.dumps(new.payload)

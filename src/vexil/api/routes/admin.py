@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from vexil.api.deps import Admin, Reader, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
+from vexil.api.params import plain_parameters
 from vexil.api.schemas import (
     AuditPage,
     EnvironmentInput,
@@ -24,7 +25,7 @@ from vexil.api.schemas import (
 )
 from vexil.core.values import readable
 
-router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
 
 KEPT_ON_IMPORT = ("created_at", "updated_at", "version")
 # The one route that takes a body past VEXIL_MAX_BODY_KB (up to VEXIL_MAX_IMPORT_MB): it needs an
@@ -48,7 +49,10 @@ async def audit(
     _: Reader,
     flag: str | None = None,
     actor: str | None = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601; events at or after.")] = None,
+    since: Annotated[
+        datetime | None,
+        Query(description="ISO 8601; events at or after. An instant outside years 1 to 9999 in UTC is refused (400)."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     before_id: Annotated[int | None, Query(ge=1, le=2**62, description="Page: events older than this id.")] = None,
 ) -> dict[str, Any]:
