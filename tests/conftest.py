@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -53,6 +54,14 @@ async def postgres_url() -> AsyncIterator[str]:
         yield url
     finally:
         await drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def postgres_database() -> Iterator[str]:
+    """A migrated PostgreSQL database of this test module's own, for real server processes."""
+    url = asyncio.run(create_database())
+    yield url
+    asyncio.run(drop_database(url))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -12,6 +12,12 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_DATA_DIR = Path("vexil-data")
 ADMIN_TOKEN_FILE = "admin-token"
+KIB = 1024
+MIB = 1024 * 1024
+# The default connection limit's ceiling, whatever the open-file limit: about what the streams'
+# default memory (1 GiB at ~20 KiB a stream) allows.
+MAX_DEFAULT_CONNECTIONS = 50_000
+CLIENT_REASONS = ("full", "coarse")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +33,30 @@ class Settings:
     require_client_token: bool = False
     demo: bool = False
     workers: int = 1
+    # Request bodies, by route and caller (`api/limits.py`): admin writes and server or admin
+    # callers of the evaluation endpoints; POST /import (admin only: an export of a large
+    # installation is bigger than any other request); anonymous and client-token callers.
     max_body_bytes: int = 1024 * 1024
-    # An export of a large installation is bigger than any other request; only POST /import gets this.
     max_import_bytes: int = 256 * 1024 * 1024
+    max_client_body_bytes: int = 64 * 1024
+    # The request line and headers of one request (431 past it; `api/protocol.py`).
+    max_header_bytes: int = 64 * 1024
+    # Seconds a request may take to send its headers (from the connection, or its first byte on a
+    # kept-alive one), and its body (from the end of its headers); then 408 and the connection is closed.
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
+    # Open connections per process, streams included (None: 90% of the open-file limit, which
+    # `vexil serve` raises to its hard limit, and at most 50,000). Past it, a new connection is
+    # answered 503, except GET /health.
+    max_connections: int | None = None
+    # Requests per process whose body is still arriving (each holds up to its limit meanwhile);
+    # past it, 503. A body that arrives with its headers is not counted.
+    max_pending_bodies: int = 1000
+    # What all open event streams may hold together, as estimated per stream (`core/streams.py`);
+    # a stream over it is refused with 503 and Retry-After, never an open one dropped.
+    stream_memory_bytes: int = 1024 * 1024 * 1024
+    # Names one `flags` list may hold (POST /evaluate, POST /stream), or the number of flags if larger.
+    max_listed_flags: int = 1000
     # Seconds between checks of the database for changes made by other processes (None: 1 s with a
     # change bus, 0.2 s without one, i.e. SQLite; see vexil.bus).
     sync_interval: float | None = None
@@ -43,6 +70,24 @@ class Settings:
     # for servers built from the environment (`vexil serve`), off for in-process apps such as
     # tests', where it would keep whatever garbage earlier apps left and outlive the app.
     freeze_gc: bool = False
+    # --- health and what callers are told (docs/deployment.md "Health checks", docs/spec.md §2) ---
+    # Show why storage or the bus is down (driver messages, addresses, paths) to anonymous callers
+    # of /health too; without it, only callers with a server or admin token see them.
+    health_details: bool = False
+    # Below this much free space in the SQLite database's directory, /health says `degraded`.
+    min_free_disk_bytes: int = 100 * 1024 * 1024
+    # `full`: client surfaces give the engine's reasons; `coarse`: only `flag_not_found`,
+    # `disabled` and `targeting_match`, which reveal neither allowlists nor targeting.
+    client_reasons: str = "full"
+
+    @property
+    def coarse_reasons(self) -> bool:
+        """Whether client surfaces give coarse reasons (`client_reasons == "coarse"`)."""
+        return self.client_reasons == "coarse"
+
+    def __post_init__(self) -> None:
+        if self.client_reasons not in CLIENT_REASONS:
+            raise ValueError(f"VEXIL_CLIENT_REASONS: use {' or '.join(CLIENT_REASONS)}, not {self.client_reasons!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -59,6 +104,19 @@ class Settings:
             stream_heartbeat=float(env.get("VEXIL_STREAM_HEARTBEAT", 15.0)),
             answer_cache_bytes=int(float(env.get("VEXIL_ANSWER_CACHE_MB", 32)) * 1024 * 1024),
             freeze_gc=env.get("VEXIL_FREEZE_GC", "1").lower() not in {"0", "false", "no"},
+            max_body_bytes=_size(env, "VEXIL_MAX_BODY_KB", 1024, KIB),
+            max_import_bytes=_size(env, "VEXIL_MAX_IMPORT_MB", 256, MIB),
+            max_client_body_bytes=_size(env, "VEXIL_MAX_CLIENT_BODY_KB", 64, KIB),
+            max_header_bytes=_size(env, "VEXIL_MAX_HEADER_KB", 64, KIB),
+            header_timeout=_positive(env, "VEXIL_HEADER_TIMEOUT", 10.0),
+            body_timeout=_positive(env, "VEXIL_BODY_TIMEOUT", 60.0),
+            max_connections=int(_positive(env, "VEXIL_MAX_CONNECTIONS", 0)) or None,
+            max_pending_bodies=int(_positive(env, "VEXIL_MAX_PENDING_BODIES", 1000)),
+            stream_memory_bytes=_size(env, "VEXIL_STREAM_MEMORY_MB", 1024, MIB),
+            max_listed_flags=int(_positive(env, "VEXIL_MAX_LISTED_FLAGS", 1000)),
+            health_details=env.get("VEXIL_HEALTH_DETAILS", "").lower() in {"1", "true", "yes"},
+            min_free_disk_bytes=int(float(env.get("VEXIL_MIN_FREE_DISK_MB", 100)) * 1024 * 1024),
+            client_reasons=env.get("VEXIL_CLIENT_REASONS", "full").strip().lower() or "full",
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -66,7 +124,26 @@ class Settings:
     def admin_token_file(self) -> Path:
         return self.data_dir / ADMIN_TOKEN_FILE
 
+    def connection_limit(self, open_files: int) -> int:
+        """Open connections allowed per process, given the process's open-file limit."""
+        return self.max_connections or max(min(open_files * 9 // 10, MAX_DEFAULT_CONNECTIONS), 16)
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'vexil.db'}"
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number from the environment that must be above zero (ValueError naming it otherwise)."""
+    text = env.get(name)
+    if not text:
+        return default
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a number above 0, not {text!r}")
+    return value
+
+
+def _size(env: Mapping[str, str], name: str, default: float, unit: int) -> int:
+    return int(_positive(env, name, default) * unit)

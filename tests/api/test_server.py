@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ADMIN, ADMIN_ENV, ADMIN_TOKEN, LiveServer
+from tests.conftest import ADMIN, ADMIN_ENV, ADMIN_TOKEN, BACKENDS, LiveServer
 
 
 def test_serve__demo__example_flags_and_default_environments(live_server: Callable[..., LiveServer]) -> None:
@@ -89,10 +89,17 @@ def test_sigterm__drains_and_shuts_down_cleanly(live_server: Callable[..., LiveS
     assert "Traceback" not in server.output()
 
 
-def test_schemathesis__live_openapi__no_5xx_and_responses_match_schema(live_server: Callable[..., LiveServer]) -> None:
-    # Given a live server with some data to find
-    server = live_server("--demo", env=ADMIN_ENV)
-    # When schemathesis fuzzes every operation of the server's own schema, as admin
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_schemathesis__live_openapi__no_5xx_and_responses_match_schema(
+    live_server: Callable[..., LiveServer], backend: str, request: pytest.FixtureRequest
+) -> None:
+    # Given a live server with some data to find, on SQLite or on PostgreSQL
+    args = ["--demo"]
+    if backend == "postgres":
+        args += ["--database-url", request.getfixturevalue("postgres_database")]
+    server = live_server(*args, env=ADMIN_ENV)
+    # When schemathesis fuzzes every operation of the server's own schema, as admin, in every phase
+    # (the stateful one chains operations through the links it infers: create, then read, change, delete)
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
         "run",
@@ -100,7 +107,7 @@ def test_schemathesis__live_openapi__no_5xx_and_responses_match_schema(live_serv
         "--checks",
         "not_a_server_error,response_schema_conformance,content_type_conformance",
         "--phases",
-        "examples,coverage,fuzzing",
+        "examples,coverage,fuzzing,stateful",
         "--max-examples",
         "20",
         "--seed",
@@ -116,7 +123,7 @@ def test_schemathesis__live_openapi__no_5xx_and_responses_match_schema(live_serv
         "--exclude-path-regex",
         "stream$",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     # Then nothing failed
     report = result.stdout
     errors_at = report.find("=== ERRORS") if "=== ERRORS" in report else report.find("=== FAILURES")

@@ -82,7 +82,9 @@ class TcpProxy:
     """Forwards 127.0.0.1:`port` to `target_port`, in a thread of its own.
 
     `cut()` resets every open connection and refuses new ones, as a crashed server would look from
-    the client; `restore()` accepts again on the same port.
+    the client; `restore()` accepts again on the same port. `stall()` stops forwarding in both
+    directions without closing anything, as dropped packets look from either end (new connections
+    hear nothing either); `resume()` delivers what was held and forwards again.
     """
 
     def __init__(self, target_port: int, *, target_host: str = "127.0.0.1") -> None:
@@ -93,6 +95,8 @@ class TcpProxy:
         self._thread.start()
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self.restore()
 
     def _run(self, coroutine: Awaitable[None]) -> None:
@@ -104,7 +108,14 @@ class TcpProxy:
     def cut(self) -> None:
         self._run(self._cut())
 
+    def stall(self) -> None:
+        self._loop.call_soon_threadsafe(self._flowing.clear)
+
+    def resume(self) -> None:
+        self._loop.call_soon_threadsafe(self._flowing.set)
+
     def close(self) -> None:
+        self.resume()
         self.cut()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
@@ -122,19 +133,22 @@ class TcpProxy:
         self._writers.clear()
 
     async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._flowing.wait()
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
         except OSError:
             writer.transport.abort()
             return
         self._writers |= {writer, upstream_writer}
-        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+        flowing = self._flowing
+        await asyncio.gather(_pipe(reader, upstream_writer, flowing), _pipe(upstream_reader, writer, flowing))
         self._writers -= {writer, upstream_writer}
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, flowing: asyncio.Event) -> None:
     try:
         while data := await reader.read(65536):
+            await flowing.wait()
             writer.write(data)
             await writer.drain()
     except OSError:
@@ -175,6 +189,16 @@ async def replica(tmp_path: Path, name: str, **settings: Any) -> AsyncIterator[R
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as http:
             yield Replica(http, state.service, state.replicator)
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> float:
+    """Seconds until `check()` holds; fails the test after `timeout`."""
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"not within {timeout}s: {what}")
+        time.sleep(0.01)
+    return time.monotonic() - start
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, timeout: float = 5.0, what: str = "") -> float:

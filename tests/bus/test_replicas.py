@@ -8,8 +8,7 @@ test's own: the machine's shared services are never stopped.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.bus.harness import EventReader, RedisServer, TcpProxy, start_replicas, stop_all, through
+from tests.bus.harness import EventReader, RedisServer, TcpProxy, start_replicas, stop_all, through, wait_until
 from tests.conftest import ADMIN, LiveServer
 from tests.postgres import POSTGRES_SERVER, create_database, drop_database
 
@@ -67,15 +66,6 @@ def cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 def evaluate(server: LiveServer, flag: str) -> bool | None:
     body = httpx.get(f"{server.url}/flags/{flag}/evaluate", params={"identifier": "u1"}, timeout=5).json()
     return None if body["reason"] == "flag_not_found" else bool(body["active"])
-
-
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> float:
-    start = time.monotonic()
-    while not check():
-        if time.monotonic() - start > timeout:
-            pytest.fail(f"not within {timeout}s: {what}")
-        time.sleep(0.01)
-    return time.monotonic() - start
 
 
 def everywhere(replicas: list[LiveServer], flag: str, expected: bool | None, timeout: float = 10.0) -> float:

@@ -1,0 +1,1 @@
+"""Hostile callers: whatever a request carries, Vexil answers it in plain words and stays up."""

@@ -17,11 +17,16 @@ def test_all__every_name__exported_and_importable() -> None:
         "StoredVersions",
         "differing",
         "Conflict",
+        "InvalidValue",
         "NotFound",
         "SqlStore",
         "StoreError",
         "StoreUnavailable",
+        "check_text",
         "migrate",
+        "private_directory",
+        "scalar_problem",
         "sqlite_url",
+        "text_problem",
     }
     assert all(hasattr(vexil.store, name) for name in exported)

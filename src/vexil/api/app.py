@@ -2,6 +2,9 @@
 
     FastPath (api/surface.py's endpoints, raw ASGI) -> BodyLimit -> FastAPI (everything else, OpenAPI)
 
+(and, under `vexil serve`, uvicorn's protocol with the header and body timeouts and the connection
+limit, `api/protocol.py`). BodyLimit checks the token each route needs before it reads a body.
+
 `open_runtime` builds what the app runs on, in order: the store (opened and migrated), the core's
 `FlagService` (first-start token and demo flags, then everything loaded into the in-memory
 snapshot), the event streams, and the bus's replicator; it tears them down in reverse. Every
@@ -19,21 +22,24 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 from starlette.staticfiles import StaticFiles
 
 from vexil import __version__
 from vexil.api import errors
 from vexil.api.answers import AnswerCache
 from vexil.api.bootstrap import bootstrap_admin_token, seed_demo
+from vexil.api.deps import needed_role
 from vexil.api.fastpath import FastPath
 from vexil.api.lifecycle import on_shutdown_signal, tune_gc
-from vexil.api.limits import BodyLimit
+from vexil.api.limits import BodyLimit, Guard
 from vexil.api.routes import admin, compat, flags, hot, meta, operators, sdk, segments, tokens
 from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.api.surface import ROUTER
 from vexil.bus import start_replicator
 from vexil.config import Settings
-from vexil.core.auth import TokenCache
+from vexil.core.auth import Role, TokenCache
 from vexil.core.service import FlagService
 from vexil.core.streams import Streams
 from vexil.store.sql import SqlStore
@@ -58,7 +64,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         await service.load()
         gc.enable()  # `vexil serve` starts with it off: its imports and loading make no cycles
         replicator = await start_replicator(settings, service)
-        streams = Streams(service, heartbeat=settings.stream_heartbeat)
+        streams = Streams(service, heartbeat=settings.stream_heartbeat, memory=settings.stream_memory_bytes)
         streams.start()
         undo_signals = on_shutdown_signal(streams.close_all)
         try:
@@ -95,9 +101,11 @@ def create_app(settings: Settings) -> FastPath:
         openapi_tags=[{"name": name} for name in TAGS],
     )
     errors.install(api)
-    for router in (meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router):
-        api.include_router(router)
-    for router in (admin.router, sdk.router, operators.router):
+    routers = (
+        *(meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router),
+        *(admin.router, sdk.router, operators.router),
+    )
+    for router in routers:
         api.include_router(router)
     # The browser client (/web/client.js) and other static files; registered after every router.
     api.mount("/web", StaticFiles(packages=[("vexil", "web")], html=True), name="web")
@@ -111,13 +119,32 @@ def create_app(settings: Settings) -> FastPath:
         expose_headers=["ETag"],
     )
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
-    limited = BodyLimit(
-        api,
-        settings.max_body_bytes,
-        larger={"/import": settings.max_import_bytes},
-        reads_itself=lambda method, path: ROUTER.match(method, path) is not None or compat.reads_itself(method, path),
-    )
-    return FastPath(limited, slot)
+    routes = [route for router in routers for route in router.routes]
+    return FastPath(BodyLimit(api, slot, _guards(routes, settings)), slot)
+
+
+def _guards(routes: list[BaseRoute], settings: Settings) -> list[Guard]:
+    """The role and body limit of every FastAPI route that takes a body and does not read it itself
+    (the surface's endpoints and seed 002's PUT authenticate first, then read within their limit)."""
+    guards = []
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            continue
+        methods = (route.methods or set()) - {"GET", "HEAD", "OPTIONS"}
+        if not methods or all(
+            ROUTER.match(method, route.path) is not None or compat.reads_itself(method, route.path)
+            for method in methods
+        ):
+            continue
+        role = needed_role(route)
+        if role is not Role.ADMIN:
+            limit = settings.max_client_body_bytes if role in {None, Role.CLIENT} else settings.max_body_bytes
+        elif route.path == admin.IMPORT_PATH:
+            limit = settings.max_import_bytes
+        else:
+            limit = settings.max_body_bytes
+        guards.append(Guard(route, role, limit))
+    return guards
 
 
 def _openapi(api: FastAPI) -> dict[str, Any]:

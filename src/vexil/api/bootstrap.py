@@ -1,4 +1,5 @@
-"""First start: the admin token, and the demo flags that `make run` shows.
+"""First start: the admin token, and the demo flags that `make run` shows; every start: the data
+directory kept to its owner (0700, whatever the umask; `vexil.store.private_directory`).
 
 Several processes may start on a new database at once (`--workers`, replicas): one of them
 creates each thing, and the others find it created (`Conflict`) and carry on.
@@ -13,28 +14,32 @@ from typing import Any
 
 from vexil.api.schemas import FlagCreate
 from vexil.config import Settings
-from vexil.core.auth import hash_secret, new_secret
+from vexil.core.auth import ADMIN_TOKEN_NAME, SYSTEM_ACTOR, hash_secret, new_secret
 from vexil.core.service import flag_from_input
+from vexil.store import private_directory
 from vexil.store.errors import Conflict
 from vexil.store.sql import SqlStore
-
-SYSTEM_ACTOR = "vexil"
 
 
 async def bootstrap_admin_token(store: SqlStore, settings: Settings) -> None:
     """Without VEXIL_ADMIN_TOKEN and without any token, create one, print it once, and keep it in
-    an owner-only file in the data directory, where the CLI finds it."""
+    an owner-only file in the data directory, where the CLI finds it.
+
+    The data directory, when there is one, is made its owner's only first (it holds the SQLite
+    database and this file), on every start."""
+    if settings.data_dir.is_dir():
+        private_directory(settings.data_dir)
     if settings.admin_token or await store.count_tokens() > 0:
         return
     secret = new_secret()
     try:
         await store.create_token(
-            name="admin", role="admin", secret_hash=hash_secret(secret), prefix=secret[:8], actor=SYSTEM_ACTOR
+            name=ADMIN_TOKEN_NAME, role="admin", secret_hash=hash_secret(secret), prefix=secret[:8], actor=SYSTEM_ACTOR
         )
     except Conflict:
         return  # another process created it (and wrote the file, if it shares this data directory)
     path = settings.admin_token_file
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(secret + "\n")

@@ -2,9 +2,11 @@
 `{"error": "..."}` message, for the FastAPI routes (through `install`) and the raw ASGI layer alike.
 
 StoreError ─┬─ NotFound         404     AuthError ─┬─ Unauthenticated 401 (+ WWW-Authenticate)
-            ├─ Conflict         409                └─ Forbidden       403
-            └─ StoreUnavailable 503     InvalidInput (core)           400
-BadRequest (HTTP: a body or parameter this layer refuses)   400, or its own status (413)
+   (500)    ├─ Conflict         409                └─ Forbidden       403
+            ├─ InvalidValue     400     InvalidInput (core)           400
+            └─ StoreUnavailable 503
+BadRequest (HTTP: a request this layer refuses)             400, or its own status and headers
+                                                            (408, 413, 431, 503 + Retry-After)
 pydantic ValidationError / RequestValidationError           400, one readable line
 HTTPException                                               as given
 
@@ -12,10 +14,14 @@ Every 400 says which field, what is wrong and what is expected, in plain words
 (`rules[0].conditions[1].value: gt compares numbers; "abc" is not a number`): the core and the
 engine write their messages so; pydantic's are reworded by `describe_validation_error`
 (docs/errors.md has the rules).
+
+A 500 says "internal error" and nothing else: what went wrong is logged, never answered (it could
+quote SQL, a driver's message, an address or a path).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, get_args
@@ -32,15 +38,20 @@ from vexil.core.auth import AuthError
 from vexil.core.names import NAME_PATTERN, NAME_RULE
 from vexil.core.validation import InvalidInput
 from vexil.engine import show_value
-from vexil.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
+from vexil.store.errors import Conflict, InvalidValue, NotFound, StoreError, StoreUnavailable
+
+log = logging.getLogger("vexil.api")
+INTERNAL_ERROR = "internal error"
 
 
 class BadRequest(Exception):
-    """A request refused before it reaches the core: malformed, wrong-typed, or too large."""
+    """A request refused before it reaches the core: malformed, wrong-typed, too large or too slow,
+    or one the server has no room for now (503, with a Retry-After header)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers
 
 
 class ErrorOut(BaseModel):
@@ -50,6 +61,7 @@ class ErrorOut(BaseModel):
 STATUS_BY_ERROR: dict[type[Exception], int] = {
     NotFound: 404,
     Conflict: 409,
+    InvalidValue: 400,
     StoreUnavailable: 503,
     StoreError: 500,
     InvalidInput: 400,
@@ -73,15 +85,19 @@ def describe(exc: Exception) -> tuple[int, str, dict[str, str] | None]:
     if isinstance(exc, AuthError):
         return exc.status, _message(exc), {"www-authenticate": "Bearer"} if exc.status == 401 else None
     if isinstance(exc, BadRequest):
-        return exc.status, _message(exc), None
+        return exc.status, _message(exc), exc.headers
     if isinstance(exc, RequestValidationError | ValidationError):
         return 400, describe_validation_error(list(exc.errors())), None
     if isinstance(exc, HTTPException):
         return exc.status_code, str(exc.detail), dict(exc.headers or {})
     for cls in type(exc).__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls], _message(exc), None
-    return 500, "internal error", None
+            status = STATUS_BY_ERROR[cls]
+            if status == 500:
+                break
+            return status, _message(exc), None
+    log.error("internal error answering a request: %r", exc, exc_info=exc)
+    return 500, INTERNAL_ERROR, None
 
 
 def _message(exc: Exception) -> str:

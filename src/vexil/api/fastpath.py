@@ -17,7 +17,6 @@ from vexil.api.surface import ROUTER, Call, Reply, run
 
 _JSON = (b"content-type", b"application/json")
 _CORS = (b"access-control-allow-origin", b"*")
-_CHALLENGE = (b"www-authenticate", b"Bearer")
 
 
 class FastPath:
@@ -45,17 +44,17 @@ class FastPath:
         cors = any(key == b"origin" for key, _ in headers)
         del call, headers, found  # a stream's frame lives as long as the stream
         if isinstance(answer, Reply):
-            await send_reply(send, answer, cors=cors, challenge=extra is not None and "www-authenticate" in extra)
+            await send_reply(send, answer, cors=cors, extra=extra)
         else:
             await sse.respond(answer, receive, send, cors=cors)
 
 
-async def send_reply(send: Send, reply: Reply, *, cors: bool, challenge: bool = False) -> None:
+async def send_reply(send: Send, reply: Reply, *, cors: bool, extra: dict[str, str] | None = None) -> None:
     body = reply.body
     headers = [_JSON, (b"content-length", b"%d" % len(body))]
     if cors:
         headers.append(_CORS)
-    if challenge:
-        headers.append(_CHALLENGE)
+    if extra:  # an error's headers: WWW-Authenticate, Retry-After
+        headers += [(key.encode("latin-1"), value.encode("latin-1")) for key, value in extra.items()]
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

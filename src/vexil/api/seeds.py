@@ -45,6 +45,8 @@ SEED_REASONS: dict[Reason, str] = {
     Reason.APP_NOT_SCOPED: "APP_NOT_SCOPED",
     Reason.PREREQUISITE_FAILED: "PREREQUISITE_FAILED",
     Reason.FLAG_NOT_FOUND: "FLAG_NOT_FOUND",
+    # With VEXIL_CLIENT_REASONS=coarse, for every answer but DISABLED and FLAG_NOT_FOUND.
+    Reason.TARGETING_MATCH: "TARGETING_MATCH",
 }
 
 # Seed spelling -> Vexil operator; answers spell these four the seed's way.

@@ -24,7 +24,7 @@ from vexil.api import context as contexts
 from vexil.api import wire
 from vexil.api.credentials import token_from_headers
 from vexil.api.errors import HANDLED, BadRequest, describe
-from vexil.api.limits import BodyTooLarge, ClientGone, read_body
+from vexil.api.limits import BodyTooLarge, ClientGone, declared_length, parse_json, read_body, too_large
 from vexil.api.runtime import Runtime
 from vexil.api.schemas import (
     BulkEvaluationInput,
@@ -40,6 +40,7 @@ from vexil.api.seeds import SEED_REASONS
 from vexil.core.auth import Principal, Role
 from vexil.core.names import NAME_PATTERN, NAME_RULE, is_name
 from vexil.core.streams import ClientStream, EventStream, SdkStream
+from vexil.engine import COARSE_REASONS
 
 # Query parameters that steer a stream itself; every other one of GET /stream is context.
 STREAM_CONTROL = frozenset({"token", "last_event_id"})
@@ -61,7 +62,7 @@ Answer = Reply | EventStream
 class Call:
     """One request, as the handlers read it, whichever layer received it."""
 
-    __slots__ = ("_body", "headers", "method", "params", "query_string", "receive", "runtime")
+    __slots__ = ("_body", "headers", "limit", "method", "params", "query_string", "receive", "runtime")
 
     def __init__(
         self,
@@ -79,6 +80,8 @@ class Call:
         self.headers = headers
         self.receive = receive
         self._body: bytes | None = None
+        # The most body this caller may send: `caller()` lowers it for anonymous and client callers.
+        self.limit = runtime.settings.max_body_bytes
 
     def query(self) -> list[tuple[str, str]]:
         return contexts.query_pairs(self.query_string)
@@ -97,27 +100,32 @@ class Call:
         tokens = self.runtime.service.tokens
         secret = self.token(query_token)
         if self.runtime.settings.require_client_token:
-            return tokens.require(secret, Role.CLIENT)
-        return tokens.authenticate(secret)
+            principal: Principal | None = tokens.require(secret, Role.CLIENT)
+        else:
+            principal = tokens.authenticate(secret)
+        if principal is None or principal.role is Role.CLIENT:
+            self.limit = self.runtime.settings.max_client_body_bytes
+        return principal
 
     async def body(self) -> bytes:
-        """The raw body, read once, within the limit (413 past it)."""
+        """The raw body, read once, within the caller's limit (413 past it)."""
         if self._body is None:
+            declared = declared_length(self.headers)
+            if declared is not None and declared > self.limit:
+                raise too_large(self.limit)
             try:
-                self._body = await read_body(self.receive, self.runtime.settings.max_body_bytes)
+                self._body = await read_body(self.receive, self.limit)
             except BodyTooLarge as exc:
-                raise BadRequest(str(exc), 413) from exc
+                raise too_large(self.limit) from exc
             except ClientGone as exc:
                 raise BadRequest("the client went away before sending the whole body") from exc
         return self._body
 
     async def json(self) -> dict[str, Any]:
-        """The body as a JSON object (whatever its Content-Type): 400 malformed, 413 too large."""
+        """The body as a JSON object (whatever its Content-Type): 400 not strict JSON (`api/limits.py`),
+        413 too large."""
         raw = await self.body()
-        try:
-            body = orjson.loads(raw or b"{}")
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest("the body is not valid JSON") from exc
+        body = parse_json(raw) if raw else {}
         if body.__class__ is not dict:
             raise BadRequest("the body must be a JSON object")
         return body
@@ -155,18 +163,22 @@ async def evaluate_one(call: Call) -> Answer:
     result = runtime.service.snapshot.evaluate(name, context)
     if admin:
         return Reply(orjson.dumps(result.admin_dict()))
-    answer = wire.client_single(result)
+    answer = wire.client_single(result, runtime.settings.coarse_reasons)
     if "identifier" in context:
         runtime.answers.put(key, seq, answer, len(request) + len(name))
     return Reply(answer)
 
 
-def flag_names(value: Any) -> list[str] | None:
-    """`flags`: a list of flag names, or null for every flag."""
+def flag_names(value: Any, runtime: Runtime) -> list[str] | None:
+    """`flags`: a list of flag names, or null for every flag; at most `max_listed_flags` distinct
+    names, or as many as there are flags if that is more."""
     if value is None:
         return None
     if value.__class__ is not list or any(name.__class__ is not str for name in value):
         raise BadRequest("flags: use a list of flag names, or leave it out for every flag")
+    most = max(runtime.settings.max_listed_flags, len(runtime.service.snapshot))
+    if len(value) > most and len(set(value)) > most:
+        raise BadRequest(f"flags: list at most {most} different names, or leave it out for every flag")
     return value
 
 
@@ -180,11 +192,11 @@ async def evaluate_all(call: Call) -> Answer:
     if kept is not None:
         return Reply(kept)
     body = await call.json()
-    names = flag_names(body.get("flags"))
+    names = flag_names(body.get("flags"), runtime)
     context = contexts.from_body(body, skip=("flags",))
     snapshot = runtime.service.snapshot
     results = snapshot.evaluate_all(context) if names is None else snapshot.evaluate_many(names, context)
-    answer = wire.client_bulk(results)
+    answer = wire.client_bulk(results, runtime.settings.coarse_reasons)
     if "identifier" in context:
         runtime.answers.put(request, seq, answer, len(request))
     return Reply(answer)
@@ -203,8 +215,9 @@ async def compat_check(call: Call) -> Answer:
     if name not in snapshot:
         return Reply(orjson.dumps({"error": f"flag {name!r} not found"}), 404)
     result = snapshot.evaluate(name, context)
+    reason = COARSE_REASONS[result.reason] if call.runtime.settings.coarse_reasons else result.reason
     return Reply(
-        orjson.dumps({"name": name, "enabled": result.active, "variant": result.variant, "reason": result.reason.value})
+        orjson.dumps({"name": name, "enabled": result.active, "variant": result.variant, "reason": reason.value})
     )
 
 
@@ -227,11 +240,17 @@ async def compat_evaluate(call: Call) -> Answer:
     context = contexts.from_body(fields, labels=USER_LABELS)
     call.runtime.counters["evaluations"] += 1
     results = call.runtime.service.snapshot.evaluate_all(context)
+    shown = COARSE_REASONS if call.runtime.settings.coarse_reasons else None
     return Reply(
         orjson.dumps(
             {
                 "results": [
-                    {"flagKey": r.flag, "enabled": r.active, "variant": r.variant, "reason": SEED_REASONS[r.reason]}
+                    {
+                        "flagKey": r.flag,
+                        "enabled": r.active,
+                        "variant": r.variant,
+                        "reason": SEED_REASONS[r.reason if shown is None else shown[r.reason]],
+                    }
                     for r in results
                 ]
             }
@@ -255,10 +274,26 @@ async def client_stream(call: Call) -> Answer:
         names = None
     else:
         body = await call.json()
-        names = flag_names(body.get("flags"))
+        names = flag_names(body.get("flags"), call.runtime)
         context = contexts.from_body(body, skip=("flags",))
     streams = call.runtime.streams
-    return ClientStream(streams, context, flags=names, last_event_id=_last_event_id(call, params), principal=principal)
+    coarse = call.runtime.settings.coarse_reasons
+    last_event_id = _last_event_id(call, params)
+    stream = ClientStream(
+        streams, context, flags=names, last_event_id=last_event_id, coarse=coarse, principal=principal
+    )
+    return admitted(stream, contexts.footprint(context) + contexts.footprint(stream.only))
+
+
+STREAMS_FULL = "the server holds as many event streams as its memory allows (VEXIL_STREAM_MEMORY_MB): retry later"
+RETRY_AFTER = "10"
+
+
+def admitted(stream: EventStream, holds: int) -> EventStream:
+    """`stream`, charged what it holds, if all open streams together stay within their memory (503 if not)."""
+    if not stream.streams.admit(stream, holds):
+        raise BadRequest(STREAMS_FULL, 503, headers={"retry-after": RETRY_AFTER})
+    return stream
 
 
 def checked_environment(environment: str | None) -> str | None:
@@ -271,7 +306,9 @@ async def sdk_stream(call: Call) -> Answer:
     principal = call.runtime.service.tokens.require(call.token(), Role.SERVER)
     params = dict(call.query())
     environment = checked_environment(params.get("environment"))
-    return SdkStream(call.runtime.streams, environment, last_event_id=_last_event_id(call, params), principal=principal)
+    last_event_id = _last_event_id(call, params)
+    stream = SdkStream(call.runtime.streams, environment, last_event_id=last_event_id, principal=principal)
+    return admitted(stream, 0)
 
 
 # --- the table ------------------------------------------------------------------------------------

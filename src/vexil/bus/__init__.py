@@ -13,13 +13,12 @@ own errors are the store's (`StoreUnavailable`), reported by `/health`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from vexil.bus.base import BusUnavailable, ChangeBus, Message
-from vexil.bus.replicator import Replicator, file_probe
+from vexil.bus.replicator import HealthProbe, Replicator, file_probe
 from vexil.config import Settings
 from vexil.core.service import FlagService
 
@@ -34,11 +33,11 @@ CHECK_INTERVAL_WITH_BUS_S = 1.0
 CHECK_INTERVAL_ALONE_S = 0.2
 
 
-def _sqlite_probe(url: str) -> Callable[[], object] | None:
+def _sqlite_file(url: str) -> Path | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database.startswith((":", "file:")):
         return None
-    return file_probe(Path(parsed.database))
+    return Path(parsed.database)
 
 
 def make_bus(settings: Settings) -> ChangeBus | None:
@@ -64,7 +63,17 @@ async def start_replicator(settings: Settings, service: FlagService) -> Replicat
     """
     bus = make_bus(settings)
     interval = settings.sync_interval or (CHECK_INTERVAL_WITH_BUS_S if bus is not None else CHECK_INTERVAL_ALONE_S)
-    replicator = Replicator(service, bus, interval=interval, probe=_sqlite_probe(settings.resolved_database_url()))
+    url = settings.resolved_database_url()
+    database = _sqlite_file(url)
+    replicator = Replicator(
+        service,
+        bus,
+        interval=interval,
+        probe=None if database is None else file_probe(database),
+        health=HealthProbe(
+            disk=None if database is None else database.parent, min_free_bytes=settings.min_free_disk_bytes
+        ),
+    )
     await replicator.start()
     if bus is not None:
         deadline = asyncio.get_running_loop().time() + BUS_READY_TIMEOUT_S

@@ -16,6 +16,15 @@ Comparing versions reads one small row per flag and segment, outside the service
 flags that differ are read in full. Reading every document happens only when versions cannot be
 trusted to tell: after an outage or a reconnection (anything may have happened), and after an
 import (imported documents keep the versions written in the file).
+
+Health (`health()`, served by `/health`) does not wait on any of this: a probe asks the database
+`SELECT 1` every `probe_interval` seconds, and reports it unavailable when that fails or has not
+answered within `probe_timeout` (a database whose packets are dropped never says no: it only stops
+answering, and so would the version check). With SQLite, the probe also reads the free space of the
+database's directory: below `min_free_bytes`, storage is `low disk space`. What the probe found is
+kept, so `/health` answers at once whatever the database does. Why storage or the bus is down comes
+in two parts: a problem in plain words that anyone may read, and the driver's message (addresses,
+paths) that only `health(details=True)` adds.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import shutil
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -32,7 +42,7 @@ from typing import Any
 from vexil.bus.base import BusUnavailable, ChangeBus, Message, Stamp, decode, encode
 from vexil.core.service import Committed, FlagService
 from vexil.store import differing
-from vexil.store.errors import StoreError
+from vexil.store.errors import StoreError, StoreUnavailable
 
 __all__ = ["Replicator", "file_probe"]
 
@@ -45,6 +55,41 @@ log = logging.getLogger("vexil.bus")
 SCAN_INTERVAL_S = 60.0
 # With a probe, the change marker is still read this often (so /health notices a storage failure).
 PROBE_TRUST_S = 5.0
+# The health probe: `SELECT 1` this often, and storage is unavailable past this wait for its answer.
+HEALTH_PROBE_INTERVAL_S = 1.0
+HEALTH_PROBE_TIMEOUT_S = 2.0
+MEBIBYTE = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HealthProbe:
+    """How storage is probed for `/health`: `disk` is the directory whose free space is watched
+    (SQLite's; None: none), below `min_free_bytes`."""
+
+    disk: Path | None = None
+    min_free_bytes: int = 0
+    interval: float = HEALTH_PROBE_INTERVAL_S
+    timeout: float = HEALTH_PROBE_TIMEOUT_S
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why storage is not ok: `what` in plain words for anyone, `detail` (driver text) on request."""
+
+    what: str
+    detail: str | None = None
+
+    @classmethod
+    def of(cls, exc: StoreError) -> Problem:
+        message = str(exc.args[0]) if exc.args else type(exc).__name__
+        reason = message.partition(": ")[2] if isinstance(exc, StoreUnavailable) else ""
+        cause = exc.__cause__
+        cause = getattr(cause, "orig", None) or cause
+        detail = None if cause is None else f"{type(cause).__name__}: {cause}"
+        return cls(f"unavailable: {reason or message}", detail)
+
+    def shown(self, details: bool) -> str:
+        return f"{self.what} ({self.detail})" if details and self.detail else self.what
 
 
 @dataclass
@@ -85,9 +130,11 @@ class Replicator:
         interval: float,
         scan_interval: float = SCAN_INTERVAL_S,
         probe: Callable[[], object] | None = None,
+        health: HealthProbe | None = None,
     ) -> None:
         """`probe()`: a cheap value that changes whenever the database may have (see `file_probe`);
-        while it stays the same, the check skips its query (but still runs one every few seconds)."""
+        while it stays the same, the check skips its query (but still runs one every few seconds).
+        `health`: how `/health` probes storage (default: `SELECT 1` alone)."""
         self.service = service
         self.bus = bus
         self.interval = interval
@@ -98,7 +145,13 @@ class Replicator:
         self._scan_due = time.monotonic() + scan_interval
         self._last_import: int | None = None
         self._needs_resync = False
-        self._storage_error: str | None = None
+        self._storage_error: Problem | None = None  # the version check's last failure
+        # Whether the database answers, as last found by the probe or the version check, whichever
+        # looked last; and the probe's finding about free disk space.
+        self._reachable: Problem | None = None
+        self._disk: Problem | None = None
+        self.health_probe = health or HealthProbe()
+        self._probe_task: asyncio.Task[None] | None = None  # the health probe in flight, or the last
         self._incoming = _Pending()
         self._incoming_ready = asyncio.Event()
         self._outgoing = _Pending()
@@ -114,6 +167,7 @@ class Replicator:
     async def start(self) -> None:
         self.service.on_commit = self._committed
         self._spawn(self._check_loop(), "check")
+        self._spawn(self._health_loop(), "health")
         if self.bus is not None:
             self._spawn(self._apply_loop(), "apply")
             self._spawn(self._publish_loop(), "publish")
@@ -124,6 +178,11 @@ class Replicator:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        probe = self._probe_task
+        if probe is not None and not probe.done():
+            # Let a probe in flight finish while the store is still open (the store closes next).
+            await asyncio.wait({probe}, timeout=self.health_probe.timeout)
+            probe.cancel()
         if self.bus is not None:
             await self.bus.close()
 
@@ -132,11 +191,72 @@ class Replicator:
         task.add_done_callback(_report_crash)
         self._tasks.append(task)
 
-    def health(self) -> dict[str, str]:
-        """`storage` as last checked; `bus`: `<name>: ok`, `<name>: unavailable: ...` or `none`."""
-        bus = "none" if self.bus is None else f"{self.bus.name}: {self.bus.status}"
-        storage = "ok" if self._storage_error is None else f"unavailable: {self._storage_error}"
-        return {"bus": bus, "storage": storage}
+    def health(self, *, details: bool = False) -> dict[str, str]:
+        """`storage`: `ok`, `unavailable: <why>` or `low disk space: ...`, as last probed or checked;
+        `bus`: `<name>: ok`, `<name>: unavailable` or `none`. `details` adds the drivers' messages
+        (they may name addresses and paths: not for anonymous callers)."""
+        if self.bus is None:
+            bus = "none"
+        else:
+            status = self.bus.status
+            bus = f"{self.bus.name}: {status if status == 'ok' or details else 'unavailable'}"
+        problem = self._reachable or self._disk
+        return {"bus": bus, "storage": "ok" if problem is None else problem.shown(details)}
+
+    # --- health ---------------------------------------------------------------------------------
+
+    async def _health_loop(self) -> None:
+        """Probe storage every `interval` s; never more than one probe in flight."""
+        settings = self.health_probe
+        while True:
+            probe = self._probe_task
+            if probe is None or probe.done():
+                probe = self._probe_task = asyncio.create_task(self._probe_storage(), name="vexil-replicator-probe")
+            done, _ = await asyncio.wait({probe}, timeout=settings.timeout)
+            if not done:
+                # Left to finish (cancelling it in the driver would leave its connection to be reset
+                # over the same silent network): a connection whose packets vanish may take minutes
+                # to give up. The next probe starts once this one is over.
+                self._reached(Problem(f"unavailable: no answer within {settings.timeout:g} s"))
+            await asyncio.sleep(settings.interval)
+
+    async def _probe_storage(self) -> None:
+        try:
+            await self.service.store.ping()
+        except StoreError as exc:
+            self._reached(Problem.of(exc))
+            return
+        except Exception as exc:  # a bug must not stop the probe loop: say so, and probe again
+            log.exception("the storage probe failed")
+            self._reached(Problem("unavailable: the probe failed", f"{type(exc).__name__}: {exc}"))
+            return
+        self._reached(None)
+        disk = await self._disk_problem()
+        if disk != self._disk:
+            log.log(logging.INFO if disk is None else logging.WARNING, "storage: %s", _shown(disk))
+            self._disk = disk
+
+    async def _disk_problem(self) -> Problem | None:
+        disk, minimum = self.health_probe.disk, self.health_probe.min_free_bytes
+        if disk is None:
+            return None
+        try:
+            free = (await asyncio.to_thread(shutil.disk_usage, disk)).free
+        except OSError as exc:
+            return Problem("unavailable: the data directory cannot be read", f"{disk}: {exc}")
+        if free >= minimum:
+            return None
+        return Problem(f"low disk space: {free // MEBIBYTE} MB free, below {minimum // MEBIBYTE} MB", f"in {disk}")
+
+    def _reached(self, problem: Problem | None) -> None:
+        """Whether the database answered, just found (by the probe or the version check)."""
+        if problem == self._reachable:
+            return
+        if problem is None:
+            log.info("storage: the database answers again")
+        else:
+            log.warning("storage %s; serving evaluations from memory", problem.shown(details=True))
+        self._reachable = problem
 
     # --- outgoing -----------------------------------------------------------------------------
 
@@ -224,9 +344,8 @@ class Replicator:
             try:
                 await self.check()
             except StoreError as exc:
-                if self._storage_error is None:
-                    log.warning("storage unavailable: %s; serving evaluations from memory", exc)
-                self._storage_error = str(exc.args[0]) if exc.args else exc.__class__.__name__
+                self._storage_error = Problem.of(exc)
+                self._reached(self._storage_error)
                 self._needs_resync = True
 
     async def check(self) -> None:
@@ -237,6 +356,7 @@ class Replicator:
                 return
             self._probed, self._query_due = probed, now + PROBE_TRUST_S
         marker = await self.service.store.change_marker()
+        self._reached(None)
         if self._needs_resync:
             await self.service.resync()
             if self._storage_error is not None:
@@ -268,6 +388,10 @@ class Replicator:
         if flags or segments:
             log.info("version check: reloading %d flags%s", len(flags), " and the segments" if segments else "")
         await self.service.sync_from_store(sorted(flags), segments=segments, tokens=True)
+
+
+def _shown(problem: Problem | None) -> str:
+    return "ok" if problem is None else problem.shown(details=True)
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:

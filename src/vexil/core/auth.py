@@ -3,6 +3,11 @@
 Secrets are 256-bit random strings, so a single SHA-256 is the right hash (a slow password hash
 buys nothing against a key that cannot be guessed, and would sit on every request). The cache maps
 hash -> principal; the final comparison uses `hmac.compare_digest`.
+
+The audit log records who made each change by token name, so two names are Vexil's own and no
+token created through the API may take them (docs/spec.md §4): `admin`, the configured admin
+token's (`VEXIL_ADMIN_TOKEN`, or the one created on first start), and `vexil`, Vexil itself (what
+it does on first start: the admin token, the demo flags).
 """
 
 from __future__ import annotations
@@ -16,6 +21,21 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 log = logging.getLogger("vexil.auth")
+
+ADMIN_TOKEN_NAME = "admin"
+SYSTEM_ACTOR = "vexil"
+RESERVED_TOKEN_NAMES = frozenset({ADMIN_TOKEN_NAME, SYSTEM_ACTOR})
+
+
+def reserved_name_message(name: str) -> str | None:
+    """Why a token may not be named `name` (None: it may)."""
+    if name not in RESERVED_TOKEN_NAMES:
+        return None
+    whose = "the configured admin token's" if name == ADMIN_TOKEN_NAME else "Vexil's own"
+    return (
+        f"name: {name!r} is reserved (it is {whose} name in the audit log, which must tell them apart); "
+        f"choose another name"
+    )
 
 
 class Role(StrEnum):
@@ -76,7 +96,7 @@ class TokenCache:
         }
         if bootstrap_secret:
             digest = hash_secret(bootstrap_secret)
-            by_hash[digest] = (digest, Principal("admin", Role.ADMIN, digest))
+            by_hash[digest] = (digest, Principal(ADMIN_TOKEN_NAME, Role.ADMIN, digest))
         changed = by_hash != self._by_hash
         self._by_hash = by_hash
         if changed:

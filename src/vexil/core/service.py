@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from vexil.core.auth import TokenCache, hash_secret, new_secret
+from vexil.core.auth import TokenCache, hash_secret, new_secret, reserved_name_message
 from vexil.core.changes import SEGMENTS, ChangeHub, with_dependents
 from vexil.core.validation import (
     InvalidInput,
@@ -392,6 +392,10 @@ class FlagService:
     # --- tokens ---------------------------------------------------------------------------
 
     async def create_token(self, name: str, role: str, *, actor: str) -> tuple[Doc, str]:
+        """A new token and its secret; `InvalidInput` for a reserved name (`core/auth.py`)."""
+        reserved = reserved_name_message(name)
+        if reserved is not None:
+            raise InvalidInput(reserved)
         secret = new_secret()
         token = await self.store.create_token(
             name=name, role=role, secret_hash=hash_secret(secret), prefix=secret[:8], actor=actor

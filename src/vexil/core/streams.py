@@ -15,10 +15,15 @@ keeps (`api/sse.py`: one watcher task that waits for the disconnect, and uvicorn
 ticker sets a ping on every stream each `heartbeat` seconds. `close_all()` (on SIGTERM/SIGINT, at
 the latest on shutdown) ends every stream, so that the server can exit promptly.
 
+What all open streams hold together is bounded: each is charged `STREAM_BASE`, `RESULT_BYTES` per
+result it keeps and what its request made it keep (its context and `flags`, as the HTTP layer
+measures them), from the moment it opens until it ends, and `admit()` refuses a new stream that
+would take the total past `memory`. An open stream is never dropped to make room.
+
 A change of more than `LARGE_CHANGE` flags (an import) is not diffed inside the write that made it:
-each client stream it concerns is sent a fresh `snapshot` instead, which `Streams` has the streams
-compute in turn, one per turn of the event loop (re-evaluating 10,000 flags takes a stream tens of
-ms: all at once, a few hundred streams would stop the server for seconds).
+each client stream it concerns is sent a fresh `snapshot` instead, evaluated in a worker thread, one
+stream after the other (re-evaluating 10,000 flags takes a stream tens of ms: all at once, a few
+hundred streams would stop the server for seconds).
 
 A stream opened with a token keeps its principal, and the role the stream needs (client for
 `/stream`, server for `/sdk/stream`). Each time the token cache is rebuilt with a change (a token
@@ -42,22 +47,28 @@ from vexil.core.auth import Principal, Role
 from vexil.core.changes import is_marker
 from vexil.core.feed import SdkFeed, sse
 from vexil.core.service import FlagService
-from vexil.engine import Snapshot
-from vexil.engine.types import Evaluation
+from vexil.engine import COARSE_REASONS, Snapshot
+from vexil.engine.types import Evaluation, Reason
 
 RETRY = b"retry: 2000\n\n"
 PING = b": ping\n\n"
 MAX_PENDING = 16
+# What one stream costs besides its context: this object, its task and connection (about 16 KiB
+# per stream measured by bench/fanout.py with 21 flags), and per result it keeps.
+STREAM_BASE = 16 * 1024
+RESULT_BYTES = 100
 LARGE_CHANGE = 500
 
 
 class Streams:
     """The open streams of one app: heartbeats, shutdown, and frames shared across streams."""
 
-    def __init__(self, service: FlagService, *, heartbeat: float = 15.0) -> None:
+    def __init__(self, service: FlagService, *, heartbeat: float = 15.0, memory: int = 1 << 30) -> None:
         self.service = service
         self.feed = SdkFeed(service)
         self.heartbeat = heartbeat
+        self.memory = memory
+        self.held = 0  # what the open streams are charged, together
         self.open: set[EventStream] = set()
         self.closing = False
         self._ticker: asyncio.Task[None] | None = None
@@ -66,6 +77,15 @@ class Streams:
         self._unsubscribe_tokens = service.tokens.subscribe(self.check_tokens)
         self._due: deque[ClientStream] = deque()
         self._pacer: asyncio.Task[None] | None = None
+
+    def admit(self, stream: EventStream, holds: int) -> bool:
+        """Whether `stream`, keeping `holds` bytes, fits beside the open streams; if so it is
+        charged that (plus `STREAM_BASE`) while it is open."""
+        cost = STREAM_BASE + holds + RESULT_BYTES * stream.results_held(self.service.snapshot)
+        if self.held + cost > self.memory:
+            return False
+        stream.cost = cost
+        return True
 
     def start(self) -> None:
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
@@ -115,19 +135,20 @@ class Streams:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    def update_frame(self, seq: int, changes: list[tuple[str, Evaluation | None]]) -> bytes:
-        """The `update` event for these changes of publication `seq`, serialized once per distinct set."""
+    def update_frame(self, seq: int, changes: list[tuple[str, Evaluation | None]], coarse: bool = False) -> bytes:
+        """The `update` event for these changes of publication `seq`, serialized once per distinct set
+        (and form of the reasons: `coarse`, docs/spec.md §2)."""
         if seq != self._frames_seq:
             self._frames_seq, self._frames = seq, {}
         # Results are shared engine objects, and the cache keeps them alive: an id is not reused.
         key: Hashable
         if len(changes) == 1:
-            key = (changes[0][0], id(changes[0][1]))
+            key = (changes[0][0], id(changes[0][1]), coarse)
         else:
-            key = tuple((name, id(result)) for name, result in changes)
+            key = (coarse, *((name, id(result)) for name, result in changes))
         cached = self._frames.get(key)
         if cached is None:
-            flags = {name: None if result is None else result.client_dict() for name, result in changes}
+            flags = {name: None if result is None else result.client_dict(coarse) for name, result in changes}
             data = orjson.dumps({"flags": flags})
             cached = self._frames[key] = (changes, sse("update", self.service.hub.event_id(seq), data))
         return cached[1]
@@ -145,6 +166,7 @@ class EventStream(ABC):
         "_resync",
         "_unsubscribe",
         "_waiter",
+        "cost",
         "last_event_id",
         "principal",
         "streams",
@@ -164,6 +186,7 @@ class EventStream(ABC):
         self._ping = False
         self._closed = False
         self._gone = False
+        self.cost = STREAM_BASE
 
     # --- what to send: subclasses ----------------------------------------------------------
 
@@ -184,6 +207,10 @@ class EventStream(ABC):
     @abstractmethod
     def on_change(self, seq: int, names: frozenset[str]) -> None:
         """React to a publication of the hub: queue what changed for this client."""
+
+    def results_held(self, snapshot: Snapshot) -> int:
+        """How many results this stream keeps between changes."""
+        return 0
 
     # --- queue -----------------------------------------------------------------------------
 
@@ -229,6 +256,7 @@ class EventStream(ABC):
         streams = self.streams
         self._unsubscribe = streams.service.hub.subscribe(self._listen, markers=self.markers)
         streams.open.add(self)
+        streams.held += self.cost
         # The token may have been revoked since the request was authenticated (while its body was read).
         refusal = self.refusal()
         if refusal is not None:
@@ -287,13 +315,18 @@ class EventStream(ABC):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        self.streams.open.discard(self)
+        streams = self.streams
+        if self in streams.open:
+            streams.open.remove(self)
+            streams.held -= self.cost
 
 
 class ClientStream(EventStream):
-    """`GET`/`POST /stream`: client results for one context (docs/live.md)."""
+    """`GET`/`POST /stream`: client results for one context (docs/live.md); with `coarse`, their
+    reasons as `COARSE_REASONS` puts them (docs/spec.md §2), and a change the client would not see
+    in them sends nothing."""
 
-    __slots__ = ("context", "last", "only", "refreshing")
+    __slots__ = ("coarse", "context", "last", "only", "refreshing")
 
     def __init__(
         self,
@@ -302,13 +335,18 @@ class ClientStream(EventStream):
         *,
         flags: Iterable[str] | None,
         last_event_id: str | None,
+        coarse: bool = False,
         principal: Principal | None = None,
     ) -> None:
         super().__init__(streams, last_event_id=last_event_id, principal=principal)
+        self.coarse = coarse
         self.context = context
         self.only = None if flags is None else frozenset(flags)
         self.last: dict[str, Evaluation] = {}
         self.refreshing = False  # a fresh snapshot is being made (`refresh`): changes wait for it
+
+    def results_held(self, snapshot: Snapshot) -> int:
+        return len(snapshot) if self.only is None else min(len(self.only), len(snapshot))
 
     def _evaluate(self, snapshot: Snapshot) -> list[Evaluation]:
         if self.only is None:
@@ -316,10 +354,10 @@ class ClientStream(EventStream):
         return snapshot.evaluate_many(sorted(self.only), self.context)
 
     def _fresh(self, snapshot: Snapshot) -> tuple[dict[str, Evaluation], bytes]:
-        """Every result for this context, and the `data` of a `snapshot` event (pure: any thread)."""
+        """The results to keep for this context, and the `data` of a `snapshot` event (pure: any thread)."""
         results = self._evaluate(snapshot)
-        data = orjson.dumps({"flags": {result.flag: result.client_dict() for result in results}})
-        return {result.flag: result for result in results}, data
+        data = orjson.dumps({"flags": {result.flag: result.client_dict(self.coarse) for result in results}})
+        return _kept(results), data
 
     def snapshot(self) -> bytes:
         self.last, data = self._fresh(self.streams.service.snapshot)
@@ -351,11 +389,11 @@ class ClientStream(EventStream):
             return self.snapshot()
         # A known id: what changed since, at its current value; what the client held is unknown.
         snapshot = self.streams.service.snapshot
-        self.last = {result.flag: result for result in self._evaluate(snapshot)}
+        self.last = _kept(self._evaluate(snapshot))
         changed = sorted(name for name in names if not is_marker(name) and (self.only is None or name in self.only))
         if not changed:
             return b""
-        flags = {name: self.last[name].client_dict() if name in snapshot else None for name in changed}
+        flags = {name: self.last[name].client_dict(self.coarse) if name in snapshot else None for name in changed}
         return sse("update", self.streams.service.hub.event_id(), orjson.dumps({"flags": flags}))
 
     def on_change(self, seq: int, names: frozenset[str]) -> None:
@@ -369,7 +407,7 @@ class ClientStream(EventStream):
         elif names:
             changes = self._changes(names)
             if changes:
-                self.push(self.streams.update_frame(seq, changes))
+                self.push(self.streams.update_frame(seq, changes, self.coarse))
 
     def _changes(self, names: frozenset[str]) -> list[tuple[str, Evaluation | None]]:
         """The client results among `names` that differ from those last sent (None: deleted)."""
@@ -388,17 +426,25 @@ class ClientStream(EventStream):
                 if old is not None:
                     del last[name]
                     changes.append((name, None))
-            elif old is None or not _same(old, result):
+            elif old is None or not _same(old, result, self.coarse):
                 last[name] = result
                 changes.append((name, result))
         return changes
 
 
-def _same(old: Evaluation, new: Evaluation) -> bool:
-    """The same client result (`rule` is not shown to clients)."""
+def _kept(results: Iterable[Evaluation]) -> dict[str, Evaluation]:
+    """The results a stream keeps to compare with: those of flags that exist (a listed name that is
+    no flag costs nothing until a flag of that name is created)."""
+    return {result.flag: result for result in results if result.reason is not Reason.FLAG_NOT_FOUND}
+
+
+def _same(old: Evaluation, new: Evaluation, coarse: bool) -> bool:
+    """The same client result (`rule` is not shown to clients, nor, with `coarse`, how targeting decided)."""
     if old is new:
         return True
-    if old.active is not new.active or old.variant != new.variant or old.reason is not new.reason:
+    if old.active is not new.active or old.variant != new.variant:
+        return False
+    if old.reason is not new.reason and (not coarse or COARSE_REASONS[old.reason] is not COARSE_REASONS[new.reason]):
         return False
     # 1 == True and 1 == 1.0 in Python, not in JSON: compare what the client would read.
     return old.payload is new.payload or orjson.dumps(old.payload) == orjson.dumps(new.payload)

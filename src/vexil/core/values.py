@@ -18,12 +18,11 @@ them (docs/spec.md §1, "Stored values").
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from vexil.store import scalar_problem, text_problem
+
 MAX_DEPTH = 32
-MIN_INTEGER = -(2**63)
-MAX_INTEGER = 2**63 - 1
 
 
 def value_error(value: Any, path: str = "") -> str | None:
@@ -39,16 +38,8 @@ def value_error(value: Any, path: str = "") -> str | None:
 
 
 def _scalar_error(item: Any) -> str | None:
-    if isinstance(item, str):
-        return _text_error(item)
-    if isinstance(item, bool) or item is None:
-        return None
-    if isinstance(item, int):
-        if MIN_INTEGER <= item <= MAX_INTEGER:
-            return None
-        return "use a whole number from -2^63 to 2^63 - 1 (a larger one loses its value in JSON)"
-    if isinstance(item, float):
-        return None if math.isfinite(item) else "use a finite number (not NaN or Infinity)"
+    if isinstance(item, str | bool | int | float) or item is None:
+        return scalar_problem(item)  # the store's own rules for what a database holds
     return f"{type(item).__name__} is not a JSON value"
 
 
@@ -60,20 +51,10 @@ def _children(item: Any, where: str, depth: int, stack: list[tuple[Any, str, int
         stack.extend((inner, f"{where}[{index}]", depth + 1) for index, inner in enumerate(item))
         return None
     for key, inner in item.items():
-        problem = _text_error(key) if isinstance(key, str) else "object keys must be strings"
+        problem = text_problem(key) if isinstance(key, str) else "object keys must be strings"
         if problem is not None:
             return f"the key {key!r} cannot be stored: {problem}"
         stack.append((inner, f"{where}.{key}" if where else key, depth + 1))
-    return None
-
-
-def _text_error(text: str) -> str | None:
-    if "\x00" in text:
-        return "a NUL character (\\u0000) cannot be stored; remove it"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "a lone surrogate (\\ud800 to \\udfff) is not valid Unicode; send the whole character"
     return None
 
 
@@ -98,6 +79,6 @@ def _readable(value: Any, depth: int) -> Any:
 
 
 def _readable_key(key: Any) -> str:
-    if isinstance(key, str) and _text_error(key) is None:
+    if isinstance(key, str) and text_problem(key) is None:
         return key
     return repr(key)

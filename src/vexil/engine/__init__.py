@@ -45,6 +45,7 @@ from vexil.engine.operators import (
 )
 from vexil.engine.snapshot import Snapshot
 from vexil.engine.types import (
+    COARSE_REASONS,
     OPENFEATURE_REASONS,
     Context,
     Evaluation,
@@ -59,6 +60,7 @@ from vexil.engine.types import (
 
 __all__ = [
     "BUCKETS",
+    "COARSE_REASONS",
     "LIST_OPERATORS",
     "MAX_PREREQUISITE_DEPTH",
     "NO_VALUE_OPERATORS",

@@ -30,6 +30,18 @@ class Reason(StrEnum):
     ROLLOUT_INCLUDED = "rollout_included"
     ROLLOUT_EXCLUDED = "rollout_excluded"
     ENABLED = "enabled"
+    # Never returned by the engine: what client surfaces say instead of any reason but the two
+    # above it in `COARSE_REASONS`, with VEXIL_CLIENT_REASONS=coarse (docs/spec.md §2).
+    TARGETING_MATCH = "targeting_match"
+
+
+# The coarse reasons client surfaces give with VEXIL_CLIENT_REASONS=coarse: whether the flag exists
+# and whether it is switched off, and nothing of how its targeting (app scope, prerequisites,
+# allowlist, rules, rollout) chose the variant, which would tell a client who is on an allowlist.
+COARSE_REASONS: Mapping[Reason, Reason] = {
+    reason: reason if reason in (Reason.FLAG_NOT_FOUND, Reason.DISABLED) else Reason.TARGETING_MATCH
+    for reason in Reason
+}
 
 
 class Operator(StrEnum):
@@ -99,6 +111,7 @@ OPENFEATURE_REASONS: Mapping[Reason, OpenFeatureReason] = {
     Reason.ENABLED: OpenFeatureReason.DEFAULT,
     Reason.APP_NOT_SCOPED: OpenFeatureReason.DEFAULT,
     Reason.PREREQUISITE_FAILED: OpenFeatureReason.DEFAULT,
+    Reason.TARGETING_MATCH: OpenFeatureReason.TARGETING_MATCH,
 }
 
 
@@ -120,9 +133,11 @@ class Evaluation:
     # use; the engine never reads it and it takes no part in equality.
     wire: Any = field(default=None, compare=False, repr=False)
 
-    def client_dict(self) -> dict[str, Any]:
-        """What client surfaces may see: never rules, percentages or allowlists."""
-        return {"active": self.active, "variant": self.variant, "payload": self.payload, "reason": self.reason.value}
+    def client_dict(self, coarse: bool = False) -> dict[str, Any]:
+        """What client surfaces may see: never rules, percentages or allowlists; with `coarse`, the
+        reason as `COARSE_REASONS` puts it."""
+        reason = COARSE_REASONS[self.reason] if coarse else self.reason
+        return {"active": self.active, "variant": self.variant, "payload": self.payload, "reason": reason.value}
 
     def admin_dict(self) -> dict[str, Any]:
         """The full result for admin and server surfaces, naming the deciding rule."""

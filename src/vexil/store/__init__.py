@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from vexil.store._docs import FLAG_KEYS, OVERRIDE_KEYS
 from vexil.store._engine import sqlite_url
+from vexil.store._files import private_directory
+from vexil.store._values import check_text, scalar_problem, text_problem
 from vexil.store._versions import StoredVersions, differing
-from vexil.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
+from vexil.store.errors import Conflict, InvalidValue, NotFound, StoreError, StoreUnavailable
 from vexil.store.migrate import migrate
 from vexil.store.sql import DEFAULT_ENVIRONMENTS, SqlStore
 
@@ -18,12 +20,17 @@ __all__ = [
     "FLAG_KEYS",
     "OVERRIDE_KEYS",
     "Conflict",
+    "InvalidValue",
     "NotFound",
     "SqlStore",
     "StoreError",
     "StoreUnavailable",
     "StoredVersions",
+    "check_text",
     "differing",
     "migrate",
+    "private_directory",
+    "scalar_problem",
     "sqlite_url",
+    "text_problem",
 ]

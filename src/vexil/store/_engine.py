@@ -9,11 +9,17 @@ Switching a new database to WAL is the one step the busy timeout does not cover:
 the statement's read lock to a write lock there, and a connection that meets another doing the
 same gets "database is locked" at once (waiting could deadlock). It is retried until the busy
 timeout has passed; once the file is in WAL mode (persistent), the PRAGMA takes no lock.
+
+A SQLite file and its directory are created for their owner's eyes only (`_files.py`).
+
+`db_errors()` turns driver errors into the store's own (`errors.py`), in plain words: the driver's
+message, which may quote SQL, values, addresses or paths, goes to the log and never into a message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -23,11 +29,22 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from vexil.store.errors import Conflict, StoreError, StoreUnavailable
+from vexil.store._files import private_directory, private_sqlite_files
+from vexil.store.errors import Conflict, InvalidValue, StoreError, StoreUnavailable
+
+log = logging.getLogger("vexil.store")
 
 # Execution option marking a connection whose transaction will write (see `_begin`).
 WRITE = "vexil_write"
@@ -64,7 +81,10 @@ def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            database = Path(parsed.database)
+            if not database.parent.is_dir():
+                private_directory(database.parent)
+            private_sqlite_files(database)
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
@@ -110,22 +130,70 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+UNAVAILABLE = "the database is unavailable"
+REFUSED_VALUE = "the database cannot store a value of this request"
+# PostgreSQL's SQLSTATE classes (asyncpg reports most errors under one generic class).
+_SQLSTATE_INVALID_VALUE = ("22",)  # data exception: bad encoding, out of range, ...
+_SQLSTATE_CONFLICT = ("23", "40")  # integrity violation; serialization failure, deadlock
+_SQLSTATE_UNAVAILABLE = ("08", "53", "57", "58")  # connection; resources (disk full); shutdown; system
+
+
+def unavailable_reason(exc: BaseException) -> str:
+    """Why the database is unavailable, in words that reveal nothing about the deployment."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    sqlstate = str(getattr(getattr(exc, "orig", None), "sqlstate", None) or "")
+    if "disk is full" in text or "no space left" in text or sqlstate.startswith("53100"):
+        return "its disk is full"
+    if "locked" in text or "busy" in text:
+        return "it is locked by another process"
+    if isinstance(exc, TimeoutError | PoolTimeoutError) or "timeout" in text or "timed out" in text:
+        return "it did not answer in time"
+    return "the connection failed"
+
+
+def _unavailable(exc: BaseException) -> StoreUnavailable:
+    # Logged where it is reported (the replicator, once per outage, with this detail): not per request.
+    log.debug("database unavailable: %s", getattr(exc, "orig", None) or exc)
+    return StoreUnavailable(f"{UNAVAILABLE}: {unavailable_reason(exc)}")
+
+
 @asynccontextmanager
 async def db_errors() -> AsyncIterator[None]:
-    """Translate driver errors raised inside the block into `StoreError`s (chained)."""
+    """Translate driver errors raised inside the block into `StoreError`s (chained), in plain words."""
     try:
         yield
-    except IntegrityError as exc:
-        raise Conflict(f"the write conflicts with stored data: {exc.orig}") from exc
-    except (OperationalError, InterfaceError) as exc:
+    except DBAPIError as exc:
+        raise _translated(exc) from exc
+    except StatementError as exc:
+        # Raised before the driver saw the statement, converting a parameter: a value no
+        # column can hold (out of range, not encodable), which the store's checks should have caught.
+        if isinstance(exc.orig, UnicodeError | OverflowError | ValueError | TypeError):
+            log.warning("database refused a value: %s", exc.orig)
+            raise InvalidValue(REFUSED_VALUE) from exc
+        log.error("database error: %s", exc)
+        raise StoreError("database error") from exc
+    except (PoolTimeoutError, OSError, TimeoutError) as exc:
+        raise _unavailable(exc) from exc
+    except SQLAlchemyError as exc:
+        log.error("database error: %s", exc)
+        raise StoreError("database error") from exc
+
+
+def _translated(exc: DBAPIError) -> StoreError:
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if isinstance(exc, IntegrityError) or sqlstate.startswith(_SQLSTATE_CONFLICT):
+        log.info("write refused by the database: %s", exc.orig)
+        return Conflict("the write conflicts with a concurrent change to the same data: reload and retry")
+    if isinstance(exc, DataError) or sqlstate.startswith(_SQLSTATE_INVALID_VALUE):
+        log.warning("database refused a value: %s", exc.orig)
+        return InvalidValue(REFUSED_VALUE)
+    if (
+        isinstance(exc, OperationalError | InterfaceError)
+        or exc.connection_invalidated
+        or sqlstate.startswith(_SQLSTATE_UNAVAILABLE)
+    ):
         # "unable to open database file", "database is locked", a server gone: about reaching
         # the data, not about the data.
-        raise StoreUnavailable(f"the database is unavailable: {exc.orig}") from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise StoreUnavailable(f"the database is unavailable: {exc.orig}") from exc
-        raise StoreError(f"database error: {exc.orig}") from exc
-    except (PoolTimeoutError, OSError, TimeoutError) as exc:
-        raise StoreUnavailable(f"the database is unavailable: {exc}") from exc
-    except SQLAlchemyError as exc:
-        raise StoreError(f"database error: {exc}") from exc
+        return _unavailable(exc)
+    log.error("database error: %s", exc.orig)
+    return StoreError("database error")

@@ -10,6 +10,7 @@ from sqlalchemy import Text, cast, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vexil.store._docs import Doc, FlagParts, flag_doc, references_segment, rules_reference_segment, utcnow
+from vexil.store._values import check_text
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.tables import AuditRow, EnvironmentRow, FlagAppRow, FlagOverrideRow, FlagRow, SegmentRow
 
@@ -32,7 +33,7 @@ def check_version(entity: str, name: str, version: int, expected: int | None) ->
 
 
 async def flag_row(session: AsyncSession, name: str, *, lock: bool = False) -> FlagRow:
-    query = select(FlagRow).where(FlagRow.name == name)
+    query = select(FlagRow).where(FlagRow.name == check_text(name, "name"))
     if lock:  # a no-op on SQLite, whose writers hold the database lock (BEGIN IMMEDIATE)
         query = query.with_for_update()
     row = (await session.scalars(query)).first()
@@ -42,7 +43,7 @@ async def flag_row(session: AsyncSession, name: str, *, lock: bool = False) -> F
 
 
 async def segment_row(session: AsyncSession, name: str, *, lock: bool = False) -> SegmentRow:
-    query = select(SegmentRow).where(SegmentRow.name == name)
+    query = select(SegmentRow).where(SegmentRow.name == check_text(name, "name"))
     if lock:
         query = query.with_for_update()
     row = (await session.scalars(query)).first()

@@ -1,7 +1,8 @@
 """Reading an export document (`SqlStore.export_state()`) into rows to import.
 
 Everything is parsed and checked before the import transaction starts, so that a bad file
-fails without touching the database.
+fails without touching the database: a duplicate name is a `Conflict`, and a timestamp or a
+version that cannot be stored (the import keeps them as the file gives them) an `InvalidValue`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from vexil.store._docs import Doc, FlagParts, parse_time, segment_columns
-from vexil.store.errors import Conflict
+from vexil.store._values import INSTANT_RANGE, check_instant, check_int32
+from vexil.store.errors import Conflict, InvalidValue
 
 
 @dataclass
@@ -48,25 +50,28 @@ class ImportedState:
 def parse_state(state: Mapping[str, Any], now: datetime) -> ImportedState:
     """Row values for an export document; `Conflict` if a name appears twice in a section."""
     parsed = ImportedState()
-    for doc in state.get("flags") or []:
-        created_at = parse_time(doc.get("created_at"), now)
-        updated_at = parse_time(doc.get("updated_at"), created_at)
-        parsed.flags.append(ImportedFlag(FlagParts(doc), created_at, updated_at, int(doc.get("version") or 1)))
-    for doc in state.get("segments") or []:
-        created_at = parse_time(doc.get("created_at"), now)
+    for index, doc in enumerate(state.get("flags") or []):
+        where = f"flags[{index}]"
+        created_at = _instant(doc, "created_at", now, where)
+        updated_at = _instant(doc, "updated_at", created_at, where)
+        parsed.flags.append(ImportedFlag(FlagParts(doc), created_at, updated_at, _version(doc, where)))
+    for index, doc in enumerate(state.get("segments") or []):
+        where = f"segments[{index}]"
+        created_at = _instant(doc, "created_at", now, where)
         parsed.segments.append(
             {
                 "name": str(doc["name"]),
                 **segment_columns(doc),
                 "created_at": created_at,
-                "updated_at": parse_time(doc.get("updated_at"), created_at),
-                "version": int(doc.get("version") or 1),
+                "updated_at": _instant(doc, "updated_at", created_at, where),
+                "version": _version(doc, where),
             }
         )
-    for env in state.get("environments") or []:
+    for index, env in enumerate(state.get("environments") or []):
         # An environment is `{"name", "created_at"}`; a bare name is accepted too.
         doc = env if isinstance(env, Mapping) else {"name": env}
-        parsed.environments.append({"name": str(doc["name"]), "created_at": parse_time(doc.get("created_at"), now)})
+        created_at = _instant(doc, "created_at", now, f"environments[{index}]")
+        parsed.environments.append({"name": str(doc["name"]), "created_at": created_at})
     _refuse_duplicates("environment", (env["name"] for env in parsed.environments))
     _refuse_duplicates("segment", (segment["name"] for segment in parsed.segments))
     _refuse_duplicates("flag", (flag.parts.name for flag in parsed.flags))
@@ -75,6 +80,23 @@ def parse_state(state: Mapping[str, Any], now: datetime) -> ImportedState:
     overridden = {env for flag in parsed.flags for env in flag.parts.overrides}
     parsed.environments += [{"name": name, "created_at": now} for name in sorted(overridden - listed)]
     return parsed
+
+
+def _instant(doc: Mapping[str, Any], key: str, default: datetime, where: str) -> datetime:
+    """`doc[key]` as a UTC instant (absent or null: `default`); `InvalidValue` when it is none."""
+    try:
+        return check_instant(parse_time(doc.get(key), default), f"{where}.{key}")
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidValue(f"{where}.{key}: {INSTANT_RANGE}, such as 2026-11-21T08:00:00Z") from None
+
+
+def _version(doc: Mapping[str, Any], where: str) -> int:
+    raw = doc.get("version") or 1
+    try:
+        version = -1 if isinstance(raw, bool) else int(raw)
+    except (TypeError, ValueError, OverflowError):
+        version = -1
+    return check_int32(version, f"{where}.version", low=1)
 
 
 def _refuse_duplicates(kind: str, names: Iterable[str]) -> None:

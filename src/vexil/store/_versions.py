@@ -12,10 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from vexil.store.errors import StoreUnavailable
+from vexil.store._engine import db_errors
 from vexil.store.tables import AuditRow, FlagRow, SegmentRow
 
 # (version, updated_at): a committed state. The version alone is not enough: a flag deleted and
@@ -32,21 +31,18 @@ class StoredVersions:
 
 async def stored_versions(engine: AsyncEngine) -> StoredVersions:
     """Every flag's and segment's version, in one transaction; `StoreUnavailable` on failure."""
-    try:
-        async with engine.connect() as connection:
-            flags = await connection.execute(select(FlagRow.name, FlagRow.version, FlagRow.updated_at))
-            segments = await connection.execute(select(SegmentRow.name, SegmentRow.version, SegmentRow.updated_at))
-            # Served by the (entity, entity_id) index: a few rows, however long the audit log.
-            last_import = await connection.scalar(
-                select(func.coalesce(func.max(AuditRow.id), 0)).where(AuditRow.entity == "import")
-            )
-            return StoredVersions(
-                flags={name: (version, at) for name, version, at in flags},
-                segments={name: (version, at) for name, version, at in segments},
-                last_import=int(last_import or 0),
-            )
-    except (SQLAlchemyError, OSError, TimeoutError) as exc:
-        raise StoreUnavailable(f"the database is unavailable: {exc}") from exc
+    async with db_errors(), engine.connect() as connection:
+        flags = await connection.execute(select(FlagRow.name, FlagRow.version, FlagRow.updated_at))
+        segments = await connection.execute(select(SegmentRow.name, SegmentRow.version, SegmentRow.updated_at))
+        # Served by the (entity, entity_id) index: a few rows, however long the audit log.
+        last_import = await connection.scalar(
+            select(func.coalesce(func.max(AuditRow.id), 0)).where(AuditRow.entity == "import")
+        )
+        return StoredVersions(
+            flags={name: (version, at) for name, version, at in flags},
+            segments={name: (version, at) for name, version, at in segments},
+            last_import=int(last_import or 0),
+        )
 
 
 def version_of(doc: Mapping[str, Any] | None) -> Version | None:

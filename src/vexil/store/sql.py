@@ -2,7 +2,9 @@
 
 Documents go in and come out as the plain dicts of docs/model.md. Every write is one
 transaction that also records its audit event, and returns only once committed (on SQLite:
-fsynced, see `_engine.py`). Driver errors come out as `vexil.store.errors` exceptions.
+fsynced, see `_engine.py`). Driver errors come out as `vexil.store.errors` exceptions. What a
+database cannot hold (a NUL character, NaN, an instant outside years 1 to 9999, ...) is refused
+before any SQL runs, on every backend alike (`InvalidValue`, see `_values.py`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from vexil.store._queries import (
     segment_users,
 )
 from vexil.store._state import ImportedState, parse_state
+from vexil.store._values import check_document, check_instant, check_text
 from vexil.store._versions import StoredVersions, stored_versions
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.migrate import run_migrations
@@ -197,6 +200,7 @@ class SqlStore:
 
     async def create_flag(self, doc: Mapping[str, Any], *, actor: str) -> Doc:
         """Create a flag from a validated document (only `name` is required; defaults per docs/model.md)."""
+        check_document(doc)
         parts = FlagParts(doc)
         async with self._write() as session, db_errors():
             if await session.scalar(select(FlagRow.id).where(FlagRow.name == parts.name)) is not None:
@@ -233,7 +237,9 @@ class SqlStore:
                 row = await flag_row(session, name, lock=True)
                 before = await load_flag_doc(session, row)
             check_version("flag", name, before["version"], expected_version)
-            parts = FlagParts({**mutate(deepcopy(before)), "name": name})
+            changed = {**mutate(deepcopy(before)), "name": name}
+            check_document(changed)
+            parts = FlagParts(changed)
             async with db_errors():
                 now = later_than(row.updated_at)
                 await self._register_environments(session, parts.overrides, actor=actor, at=now)
@@ -268,6 +274,7 @@ class SqlStore:
             return [environment_doc(row) for row in rows]
 
     async def create_environment(self, name: str, *, actor: str) -> Doc:
+        check_text(name, "name")
         async with self._write() as session, db_errors():
             created = await self._register_environments(session, [name], actor=actor, at=utcnow())
             if not created:
@@ -308,6 +315,7 @@ class SqlStore:
             return segment_doc(await segment_row(session, name))
 
     async def create_segment(self, doc: Mapping[str, Any], *, actor: str) -> Doc:
+        check_document(doc)
         name = str(doc["name"])
         async with self._write() as session, db_errors():
             if await session.get(SegmentRow, name) is not None:
@@ -329,7 +337,9 @@ class SqlStore:
                 row = await segment_row(session, name, lock=True)
             before = segment_doc(row)
             check_version("segment", name, row.version, expected_version)
-            columns = segment_columns(mutate(deepcopy(before)))
+            changed = mutate(deepcopy(before))
+            check_document(changed)
+            columns = segment_columns(changed)
             async with db_errors():
                 for column, value in columns.items():
                     setattr(row, column, value)
@@ -357,6 +367,7 @@ class SqlStore:
 
     async def create_token(self, *, name: str, role: str, secret_hash: str, prefix: str, actor: str) -> Doc:
         """Store a token by the hash of its secret; the returned document has no hash."""
+        check_document({"name": name, "role": role, "prefix": prefix})
         async with self._write() as session, db_errors():
             if await session.scalar(select(TokenRow.id).where(TokenRow.name == name)) is not None:
                 raise Conflict(f"token {name!r} already exists")
@@ -376,6 +387,7 @@ class SqlStore:
 
     async def revoke_token(self, name: str, *, actor: str) -> Doc:
         """Revoke a token for good; `Conflict` if it already is."""
+        check_text(name, "name")
         async with self._write() as session, db_errors():
             row = (await session.scalars(select(TokenRow).where(TokenRow.name == name).with_for_update())).first()
             if row is None:
@@ -416,11 +428,11 @@ class SqlStore:
         """Audit events, newest first. Page with `before_id=<the last id of the previous page>`."""
         query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
         if flag is not None:
-            query = query.where(AuditRow.entity == "flag", AuditRow.entity_id == flag)
+            query = query.where(AuditRow.entity == "flag", AuditRow.entity_id == check_text(flag, "flag"))
         if actor is not None:
-            query = query.where(AuditRow.actor == actor)
+            query = query.where(AuditRow.actor == check_text(actor, "actor"))
         if since is not None:
-            query = query.where(AuditRow.at >= since)
+            query = query.where(AuditRow.at >= check_instant(since, "since"))
         if before_id is not None:
             query = query.where(AuditRow.id < before_id)
         async with self._read() as session:
@@ -444,7 +456,8 @@ class SqlStore:
     @staticmethod
     def read_import(state: Mapping[str, Any]) -> ImportedState:
         """An export document (`export_state()`) as the rows `import_state` writes, checked for names
-        that appear twice (`Conflict`). Pure: it may run in a worker thread."""
+        that appear twice (`Conflict`) and for values no database holds. Pure: it may run in a worker thread."""
+        check_document(state)
         return parse_state(state, utcnow())
 
     async def import_state(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from vexil.api.deps import Admin, Reader, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
+from vexil.api.params import plain_parameters
 from vexil.api.schemas import AppInput, FlagCreate, FlagList, FlagOut, FlagUpdate, OverrideInput
 from vexil.core.names import NAME_PATTERN
 from vexil.core.values import readable
 
-router = APIRouter(tags=["flags"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["flags"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
 
 FlagName = Annotated[str, Path(pattern=NAME_PATTERN, description="The flag's name.")]
 EnvironmentQuery = Annotated[str | None, Query(pattern=NAME_PATTERN, description="Act on this environment's override.")]

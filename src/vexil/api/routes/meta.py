@@ -8,8 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
 from vexil import __version__
+from vexil.api.credentials import token_from_headers
 from vexil.api.deps import RuntimeDep
+from vexil.api.runtime import Runtime
 from vexil.api.schemas import HealthOut
+from vexil.core.auth import Role
 
 router = APIRouter(tags=["meta"])
 
@@ -27,20 +30,32 @@ async def root(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/health", response_model=HealthOut, summary="Liveness, storage and change-bus status")
-async def health(runtime: RuntimeDep) -> dict[str, Any]:
-    """Always 200 while the process serves: with the database or the bus down, evaluations are still
-    answered from memory. What is down shows in `storage` and `bus` (as of the last check, which
-    runs every second or so), and `status` is then `degraded`. Stored documents that cannot be
-    served are quarantined and named in `quarantined` (docs/spec.md §1, "Stored values")."""
-    replication: dict[str, str] = runtime.replicator.health()
+def _health(runtime: Runtime, *, details: bool) -> tuple[bool, dict[str, str], list[str]]:
+    """Whether all is well, storage and bus as the replicator saw them, and the quarantined documents."""
+    replication: dict[str, str] = runtime.replicator.health(details=details)
     storage, bus = replication["storage"], replication["bus"]
     quarantined = sorted(runtime.service.quarantined)
     healthy = storage == "ok" and (bus == "none" or bus.endswith(": ok")) and not quarantined
+    return healthy, replication, quarantined
+
+
+@router.get("/health", response_model=HealthOut, summary="Liveness, storage and change-bus status")
+async def health(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    """Always 200 while the process serves: with the database or the bus down, evaluations are still
+    answered from memory. What is down shows in `storage` and `bus` (as last probed: the database
+    is asked every second, and this endpoint never waits for it), and `status` is then `degraded`.
+    Why it is down (drivers' messages, addresses, paths) is shown to callers with a server or admin
+    token, or to everyone with `VEXIL_HEALTH_DETAILS=true`. Stored documents that cannot be served
+    are quarantined and named in `quarantined` (docs/spec.md §1, "Stored values")."""
+    details = runtime.settings.health_details
+    if not details:
+        principal = runtime.service.tokens.authenticate(token_from_headers(request.scope["headers"]))
+        details = principal is not None and principal.can(Role.SERVER)
+    healthy, replication, quarantined = _health(runtime, details=details)
     return {
         "status": "ok" if healthy else "degraded",
-        "storage": storage,
-        "bus": bus,
+        "storage": replication["storage"],
+        "bus": replication["bus"],
         "flags": len(runtime.service.snapshot),
         "quarantined": quarantined,
         "version": __version__,
@@ -57,5 +72,8 @@ async def metrics(runtime: RuntimeDep) -> str:
         "# HELP vexil_evaluations_total Evaluation requests answered.",
         "# TYPE vexil_evaluations_total counter",
         f"vexil_evaluations_total {counters.get('evaluations', 0)}",
+        "# HELP vexil_healthy 1 when storage and the change bus are ok (as /health's status), else 0.",
+        "# TYPE vexil_healthy gauge",
+        f"vexil_healthy {int(_health(runtime, details=False)[0])}",
     ]
     return "\n".join(lines) + "\n"

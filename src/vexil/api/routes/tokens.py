@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 
 from vexil.api.deps import Admin, AnyToken, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
+from vexil.api.params import plain_parameters
 from vexil.api.schemas import TokenCreate, TokenCreated, TokenList, TokenOut, WhoAmI
 from vexil.core.names import NAME_PATTERN
 
-router = APIRouter(tags=["tokens"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["tokens"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
 
 
 @router.get("/tokens", response_model=TokenList, summary="List tokens (never their secrets)")
