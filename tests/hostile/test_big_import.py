@@ -149,12 +149,10 @@ async def test_import_state__batches__documents_as_stored_are_those_read_back(se
 
 
 BENCHMARK = Path(__file__).resolve().parents[2] / "bench" / "import.py"
-# The goal for the import's own work is 250 ms here (bench/import.py, quiet machine: 100 ms). But
-# api/limits.py checks the whole body as strict JSON in the event loop before the route sees it
-# (orjson over the 7.9 MB, a walk of the result, a scan of the bytes: about 270 ms on the 2-core
-# development machine, where this import otherwise keeps every evaluation under 65 ms): until that
-# check reads large bodies off the event loop, the bound is 500 ms.
-MAX_WAIT_MS = 500
+# The goal is 100 ms on a quiet machine (bench/import.py); a test machine shares its cores with other
+# tests, so the bound here is 250 ms. The import's body is parsed and checked in pieces off the
+# event loop (api/routes/admin.py, api/pieces.py), strictly as every body (api/limits.py).
+MAX_WAIT_MS = 250
 
 
 def benchmark() -> dict[str, Any]:

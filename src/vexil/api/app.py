@@ -140,7 +140,8 @@ def _guards(routes: list[BaseRoute], settings: Settings) -> list[Guard]:
         if role is not Role.ADMIN:
             limit = settings.max_client_body_bytes if role in {None, Role.CLIENT} else settings.max_body_bytes
         elif route.path == admin.IMPORT_PATH:
-            limit = settings.max_import_bytes
+            guards.append(Guard(route, role, settings.max_import_bytes, parses_itself=True))
+            continue
         else:
             limit = settings.max_body_bytes
         guards.append(Guard(route, role, limit))

@@ -87,12 +87,26 @@ def parse_json(raw: bytes) -> Any:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(_why_not_json(raw)) from exc
+    return check_parsed(raw, value)
+
+
+def check_parsed(raw: bytes, value: Any, *, surrogates: bool = False) -> Any:
+    """`value`, parsed from `raw` by a reader other than orjson, checked against the module's rules
+    beyond what any JSON reader checks; `surrogates`: also look for lone surrogates (which orjson
+    refuses while reading, and Python's `json` does not)."""
     nul = _NUL_ESCAPE in raw
     if nul or raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
         _walk(value, 1, nul)
     if _LONG_NUMBER.search(raw) is not None:  # after the walk: within MAX_DEPTH, json's recursion is safe
         _check_integers(raw)
+    if surrogates and b"\\u" in raw.replace(b"\\\\", b"") and _has_lone_surrogate(value, 1):
+        raise BadRequest(LONE_SURROGATE)
     return value
+
+
+def why_not_json(raw: bytes) -> BadRequest:
+    """The 400 for a body that is not strict JSON, saying which rule it breaks."""
+    return BadRequest(_why_not_json(raw))
 
 
 def _why_not_json(raw: bytes) -> str:
@@ -178,6 +192,9 @@ class Guard:
     route: BaseRoute
     role: Role | None
     limit: int
+    # The route parses and checks its body itself, off the event loop (`POST /import`: megabytes
+    # that one parse here would hold the loop for a quarter of a second).
+    parses_itself: bool = False
 
 
 class BodyLimit:
@@ -206,7 +223,7 @@ class BodyLimit:
             body = await read_body(receive, guard.limit)
         except BodyTooLarge as exc:
             raise too_large(guard.limit) from exc
-        if body:
+        if body and not guard.parses_itself:
             parse_json(body)
         return body
 

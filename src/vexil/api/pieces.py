@@ -5,12 +5,13 @@ for an export of 10,000 flags, during which a worker thread parsing it stops the
 surely as parsing it in the loop would. `loads_in_pieces` reads the top-level object key by key,
 and the arrays among its values element by element, each with the standard parser: between two
 pieces, other threads get the GIL. The result is that of `json.loads` for any UTF-8 document,
-except that `NaN` and `Infinity`, which are not JSON, are refused.
+except that `NaN`, `Infinity` and numbers too large for a float, which are not JSON, are refused.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -21,7 +22,14 @@ def _refuse(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_refuse)
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400: no JSON reader but Python's takes it as a number
+        raise ValueError(f"{text} is out of the range of a JSON number")
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse, parse_float=_finite)
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 

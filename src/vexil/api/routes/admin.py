@@ -12,7 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from vexil.api.deps import Admin, Reader, ServiceDep
-from vexil.api.errors import ERROR_RESPONSES, BadRequest
+from vexil.api.errors import ERROR_RESPONSES
+from vexil.api.limits import check_parsed, why_not_json
 from vexil.api.params import plain_parameters
 from vexil.api.pieces import loads_in_pieces
 from vexil.api.schemas import (
@@ -113,7 +114,8 @@ def _import_fields(content: bytes) -> dict[str, Any]:
     try:
         document = loads_in_pieces(content)
     except ValueError as exc:
-        raise BadRequest("malformed JSON body") from exc
+        raise why_not_json(content) from exc
+    check_parsed(content, document, surrogates=True)  # the strict rules of every body (api/limits.py)
     if document.__class__ is not dict:
         _located(ImportInput.model_validate, document)  # raises, saying what is expected
     # The model checks the top level; the documents in its lists are checked one by one below.
