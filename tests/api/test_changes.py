@@ -146,3 +146,19 @@ async def test_load__collector_paused_while_loading_and_restored() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+async def test_sync__segments_as_held__nothing_published(tmp_path: Path) -> None:
+    # Given a running app with a segment, and a listener on its hub
+    app = create_app(Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as client:
+            await client.post("/segments", json={"name": "staff", "conditions": []}, headers=ADMIN)
+            published: list[frozenset[str]] = []
+            app.runtime.service.hub.subscribe(lambda seq, names: published.append(names), markers=True)
+            # When the version check asks for segments this process already holds (its own write,
+            # seen before the write had refreshed them)
+            await app.runtime.service.sync_from_store(segments=True)
+            # Then nobody is told twice
+            assert published == []

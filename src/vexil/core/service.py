@@ -355,8 +355,12 @@ class FlagService:
 
     # --- segments -------------------------------------------------------------------------
 
-    async def _refresh_segments(self) -> None:
-        self._segments = await self._stored_segments()
+    async def _refresh_segments(self, *, only_if_changed: bool = False) -> None:
+        """Reload the segments and tell the listeners (`only_if_changed`: unless they are as held)."""
+        stored = await self._stored_segments()
+        if only_if_changed and stored == self._segments:
+            return
+        self._segments = stored
         self.snapshot.set_segments(self._segments)
         compiled = (self.snapshot.get_compiled(name) for name in self.snapshot.names())
         users = [flag.name for flag in compiled if flag is not None and flag.segments]
@@ -438,7 +442,9 @@ class FlagService:
             await self.reload_tokens()
         async with self._lock:
             if segments:
-                await self._refresh_segments()
+                # The version check may see this process's own write before the write has refreshed
+                # them: nothing to tell anyone twice.
+                await self._refresh_segments(only_if_changed=True)
             docs: dict[str, Doc | None] = {}
             for name in flags:
                 try:
@@ -455,8 +461,7 @@ class FlagService:
         """
         await self.reload_tokens()
         async with self._lock:
-            if await self._stored_segments() != self._segments:
-                await self._refresh_segments()
+            await self._refresh_segments(only_if_changed=True)
             gone = set(self.snapshot.names())
             changed: dict[str, Doc | None] = {}
             async with contextlib.aclosing(self.store.flag_pages()) as pages:
