@@ -12,8 +12,9 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vexil.api import sse
+from vexil.api.errors import HANDLED
 from vexil.api.runtime import Runtime, RuntimeSlot
-from vexil.api.surface import ROUTER, Call, Reply, run
+from vexil.api.surface import ROUTER, Call, Reply, error_reply
 
 _JSON = (b"content-type", b"application/json")
 _CORS = (b"access-control-allow-origin", b"*")
@@ -30,31 +31,33 @@ class FastPath:
         return self.slot.get()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        found = ROUTER.match(scope["method"], scope["path"])
+        # Kept in one frame, without helper coroutines: this runs on every evaluation.
+        found = ROUTER.match(scope["method"], scope["path"]) if scope["type"] == "http" else None
         if found is None:
             await self.app(scope, receive, send)
             return
         endpoint, params = found
         headers = scope["headers"]
         call = Call(self.slot.get(), scope["method"], params, scope["query_string"], headers, receive)
-        answer, extra = await run(endpoint.handler, call)
-        cors = any(key == b"origin" for key, _ in headers)
+        extra: dict[str, str] | None = None
+        try:
+            answer = await endpoint.handler(call)
+        except HANDLED as exc:  # the same mapping as the documented routes' (`surface.run`)
+            answer, extra = error_reply(exc)
+        cors = False
+        for key, _ in headers:
+            if key == b"origin":
+                cors = True
+                break
         del call, headers, found  # a stream's frame lives as long as the stream
-        if isinstance(answer, Reply):
-            await send_reply(send, answer, cors=cors, extra=extra)
-        else:
-            await sse.respond(answer, receive, send, cors=cors)
-
-
-async def send_reply(send: Send, reply: Reply, *, cors: bool, extra: dict[str, str] | None = None) -> None:
-    body = reply.body
-    headers = [_JSON, (b"content-length", b"%d" % len(body))]
-    if cors:
-        headers.append(_CORS)
-    if extra:  # an error's headers: WWW-Authenticate, Retry-After
-        headers += [(key.encode("latin-1"), value.encode("latin-1")) for key, value in extra.items()]
-    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+        if answer.__class__ is not Reply:
+            await sse.respond(answer, receive, send, cors=cors)  # type: ignore[arg-type]
+            return
+        body = answer.body
+        response = [_JSON, (b"content-length", b"%d" % len(body))]
+        if cors:
+            response.append(_CORS)
+        if extra:  # an error's headers: WWW-Authenticate, Retry-After
+            response += [(key.encode("latin-1"), value.encode("latin-1")) for key, value in extra.items()]
+        await send({"type": "http.response.start", "status": answer.status, "headers": response})
+        await send({"type": "http.response.body", "body": body})

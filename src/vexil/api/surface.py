@@ -139,8 +139,13 @@ async def run(handler: Handler, call: Call) -> tuple[Answer, dict[str, str] | No
     try:
         return await handler(call), None
     except HANDLED as exc:
-        status, message, headers = describe(exc)
-        return Reply(orjson.dumps({"error": message}), status), headers
+        return error_reply(exc)
+
+
+def error_reply(exc: Exception) -> tuple[Reply, dict[str, str] | None]:
+    """An error raised by a handler, as its JSON reply and extra headers (`api/errors.py`)."""
+    status, message, headers = describe(exc)
+    return Reply(orjson.dumps({"error": message}), status), headers
 
 
 # --- evaluation -----------------------------------------------------------------------------------
