@@ -1,5 +1,8 @@
 # The two commands: `make run` and `make test`. Both install what they need into .venv.
 PY ?= python3
+# bash with pipefail: an install whose output is filtered still fails when pip fails.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -12,12 +15,14 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip==24.3.1
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
-	touch $@
+	@echo "== installing Vexil and its dependencies into $(VENV) (about a minute on a fresh machine)"
+	$(BIN)/pip install --progress-bar off -e . | { grep -E '^(Collecting|Successfully)' || true; }
+	@$(BIN)/python -c "import vexil" && touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
-	touch $@ $(STAMP)
+	@echo "== installing Vexil with its development tools into $(VENV) (a few minutes on a fresh machine)"
+	$(BIN)/pip install --progress-bar off -e '.[dev]' | { grep -E '^(Collecting|Successfully)' || true; }
+	@$(BIN)/python -c "import vexil, pytest, mypy" && touch $@ $(STAMP)
 
 install: $(STAMP)
 
