@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
-from vexil.core.values import value_error
 from vexil.engine import SEGMENT_OPERATORS, condition_error, show_value
 
 
@@ -39,15 +38,7 @@ def normalize_flag(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def check_storable(doc: Mapping[str, Any], *, where: str = "") -> None:
-    """Every value of the document can be stored and encoded everywhere (`core/values.py`)."""
-    problem = value_error(doc, where.rstrip("."))
-    if problem is not None:
-        raise InvalidInput(problem)
-
-
 def check_flag(doc: Mapping[str, Any], *, segments: Container[str], where: str = "") -> None:
-    check_storable(doc, where=where)
     variants = [v["name"] for v in doc["variants"]]
     for index, name in enumerate(variants):
         if name in variants[:index]:
@@ -102,9 +93,8 @@ def check_condition(condition: Mapping[str, Any], segments: Container[str], *, w
 
 
 def check_segment(segment: Mapping[str, Any], *, where: str = "") -> None:
-    """A segment document: storable, and its conditions valid by the engine's rules, none of them
-    using another segment."""
-    check_storable(segment, where=where)
+    """A segment document: its conditions valid by the engine's rules, none of them using another
+    segment. (Whether its values can be stored is the store's rule: it refuses them itself.)"""
     for position, condition in enumerate(segment.get("conditions") or []):
         at = f"{where}conditions[{position}]"
         if condition["operator"] in SEGMENT_OPERATORS:

@@ -11,51 +11,24 @@ every value must be:
   stores neither);
 - nested at most `MAX_DEPTH` objects and lists deep.
 
-`value_error()` says what breaks these rules, with the path of the value; the service refuses such
-writes (400) before anything is committed, and quarantines documents already stored that break
-them (docs/spec.md §1, "Stored values").
+These are the store's rules (`vexil.store.document_problem`): the store refuses such writes itself
+(400) before any SQL. Here, `value_error()` finds documents already stored that break them, which
+the service quarantines, and `readable()` shows them to admins (docs/spec.md §1, "Stored values").
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from vexil.store import scalar_problem, text_problem
+from vexil.store import MAX_DEPTH, document_problem, text_problem
 
-MAX_DEPTH = 32
+__all__ = ["MAX_DEPTH", "readable", "value_error"]
 
 
 def value_error(value: Any, path: str = "") -> str | None:
-    """Why `value` cannot be stored and encoded everywhere, starting with its path; None if it can."""
-    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
-    while stack:
-        item, where, depth = stack.pop()
-        container = isinstance(item, dict | list | tuple)
-        problem = _children(item, where, depth, stack) if container else _scalar_error(item)
-        if problem is not None:
-            return f"{where or 'value'}: {problem}"
-    return None
-
-
-def _scalar_error(item: Any) -> str | None:
-    if isinstance(item, str | bool | int | float) or item is None:
-        return scalar_problem(item)  # the store's own rules for what a database holds
-    return f"{type(item).__name__} is not a JSON value"
-
-
-def _children(item: Any, where: str, depth: int, stack: list[tuple[Any, str, int]]) -> str | None:
-    """Queue the items of an object or list; what is wrong with the container itself, if anything."""
-    if depth >= MAX_DEPTH:
-        return f"nested deeper than {MAX_DEPTH} levels; flatten it"
-    if not isinstance(item, dict):
-        stack.extend((inner, f"{where}[{index}]", depth + 1) for index, inner in enumerate(item))
-        return None
-    for key, inner in item.items():
-        problem = text_problem(key) if isinstance(key, str) else "object keys must be strings"
-        if problem is not None:
-            return f"the key {key!r} cannot be stored: {problem}"
-        stack.append((inner, f"{where}.{key}" if where else key, depth + 1))
-    return None
+    """Why `value` cannot be stored and encoded everywhere, starting with its path; None if it can.
+    The store's own rules (`vexil.store.document_problem`): the store refuses the same at write."""
+    return document_problem(value, path)
 
 
 def readable(value: Any) -> Any:
@@ -74,8 +47,8 @@ def _readable(value: Any, depth: int) -> Any:
         if isinstance(value, dict):
             return {_readable_key(key): _readable(inner, depth + 1) for key, inner in value.items()}
         return [_readable(inner, depth + 1) for inner in value]
-    problem = _scalar_error(value)
-    return value if problem is None else f"(unreadable: {problem})"
+    problem = document_problem(value)
+    return value if problem is None else f"(unreadable: {problem.partition(': ')[2]})"
 
 
 def _readable_key(key: Any) -> str:

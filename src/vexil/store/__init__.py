@@ -9,7 +9,7 @@ from __future__ import annotations
 from vexil.store._docs import FLAG_KEYS, OVERRIDE_KEYS
 from vexil.store._engine import sqlite_url
 from vexil.store._files import private_directory
-from vexil.store._values import check_text, scalar_problem, text_problem
+from vexil.store._values import MAX_DEPTH, check_text, document_problem, scalar_problem, text_problem
 from vexil.store._versions import StoredVersions, differing
 from vexil.store.errors import Conflict, InvalidValue, NotFound, StoreError, StoreUnavailable
 from vexil.store.migrate import migrate
@@ -18,6 +18,7 @@ from vexil.store.sql import DEFAULT_ENVIRONMENTS, SqlStore
 __all__ = [
     "DEFAULT_ENVIRONMENTS",
     "FLAG_KEYS",
+    "MAX_DEPTH",
     "OVERRIDE_KEYS",
     "Conflict",
     "InvalidValue",
@@ -28,6 +29,7 @@ __all__ = [
     "StoredVersions",
     "check_text",
     "differing",
+    "document_problem",
     "migrate",
     "private_directory",
     "scalar_problem",

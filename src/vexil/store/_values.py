@@ -19,12 +19,23 @@ from typing import Any
 
 from vexil.store.errors import InvalidValue
 
-__all__ = ["check_document", "check_instant", "check_int32", "check_text", "scalar_problem", "text_problem"]
+__all__ = [
+    "MAX_DEPTH",
+    "check_document",
+    "check_instant",
+    "check_int32",
+    "check_text",
+    "document_problem",
+    "scalar_problem",
+    "text_problem",
+]
 
 # A NUL, or a surrogate code point: a Python string holding one cannot be stored as UTF-8 text.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # what JSON parsers in every language read without loss
 _INT32_MAX = 2**31 - 1
+# How deep objects and lists may nest in a stored document (JSON readers in every language take it).
+MAX_DEPTH = 32
 INSTANT_RANGE = "use an instant between 0001-01-01 and 9999-12-31 in UTC"
 
 
@@ -76,23 +87,49 @@ def scalar_problem(item: Any) -> str | None:
     return None
 
 
-def check_document(value: Any, where: str = "") -> None:
-    """`InvalidValue` for a part of a JSON-like value that cannot be stored, named by its path
-    (`variants[1].payload`); `where` names the value itself."""
-    pending: list[tuple[str, Any]] = [(where, value)]
+def document_problem(value: Any, where: str = "") -> str | None:
+    """Why a JSON-like value cannot be stored, starting with the path of the part at fault
+    (`variants[1].payload: ...`; `where` names the value itself), or None: objects with string keys,
+    lists, strings, numbers, booleans, null and instants, nested at most `MAX_DEPTH` deep."""
+    pending: list[tuple[str, Any, int]] = [(where, value, 0)]
     while pending:
-        path, item = pending.pop()
-        if isinstance(item, Mapping):
-            for key, child in item.items():
-                problem = text_problem(key) if isinstance(key, str) else None
-                if problem is not None:
-                    raise InvalidValue(f"{path or 'value'}: the key {key!r} cannot be stored: {problem}")
-                pending.append((f"{path}.{key}" if path else str(key), child))
-        elif isinstance(item, list | tuple):
-            pending.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
-        elif isinstance(item, datetime):
-            check_instant(item, path or "value")
-        else:
-            problem = scalar_problem(item)
-            if problem is not None:
-                raise InvalidValue(f"{path or 'value'}: {problem}")
+        path, item, depth = pending.pop()
+        container = isinstance(item, Mapping | list | tuple)
+        problem = _children(path, item, depth, pending) if container else _leaf_problem(item)
+        if problem is not None:
+            return f"{path or 'value'}: {problem}"
+    return None
+
+
+def check_document(value: Any, where: str = "") -> None:
+    """`InvalidValue` for a part of a JSON-like value that cannot be stored (`document_problem`)."""
+    problem = document_problem(value, where)
+    if problem is not None:
+        raise InvalidValue(problem)
+
+
+def _leaf_problem(item: Any) -> str | None:
+    if item is None or isinstance(item, str | bool | int | float):
+        return scalar_problem(item)
+    if isinstance(item, datetime):
+        try:
+            check_instant(item, "")
+        except InvalidValue:
+            return INSTANT_RANGE
+        return None
+    return f"{type(item).__name__} is not a JSON value"
+
+
+def _children(path: str, item: Any, depth: int, pending: list[tuple[str, Any, int]]) -> str | None:
+    """Queue the items of an object or list; what is wrong with the container itself, if anything."""
+    if depth >= MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels; flatten it"
+    if not isinstance(item, Mapping):
+        pending.extend((f"{path}[{index}]", child, depth + 1) for index, child in enumerate(item))
+        return None
+    for key, child in item.items():
+        problem = text_problem(key) if isinstance(key, str) else "object keys must be strings"
+        if problem is not None:
+            return f"the key {key!r} cannot be stored: {problem}"
+        pending.append((f"{path}.{key}" if path else key, child, depth + 1))
+    return None
