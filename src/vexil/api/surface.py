@@ -40,7 +40,6 @@ from vexil.api.seeds import SEED_REASONS
 from vexil.core.auth import Principal, Role
 from vexil.core.names import NAME_PATTERN, NAME_RULE, is_name
 from vexil.core.streams import ClientStream, EventStream, SdkStream
-from vexil.engine import COARSE_REASONS
 
 # Query parameters that steer a stream itself; every other one of GET /stream is context.
 STREAM_CONTROL = frozenset({"token", "last_event_id"})
@@ -220,7 +219,7 @@ async def compat_check(call: Call) -> Answer:
     if name not in snapshot:
         return Reply(orjson.dumps({"error": f"flag {name!r} not found"}), 404)
     result = snapshot.evaluate(name, context)
-    reason = COARSE_REASONS[result.reason] if call.runtime.settings.coarse_reasons else result.reason
+    reason = result.client_reason(call.runtime.settings.coarse_reasons)
     return Reply(
         orjson.dumps({"name": name, "enabled": result.active, "variant": result.variant, "reason": reason.value})
     )
@@ -245,7 +244,7 @@ async def compat_evaluate(call: Call) -> Answer:
     context = contexts.from_body(fields, labels=USER_LABELS)
     call.runtime.counters["evaluations"] += 1
     results = call.runtime.service.snapshot.evaluate_all(context)
-    shown = COARSE_REASONS if call.runtime.settings.coarse_reasons else None
+    coarse = call.runtime.settings.coarse_reasons
     return Reply(
         orjson.dumps(
             {
@@ -254,7 +253,7 @@ async def compat_evaluate(call: Call) -> Answer:
                         "flagKey": r.flag,
                         "enabled": r.active,
                         "variant": r.variant,
-                        "reason": SEED_REASONS[r.reason if shown is None else shown[r.reason]],
+                        "reason": SEED_REASONS[r.client_reason(coarse)],
                     }
                     for r in results
                 ]

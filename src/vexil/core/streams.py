@@ -47,7 +47,7 @@ from vexil.core.auth import Principal, Role
 from vexil.core.changes import is_marker
 from vexil.core.feed import SdkFeed, sse
 from vexil.core.service import FlagService
-from vexil.engine import COARSE_REASONS, Snapshot
+from vexil.engine import Snapshot
 from vexil.engine.types import Evaluation, Reason
 
 RETRY = b"retry: 2000\n\n"
@@ -444,7 +444,7 @@ def _same(old: Evaluation, new: Evaluation, coarse: bool) -> bool:
         return True
     if old.active is not new.active or old.variant != new.variant:
         return False
-    if old.reason is not new.reason and (not coarse or COARSE_REASONS[old.reason] is not COARSE_REASONS[new.reason]):
+    if old.client_reason(coarse) is not new.client_reason(coarse):
         return False
     # 1 == True and 1 == 1.0 in Python, not in JSON: compare what the client would read.
     return old.payload is new.payload or orjson.dumps(old.payload) == orjson.dumps(new.payload)

@@ -133,11 +133,15 @@ class Evaluation:
     # use; the engine never reads it and it takes no part in equality.
     wire: Any = field(default=None, compare=False, repr=False)
 
+    def client_reason(self, coarse: bool = False) -> Reason:
+        """The reason a client surface shows: with `coarse`, as `COARSE_REASONS` puts it."""
+        return COARSE_REASONS[self.reason] if coarse else self.reason
+
     def client_dict(self, coarse: bool = False) -> dict[str, Any]:
         """What client surfaces may see: never rules, percentages or allowlists; with `coarse`, the
         reason as `COARSE_REASONS` puts it."""
-        reason = COARSE_REASONS[self.reason] if coarse else self.reason
-        return {"active": self.active, "variant": self.variant, "payload": self.payload, "reason": reason.value}
+        reason = self.client_reason(coarse).value
+        return {"active": self.active, "variant": self.variant, "payload": self.payload, "reason": reason}
 
     def admin_dict(self) -> dict[str, Any]:
         """The full result for admin and server surfaces, naming the deciding rule."""
