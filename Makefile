@@ -24,6 +24,14 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --progress-bar off -e '.[dev]' | { grep -E '^(Collecting|Successfully)' || true; }
 	@$(BIN)/python -c "import vexil, pytest, mypy" && touch $@ $(STAMP)
 
+NODE_STAMP := tests/node/node_modules/.installed
+
+# The third-party JavaScript clients the protocol tests drive (tests/node/package.json, pinned).
+$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
+	@echo "== installing the JavaScript clients of the protocol tests into tests/node/node_modules"
+	cd tests/node && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 install: $(STAMP)
 
 run: $(STAMP)
@@ -34,7 +42,7 @@ check: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-test: check
+test: check $(NODE_STAMP)
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; fi
 	$(BIN)/pytest -n 2 --dist loadfile
 
