@@ -117,9 +117,14 @@ async def test_first_start__no_token_configured__admin_token_file_owner_only(tmp
 
 async def test_whoami__names_the_token_and_its_role(client: httpx.AsyncClient) -> None:
     server = await token(client, "sdk-reader", "server")
-    assert (await client.get("/whoami", headers=ADMIN)).json() == {"name": "admin", "role": "admin"}
+    assert (await client.get("/whoami", headers=ADMIN)).json() == {
+        "name": "admin",
+        "role": "admin",
+        "environment": None,
+    }
     assert (await client.get("/whoami", headers={"x-api-key": server})).json() == {
         "name": "sdk-reader",
         "role": "server",
+        "environment": None,
     }
     assert (await client.get("/whoami")).status_code == 401

@@ -20,6 +20,11 @@ from vexil.api.credentials import token_from_headers
         ([(b"authorization", b"Basic dXNlcjpwYXNz"), (b"x-api-key", b"vx_b")], "vx_b"),
         ([(b"authorization", b"Bearer "), (b"x-admin-token", b"vx_c")], "vx_c"),
         ([(b"x-api-key", b"vx_first"), (b"x-api-key", b"vx_second")], "vx_first"),
+        # bare, as Unleash SDKs and OFREP examples send it
+        ([(b"authorization", b"vx_bare")], "vx_bare"),
+        ([(b"authorization", b" vx_bare "), (b"x-api-key", b"vx_b")], "vx_bare"),
+        ([(b"authorization", b"Bearer"), (b"x-api-key", b"vx_b")], "vx_b"),
+        ([(b"authorization", b""), (b"x-api-key", b"vx_b")], "vx_b"),
     ],
 )
 def test_token_from_headers__precedence__bearer_then_api_key_then_admin_token(

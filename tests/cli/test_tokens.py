@@ -95,3 +95,14 @@ def test_token_revoke__unknown__not_found(vexil: Vexil, new_name: NewName) -> No
     message = vexil.fails("token", "revoke", name, exit_code=1)
     # Then
     assert message == f"token '{name}' not found (HTTP 404)"
+
+
+def test_token_create__env__bound_and_listed(vexil: Vexil, new_name: NewName) -> None:
+    # Given
+    name = new_name("prod-sdk")
+    # When
+    printed = vexil.ok("token", "create", name, "--role", "server", "--env", "production").stdout
+    listed = [t for t in vexil.json("token", "list") if t["name"] == name]
+    # Then
+    assert printed.splitlines()[0] == f"Created server token {name} for the production environment."
+    assert listed[0]["environment"] == "production"

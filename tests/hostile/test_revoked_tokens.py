@@ -145,7 +145,7 @@ def principal_of(tokens: TokenCache, secret: str, role: Role) -> Principal:
 async def test_token_narrowed__streams_open__server_stream_ends_with_the_reason_client_stream_goes_on() -> None:
     # Given a token with the server role, and a client stream and an SDK stream opened with it
     service = fake_service()
-    service.tokens.replace([(hash_secret("vx_s"), "backend", "server")])
+    service.tokens.replace([(hash_secret("vx_s"), "backend", "server", None)])
     streams = Streams(service)
     principal = principal_of(service.tokens, "vx_s", Role.SERVER)
     sdk = SdkStream(streams, None, last_event_id=None, principal=principal)
@@ -153,7 +153,7 @@ async def test_token_narrowed__streams_open__server_stream_ends_with_the_reason_
     sdk.open()
     client.open()
     # When the cache is rebuilt with that token narrowed to the client role
-    service.tokens.replace([(hash_secret("vx_s"), "backend", "client")])
+    service.tokens.replace([(hash_secret("vx_s"), "backend", "client", None)])
     # Then the SDK stream says why and ends; the client stream, which needs no more, goes on
     assert sdk.waiter() is None
     assert sdk.take() == b'event: error\ndata: {"error":"the token no longer has the server role"}\n\n'
@@ -165,7 +165,7 @@ async def test_token_narrowed__streams_open__server_stream_ends_with_the_reason_
 async def test_stream_opened__token_revoked_since_authenticated__only_the_reason_is_sent() -> None:
     # Given a stream authenticated with a token that was revoked before the stream opened
     service = fake_service()
-    service.tokens.replace([(hash_secret("vx_c"), "web", "client")])
+    service.tokens.replace([(hash_secret("vx_c"), "web", "client", None)])
     principal = principal_of(service.tokens, "vx_c", Role.CLIENT)
     service.tokens.replace([])
     streams = Streams(service)
@@ -185,9 +185,9 @@ async def test_token_cache__rebuilt_unchanged__listeners_not_called() -> None:
     calls: list[None] = []
     unsubscribe = tokens.subscribe(lambda: calls.append(None))
     # When it is rebuilt with the same tokens twice, then with one more, then after unsubscribing
-    tokens.replace([(hash_secret("vx_a"), "a", "client")])
-    tokens.replace([(hash_secret("vx_a"), "a", "client")])
-    tokens.replace([(hash_secret("vx_a"), "a", "client"), (hash_secret("vx_b"), "b", "admin")])
+    tokens.replace([(hash_secret("vx_a"), "a", "client", None)])
+    tokens.replace([(hash_secret("vx_a"), "a", "client", None)])
+    tokens.replace([(hash_secret("vx_a"), "a", "client", None), (hash_secret("vx_b"), "b", "admin", None)])
     unsubscribe()
     tokens.replace([])
     # Then only the rebuilds that changed something called it

@@ -45,7 +45,7 @@ async def test_reopen__same_database__data_survives(store: SqlStore, store_url: 
         assert (await reopened.export_state())["flags"] == state["flags"]
         assert (await reopened.export_state())["environments"] == state["environments"]
         assert await reopened.list_segments() == state["segments"]
-        assert await reopened.active_token_hashes() == [("h", "t", "admin")]
+        assert await reopened.active_token_hashes() == [("h", "t", "admin", None)]
         assert await reopened.list_audit() == audit
     finally:
         await reopened.close()

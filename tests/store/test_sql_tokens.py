@@ -21,6 +21,7 @@ async def test_create_token__new__returned_without_hash(store: SqlStore) -> None
         "name": "ci",
         "role": "server",
         "prefix": "vx_abcd",
+        "environment": None,
         "created_at": token["created_at"],
         "revoked_at": None,
         "revoked": False,
@@ -71,7 +72,7 @@ async def test_active_token_hashes__one_revoked__only_the_active_one(store: SqlS
     await store.revoke_token("old", actor="bob")
 
     # Then
-    assert await store.active_token_hashes() == [("h-new", "new", "client")]
+    assert await store.active_token_hashes() == [("h-new", "new", "client", None)]
     assert await store.count_tokens() == 2
     listed = {t["name"]: t for t in await store.list_tokens()}
     assert listed["old"]["revoked"] is True

@@ -6,12 +6,18 @@ from collections.abc import Iterable
 
 
 def token_from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
-    """The presented secret, from raw ASGI headers (names lowercased): `Authorization: Bearer`
-    first, then `X-API-Key`, then `X-Admin-Token`; None when there is none."""
+    """The presented secret, from raw ASGI headers (names lowercased): `Authorization: Bearer T` or
+    a bare `Authorization: T` (what Unleash SDKs and OFREP examples send) first, then `X-API-Key`,
+    then `X-Admin-Token`; None when there is none."""
     api_key = admin_token = None
     for name, value in headers:
         if name == b"authorization":
-            scheme, _, secret = value.partition(b" ")
+            value = value.strip()
+            scheme, space, secret = value.partition(b" ")
+            if not space:  # bare: the whole value is the token (a lone scheme name is none)
+                if value and value.lower() != b"bearer":
+                    return value.decode("latin-1")
+                continue
             secret = secret.strip()
             if secret and scheme.lower() == b"bearer":
                 return secret.decode("latin-1")

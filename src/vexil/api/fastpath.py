@@ -59,5 +59,7 @@ class FastPath:
             response.append(_CORS)
         if extra:  # an error's headers: WWW-Authenticate, Retry-After
             response += [(key.encode("latin-1"), value.encode("latin-1")) for key, value in extra.items()]
+        if answer.headers:  # the answer's own: ETag
+            response += [(key.encode("latin-1"), value.encode("latin-1")) for key, value in answer.headers.items()]
         await send({"type": "http.response.start", "status": answer.status, "headers": response})
         await send({"type": "http.response.body", "body": body})

@@ -123,6 +123,11 @@ class SegmentUpdate(Input):
 class TokenCreate(Input):
     name: Name
     role: Literal["admin", "server", "client"]
+    environment: Name | None = Field(
+        default=None,
+        description="Bind the token to this environment: every evaluation made with it happens there, and "
+        "naming another environment is refused (403). Left out: unbound.",
+    )
 
 
 class EvaluationContext(BaseModel):
@@ -284,6 +289,7 @@ class TokenOut(BaseModel):
     name: str
     role: str
     prefix: str
+    environment: str | None = None
     created_at: str
     revoked: bool
 
@@ -295,6 +301,7 @@ class TokenCreated(TokenOut):
 class WhoAmI(BaseModel):
     name: str
     role: Literal["admin", "server", "client"]
+    environment: str | None = None
 
 
 class TokenList(BaseModel):

@@ -46,13 +46,14 @@ STREAM_CONTROL = frozenset({"token", "last_event_id"})
 
 
 class Reply:
-    """A JSON answer: status and body bytes."""
+    """A JSON answer: status, body bytes and any headers of its own (`ETag`, say)."""
 
-    __slots__ = ("body", "status")
+    __slots__ = ("body", "headers", "status")
 
-    def __init__(self, body: bytes, status: int = 200) -> None:
+    def __init__(self, body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> None:
         self.body = body
         self.status = status
+        self.headers = headers
 
 
 Answer = Reply | EventStream
@@ -106,6 +107,13 @@ class Call:
             self.limit = self.runtime.settings.max_client_body_bytes
         return principal
 
+    @staticmethod
+    def place(principal: Principal | None, context: dict[str, Any]) -> dict[str, Any]:
+        """`context` in the environment of a token bound to one (403 if it names another)."""
+        if principal is not None and principal.environment is not None:
+            context["environment"] = principal.environment_for(context.get("environment"))
+        return context
+
     async def body(self) -> bytes:
         """The raw body, read once, within the caller's limit (413 past it)."""
         if self._body is None:
@@ -157,13 +165,14 @@ async def evaluate_one(call: Call) -> Answer:
     admin = principal is not None and principal.can(Role.SERVER)
     name = call.params["name"]
     request = call.query_string if call.method == "GET" else await call.body()
-    key = (name, call.method, request)
+    key = (name, call.method, request, principal and principal.environment)
     seq = runtime.service.hub.seq
     if not admin:
         kept = runtime.answers.get(key, seq)
         if kept is not None:
             return Reply(kept)
     context = contexts.from_query(call.query()) if call.method == "GET" else contexts.from_body(await call.json())
+    call.place(principal, context)
     result = runtime.service.snapshot.evaluate(name, context)
     if admin:
         return Reply(orjson.dumps(result.admin_dict()))
@@ -187,33 +196,34 @@ def flag_names(value: Any, runtime: Runtime) -> list[str] | None:
 
 
 async def evaluate_all(call: Call) -> Answer:
-    call.caller()
+    principal = call.caller()
     runtime = call.runtime
     runtime.counters["evaluations"] += 1
     request = await call.body()
+    key = (request, principal and principal.environment)
     seq = runtime.service.hub.seq
-    kept = runtime.answers.get(request, seq)
+    kept = runtime.answers.get(key, seq)
     if kept is not None:
         return Reply(kept)
     body = await call.json()
     names = flag_names(body.get("flags"), runtime)
-    context = contexts.from_body(body, skip=("flags",))
+    context = call.place(principal, contexts.from_body(body, skip=("flags",)))
     snapshot = runtime.service.snapshot
     results = snapshot.evaluate_all(context) if names is None else snapshot.evaluate_many(names, context)
     answer = wire.client_bulk(results, runtime.settings.coarse_reasons)
     if "identifier" in context:
-        runtime.answers.put(request, seq, answer, len(request))
+        runtime.answers.put(key, seq, answer, len(request))
     return Reply(answer)
 
 
 async def compat_check(call: Call) -> Answer:
     """`POST /flags/check {"name", ...context}`: is this flag on for this context?"""
-    call.caller()
+    principal = call.caller()
     body = await call.json()
     name = body.get("name")
     if name.__class__ is not str:
         raise BadRequest("name: give the flag's name")
-    context = contexts.from_body(body, skip=("name",))
+    context = call.place(principal, contexts.from_body(body, skip=("name",)))
     call.runtime.counters["evaluations"] += 1
     snapshot = call.runtime.service.snapshot
     if name not in snapshot:
@@ -230,7 +240,7 @@ USER_LABELS = {"identifier": "user.id", "attributes": "user.attributes"}
 
 async def compat_evaluate(call: Call) -> Answer:
     """`POST /api/evaluate {"environment", "app", "user": {"id", "email", "country", "attributes"}}`."""
-    call.caller()
+    principal = call.caller()
     body = await call.json()
     user = body.get("user")
     if user is None:
@@ -241,7 +251,7 @@ async def compat_evaluate(call: Call) -> Answer:
     fields["identifier"] = user.get("id")
     for key in ("environment", "app"):
         fields[key] = body.get(key)
-    context = contexts.from_body(fields, labels=USER_LABELS)
+    context = call.place(principal, contexts.from_body(fields, labels=USER_LABELS))
     call.runtime.counters["evaluations"] += 1
     results = call.runtime.service.snapshot.evaluate_all(context)
     coarse = call.runtime.settings.coarse_reasons
@@ -280,6 +290,7 @@ async def client_stream(call: Call) -> Answer:
         body = await call.json()
         names = flag_names(body.get("flags"), call.runtime)
         context = contexts.from_body(body, skip=("flags",))
+    call.place(principal, context)
     streams = call.runtime.streams
     coarse = call.runtime.settings.coarse_reasons
     last_event_id = _last_event_id(call, params)
@@ -309,7 +320,7 @@ def checked_environment(environment: str | None) -> str | None:
 async def sdk_stream(call: Call) -> Answer:
     principal = call.runtime.service.tokens.require(call.token(), Role.SERVER)
     params = dict(call.query())
-    environment = checked_environment(params.get("environment"))
+    environment = principal.environment_for(checked_environment(params.get("environment")))
     last_event_id = _last_event_id(call, params)
     stream = SdkStream(call.runtime.streams, environment, last_event_id=last_event_id, principal=principal)
     return admitted(stream, 0)

@@ -218,13 +218,15 @@ def tokens_table(tokens: Iterable[Doc]) -> RenderableType:
         return Text("No tokens.", style="dim")
     table = Table()
     table.add_column("Name", no_wrap=True)
-    for column in ("Role", "Prefix", "Created", "Status"):
+    for column in ("Role", "Environment", "Prefix", "Created", "Status"):
         table.add_column(column, overflow="fold")
     for token in tokens:
         status = Text("revoked", style="red") if token["revoked"] else Text("active", style="green")
+        environment = token.get("environment")
         table.add_row(
             Text(token["name"], style="bold"),
             Text(token["role"]),
+            Text(environment) if environment else Text("any", style="dim"),
             Text(token["prefix"]),
             _when(token["created_at"]),
             status,
@@ -234,7 +236,14 @@ def tokens_table(tokens: Iterable[Doc]) -> RenderableType:
 
 def token_created(token: Doc) -> RenderableType:
     return Group(
-        Text.assemble("Created ", (token["role"], "bold"), " token ", (token["name"], "bold"), "."),
+        Text.assemble(
+            "Created ",
+            (token["role"], "bold"),
+            " token ",
+            (token["name"], "bold"),
+            *((" for the ", (token["environment"], "bold"), " environment") if token.get("environment") else ()),
+            ".",
+        ),
         Text("Its secret is shown this once; keep it now:", style="yellow"),
         Text(token["token"]),
     )

@@ -24,11 +24,18 @@ def token_group() -> None:
     required=True,
     help="admin: everything; server: read configuration (SDKs); client: evaluate only.",
 )
+@click.option(
+    "--env",
+    "environment",
+    metavar="ENV",
+    help="Bind the token to this environment: every evaluation made with it happens there.",
+)
 @json_option
 @pass_state
-def create_token(state: State, name: str, role: str) -> None:
+def create_token(state: State, name: str, role: str, environment: str | None) -> None:
     """Create a token; its secret is printed this once."""
-    token = state.client().request("POST", "/tokens", json={"name": name, "role": role})
+    body = {"name": name, "role": role} | ({"environment": environment} if environment else {})
+    token = state.client().request("POST", "/tokens", json=body)
     state.output.show(token, lambda: render.token_created(token))
 
 

@@ -57,9 +57,22 @@ class Principal:
     role: Role
     # Which token: the hash of its secret (not the secret). What a stream keeps to be checked again.
     key: str = field(default="", repr=False)
+    # The environment every evaluation made with this token happens in (None: unbound).
+    environment: str | None = None
 
     def can(self, needed: Role) -> bool:
         return _RANK[self.role] >= _RANK[needed]
+
+    def environment_for(self, asked: str | None) -> str | None:
+        """The environment an evaluation with this token happens in, given the one a caller named:
+        a bound token's own (`Forbidden` if the caller named another), else the one named."""
+        bound = self.environment
+        if bound is None or asked is None or asked == bound:
+            return bound if bound is not None else asked
+        raise Forbidden(
+            f"this token is bound to the environment {bound!r} and cannot evaluate in {asked!r}: "
+            f"leave the environment out, or use a token of {asked!r}"
+        )
 
 
 class AuthError(Exception):
@@ -95,9 +108,12 @@ class TokenCache:
         self._listeners: dict[int, Callable[[], None]] = {}
         self._next_id = 0
 
-    def replace(self, entries: Iterable[tuple[str, str, str]], *, bootstrap_secret: str | None = None) -> None:
+    def replace(
+        self, entries: Iterable[tuple[str, str, str, str | None]], *, bootstrap_secret: str | None = None
+    ) -> None:
         by_hash = {
-            secret_hash: (secret_hash, Principal(name, Role(role), secret_hash)) for secret_hash, name, role in entries
+            secret_hash: (secret_hash, Principal(name, Role(role), secret_hash, environment))
+            for secret_hash, name, role, environment in entries
         }
         if bootstrap_secret:
             digest = hash_secret(bootstrap_secret)

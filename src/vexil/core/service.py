@@ -395,14 +395,22 @@ class FlagService:
 
     # --- tokens ---------------------------------------------------------------------------
 
-    async def create_token(self, name: str, role: str, *, actor: str) -> tuple[Doc, str]:
-        """A new token and its secret; `InvalidInput` for a reserved name (`core/auth.py`)."""
+    async def create_token(
+        self, name: str, role: str, *, actor: str, environment: str | None = None
+    ) -> tuple[Doc, str]:
+        """A new token and its secret, bound to `environment` if given; `InvalidInput` for a reserved
+        name (`core/auth.py`)."""
         reserved = reserved_name_message(name)
         if reserved is not None:
             raise InvalidInput(reserved)
         secret = new_secret()
         token = await self.store.create_token(
-            name=name, role=role, secret_hash=hash_secret(secret), prefix=secret[:8], actor=actor
+            name=name,
+            role=role,
+            secret_hash=hash_secret(secret),
+            prefix=secret[:8],
+            actor=actor,
+            environment=environment,
         )
         self._committed(Committed(tokens=True))
         await self.reload_tokens()

@@ -187,6 +187,7 @@ def token_doc(row: TokenRow) -> Doc:
         "name": row.name,
         "role": row.role,
         "prefix": row.prefix,
+        "environment": row.environment,
         "created_at": format_time(row.created_at),
         "revoked_at": None if row.revoked_at is None else format_time(row.revoked_at),
         "revoked": row.revoked_at is not None,

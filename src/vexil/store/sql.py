@@ -51,7 +51,7 @@ from vexil.store._queries import (
 from vexil.store._state import ImportedState, parse_state
 from vexil.store._values import check_document, check_instant, check_text
 from vexil.store._versions import StoredVersions, stored_versions
-from vexil.store.errors import Conflict, NotFound
+from vexil.store.errors import Conflict, InvalidValue, NotFound
 from vexil.store.migrate import run_migrations
 from vexil.store.tables import (
     AuditRow,
@@ -365,14 +365,25 @@ class SqlStore:
 
     # --- tokens --------------------------------------------------------------------------------
 
-    async def create_token(self, *, name: str, role: str, secret_hash: str, prefix: str, actor: str) -> Doc:
-        """Store a token by the hash of its secret; the returned document has no hash."""
-        check_document({"name": name, "role": role, "prefix": prefix})
+    async def create_token(
+        self, *, name: str, role: str, secret_hash: str, prefix: str, actor: str, environment: str | None = None
+    ) -> Doc:
+        """Store a token by the hash of its secret, bound to `environment` if given (it must be one of
+        the environments); the returned document has no hash."""
+        check_document({"name": name, "role": role, "prefix": prefix, "environment": environment})
         async with self._write() as session, db_errors():
             if await session.scalar(select(TokenRow.id).where(TokenRow.name == name)) is not None:
                 raise Conflict(f"token {name!r} already exists")
+            if environment is not None:
+                known = list(await session.scalars(select(EnvironmentRow.name).order_by(EnvironmentRow.name)))
+                if environment not in known:
+                    raise InvalidValue(
+                        f"environment: {environment!r} is not an environment (there are: {', '.join(known)})"
+                    )
             now = utcnow()
-            row = TokenRow(name=name, role=role, secret_hash=secret_hash, prefix=prefix, created_at=now)
+            row = TokenRow(
+                name=name, role=role, secret_hash=secret_hash, prefix=prefix, environment=environment, created_at=now
+            )
             session.add(row)
             await session.flush()
             after = token_doc(row)
@@ -401,13 +412,15 @@ class SqlStore:
             await session.commit()
         return after
 
-    async def active_token_hashes(self) -> list[tuple[str, str, str]]:
-        """`(secret_hash, name, role)` of every token not revoked: the auth cache's source."""
+    async def active_token_hashes(self) -> list[tuple[str, str, str, str | None]]:
+        """`(secret_hash, name, role, environment)` of every token not revoked: the auth cache's source."""
         async with self._read() as session:
             rows = await session.execute(
-                select(TokenRow.secret_hash, TokenRow.name, TokenRow.role).where(TokenRow.revoked_at.is_(None))
+                select(TokenRow.secret_hash, TokenRow.name, TokenRow.role, TokenRow.environment).where(
+                    TokenRow.revoked_at.is_(None)
+                )
             )
-            return [(secret_hash, name, role) for secret_hash, name, role in rows]
+            return [(secret_hash, name, role, environment) for secret_hash, name, role, environment in rows]
 
     async def count_tokens(self) -> int:
         """How many tokens were ever created (revoked ones count): 0 means a new installation."""

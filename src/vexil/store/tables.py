@@ -152,6 +152,8 @@ class TokenRow(Base):
     role: Mapped[str] = mapped_column(String)
     secret_hash: Mapped[str] = mapped_column(String, unique=True)
     prefix: Mapped[str] = mapped_column(String)
+    # The environment every evaluation made with this token happens in; NULL: unbound.
+    environment: Mapped[str | None] = mapped_column(String, nullable=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 

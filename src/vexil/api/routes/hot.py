@@ -48,7 +48,8 @@ def _endpoint(route: Endpoint, slot: RuntimeSlot) -> Callable[[Request], Awaitab
         )
         answer, extra = await run(route.handler, call)
         if isinstance(answer, Reply):
-            return Response(answer.body, answer.status, headers=extra, media_type="application/json")
+            headers = {**(extra or {}), **(answer.headers or {})}
+            return Response(answer.body, answer.status, headers=headers, media_type="application/json")
         return StreamResponse(answer)
 
     return endpoint

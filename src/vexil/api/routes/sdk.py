@@ -41,11 +41,11 @@ SDK_CONFIG: dict[int | str, dict[str, Any]] = {
 @router.get("/sdk/config", responses=SDK_CONFIG, summary="Configuration for SDKs that evaluate locally (server token)")
 async def sdk_config(
     runtime: RuntimeDep,
-    _: Reader,
+    principal: Reader,
     environment: Environment = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    body, etag = runtime.streams.feed.config(environment)
+    body, etag = runtime.streams.feed.config(principal.environment_for(environment))
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if matches_etag(if_none_match, etag):
         return Response(status_code=304, headers=headers)

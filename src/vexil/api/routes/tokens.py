@@ -24,7 +24,7 @@ async def list_tokens(service: ServiceDep, _: Admin) -> dict[str, Any]:
     "/tokens", response_model=TokenCreated, status_code=201, summary="Create a token; the secret is shown once"
 )
 async def create_token(body: TokenCreate, service: ServiceDep, principal: Admin) -> dict[str, Any]:
-    token, secret = await service.create_token(body.name, body.role, actor=principal.name)
+    token, secret = await service.create_token(body.name, body.role, actor=principal.name, environment=body.environment)
     return {**token, "token": secret}
 
 
@@ -37,4 +37,4 @@ async def revoke_token(
 
 @router.get("/whoami", response_model=WhoAmI, summary="The name and role of the presented token")
 async def whoami(principal: AnyToken) -> dict[str, Any]:
-    return {"name": principal.name, "role": principal.role.value}
+    return {"name": principal.name, "role": principal.role.value, "environment": principal.environment}

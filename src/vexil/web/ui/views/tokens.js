@@ -24,6 +24,12 @@ export function mount(main, ctx) {
   const list = h("div", {}, h("p", { class: "loading" }, "Loading…"));
   const name = h("input", { id: "new-token-name", autocomplete: "off", spellcheck: "false", placeholder: "checkout-service" });
   const role = h("select", { id: "new-token-role" }, ROLES.map(([value, text]) => h("option", { value }, text)));
+  const environment = h(
+    "select",
+    { id: "new-token-environment" },
+    h("option", { value: "" }, "any: the caller names it"),
+  );
+  ctx.environments?.then((names) => environment.append(...names.map((env) => h("option", { value: env }, env))));
   const form = h(
     "form",
     { class: "card", novalidate: true, onsubmit: onCreate },
@@ -33,6 +39,12 @@ export function mount(main, ctx) {
       { class: "row" },
       h("div", { class: "field", dataset: { path: "name" } }, h("label", { for: name.id }, "Name"), name),
       h("div", { class: "field", dataset: { path: "role" } }, h("label", { for: role.id }, "Role"), role),
+      h(
+        "div",
+        { class: "field", dataset: { path: "environment" } },
+        h("label", { for: environment.id }, "Environment"),
+        environment,
+      ),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Create token")),
     ),
     h("p", { class: "form-error", role: "alert" }),
@@ -61,6 +73,7 @@ export function mount(main, ctx) {
         { dataset: { name: token.name } },
         h("th", { scope: "row" }, token.name),
         h("td", { "data-label": "Role" }, token.role),
+        h("td", { "data-label": "Environment" }, token.environment ?? h("span", { class: "hint" }, "any")),
         h("td", { "data-label": "Prefix" }, h("code", {}, `${token.prefix}…`)),
         h("td", { "data-label": "Created" }, new Date(token.created_at).toLocaleString()),
         h(
@@ -89,7 +102,7 @@ export function mount(main, ctx) {
         h(
           "table",
           { id: "tokens-table", class: "cards" },
-          h("thead", {}, h("tr", {}, ["Name", "Role", "Prefix", "Created", ""].map((t) => h("th", { scope: "col" }, t)))),
+          h("thead", {}, h("tr", {}, ["Name", "Role", "Environment", "Prefix", "Created", ""].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", {}, rows),
         ),
       ),
@@ -106,7 +119,9 @@ export function mount(main, ctx) {
       return;
     }
     try {
-      const created = await ctx.api.post("/tokens", { name: name.value.trim(), role: role.value });
+      const body = { name: name.value.trim(), role: role.value };
+      if (environment.value) body.environment = environment.value;
+      const created = await ctx.api.post("/tokens", body);
       name.value = "";
       const secret = h("code", { id: "token-secret" }, created.token);
       const copy = h("button", { type: "button" }, "Copy");
@@ -122,7 +137,11 @@ export function mount(main, ctx) {
         h(
           "div",
           { class: "secret", role: "status" },
-          h("strong", {}, `The secret of ${created.name} (${created.role}), shown this once: `),
+          h(
+            "strong",
+            {},
+            `The secret of ${created.name} (${created.role}${created.environment ? `, ${created.environment} only` : ""}), shown this once: `,
+          ),
           secret,
           copy,
         ),
