@@ -1,4 +1,4 @@
-"""The packages depend on each other one way only (docs/architecture.md): engine <- store <- core <- {bus, api}."""
+"""The packages depend on each other one way only (docs/architecture.md): engine <- {store, unleash} <- core <- {bus, api}."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ SOURCE = Path(vexil.__file__).parent
 ALLOWED: dict[str, set[str]] = {
     "engine": set(),
     "store": {"engine"},
-    "core": {"engine", "store"},
+    "core": {"engine", "store", "unleash"},
     "bus": {"engine", "store", "core", "config"},
-    "api": {"__init__", "engine", "store", "core", "bus", "config"},
+    "api": {"__init__", "engine", "store", "core", "bus", "config", "unleash"},
+    # Unleash's model and Vexil's, both ways (docs/unleash.md): pure, like the engine.
+    "unleash": {"engine"},
     "sdk": {"__init__", "engine"},
     "server": {"api", "config"},
     "cli": {"__init__", "config", "server"},

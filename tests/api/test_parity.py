@@ -20,8 +20,8 @@ from starlette.types import ASGIApp, Message
 
 from tests.conftest import ADMIN, ADMIN_TOKEN
 from vexil.api.app import create_app
+from vexil.api.endpoints import ENDPOINTS
 from vexil.api.fastpath import FastPath
-from vexil.api.surface import ENDPOINTS
 from vexil.config import Settings
 
 CLIENT_TOKEN_NAME = "parity-client"

@@ -31,12 +31,12 @@ from vexil.api import errors
 from vexil.api.answers import AnswerCache
 from vexil.api.bootstrap import bootstrap_admin_token, seed_demo
 from vexil.api.deps import needed_role
+from vexil.api.endpoints import ROUTER
 from vexil.api.fastpath import FastPath
 from vexil.api.lifecycle import on_shutdown_signal, tune_gc
 from vexil.api.limits import BodyLimit, Guard
 from vexil.api.routes import admin, compat, flags, hot, meta, operators, sdk, segments, tokens
 from vexil.api.runtime import Runtime, RuntimeSlot
-from vexil.api.surface import ROUTER
 from vexil.bus import start_replicator
 from vexil.config import Settings
 from vexil.core.auth import Role, TokenCache

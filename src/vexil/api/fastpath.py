@@ -12,9 +12,10 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vexil.api import sse
+from vexil.api.endpoints import ROUTER
 from vexil.api.errors import HANDLED
 from vexil.api.runtime import Runtime, RuntimeSlot
-from vexil.api.surface import ROUTER, Call, Reply, error_reply
+from vexil.api.surface import Call, Reply, error_reply
 
 _JSON = (b"content-type", b"application/json")
 _CORS = (b"access-control-allow-origin", b"*")

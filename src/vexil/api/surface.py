@@ -38,6 +38,7 @@ from vexil.api.schemas import (
 )
 from vexil.api.seeds import SEED_REASONS
 from vexil.core.auth import Principal, Role
+from vexil.core.feed import matches_etag
 from vexil.core.names import NAME_PATTERN, NAME_RULE, is_name
 from vexil.core.streams import ClientStream, EventStream, SdkStream
 
@@ -147,6 +148,14 @@ async def run(handler: Handler, call: Call) -> tuple[Answer, dict[str, str] | No
         return await handler(call), None
     except HANDLED as exc:
         return error_reply(exc)
+
+
+def etagged(call: Call, body: bytes, etag: str, headers: dict[str, str] | None = None) -> Reply:
+    """`body` with its `ETag`, or an empty 304 when the caller's `If-None-Match` already names it."""
+    headers = {"ETag": etag, "Cache-Control": "no-cache", **(headers or {})}
+    if matches_etag(call.header(b"if-none-match"), etag):
+        return Reply(b"", 304, headers)
+    return Reply(body, 200, headers)
 
 
 def error_reply(exc: Exception) -> tuple[Reply, dict[str, str] | None]:
@@ -390,7 +399,7 @@ SDK_STREAM_OK = _sse_ok(
     'id: 3f9a01c2-19\nevent: flags\ndata: {"flags": {"deleted_flag": null}, "segments": null}\n\n',
 )
 
-ENDPOINTS: tuple[Endpoint, ...] = (
+NATIVE: tuple[Endpoint, ...] = (
     Endpoint(
         "GET",
         "/flags/{name}/evaluate",
@@ -497,6 +506,3 @@ class Router:
                 if value and "/" not in value:
                     return templated, {param: value}
         return None
-
-
-ROUTER = Router(ENDPOINTS)

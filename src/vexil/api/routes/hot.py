@@ -16,9 +16,10 @@ from pydantic import BaseModel
 from starlette.types import Receive, Scope, Send
 
 from vexil.api import sse
+from vexil.api.endpoints import ENDPOINTS
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.runtime import RuntimeSlot
-from vexil.api.surface import ENDPOINTS, Call, Endpoint, Reply, run
+from vexil.api.surface import Call, Endpoint, Reply, run
 from vexil.core.streams import EventStream
 
 BODY_MODELS: tuple[type[BaseModel], ...] = tuple({e.body for e in ENDPOINTS if e.body is not None})
