@@ -1,4 +1,5 @@
-"""The packages depend on each other one way only (docs/architecture.md): engine <- {store, unleash} <- core <- {bus, api}."""
+"""The packages depend on each other one way only (docs/architecture.md):
+engine <- {store, unleash} <- core <- {bus, api}."""
 
 from __future__ import annotations
 
