@@ -119,7 +119,7 @@ def test_provider__boolean_and_string__active_variant_and_mapped_reasons(flags: 
     vip = flags.get_string_details("vip_only", "fallback", EvaluationContext("vip"))
     rule = flags.get_boolean_details("targeted", False, EvaluationContext("u", {"plan": "pro"}))
     # Then
-    assert (beta.value, beta.variant, beta.reason, beta.error_code) == (True, "on", "DEFAULT", None)
+    assert (beta.value, beta.variant, beta.reason, beta.error_code) == (True, "on", "STATIC", None)
     assert (off.value, off.variant, off.reason) == (False, "off", "DISABLED")
     assert (vip.value, vip.reason, vip.flag_metadata) == ("on", "TARGETING_MATCH", {"reason": "allowlist"})
     assert (rule.value, rule.reason, rule.flag_metadata) == (
@@ -197,7 +197,7 @@ def test_provider__context_attributes__environment_app_and_datetimes_mapped(flag
         "launch", False, EvaluationContext("u", {"signup": datetime(2026, 5, 1, tzinfo=UTC)})
     )
     # Then
-    assert (web.value, web.reason) == (True, "DEFAULT")
+    assert (web.value, web.reason) == (True, "STATIC")
     assert (api_app.value, api_app.flag_metadata["reason"]) == (False, "app_not_scoped")
     assert (launched.value, launched.reason) == (True, "TARGETING_MATCH")
     assert vexil_context(EvaluationContext("u", {"environment": "production", "plan": "pro", "tags": ("a",)})) == {

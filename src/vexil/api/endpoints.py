@@ -1,10 +1,11 @@
 """Every endpoint of the raw layer, from each surface's own table: Vexil's native evaluation and
-streams (`api/surface.py`). The raw ASGI layer (`api/fastpath.py`) answers them through `ROUTER`,
-and `api/routes/hot.py` documents them in OpenAPI from `ENDPOINTS`."""
+streams (`api/surface.py`), OFREP (`api/ofrep.py`). The raw ASGI layer (`api/fastpath.py`) answers
+them through `ROUTER`, and `api/routes/hot.py` documents them in OpenAPI from `ENDPOINTS`."""
 
 from __future__ import annotations
 
+from vexil.api.ofrep import OFREP
 from vexil.api.surface import NATIVE, Endpoint, Router
 
-ENDPOINTS: tuple[Endpoint, ...] = NATIVE
+ENDPOINTS: tuple[Endpoint, ...] = NATIVE + OFREP
 ROUTER = Router(ENDPOINTS)

@@ -96,11 +96,12 @@ class Call:
     def token(self, query_token: str | None = None) -> str | None:
         return token_from_headers(self.headers) or query_token or None
 
-    def caller(self, query_token: str | None = None) -> Principal | None:
-        """Evaluation and client streams are open unless the operator requires a client token."""
+    def caller(self, query_token: str | None = None, *, required: bool = False) -> Principal | None:
+        """Evaluation and client streams are open unless the operator requires a client token (or
+        the surface does: `required`); anonymous and client callers get the small body limit."""
         tokens = self.runtime.service.tokens
         secret = self.token(query_token)
-        if self.runtime.settings.require_client_token:
+        if required or self.runtime.settings.require_client_token:
             principal: Principal | None = tokens.require(secret, Role.CLIENT)
         else:
             principal = tokens.authenticate(secret)
@@ -351,6 +352,8 @@ class Endpoint:
     body: type[BaseModel] | None = None
     query: tuple[tuple[str, str, dict[str, Any]], ...] = ()  # (name, description, schema)
     ok: dict[str, Any] = field(default_factory=dict)  # the 200 response's documentation
+    # Other answers' documentation by status, over the `{"error"}` ones (a surface with its own error shape).
+    responses: dict[int | str, dict[str, Any]] = field(default_factory=dict)
     stream: bool = False
 
     @property

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from vexil.engine._matchers import show_value
 from vexil.engine.bucketing import BUCKETS, VARIANT_SEED, bucket, variant_hash
-from vexil.engine.compile import CompiledConfig, CompiledFlag, CompiledRule, Variant, compile_flag
+from vexil.engine.compile import BOOLEAN_VARIANTS, CompiledConfig, CompiledFlag, CompiledRule, Variant, compile_flag
 from vexil.engine.evaluate import MAX_PREREQUISITE_DEPTH, identifier_of
 from vexil.engine.operators import (
     LIST_OPERATORS,
@@ -46,6 +46,7 @@ from vexil.engine.operators import (
 from vexil.engine.snapshot import Snapshot
 from vexil.engine.types import (
     COARSE_REASONS,
+    DRAWN_REASONS,
     OPENFEATURE_REASONS,
     Context,
     Evaluation,
@@ -59,8 +60,10 @@ from vexil.engine.types import (
 )
 
 __all__ = [
+    "BOOLEAN_VARIANTS",
     "BUCKETS",
     "COARSE_REASONS",
+    "DRAWN_REASONS",
     "LIST_OPERATORS",
     "MAX_PREREQUISITE_DEPTH",
     "NO_VALUE_OPERATORS",

@@ -35,9 +35,22 @@ from vexil.engine.evaluate import (
 from vexil.engine.operators import Segments, compile_conditions
 from vexil.engine.types import Evaluation, FlagDoc, Matcher, Reason
 
-__all__ = ["CompiledConfig", "CompiledFlag", "CompiledRule", "Variant", "compile_flag", "flag_name", "prerequisites_of"]
+__all__ = [
+    "BOOLEAN_VARIANTS",
+    "CompiledConfig",
+    "CompiledFlag",
+    "CompiledRule",
+    "Variant",
+    "compile_flag",
+    "flag_name",
+    "prerequisites_of",
+]
 
 _OVERRIDABLE = ("enabled", "rollout_percentage", "rules", "allowlist")
+# The variants of a boolean flag, in order, the first its default: what a flag created without
+# variants has (docs/spec.md §1). A flag with exactly these is boolean wherever a surface answers a
+# value of one type (OpenFeature: its `active`).
+BOOLEAN_VARIANTS = ("off", "on")
 _NO_PAYLOAD: Any = None
 
 
@@ -84,6 +97,7 @@ class CompiledFlag:
     environments: Mapping[str, CompiledConfig]
     evaluate: FlagRun
     prerequisite_failed: Evaluation
+    boolean: bool  # variants exactly BOOLEAN_VARIANTS, the first the default
 
     def config(self, environment: str | None) -> CompiledConfig:
         if environment is None:
@@ -140,7 +154,8 @@ def _variants(value: Any) -> tuple[Variant, ...]:
         seen.add(name)
         variants.append(Variant(name, item.get("payload"), weight))
     # No (readable) variants: a boolean flag.
-    return tuple(variants) or (Variant("off", None, 0), Variant("on", None, 1))
+    off, on = BOOLEAN_VARIANTS
+    return tuple(variants) or (Variant(off, None, 0), Variant(on, None, 1))
 
 
 def prerequisites_of(doc: FlagDoc) -> tuple[Prerequisite, ...]:
@@ -306,6 +321,8 @@ def compile_flag(doc: FlagDoc, segments: Segments) -> CompiledFlag:
             base.run, {name: config.run for name, config in environments.items() if config is not base}
         ),
         prerequisite_failed=compiler.default_result(Reason.PREREQUISITE_FAILED),
+        boolean=compiler.default == BOOLEAN_VARIANTS[0]
+        and tuple(variant.name for variant in compiler.variants) == BOOLEAN_VARIANTS,
     )
 
 

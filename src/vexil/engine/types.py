@@ -98,9 +98,14 @@ class OpenFeatureReason(StrEnum):
     DISABLED = "DISABLED"
     TARGETING_MATCH = "TARGETING_MATCH"
     SPLIT = "SPLIT"
+    STATIC = "STATIC"
     DEFAULT = "DEFAULT"
 
 
+# Vexil's reasons as OpenFeature names them (docs/spec.md §2), for every OpenFeature surface: the
+# Python provider and OFREP. `enabled` is STATIC: no targeting decided (the flag is on for everyone;
+# several weighted variants still split by user, which neither reason tells); app scope and
+# prerequisites fall back to the default variant: DEFAULT.
 OPENFEATURE_REASONS: Mapping[Reason, OpenFeatureReason] = {
     Reason.FLAG_NOT_FOUND: OpenFeatureReason.ERROR,
     Reason.DISABLED: OpenFeatureReason.DISABLED,
@@ -108,11 +113,15 @@ OPENFEATURE_REASONS: Mapping[Reason, OpenFeatureReason] = {
     Reason.RULE_MATCH: OpenFeatureReason.TARGETING_MATCH,
     Reason.ROLLOUT_INCLUDED: OpenFeatureReason.SPLIT,
     Reason.ROLLOUT_EXCLUDED: OpenFeatureReason.SPLIT,
-    Reason.ENABLED: OpenFeatureReason.DEFAULT,
+    Reason.ENABLED: OpenFeatureReason.STATIC,
     Reason.APP_NOT_SCOPED: OpenFeatureReason.DEFAULT,
     Reason.PREREQUISITE_FAILED: OpenFeatureReason.DEFAULT,
     Reason.TARGETING_MATCH: OpenFeatureReason.TARGETING_MATCH,
 }
+
+# The reasons of a percentage rollout's decision: without an identifier that decision is a random
+# draw, different on every call, so OpenFeature surfaces answer TARGETING_KEY_MISSING instead.
+DRAWN_REASONS: frozenset[Reason] = frozenset({Reason.ROLLOUT_INCLUDED, Reason.ROLLOUT_EXCLUDED})
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,12 @@ name; integer, float, object: the variant's payload (float also takes an integer
 A payload of another type is `TYPE_MISMATCH`; a variant without a payload (`null`) resolves to
 the caller's default with the flag's reason and variant, without an error: it carries no value.
 
-**Reasons** as docs/spec.md §2 maps them (`vexil.engine.OPENFEATURE_REASONS`); the Vexil reason and,
-when a rule decided, its index are in `flag_metadata` (`reason`, `rule`).
+**Reasons** as docs/spec.md §2 maps them (`vexil.engine.OPENFEATURE_REASONS`, which OFREP uses too);
+the Vexil reason and, when a rule decided, its index are in `flag_metadata` (`reason`, `rule`).
 
 **Error codes.** `FLAG_NOT_FOUND` for an unknown flag; `TYPE_MISMATCH` as above;
 `TARGETING_KEY_MISSING` when the context has no targeting key (none, or empty) and the answer is a
-percentage rollout's (Vexil reasons `rollout_included`/`rollout_excluded`, OpenFeature's `SPLIT`):
+percentage rollout's (`vexil.engine.DRAWN_REASONS`: `rollout_included`/`rollout_excluded`, OpenFeature's `SPLIT`):
 without an identifier that answer is a random draw, different on every call, so the caller's
 default is returned instead. Every other answer is served without a key, since it does not depend
 on one (allowlists simply do not match), with one documented exception: a weighted split of
@@ -60,7 +60,7 @@ from openfeature.flag_evaluation import FlagResolutionDetails, FlagValueType
 from openfeature.flag_evaluation import Reason as OpenFeatureReason
 from openfeature.provider import AbstractProvider, Metadata
 
-from vexil.engine import OPENFEATURE_REASONS, Reason, identifier_of
+from vexil.engine import DRAWN_REASONS, OPENFEATURE_REASONS, Reason, identifier_of
 from vexil.sdk._base import BaseClient, ErrorCode, Evaluation, SyncState
 from vexil.sdk.client import AsyncClient, Client
 
@@ -78,8 +78,6 @@ ERROR_CODES: Mapping[ErrorCode, OpenFeatureErrorCode] = {
     ErrorCode.UNAUTHORIZED: OpenFeatureErrorCode.GENERAL,
     ErrorCode.GENERAL: OpenFeatureErrorCode.GENERAL,
 }
-# A percentage rollout decided: without a targeting key, that is a random draw.
-DRAWN = frozenset({Reason.ROLLOUT_INCLUDED, Reason.ROLLOUT_EXCLUDED})
 RESERVED_ATTRIBUTES = frozenset({"environment", "app"})
 
 # Reads one value out of an evaluation: (value, None), or (None, a TYPE_MISMATCH message).
@@ -262,7 +260,7 @@ def _details(
         return FlagResolutionDetails(default, code, message, OpenFeatureReason.ERROR)
     reason = result.reason
     assert isinstance(reason, Reason)
-    if reason in DRAWN and (context is None or identifier_of(context.targeting_key) is None):
+    if reason in DRAWN_REASONS and (context is None or identifier_of(context.targeting_key) is None):
         message = f"flag {result.flag!r} is a percentage rollout: it needs a targeting key"
         return FlagResolutionDetails(
             default, OpenFeatureErrorCode.TARGETING_KEY_MISSING, message, OpenFeatureReason.ERROR

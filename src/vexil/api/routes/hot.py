@@ -82,7 +82,7 @@ def router(slot: RuntimeSlot) -> APIRouter:
             summary=route.summary,
             description=route.description or "",
             status_code=200,
-            responses={200: route.ok},
+            responses={200: route.ok, **route.responses},
             response_class=StreamResponse if route.stream else Response,
             openapi_extra=_openapi(route),
         )

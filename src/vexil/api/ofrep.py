@@ -1,0 +1,340 @@
+"""OFREP, the OpenFeature Remote Evaluation Protocol (docs/ofrep.md): Vexil's flags for OpenFeature's
+own remote providers, server and web, with no Vexil code on the client.
+
+Two endpoints, answered on the raw ASGI layer like `POST /evaluate` (their table, `OFREP`, is added
+to the route table in `api/endpoints.py`, and `api/routes/hot.py` documents them from it):
+
+- `POST /ofrep/v1/evaluate/flags/{key}`: one flag, `{key, value, reason, variant, metadata}`;
+- `POST /ofrep/v1/evaluate/flags`: every flag, `{"flags": [...]}`, with an `ETag` (304 on a matching
+  `If-None-Match`), which is what the web provider polls.
+
+Both take `{"context": {"targetingKey", ...attributes}}` and read it as the Python SDK's OpenFeature
+provider does: the targeting key is Vexil's `identifier`, `environment` and `app` are Vexil's, and
+every other key is an attribute (under `attributes`, where conditions find it by name). Then the
+answer is Vexil's client result in OpenFeature's words: the value (a boolean flag's `active`, else
+the served variant's payload, else its name) and the reason by `engine.OPENFEATURE_REASONS`, after
+`VEXIL_CLIENT_REASONS`. Nothing else about the flag leaves: no rule, condition, percentage or
+allowlist, whatever the token.
+
+OFREP always needs a token (client, server or admin), and answers its own error shape,
+`{key, errorCode, errorDetails}` (the bulk endpoint: `{errorCode, errorDetails}`), never Vexil's
+`{"error"}`: its providers read `errorCode`. A handler therefore catches every refusal itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from vexil.api import context as contexts
+from vexil.api.errors import BadRequest
+from vexil.api.limits import parse_json
+from vexil.api.surface import Call, Endpoint, Reply, etagged
+from vexil.core.auth import AuthError, Principal
+from vexil.engine import DRAWN_REASONS, OPENFEATURE_REASONS, Evaluation, OpenFeatureReason, Reason, show_value
+from vexil.engine.compile import CompiledFlag
+
+PATH = "/ofrep/v1/evaluate/flags"
+
+
+class ErrorCode(StrEnum):
+    """OpenFeature's error codes that OFREP answers."""
+
+    PARSE_ERROR = "PARSE_ERROR"  # the body is not a JSON object
+    INVALID_CONTEXT = "INVALID_CONTEXT"  # the context is not one Vexil can read
+    TARGETING_KEY_MISSING = "TARGETING_KEY_MISSING"  # a percentage rollout, and no targeting key
+    FLAG_NOT_FOUND = "FLAG_NOT_FOUND"
+    GENERAL = "GENERAL"  # the token (401, 403), a body too large (413), a client gone
+
+
+class Refusal(Exception):
+    """An OFREP error answer: its status, code and plain words (and headers: `WWW-Authenticate`)."""
+
+    def __init__(self, status: int, code: ErrorCode, details: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(details)
+        self.status = status
+        self.code = code
+        self.details = details
+        self.headers = headers
+
+    def reply(self, key: str | None) -> Reply:
+        """As the single endpoint answers it (`key`), or the bulk one (`None`)."""
+        body: dict[str, Any] = {"errorCode": self.code.value, "errorDetails": self.details}
+        if key is not None:
+            body = {"key": key, **body}
+        return Reply(orjson.dumps(body), self.status, self.headers)
+
+
+# --- the request ----------------------------------------------------------------------------------
+
+# An OFREP context's reserved keys and Vexil's names for them; every other key is an attribute.
+RESERVED = {"targetingKey": "identifier", "environment": "environment", "app": "app"}
+# How the context's keys are named in an error (`api/context.py` names Vexil's).
+LABELS = {
+    "identifier": "context.targetingKey",
+    "environment": "context.environment",
+    "app": "context.app",
+    "attributes": "context",
+}
+CONTEXT_EXAMPLE = '{"targetingKey": "user-1", "plan": "pro"}'
+
+
+def vexil_context(context: Any) -> dict[str, Any]:
+    """The request's `context` as Vexil's (`api/context.py` rules and bounds), or BadRequest.
+
+    >>> vexil_context({"targetingKey": "u1", "environment": "production", "plan": "pro"})
+    {'identifier': 'u1', 'environment': 'production', 'attributes': {'plan': 'pro'}}
+    """
+    if context is None:
+        return {}
+    if context.__class__ is not dict:
+        raise BadRequest(f"context: use an object such as {CONTEXT_EXAMPLE}")
+    vexil: dict[str, Any] = {}
+    attributes: dict[str, Any] = {}
+    for key, value in context.items():
+        reserved = RESERVED.get(key)
+        if reserved is None:
+            attributes[key] = value
+        else:
+            vexil[reserved] = value
+    if attributes:
+        vexil["attributes"] = attributes
+    return contexts.from_body(vexil, labels=LABELS)
+
+
+async def _caller_and_body(call: Call) -> tuple[Principal, bytes]:
+    """The token first (any role), then the body within that caller's limit."""
+    try:
+        principal = call.caller(required=True)
+    except AuthError as exc:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        raise Refusal(exc.status, ErrorCode.GENERAL, str(exc), headers) from exc
+    assert principal is not None  # required: a missing token raised
+    try:
+        raw = await call.body()
+    except BadRequest as exc:
+        raise Refusal(exc.status, ErrorCode.GENERAL, str(exc), exc.headers) from exc
+    return principal, raw
+
+
+def _context(raw: bytes, principal: Principal) -> dict[str, Any]:
+    """The body's context, in the environment of a token bound to one."""
+    try:
+        body = parse_json(raw) if raw else {}
+    except BadRequest as exc:
+        raise Refusal(400, ErrorCode.PARSE_ERROR, str(exc)) from exc
+    if body.__class__ is not dict:
+        raise Refusal(
+            400, ErrorCode.PARSE_ERROR, 'the body must be a JSON object such as {"context": ' + CONTEXT_EXAMPLE + "}"
+        )
+    try:
+        return Call.place(principal, vexil_context(body.get("context")))
+    except BadRequest as exc:
+        raise Refusal(400, ErrorCode.INVALID_CONTEXT, str(exc)) from exc
+    except AuthError as exc:  # a bound token, and a context naming another environment
+        raise Refusal(exc.status, ErrorCode.GENERAL, str(exc)) from exc
+
+
+# --- the answer -----------------------------------------------------------------------------------
+
+
+def value(result: Evaluation, flag: CompiledFlag) -> Any:
+    """A boolean flag's `active`; else the served variant's payload, or its name without one."""
+    if flag.boolean:
+        return result.active
+    return result.variant if result.payload is None else result.payload
+
+
+def success(result: Evaluation, flag: CompiledFlag, coarse: bool) -> dict[str, Any]:
+    reason = result.client_reason(coarse)
+    return {
+        "key": result.flag,
+        "value": value(result, flag),
+        "reason": OPENFEATURE_REASONS[reason].value,
+        "variant": result.variant,
+        "metadata": {"reason": reason.value, "active": result.active},
+    }
+
+
+def refusal(result: Evaluation, context: dict[str, Any]) -> Refusal | None:
+    """Why `result` is not an answer: an unknown flag, or a random draw for want of a targeting key."""
+    if result.reason is Reason.FLAG_NOT_FOUND:
+        return Refusal(404, ErrorCode.FLAG_NOT_FOUND, f"there is no flag named {show_value(result.flag)}")
+    if result.reason in DRAWN_REASONS and "identifier" not in context:
+        return Refusal(
+            400,
+            ErrorCode.TARGETING_KEY_MISSING,
+            f"flag {show_value(result.flag)} rolls out by percentage: without a targetingKey its answer "
+            "would be a random draw, so give one (the code's default applies meanwhile)",
+        )
+    return None
+
+
+def etag(body: bytes) -> str:
+    """The answer's own digest: the same flags for the same context give the same tag, on every replica."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+# --- the handlers ---------------------------------------------------------------------------------
+
+
+async def evaluate_flag(call: Call) -> Reply:
+    """`POST /ofrep/v1/evaluate/flags/{key}`."""
+    key = call.params["key"]
+    try:
+        return await _evaluate_flag(call, key)
+    except Refusal as exc:
+        return exc.reply(key)
+
+
+async def _evaluate_flag(call: Call, key: str) -> Reply:
+    principal, raw = await _caller_and_body(call)
+    runtime = call.runtime
+    runtime.counters["evaluations"] += 1
+    kept_as = (PATH, key, raw, principal.environment)
+    seq = runtime.service.hub.seq
+    kept = runtime.answers.get(kept_as, seq)
+    if kept is not None:
+        return Reply(kept)
+    context = _context(raw, principal)
+    snapshot = runtime.service.snapshot
+    result = snapshot.evaluate(key, context)
+    refused = refusal(result, context)
+    if refused is not None:
+        raise refused
+    flag = snapshot.get_compiled(key)
+    assert flag is not None  # it was just evaluated
+    answer = orjson.dumps(success(result, flag, runtime.settings.coarse_reasons))
+    if "identifier" in context:
+        runtime.answers.put(kept_as, seq, answer, len(raw) + len(key))
+    return Reply(answer)
+
+
+async def evaluate_flags(call: Call) -> Reply:
+    """`POST /ofrep/v1/evaluate/flags`: every flag, each a success or a failure item."""
+    try:
+        return await _evaluate_flags(call)
+    except Refusal as exc:
+        return exc.reply(None)
+
+
+async def _evaluate_flags(call: Call) -> Reply:
+    principal, raw = await _caller_and_body(call)
+    runtime = call.runtime
+    runtime.counters["evaluations"] += 1
+    kept_as = (PATH, raw, principal.environment)
+    seq = runtime.service.hub.seq
+    body = runtime.answers.get(kept_as, seq)
+    if body is None:
+        context = _context(raw, principal)
+        snapshot = runtime.service.snapshot
+        coarse = runtime.settings.coarse_reasons
+        items: list[dict[str, Any]] = []
+        for result in snapshot.evaluate_all(context):
+            refused = refusal(result, context)
+            if refused is not None:
+                items.append({"key": result.flag, "errorCode": refused.code.value, "errorDetails": refused.details})
+                continue
+            flag = snapshot.get_compiled(result.flag)
+            assert flag is not None  # every flag evaluated is held
+            items.append(success(result, flag, coarse))
+        body = orjson.dumps({"flags": items})
+        if "identifier" in context:
+            runtime.answers.put(kept_as, seq, body, len(raw))
+    return etagged(call, body, etag(body))
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+
+class OfrepContext(BaseModel):
+    """An OpenFeature evaluation context: the targeting key, then any attributes."""
+
+    model_config = ConfigDict(extra="allow")
+
+    targetingKey: str | None = Field(
+        default=None, description="Who is asking (Vexil's `identifier`); a percentage rollout needs it."
+    )
+    environment: str | None = Field(default=None, description="The environment whose override applies.")
+    app: str | None = Field(default=None, description="The app asking (for app-scoped flags).")
+
+
+class OfrepRequest(BaseModel):
+    context: OfrepContext | None = Field(default=None, description="Who is asking (none: an empty context).")
+
+
+class OfrepMetadata(BaseModel):
+    reason: str = Field(description="Vexil's own reason, as client surfaces give it.")
+    active: bool = Field(description="Whether the variant served is not the flag's default.")
+
+
+class OfrepSuccess(BaseModel):
+    key: str
+    value: Any = Field(
+        description="A boolean flag's `active`; else the served variant's payload, or its name without one."
+    )
+    reason: OpenFeatureReason
+    variant: str
+    metadata: OfrepMetadata
+
+
+class OfrepFailure(BaseModel):
+    key: str
+    errorCode: ErrorCode
+    errorDetails: str
+
+
+class OfrepBulkSuccess(BaseModel):
+    flags: list[OfrepSuccess | OfrepFailure]
+
+
+class OfrepBulkFailure(BaseModel):
+    errorCode: ErrorCode
+    errorDetails: str
+
+
+def _failures(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    return {
+        400: {"model": model, "description": "PARSE_ERROR, INVALID_CONTEXT or TARGETING_KEY_MISSING"},
+        401: {"model": model, "description": "No token, or not a valid one (GENERAL)"},
+        403: {"model": model, "description": "A token bound to another environment (GENERAL)"},
+        413: {"model": model, "description": "Body too large (GENERAL)"},
+    }
+
+
+OFREP: tuple[Endpoint, ...] = (
+    Endpoint(
+        "POST",
+        PATH + "/{key}",
+        evaluate_flag,
+        "Evaluate one flag (OFREP)",
+        tags=("ofrep",),
+        description="OpenFeature's remote evaluation of one flag, for its server providers; any token.",
+        body=OfrepRequest,
+        ok={"description": "The flag's value, reason and variant.", "model": OfrepSuccess},
+        responses={
+            **_failures(OfrepFailure),
+            404: {"model": OfrepFailure, "description": "FLAG_NOT_FOUND"},
+        },
+    ),
+    Endpoint(
+        "POST",
+        PATH,
+        evaluate_flags,
+        "Evaluate every flag (OFREP)",
+        tags=("ofrep",),
+        description="OpenFeature's remote evaluation of every flag, for its web provider; any token. "
+        "The `ETag` names the answer: send it as `If-None-Match` to get 304 while nothing changed for "
+        "this context.",
+        body=OfrepRequest,
+        ok={"description": "Every flag, each a success or a failure.", "model": OfrepBulkSuccess},
+        responses={
+            **_failures(OfrepBulkFailure),
+            304: {"description": "Not modified: the `If-None-Match` tag is this answer's."},
+        },
+    ),
+)
