@@ -154,6 +154,23 @@ REQUESTS: list[tuple[str, str, bytes, bytes, dict[str, str]]] = [
     ("GET", "/sdk/stream", b"", b"", {}),
     ("GET", "/sdk/stream", b"environment=Not%20A%20Name", b"", ADMIN),
     ("GET", "/sdk/stream", b"environment=production", b"", ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags/rollout", b"", json_body({"context": {"targetingKey": "u1"}}), ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags/themed", b"", json_body({"context": {"targetingKey": "u2", "x": 1}}), ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags/targeted", b"", json_body({"context": {"targetingKey": "vip"}}), ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags/nope", b"", json_body({"context": {"targetingKey": "u1"}}), ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags/rollout", b"", json_body({"context": {}}), ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags/rollout", b"", json_body({"context": {"targetingKey": 1.5}}), ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags/rollout", b"", json_body({"context": "u1"}), ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags/rollout", b"", b"{oops", ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags/rollout", b"", b"[1]", ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags/rollout", b"", json_body({"context": {"targetingKey": "u1"}}), {}),
+    ("POST", "/ofrep/v1/evaluate/flags/rollout", b"", BIG, ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags", b"", json_body({"context": {"targetingKey": "u1", "plan": "pro"}}), ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags", b"", json_body({"context": {"targetingKey": 7, "app": "web"}}), ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags", b"", json_body({"context": {"app": ["web"]}}), ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags", b"", b"\xff\xfe", ADMIN),
+    ("POST", "/ofrep/v1/evaluate/flags", b"", BIG, {}),
+    ("POST", "/ofrep/v1/evaluate/flags", b"", b"", {"Authorization": "Bearer vx_wrong"}),
 ]
 
 
