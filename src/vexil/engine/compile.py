@@ -47,9 +47,9 @@ __all__ = [
 ]
 
 _OVERRIDABLE = ("enabled", "rollout_percentage", "rules", "allowlist")
-# The variants of a boolean flag, in order, the first its default: what a flag created without
-# variants has (docs/spec.md §1). A flag with exactly these is boolean wherever a surface answers a
-# value of one type (OpenFeature: its `active`).
+# The variants of a boolean flag, the first its default: what a flag created without variants has
+# (docs/spec.md §1). A flag with exactly these two variants (in any order) and `off` its default is
+# boolean wherever a surface answers one typed value (OpenFeature: the flag's `active`).
 BOOLEAN_VARIANTS = ("off", "on")
 _NO_PAYLOAD: Any = None
 
@@ -97,7 +97,7 @@ class CompiledFlag:
     environments: Mapping[str, CompiledConfig]
     evaluate: FlagRun
     prerequisite_failed: Evaluation
-    boolean: bool  # variants exactly BOOLEAN_VARIANTS, the first the default
+    boolean: bool  # variants exactly BOOLEAN_VARIANTS, `off` the default
 
     def config(self, environment: str | None) -> CompiledConfig:
         if environment is None:
@@ -322,7 +322,7 @@ def compile_flag(doc: FlagDoc, segments: Segments) -> CompiledFlag:
         ),
         prerequisite_failed=compiler.default_result(Reason.PREREQUISITE_FAILED),
         boolean=compiler.default == BOOLEAN_VARIANTS[0]
-        and tuple(variant.name for variant in compiler.variants) == BOOLEAN_VARIANTS,
+        and sorted(variant.name for variant in compiler.variants) == list(BOOLEAN_VARIANTS),
     )
 
 
