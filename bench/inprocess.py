@@ -4,7 +4,8 @@
 
 Builds the app on a fresh SQLite directory with the 20 flags of bench/http.sh (fixtures.http_flags),
 then calls it directly as uvicorn would (scope, receive, send) for the same two requests that
-bench/http.sh sends with wrk, and for a raw ASGI hello-world. What it prints is the time our code
+bench/http.sh sends with wrk, their OFREP counterparts (with a token, which OFREP requires), and for
+a raw ASGI hello-world. What it prints is the time our code
 adds to each request on top of the server's own work; bench/http.sh gives the figures over HTTP.
 """
 
@@ -112,6 +113,9 @@ async def main() -> None:
             bulk = scope_of("POST", "/evaluate")
             names = [f"http-{i:02d}" for i in range(20)]
             bulk_body = orjson.dumps({"identifier": "user-123", "environment": "production", "flags": names})
+            ofrep_one = scope_of("POST", "/ofrep/v1/evaluate/flags/http-07", headers=admin)
+            ofrep_all = scope_of("POST", "/ofrep/v1/evaluate/flags", headers=admin)
+            ofrep_body = orjson.dumps({"context": {"targetingKey": "user-123", "environment": "production"}})
             if args.profile:
                 profiler = cProfile.Profile()
                 profiler.enable()
@@ -123,6 +127,8 @@ async def main() -> None:
                 "hello-world (raw ASGI)": await per_call(hello, scope_of("GET", "/"), b"", args.calls),
                 "GET /flags/http-07/evaluate": await per_call(app, single, b"", args.calls),
                 "POST /evaluate (20 flags)": await per_call(app, bulk, bulk_body, args.calls),
+                "POST /ofrep/.../flags/http-07": await per_call(app, ofrep_one, ofrep_body, args.calls),
+                "POST /ofrep/.../flags (20 flags)": await per_call(app, ofrep_all, ofrep_body, args.calls),
             }
     for what, micros in figures.items():
         print(f"{what:32} {micros:7.2f} µs per call")

@@ -7,7 +7,8 @@
    runs wrk (2 threads, 64 connections) against
    - `GET /flags/http-07/evaluate?identifier=user-123&environment=production` (one flag), and
    - `POST /evaluate` with the 20 flag names (bench/evaluate_post.lua),
-   each after a warm-up run that is not counted.
+   each after a warm-up run that is not counted; with a client token, OFREP too:
+   `POST /ofrep/v1/evaluate/flags/http-07` and `POST /ofrep/v1/evaluate/flags` (every flag: the 20).
 2. Serves bench/hello.py (uvicorn with Vexil's exact options, same interpreter) and runs wrk on it.
 3. Cold start: imports 1,000 realistic flags (fixtures.realistic_flags) into a data directory
    through `POST /import`, stops the server, then times process start → first 200 from /health.
@@ -146,10 +147,11 @@ def wait_ready(server: Server, path: str = "/health", timeout: float = 30.0) -> 
     raise SystemExit(f"server not ready after {timeout} s:\n{server.tail()}")
 
 
-def api(port: int, method: str, path: str, body: Any = None) -> Any:
+def api(port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    """A JSON request as admin (or with `headers`' own token)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json", **(headers or {})}
         conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
         response = conn.getresponse()
         data = response.read()
@@ -291,8 +293,69 @@ def run_suite(port: int, pid: int, names: list[str], args: argparse.Namespace, h
     )
 
 
-def bench_vexil(tmp: Path, args: argparse.Namespace, *, client_tokens: bool) -> tuple[Suite, str]:
-    """Vexil's figures; with `client_tokens`, a server that requires them, asked with one."""
+OFREP_SINGLE = f"/ofrep/v1/evaluate/flags/{fx.HTTP_SINGLE}"
+OFREP_BULK = "/ofrep/v1/evaluate/flags"
+
+
+def ofrep_body(user: str) -> str:
+    return json.dumps({"context": {"targetingKey": user, "environment": "production"}})
+
+
+def check_ofrep(port: int, secret: str, names: list[str]) -> str:
+    """OFREP must answer the same flags before its throughput means anything."""
+    headers = {"Authorization": f"Bearer {secret}"}
+    single = api(port, "POST", OFREP_SINGLE, json.loads(ofrep_body("user-123")), headers=headers)
+    bulk = api(port, "POST", OFREP_BULK, json.loads(ofrep_body("user-123")), headers=headers)
+    keys = sorted(item.get("key") for item in bulk.get("flags", []))
+    if "value" not in single or keys != sorted(names):
+        raise SystemExit(f"OFREP answered {single!r} and {len(keys)} flags: {bulk!r}")
+    return f"OFREP {fx.HTTP_SINGLE} → {single}; bulk → {len(keys)} flags"
+
+
+def run_ofrep(port: int, pid: int, args: argparse.Namespace, headers: tuple[str, ...]) -> Suite:
+    """OFREP's two endpoints (a token is required), one user and a new user each time."""
+    base = f"http://127.0.0.1:{port}"
+    post = BENCH / "evaluate_post.lua"
+    lua = BENCH / "users.lua"
+    new_user = ofrep_body("user-%d")
+    return Suite(
+        single=measure(
+            base + OFREP_SINGLE,
+            args,
+            script=post,
+            env={"VEXIL_BENCH_BODY": ofrep_body("user-123")},
+            headers=headers,
+            pid=pid,
+        ),
+        bulk=measure(
+            base + OFREP_BULK,
+            args,
+            script=post,
+            env={"VEXIL_BENCH_BODY": ofrep_body("user-123")},
+            headers=headers,
+            pid=pid,
+        ),
+        single_new=measure(
+            base + "/",
+            args,
+            script=lua,
+            env={"VEXIL_BENCH_PATH": OFREP_SINGLE, "VEXIL_BENCH_BODY": new_user},
+            headers=headers,
+            pid=pid,
+        ),
+        bulk_new=measure(
+            base + "/",
+            args,
+            script=lua,
+            env={"VEXIL_BENCH_PATH": OFREP_BULK, "VEXIL_BENCH_BODY": new_user},
+            headers=headers,
+            pid=pid,
+        ),
+    )
+
+
+def bench_vexil(tmp: Path, args: argparse.Namespace, *, client_tokens: bool) -> tuple[Suite, Suite | None, str]:
+    """Vexil's figures; with `client_tokens`, a server that requires them, asked with one, and OFREP."""
     port = free_port()
     data = tmp / f"vexil-data-{int(client_tokens)}"
     data.mkdir()
@@ -303,10 +366,12 @@ def bench_vexil(tmp: Path, args: argparse.Namespace, *, client_tokens: bool) -> 
         if client_tokens:
             secret = api(port, "POST", "/tokens", {"name": "bench-client", "role": "client"})["token"]
             headers = (f"Authorization: Bearer {secret}",)
-            facts = f"client token required ({len(secret)} characters)"
+            facts = f"client token required ({len(secret)} characters); {check_ofrep(port, secret, names)}"
         else:
             facts = check_answers(port, names)
-        return run_suite(port, server.process.pid, names, args, headers), facts
+        suite = run_suite(port, server.process.pid, names, args, headers)
+        ofrep = run_ofrep(port, server.process.pid, args, headers) if client_tokens else None
+        return suite, ofrep, facts
 
 
 def bench_hello(tmp: Path, args: argparse.Namespace) -> tuple[WrkResult, WrkResult]:
@@ -378,8 +443,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="vexil-bench-http-") as name:
         tmp = Path(name)
-        suite, facts = bench_vexil(tmp, args, client_tokens=False)
-        tokens, token_facts = bench_vexil(tmp, args, client_tokens=True)
+        suite, _, facts = bench_vexil(tmp, args, client_tokens=False)
+        tokens, ofrep, token_facts = bench_vexil(tmp, args, client_tokens=True)
+        assert ofrep is not None
         hello, hello_token = bench_hello(tmp, args)
         cold, flags = bench_cold_start(tmp, args)
         bare, imports = import_seconds()
@@ -397,11 +463,20 @@ def main() -> None:
         print(f"{'POST /evaluate 20 flags, ' + label + 'one user':<58} | {figures.bulk}")
         print(f"{single_path + label + 'a new user each time':<58} | {figures.single_new}")
         print(f"{'POST /evaluate 20 flags, ' + label + 'a new user each time':<58} | {figures.bulk_new}")
+    ofrep_single = "POST /ofrep/v1/evaluate/flags/" + fx.HTTP_SINGLE + ", "
+    print(f"{ofrep_single + 'one user':<58} | {ofrep.single}")
+    print(f"{'POST /ofrep/v1/evaluate/flags (20 flags), one user':<58} | {ofrep.bulk}")
+    print(f"{ofrep_single + 'a new user each time':<58} | {ofrep.single_new}")
+    print(f"{'POST /ofrep/v1/evaluate/flags (20 flags), a new user each time':<58} | {ofrep.bulk_new}")
     print(f"{'raw ASGI hello-world (bench/hello.py)':<58} | {hello}")
     print(f"{'raw ASGI hello-world, with an Authorization header':<58} | {hello_token}")
     print()
     print(f"{'/ hello-world':<58} | {'throughput':>10} | {'CPU':>5} | target")
-    for label, figures, baseline in (("", suite, hello), ("client token, ", tokens, hello_token)):
+    for label, figures, baseline in (
+        ("", suite, hello),
+        ("client token, ", tokens, hello_token),
+        ("OFREP, ", ofrep, hello_token),
+    ):
         for what, result, target in (
             ("single flag, " + label + "one user", figures.single, 0.7),
             ("20 flags, " + label + "one user", figures.bulk, 0.5),

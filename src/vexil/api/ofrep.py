@@ -35,7 +35,15 @@ from vexil.api.errors import BadRequest
 from vexil.api.limits import parse_json
 from vexil.api.surface import Call, Endpoint, Reply, etagged
 from vexil.core.auth import AuthError, Principal
-from vexil.engine import DRAWN_REASONS, OPENFEATURE_REASONS, Evaluation, OpenFeatureReason, Reason, show_value
+from vexil.engine import (
+    DRAWN_REASONS,
+    OPENFEATURE_REASONS,
+    Evaluation,
+    OpenFeatureReason,
+    Reason,
+    Snapshot,
+    show_value,
+)
 from vexil.engine.compile import CompiledFlag
 
 PATH = "/ofrep/v1/evaluate/flags"
@@ -160,6 +168,36 @@ def success(result: Evaluation, flag: CompiledFlag, coarse: bool) -> dict[str, A
     }
 
 
+class Encodings:
+    """Each result's success item as bytes, made once: results are shared, immutable objects that a
+    compiled flag prebuilt (`api/wire.py` does the same for Vexil's own answers), so an answer is a join
+    of ready items. A result belongs to one compiled flag, so whether that flag is boolean is fixed for
+    it; the items are let go whenever the configuration changes (the hub's `seq`), with the results."""
+
+    __slots__ = ("_items", "_seq")
+
+    def __init__(self) -> None:
+        self._seq = -1
+        # id(result) * 2 + coarse -> (the result, kept alive so that its id stays its own; its item)
+        self._items: dict[int, tuple[Evaluation, bytes]] = {}
+
+    def item(self, result: Evaluation, snapshot: Snapshot, coarse: bool, seq: int) -> bytes:
+        if seq != self._seq:
+            self._items, self._seq = {}, seq
+        key = id(result) * 2 + coarse
+        kept = self._items.get(key)
+        if kept is not None:
+            return kept[1]
+        flag = snapshot.get_compiled(result.flag)
+        assert flag is not None  # every result evaluated is of a flag held
+        encoded = orjson.dumps(success(result, flag, coarse))
+        self._items[key] = (result, encoded)
+        return encoded
+
+
+ENCODINGS = Encodings()
+
+
 def refusal(result: Evaluation, context: dict[str, Any]) -> Refusal | None:
     """Why `result` is not an answer: an unknown flag, or a random draw for want of a targeting key."""
     if result.reason is Reason.FLAG_NOT_FOUND:
@@ -174,9 +212,13 @@ def refusal(result: Evaluation, context: dict[str, Any]) -> Refusal | None:
     return None
 
 
-def etag(body: bytes) -> str:
-    """The answer's own digest: the same flags for the same context give the same tag, on every replica."""
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+def etag(body: bytes) -> bytes:
+    """The answer's own digest: the same flags for the same context give the same tag, on every replica
+    (and a context whose answers did not change keeps its tag). `ETAG_SIZE` bytes."""
+    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
+
+
+ETAG_SIZE = 34
 
 
 # --- the handlers ---------------------------------------------------------------------------------
@@ -206,9 +248,7 @@ async def _evaluate_flag(call: Call, key: str) -> Reply:
     refused = refusal(result, context)
     if refused is not None:
         raise refused
-    flag = snapshot.get_compiled(key)
-    assert flag is not None  # it was just evaluated
-    answer = orjson.dumps(success(result, flag, runtime.settings.coarse_reasons))
+    answer = ENCODINGS.item(result, snapshot, runtime.settings.coarse_reasons, seq)
     if "identifier" in context:
         runtime.answers.put(kept_as, seq, answer, len(raw) + len(key))
     return Reply(answer)
@@ -228,24 +268,25 @@ async def _evaluate_flags(call: Call) -> Reply:
     runtime.counters["evaluations"] += 1
     kept_as = (PATH, raw, principal.environment)
     seq = runtime.service.hub.seq
-    body = runtime.answers.get(kept_as, seq)
-    if body is None:
+    # An answer is kept with its ETag in front, so that a repeated request is not hashed again.
+    tagged = runtime.answers.get(kept_as, seq)
+    if tagged is None:
         context = _context(raw, principal)
         snapshot = runtime.service.snapshot
         coarse = runtime.settings.coarse_reasons
-        items: list[dict[str, Any]] = []
+        items: list[bytes] = []
         for result in snapshot.evaluate_all(context):
             refused = refusal(result, context)
-            if refused is not None:
-                items.append({"key": result.flag, "errorCode": refused.code.value, "errorDetails": refused.details})
-                continue
-            flag = snapshot.get_compiled(result.flag)
-            assert flag is not None  # every flag evaluated is held
-            items.append(success(result, flag, coarse))
-        body = orjson.dumps({"flags": items})
+            if refused is None:
+                items.append(ENCODINGS.item(result, snapshot, coarse, seq))
+            else:
+                failure = {"key": result.flag, "errorCode": refused.code.value, "errorDetails": refused.details}
+                items.append(orjson.dumps(failure))
+        body = b'{"flags":[' + b",".join(items) + b"]}"
+        tagged = etag(body) + body
         if "identifier" in context:
-            runtime.answers.put(kept_as, seq, body, len(raw))
-    return etagged(call, body, etag(body))
+            runtime.answers.put(kept_as, seq, tagged, len(raw))
+    return etagged(call, tagged[ETAG_SIZE:], tagged[:ETAG_SIZE].decode())
 
 
 # --- the table ------------------------------------------------------------------------------------
