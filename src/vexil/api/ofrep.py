@@ -114,19 +114,20 @@ def vexil_context(context: Any) -> dict[str, Any]:
     return contexts.from_body(vexil, labels=LABELS)
 
 
-async def _caller_and_body(call: Call) -> tuple[Principal, bytes]:
-    """The token first (any role), then the body within that caller's limit."""
+def _caller(call: Call) -> Principal:
+    """The token, of any role; checked before a byte of the body is read."""
     try:
         principal = call.caller(required=True)
     except AuthError as exc:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         raise Refusal(exc.status, ErrorCode.GENERAL, str(exc), headers) from exc
     assert principal is not None  # required: a missing token raised
-    try:
-        raw = await call.body()
-    except BadRequest as exc:
-        raise Refusal(exc.status, ErrorCode.GENERAL, str(exc), exc.headers) from exc
-    return principal, raw
+    return principal
+
+
+def _unread(exc: BadRequest) -> Refusal:
+    """The body could not be read: past the caller's limit (413), or the client went away (400)."""
+    return Refusal(exc.status, ErrorCode.GENERAL, str(exc), exc.headers)
 
 
 def _context(raw: bytes, principal: Principal) -> dict[str, Any]:
@@ -224,17 +225,24 @@ ETAG_SIZE = 34
 # --- the handlers ---------------------------------------------------------------------------------
 
 
+# Each handler is one coroutine, its steps plain functions: this runs on every evaluation.
+
+
 async def evaluate_flag(call: Call) -> Reply:
     """`POST /ofrep/v1/evaluate/flags/{key}`."""
     key = call.params["key"]
     try:
-        return await _evaluate_flag(call, key)
+        principal = _caller(call)
+        try:
+            raw = await call.body()
+        except BadRequest as exc:
+            raise _unread(exc) from exc
+        return _one_flag(call, key, principal, raw)
     except Refusal as exc:
         return exc.reply(key)
 
 
-async def _evaluate_flag(call: Call, key: str) -> Reply:
-    principal, raw = await _caller_and_body(call)
+def _one_flag(call: Call, key: str, principal: Principal, raw: bytes) -> Reply:
     runtime = call.runtime
     runtime.counters["evaluations"] += 1
     kept_as = (PATH, key, raw, principal.environment)
@@ -257,13 +265,17 @@ async def _evaluate_flag(call: Call, key: str) -> Reply:
 async def evaluate_flags(call: Call) -> Reply:
     """`POST /ofrep/v1/evaluate/flags`: every flag, each a success or a failure item."""
     try:
-        return await _evaluate_flags(call)
+        principal = _caller(call)
+        try:
+            raw = await call.body()
+        except BadRequest as exc:
+            raise _unread(exc) from exc
+        return _all_flags(call, principal, raw)
     except Refusal as exc:
         return exc.reply(None)
 
 
-async def _evaluate_flags(call: Call) -> Reply:
-    principal, raw = await _caller_and_body(call)
+def _all_flags(call: Call, principal: Principal, raw: bytes) -> Reply:
     runtime = call.runtime
     runtime.counters["evaluations"] += 1
     kept_as = (PATH, raw, principal.environment)
