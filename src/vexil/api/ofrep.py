@@ -182,18 +182,22 @@ class Encodings:
         # id(result) * 2 + coarse -> (the result, kept alive so that its id stays its own; its item)
         self._items: dict[int, tuple[Evaluation, bytes]] = {}
 
-    def item(self, result: Evaluation, snapshot: Snapshot, coarse: bool, seq: int) -> bytes:
+    def current(self, seq: int) -> dict[int, tuple[Evaluation, bytes]]:
+        """The items made since the configuration became `seq`, by `id(result) * 2 + coarse`."""
         if seq != self._seq:
             self._items, self._seq = {}, seq
-        key = id(result) * 2 + coarse
-        kept = self._items.get(key)
-        if kept is not None:
-            return kept[1]
+        return self._items
+
+    def add(self, result: Evaluation, snapshot: Snapshot, coarse: bool) -> bytes:
         flag = snapshot.get_compiled(result.flag)
         assert flag is not None  # every result evaluated is of a flag held
         encoded = orjson.dumps(success(result, flag, coarse))
-        self._items[key] = (result, encoded)
+        self._items[id(result) * 2 + coarse] = (result, encoded)
         return encoded
+
+    def item(self, result: Evaluation, snapshot: Snapshot, coarse: bool, seq: int) -> bytes:
+        kept = self.current(seq).get(id(result) * 2 + coarse)
+        return kept[1] if kept is not None else self.add(result, snapshot, coarse)
 
 
 ENCODINGS = Encodings()
@@ -287,13 +291,17 @@ def _all_flags(call: Call, principal: Principal, raw: bytes) -> Reply:
         snapshot = runtime.service.snapshot
         coarse = runtime.settings.coarse_reasons
         items: list[bytes] = []
-        for result in snapshot.evaluate_all(context):
-            refused = refusal(result, context)
-            if refused is None:
-                items.append(ENCODINGS.item(result, snapshot, coarse, seq))
-            else:
+        encoded = ENCODINGS.current(seq)
+        keyless = "identifier" not in context
+        for result in snapshot.evaluate_all(context):  # every flag held: none is not found
+            if keyless and result.reason in DRAWN_REASONS:
+                refused = refusal(result, context)
+                assert refused is not None
                 failure = {"key": result.flag, "errorCode": refused.code.value, "errorDetails": refused.details}
                 items.append(orjson.dumps(failure))
+                continue
+            kept = encoded.get(id(result) * 2 + coarse)
+            items.append(kept[1] if kept is not None else ENCODINGS.add(result, snapshot, coarse))
         body = b'{"flags":[' + b",".join(items) + b"]}"
         tagged = etag(body) + body
         if "identifier" in context:
