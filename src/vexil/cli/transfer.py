@@ -166,7 +166,7 @@ def check_unique(data: dict[str, Any], file: Path) -> None:
 
 @click.command("import")
 @click.argument(
-    "files", metavar="FILE...", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    "files", metavar="FILE", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option(
     "--from",
