@@ -78,7 +78,7 @@ async def test_import_unleash__features_vexil_cannot_reproduce__400_and_nothing_
 
 def _only(feature: str) -> list[dict[str, Any]]:
     """refused.json narrowed to one feature."""
-    documents = json.loads(REFUSED)
+    documents: list[dict[str, Any]] = json.loads(REFUSED)
     for doc in documents:
         if "features" in doc:
             doc["features"] = [f for f in doc["features"] if f["name"] == feature]
