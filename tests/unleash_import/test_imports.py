@@ -274,3 +274,10 @@ def test_convert__refused_fixture__each_feature_named_with_its_reason() -> None:
         "ref-payloads",
     ):
         assert f"feature {name}: " in message
+
+
+def test_convert__every_strategy_disabled__refused() -> None:
+    strategies = [{"name": "default", "disabled": True}]
+    assert "every strategy of an enabled environment is disabled" in refusal(
+        export("production", {"name": "f", "strategies": strategies})
+    )

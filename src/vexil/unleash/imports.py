@@ -86,6 +86,7 @@ class _Environment:
     enabled: bool
     strategies: list[Doc]
     variants: list[Doc]
+    disabled_strategies: int = 0
 
 
 @dataclass
@@ -180,7 +181,9 @@ def _read_environment(features: Mapping[str, _Feature], doc: Mapping[str, Any], 
     strategies = sorted(_list(doc, "featureStrategies", where), key=lambda s: s.get("sortOrder") or 0)
     for raw in strategies:
         feature = features.get(str(raw.get("featureName")))
-        if feature is not None and not raw.get("disabled"):
+        if feature is not None and raw.get("disabled"):
+            feature.environments[environment].disabled_strategies += 1
+        elif feature is not None:
             feature.environments[environment].strategies.append(raw)
 
 
@@ -496,6 +499,11 @@ class _FeatureConversion:
     def override(self, environment: _Environment) -> Doc:
         if not environment.enabled:
             return {"enabled": False}
+        if environment.disabled_strategies and not environment.strategies:
+            # Unleash's Node SDK then sees no strategy and enables everyone; not every SDK agrees.
+            raise _Problem(
+                "every strategy of an enabled environment is disabled, which Unleash's SDKs read differently"
+            )
         rules = []
         strategies = environment.strategies or [{"name": "default"}]  # no strategy: on for everyone
         for strategy in strategies:
