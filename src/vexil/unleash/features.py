@@ -297,7 +297,8 @@ def _positive(operator: str, name: str, value: Any, folded: bool) -> Formula:
         text = _text(value, f"uses `{operator}` with")
         if folded and not text.isascii():
             raise NotExpressibleError(
-                f"uses `{operator}` ignoring the case of {_quoted(text)}, which Unleash SDKs fold differently beyond ASCII"
+                f"uses `{operator}` ignoring the case of {_quoted(text)}, "
+                "which Unleash SDKs fold differently beyond ASCII"
             )
         constraint = _constraint(name, TEXT_OPERATORS[operator], values=[text])
         constraint["caseInsensitive"] = folded
