@@ -45,15 +45,22 @@ def token(vexil: Vexil, name: str, role: str = "server", environment: str | None
 
 def unleash_context(context: Mapping[str, Any]) -> dict[str, Any]:
     """A Vexil context as an application hands it to an Unleash SDK (docs/unleash.md, "The context"):
-    `identifier` as `userId`, `app` as `appName`, every attribute a text property."""
-    out: dict[str, Any] = {"properties": {}}
-    for key, value in context.items():
+    `identifier` as `userId`, `app` as `appName`, every attribute (those under `attributes` too, a
+    top-level one first) a text property."""
+    out: dict[str, Any] = {}
+    attributes = context.get("attributes")
+    flat = {**(attributes if isinstance(attributes, dict) else {}), **context}
+    properties: dict[str, str] = {}
+    for key, value in flat.items():
+        if value is None or (key == "attributes" and value is attributes):
+            continue
         if key == "identifier":
             out["userId"] = str(value)
         elif key == "app":
             out["appName"] = value
         elif key != "environment":
-            out["properties"][key] = value if isinstance(value, str) else json.dumps(value)
+            properties[key] = value if isinstance(value, str) else json.dumps(value)
+    out["properties"] = properties
     return out
 
 
