@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from UnleashClient import UnleashClient
+from UnleashClient.clients.unleash_client import UnleashClient
 
 from tests.conftest import ok
 from tests.sdk.conftest import Vexil, start_vexil
@@ -146,7 +146,7 @@ def agrees(doc: Mapping[str, Any], result: Mapping[str, Any], answer: Answer) ->
     pairs = sorted((v["name"], v["payload"], v["weight"] if v["name"] == "off" else 1) for v in variants)
     boolean = doc["default_variant"] == "off" and pairs == [("off", None, 0), ("on", None, 1)]
     if boolean:
-        return answer.enabled == result["active"]
+        return bool(answer.enabled == result["active"])
     if answer.variant == "disabled":
-        return result["variant"] == doc["default_variant"]
-    return answer.variant == result["variant"] and payload_value(answer.payload) == result["payload"]
+        return bool(result["variant"] == doc["default_variant"])
+    return bool(answer.variant == result["variant"] and payload_value(answer.payload) == result["payload"])

@@ -4,6 +4,7 @@ table, a seeded generator for breadth, and seeded contexts."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 SEGMENTS: list[dict[str, Any]] = [
@@ -172,7 +173,7 @@ def contexts(count: int, seed: int = 7) -> list[dict[str, Any]]:
     return made
 
 
-_OPERATORS = {
+_OPERATORS: dict[str, Callable[[random.Random], Any]] = {
     "eq": lambda d: d.choice(["pro", "fr", 5, 7]),
     "neq": lambda d: d.choice(["free", "us", 10]),
     "in": lambda d: d.sample(["pro", "team", "fr", "de", 3, 5, 60], d.randint(1, 3)),
