@@ -13,6 +13,7 @@ server (or admin) token here, as for Vexil's own server-SDK feed.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import weakref
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import orjson
 from vexil.api.surface import Answer, Call, Endpoint, Reply, etagged
 from vexil.core.auth import Principal, Role
 from vexil.core.service import FlagService
+from vexil.engine import Snapshot
 from vexil.store.errors import NotFound
 from vexil.unleash.features import CURRENT, Dialect, translate
 
@@ -32,6 +34,8 @@ LEFT_OUT_COUNT_HEADER = "Vexil-Left-Out-Count"
 LEFT_OUT_MAX_BYTES = 4096
 # Feeds kept at once per server: environments times client levels.
 _CACHED_FEEDS = 64
+# Builds in a worker thread that a change may overtake before one is built in the event loop.
+_BUILD_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,19 +64,57 @@ def left_out_header(left_out: dict[str, str]) -> str:
 
 
 class UnleashFeeds:
-    """The feeds of one service, built on demand and kept until the next change."""
+    """The feeds of one service, built on demand and kept until the next change.
+
+    Translating 1,000 flags takes tens of milliseconds, which would hold every evaluation of the
+    event loop: a feed is built in a worker thread, once however many requests wait for it, from
+    the flag names and segments taken in the loop. A build that a change overtook is made again,
+    so a feed never mixes two configurations."""
 
     def __init__(self, service: FlagService) -> None:
         self.service = service
         self._feeds: dict[tuple[str | None, Dialect], BuiltFeed] = {}
+        self._building: dict[tuple[str | None, Dialect], asyncio.Future[BuiltFeed]] = {}
 
-    def get(self, environment: str | None, dialect: Dialect) -> BuiltFeed:
-        seq = self.service.hub.seq
+    async def get(self, environment: str | None, dialect: Dialect) -> BuiltFeed:
         key = (environment, dialect)
-        cached = self._feeds.get(key)
-        if cached is not None and cached.seq == seq:
-            return cached
-        feed = translate(self.service.snapshot, self.service.segments, environment, dialect)
+        for _ in range(_BUILD_ATTEMPTS):
+            seq = self.service.hub.seq
+            cached = self._feeds.get(key)
+            if cached is not None and cached.seq == seq:
+                return cached
+            building = self._building.get(key)
+            if building is None:
+                building = asyncio.ensure_future(self._build(seq, environment, dialect))
+                self._building[key] = building
+                building.add_done_callback(lambda _: self._building.pop(key, None))
+            built = await asyncio.shield(building)
+            if built.seq == self.service.hub.seq:
+                self._keep(key, built)
+                return built
+        # Changes keep overtaking the builds: build in the loop, where nothing can change meanwhile.
+        built = self._translate(self.service.hub.seq, environment, dialect, *self._taken())
+        self._keep(key, built)
+        return built
+
+    def _taken(self) -> tuple[Snapshot, list[dict[str, Any]], list[str]]:
+        """What a build reads, taken in the event loop: the snapshot, the segments, the flag names."""
+        snapshot = self.service.snapshot
+        return snapshot, self.service.segments, snapshot.names()
+
+    async def _build(self, seq: int, environment: str | None, dialect: Dialect) -> BuiltFeed:
+        return await asyncio.to_thread(self._translate, seq, environment, dialect, *self._taken())
+
+    @staticmethod
+    def _translate(
+        seq: int,
+        environment: str | None,
+        dialect: Dialect,
+        snapshot: Snapshot,
+        segments: list[dict[str, Any]],
+        names: list[str],
+    ) -> BuiltFeed:
+        feed = translate(snapshot, segments, environment, dialect, names)
         document: dict[str, Any] = {"version": 2, "features": feed.features}
         if feed.segments is not None:
             document["segments"] = feed.segments
@@ -81,11 +123,12 @@ class UnleashFeeds:
         headers = {LEFT_OUT_COUNT_HEADER: str(len(feed.left_out))}
         if feed.left_out:
             headers[LEFT_OUT_HEADER] = left_out_header(feed.left_out)
-        built = BuiltFeed(seq, body, etag, headers, feed.left_out)
+        return BuiltFeed(seq, body, etag, headers, feed.left_out)
+
+    def _keep(self, key: tuple[str | None, Dialect], built: BuiltFeed) -> None:
         if len(self._feeds) >= _CACHED_FEEDS:
             self._feeds.clear()
         self._feeds[key] = built
-        return built
 
 
 _FEEDS: weakref.WeakKeyDictionary[FlagService, UnleashFeeds] = weakref.WeakKeyDictionary()
@@ -106,7 +149,7 @@ def _reader(call: Call) -> Principal:
 async def client_features(call: Call) -> Answer:
     principal = _reader(call)
     dialect = Dialect.of(call.header(b"unleash-client-spec"))
-    feed = feeds_of(call.runtime.service).get(principal.environment, dialect)
+    feed = await feeds_of(call.runtime.service).get(principal.environment, dialect)
     return etagged(call, feed.body, feed.etag, feed.headers)
 
 
@@ -126,7 +169,7 @@ async def flag_unleash(call: Call) -> Answer:
     feeds = feeds_of(service)
     answer = []
     for environment in environments:
-        reason = feeds.get(environment, CURRENT).left_out.get(name)
+        reason = (await feeds.get(environment, CURRENT)).left_out.get(name)
         answer.append({"environment": environment, "served": reason is None, "reason": reason})
     return Reply(orjson.dumps({"flag": name, "environments": answer}))
 

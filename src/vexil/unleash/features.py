@@ -664,9 +664,10 @@ class _FeedBuilder:
         self.conditions = _Conditions(self.segments, environment)
         self.built: dict[str, _Built] = {}
 
-    def build(self) -> Feed:
-        names = self.snapshot.names()
-        flags = [flag for flag in map(self.snapshot.get_compiled, names) if flag is not None]
+    def build(self, names: Sequence[str] | None) -> Feed:
+        known = self.snapshot.names() if names is None else names
+        flags = [flag for flag in map(self.snapshot.get_compiled, known) if flag is not None]
+        names = [flag.name for flag in flags]
         # Parents first: a dependency is served only if its parent is (and parents have no prerequisites).
         for flag in sorted(flags, key=lambda flag: (bool(flag.prerequisites), flag.name)):
             try:
@@ -683,8 +684,15 @@ class _FeedBuilder:
 
 
 def translate(
-    snapshot: Snapshot, segments: Iterable[Mapping[str, Any]], environment: str | None, dialect: Dialect = CURRENT
+    snapshot: Snapshot,
+    segments: Iterable[Mapping[str, Any]],
+    environment: str | None,
+    dialect: Dialect = CURRENT,
+    names: Sequence[str] | None = None,
 ) -> Feed:
-    """Every flag of `snapshot` as an Unleash feature in `environment` (None: each flag's own
-    configuration) for a client of `dialect`, or left out with the reason."""
-    return _FeedBuilder(snapshot, segments, environment, dialect).build()
+    """Every flag of `snapshot` (or those of `names`, sorted) as an Unleash feature in `environment`
+    (None: each flag's own configuration) for a client of `dialect`, or left out with the reason.
+
+    Reads the snapshot one flag at a time, so it may run in another thread than the snapshot's
+    writer when `names` is taken beforehand (listing a dict while it changes is not safe)."""
+    return _FeedBuilder(snapshot, segments, environment, dialect).build(names)
