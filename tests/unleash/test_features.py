@@ -68,30 +68,41 @@ def on_when(*conditions: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_kill_switch__off__feature_disabled_without_strategies() -> None:
-    assert feature({"name": "f", "enabled": False, "allowlist": {"u1": "on"}})["enabled"] is False
+    # Given a flag switched off (with an allowlist)
+    # When it is translated, then the feature is disabled
+    translated = feature({"name": "f", "enabled": False, "allowlist": {"u1": "on"}})
+    assert (translated["enabled"], translated["strategies"]) == (False, [])
 
 
 def test_rollout__whole_percentage__one_flexible_rollout_salted_with_group_id() -> None:
+    # Given a 37 % rollout
     translated = feature({"name": "f", "enabled": True, "rollout_percentage": 37})
+    # When it is translated, then one flexibleRollout at 37 with the salt as groupId, serving on
     assert translated["enabled"] is True
     assert translated["strategies"] == [strategy(37, [], ON)]
 
 
 def test_rollout__zero__no_strategy_so_the_feature_is_off() -> None:
+    # Given an enabled flag at 0 %
     # An enabled feature without strategies would be on for everyone: it is sent disabled instead.
     translated = feature({"name": "f", "enabled": True, "rollout_percentage": 0})
+    # When it is translated, then no strategy, and the feature disabled
     assert (translated["enabled"], translated["strategies"]) == (False, [])
 
 
 def test_rollout__fractional__left_out() -> None:
+    # Given a rollout of 33.33 %
+    # When it is translated, then the flag is left out, and the reason says why
     assert reason({"name": "f", "enabled": True, "rollout_percentage": 33.33}) == (
         "the rollout rolls out to 33.33 %, and Unleash SDKs roll out whole percentages only"
     )
 
 
 def test_apps__scope__app_name_in_on_every_strategy() -> None:
+    # Given a flag scoped to two apps, with an allowlist
     translated = feature({"name": "f", "enabled": True, "apps": ["web", "ios"], "allowlist": {"u1": "on"}})
     apps = constraint("appName", "IN", ["ios", "web"])
+    # When it is translated, then every strategy requires one of the apps
     assert translated["strategies"] == [
         strategy(100, [apps, constraint("userId", "IN", ["u1"])], ON),
         strategy(100, [apps], ON),
@@ -99,9 +110,11 @@ def test_apps__scope__app_name_in_on_every_strategy() -> None:
 
 
 def test_allowlist__default_variant__kept_out_of_later_strategies() -> None:
+    # Given u1 allowlisted to on, u2 to the default, and a 50 % rollout
     translated = feature(
         {"name": "f", "enabled": True, "rollout_percentage": 50, "allowlist": {"u1": "on", "u2": "off"}}
     )
+    # When it is translated, then u1's strategy first; the rollout keeps u2 out
     assert translated["strategies"] == [
         strategy(100, [constraint("userId", "IN", ["u1"])], ON),
         strategy(50, [constraint("userId", "NOT_IN", ["u2"])], ON),
@@ -109,6 +122,7 @@ def test_allowlist__default_variant__kept_out_of_later_strategies() -> None:
 
 
 def test_rules__in_order_each_with_rollout_and_served_variant__then_the_rollout() -> None:
+    # Given a rule serving b to 20 % of pro users, then a 40 % rollout of the split
     variants = [{"name": "a", "weight": 1}, {"name": "b", "weight": 3, "payload": {"k": 1}}]
     translated = feature(
         {
@@ -127,6 +141,7 @@ def test_rules__in_order_each_with_rollout_and_served_variant__then_the_rollout(
         "payload": {"type": "json", "value": '{"k":1}'},
     }
     split = [{"name": "a", "weight": 1, "weightType": "variable", "stickiness": "default"}, {**b, "weight": 3}]
+    # When it is translated, then one strategy each, in order, with their own percentages and variants
     assert translated["strategies"] == [
         strategy(20, [constraint("plan", "IN", ["pro"])], [{**b, "weight": 1000}]),
         strategy(40, [], split),
@@ -135,13 +150,17 @@ def test_rules__in_order_each_with_rollout_and_served_variant__then_the_rollout(
 
 
 def test_rules__serving_the_default_variant_to_all_it_matches__negated_on_later_strategies() -> None:
+    # Given a rule serving the default variant to free users
     free = {"field": "plan", "operator": "eq", "value": "free"}
     translated = feature({"name": "f", "enabled": True, "rules": [rule(free, serve="off")]})
+    # When it is translated, then no strategy of its own; the rollout excludes free users
     assert translated["strategies"] == [strategy(100, [constraint("plan", "IN", ["free"], inverted=True)], ON)]
 
 
 def test_rules__serving_the_default_variant_to_a_part__left_out_when_anything_follows() -> None:
+    # Given a rule serving the default variant to half of free users, then the rollout
     free = {"field": "plan", "operator": "eq", "value": "free"}
+    # When it is translated, then the flag is left out
     assert reason({"name": "f", "enabled": True, "rules": [rule(free, serve="off", rollout=50)]}) == (
         "rule 1 serves the default variant to 50 % of the users it matches, "
         "and Unleash cannot hand the others on to the later steps"
@@ -149,6 +168,7 @@ def test_rules__serving_the_default_variant_to_a_part__left_out_when_anything_fo
 
 
 def test_prerequisites__one_level__dependencies() -> None:
+    # Given prerequisites on flags without prerequisites
     translated = feed(
         {"name": "parent", "enabled": True},
         {"name": "child", "enabled": True, "prerequisites": [{"flag": "parent", "active": False}]},
@@ -156,31 +176,38 @@ def test_prerequisites__one_level__dependencies() -> None:
         {"name": "red", "enabled": True, "prerequisites": [{"flag": "colour", "variants": ["g", "b"]}]},
     )
     by_name = {item["name"]: item for item in translated.features}
+    # When it is translated, then dependencies, with the variants when some are named
     assert by_name["child"]["dependencies"] == [{"feature": "parent", "enabled": False}]
     assert by_name["red"]["dependencies"] == [{"feature": "colour", "enabled": True, "variants": ["g", "b"]}]
 
 
 def test_prerequisites__two_levels__left_out() -> None:
+    # Given a chain c -> b -> a
     translated = feed(
         {"name": "a", "enabled": True},
         {"name": "b", "enabled": True, "prerequisites": [{"flag": "a"}]},
         {"name": "c", "enabled": True, "prerequisites": [{"flag": "b"}]},
     )
+    # When it is translated, then c is left out, a and b are served
     assert translated.left_out == {
         "c": "has prerequisite `b`, which has prerequisites of its own, and Unleash dependencies are one level deep"
     }
 
 
 def test_prerequisites__required_off_but_the_default_is_served_by_weight__left_out() -> None:
+    # Given a prerequisite required off whose split weighs its default variant
     split = [{"name": "a", "weight": 1}, {"name": "b", "weight": 1}]
     translated = feed(
         {"name": "p", "enabled": True, "variants": split, "default_variant": "a"},
         {"name": "c", "enabled": True, "prerequisites": [{"flag": "p", "active": False}]},
     )
+    # When it is translated, then the flag is left out
     assert "serves its default variant by weight" in translated.left_out["c"]
 
 
 def test_payloads__text_number_json() -> None:
+    # Given payloads of each JSON kind
+    # When it is translated, then Unleash's string, number and json payloads
     assert payload_of("hi") == {"type": "string", "value": "hi"}
     assert payload_of(2.5) == {"type": "number", "value": "2.5"}
     assert payload_of({"a": [1, True]}) == {"type": "json", "value": '{"a":[1,true]}'}
@@ -218,10 +245,13 @@ def test_payloads__text_number_json() -> None:
 def test_conditions__operator_with_an_unleash_equivalent__one_constraint(
     condition: dict[str, Any], constraints: list[dict[str, Any]]
 ) -> None:
+    # Given a rule with one condition whose operator Unleash has
+    # When it is translated, then its one constraint
     assert on_when(condition) == constraints
 
 
 def test_conditions__list_of_numbers__one_strategy_per_number() -> None:
+    # Given `in` with a text and two numbers
     translated = feature(
         {
             "name": "f",
@@ -230,6 +260,7 @@ def test_conditions__list_of_numbers__one_strategy_per_number() -> None:
             "rules": [rule({"field": "n", "operator": "in", "value": ["x", 1, 2]})],
         }
     )
+    # When it is translated, then IN for the text and one NUM_EQ per number, one strategy each
     assert [s["constraints"] for s in translated["strategies"]] == [
         [constraint("n", "IN", ["x"])],
         [constraint("n", "NUM_EQ", value="1")],
@@ -256,18 +287,23 @@ def test_conditions__list_of_numbers__one_strategy_per_number() -> None:
     ],
 )
 def test_conditions__without_an_unleash_equivalent__flag_left_out(condition: dict[str, Any], why: str) -> None:
+    # Given a rule with a condition Unleash cannot evaluate exactly
     left = reason({"name": "f", "enabled": True, "rules": [rule(condition)]})
+    # When it is translated, then the flag is left out, and the reason names the rule and the cause
     assert left.startswith("rule 1 ") and why in left
 
 
 def test_conditions__environment_with_a_bound_token__folded_to_a_constant() -> None:
+    # Given a rule on the environment, in the feeds of two environments
     production = {"field": "environment", "operator": "eq", "value": "production"}
     flag = {"name": "f", "enabled": True, "rollout_percentage": 0, "rules": [rule(production)]}
+    # When it is translated, then always true in production, never in staging
     assert feature(flag, environment="production")["strategies"] == [strategy(100, [], ON)]
     assert feature(flag, environment="staging")["enabled"] is False
 
 
 def test_segments__global_and_referred_to__inlined_and_inverted_when_negated() -> None:
+    # Given a segment, used and negated
     segments = [{"name": "pro", "conditions": [{"field": "plan", "operator": "eq", "value": "pro"}]}]
     inside = feature(
         {
@@ -287,6 +323,7 @@ def test_segments__global_and_referred_to__inlined_and_inverted_when_negated() -
         },
         segments=segments,
     )
+    # When it is translated, then a reference to the global segment, and its constraint inverted
     assert inside["strategies"][0]["segments"] == [1]
     assert outside["strategies"][0]["constraints"] == [constraint("plan", "IN", ["pro"], inverted=True)]
 
@@ -308,12 +345,16 @@ def test_segments__global_and_referred_to__inlined_and_inverted_when_negated() -
 def test_dialect__client_spec_header__level_of_what_it_evaluates(
     header: str | None, level: tuple[int, int, int]
 ) -> None:
+    # Given an Unleash-Client-Spec header
+    # When it is translated, then the level of what the client evaluates
     assert Dialect.of(header).spec == level
 
 
 def test_dialect__before_4_1__only_in_and_not_in() -> None:
+    # Given a client announcing no specification, and a rule serving the default variant
     flag = {"name": "f", "enabled": True, "rules": [rule({"field": "p", "operator": "eq", "value": "x"}, serve="off")]}
     old = translate(Snapshot([flag]), [], None, Dialect.of(None))
+    # When it is translated, then the exclusion is a plain NOT_IN
     assert old.features[0]["strategies"][0]["constraints"] == [
         {"contextName": "p", "operator": "NOT_IN", "values": ["x"]}
     ]
