@@ -5,6 +5,7 @@ and `api/routes/hot.py` documents them in OpenAPI from `ENDPOINTS`."""
 from __future__ import annotations
 
 from vexil.api.surface import NATIVE, Endpoint, Router
+from vexil.api.unleash_client import UNLEASH_CLIENT
 
-ENDPOINTS: tuple[Endpoint, ...] = NATIVE
+ENDPOINTS: tuple[Endpoint, ...] = NATIVE + UNLEASH_CLIENT
 ROUTER = Router(ENDPOINTS)
