@@ -44,7 +44,9 @@ def require(ready: bool, message: str) -> None:
 def run(*command: str | Path, cwd: Path = HERE) -> str:
     """Run a command to its end; fail the test with its output if it fails."""
     done = subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, f"{' '.join(map(str, command))} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, (
+        f"{' '.join(map(str, command))} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    )
     return done.stdout
 
 

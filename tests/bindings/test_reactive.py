@@ -51,7 +51,9 @@ class App:
 
     def expect_banner(self, variant: str, payload: Any, **shown: str) -> None:
         expect(self.page.locator("#variant")).to_have_text(variant, timeout=TIMEOUT_MS)
-        expect(self.page.locator("#payload")).to_have_text(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
+        expect(self.page.locator("#payload")).to_have_text(
+            json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        )
         for key, text in shown.items():
             expect(self.page.locator(f"#{key}")).to_have_text(text)
 
