@@ -2,7 +2,7 @@
  * Vexil browser client: flag values resolved by the server for one context, kept live over
  * Server-Sent Events (`GET /stream`, see docs/live.md). A dependency-free ES module, served by
  * Vexil itself at `/web/client.js` and installable as the npm package `@vexil/client`, whose
- * `@vexil/client/solid` and `@vexil/client/react` build `useFeatureFlag` on `watch` (docs/clients.md).
+ * `@vexil/client/solid` and `@vexil/client/react` build `useFeatureFlag` on `watch` (docs/packaging.md).
  *
  * The browser only ever sees the value resolved for its own context (`active`, `variant`,
  * `payload`, `reason`): rules, percentages and allowlists stay on the server.
