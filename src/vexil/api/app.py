@@ -108,8 +108,8 @@ def create_app(settings: Settings) -> FastPath:
     )
     for router in routers:
         api.include_router(router)
-    # The browser client (/web/client.js) and other static files; registered after every router.
-    api.mount("/web", StaticFiles(packages=[("vexil", "web")], html=True), name="web")
+    # The browser client (/web/client.js): the npm package @vexil/client's files; after every router.
+    api.mount("/web", StaticFiles(packages=[("vexil", "web/client")], html=True), name="web")
     # The admin UI (src/vexil/web/ui): static HTML, CSS and ES modules, no build step.
     api.mount("/ui", StaticFiles(packages=[("vexil", "web/ui")], html=True), name="ui")
     api.add_middleware(
