@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ADMIN, ADMIN_ENV, LiveServer, ok
+from tests.conftest import ADMIN, ADMIN_ENV, LiveServer, ok, start_server
 
 NODE_DIR = Path(__file__).parents[1] / "node"
 
@@ -41,6 +42,17 @@ def vexil(live_server: Callable[..., LiveServer]) -> Iterator[Vexil]:
     server = live_server(env=ADMIN_ENV)
     with httpx.Client(base_url=server.url, headers=ADMIN, timeout=10) as http:
         yield Vexil(server, http)
+
+
+@pytest.fixture(scope="module")
+def shared_vexil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vexil]:
+    """One server for a module's tests that change nothing (refusals)."""
+    server = start_server(tmp_path_factory.mktemp("shared") / "data", env=ADMIN_ENV)
+    try:
+        with httpx.Client(base_url=server.url, headers=ADMIN, timeout=10) as http:
+            yield Vexil(server, http)
+    finally:
+        server.stop(signal.SIGKILL)
 
 
 def node() -> str:
