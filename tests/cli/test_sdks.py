@@ -18,7 +18,9 @@ def register(server: ServerProcess, app: str, environment: str | None = None) ->
         assert http.post("/api/client/register", json=body).status_code == 202
 
 
-def test_sdks__json__lists_the_registered_instance(vexil: Vexil, vexil_server: ServerProcess, new_name: NewName) -> None:
+def test_sdks__json__lists_the_registered_instance(
+    vexil: Vexil, vexil_server: ServerProcess, new_name: NewName
+) -> None:
     # Given an SDK that registered
     app = new_name("shop")
     register(vexil_server, app, "production")

@@ -158,7 +158,7 @@ async def test_registry__bounds__instances_callers_flags_and_unknown_names_dropp
     # Given small bounds
     sdks = registry(store, Clock(), SdkLimits(instances=3, instances_per_caller=2, flags_per_instance=2))
     counts = ToggleCount(1, 0, {"dark": 1, "sepia": 5, "disabled": 1})
-    many = {name: counts for name in ("theme", "ghost", "flag-0", "flag-1", "flag-2")}
+    many = dict.fromkeys(("theme", "ghost", "flag-0", "flag-1", "flag-2"), counts)
     # When one caller reports three instances, another two, and one instance many flags
     kept = [
         sdks.record(report(instance="a", **many), kind=SERVER, environment=None, caller="one"),
@@ -175,7 +175,12 @@ async def test_registry__bounds__instances_callers_flags_and_unknown_names_dropp
     rows = await sdks.instances(usage=True)
     assert [row["instance"] for row in rows] == ["a", "b", "d"]
     assert rows[0]["usage"] == {
-        "theme": {"yes": 1, "no": 0, "variants": {"dark": 1, "disabled": 1}, "last_seen": "2026-12-04T20:00:00.000000Z"},
+        "theme": {
+            "yes": 1,
+            "no": 0,
+            "variants": {"dark": 1, "disabled": 1},
+            "last_seen": "2026-12-04T20:00:00.000000Z",
+        },
         "flag-0": {"yes": 1, "no": 0, "variants": {"disabled": 1}, "last_seen": "2026-12-04T20:00:00.000000Z"},
     }
     # and after the flush each caller may report new instances again

@@ -59,7 +59,9 @@ def node() -> str:
     """The `node` executable; a missing one fails the test (never a skip: CI must run these)."""
     found = shutil.which("node")
     assert found is not None, "node is not installed: the third-party JavaScript clients cannot run"
-    assert (NODE_DIR / "node_modules" / "unleash-proxy-client").is_dir(), "run `make tests/node/node_modules/.installed`"
+    assert (NODE_DIR / "node_modules" / "unleash-proxy-client").is_dir(), (
+        "run `make tests/node/node_modules/.installed`"
+    )
     return found
 
 

@@ -135,9 +135,7 @@ def test_frontend__etag__304_until_the_answer_changes(vexil: Vexil) -> None:
     etag = first.headers["etag"]
     # When asked again with the ETag, by GET and POST; then after a change
     again = vexil.http.get("/api/frontend?userId=u1", headers=key | {"If-None-Match": etag})
-    posted = vexil.http.post(
-        "/api/frontend", headers=key | {"If-None-Match": etag}, json={"context": {"userId": "u1"}}
-    )
+    posted = vexil.http.post("/api/frontend", headers=key | {"If-None-Match": etag}, json={"context": {"userId": "u1"}})
     ok(vexil.http.post("/flags/launch/toggle"))
     changed = vexil.http.get("/api/frontend?userId=u1", headers=key | {"If-None-Match": etag})
     # Then 304 with no body while the answer is the same, and the new answer after the change
@@ -151,17 +149,26 @@ def test_frontend__etag__304_until_the_answer_changes(vexil: Vexil) -> None:
 
 def test_frontend__raw_bytes__no_rules_values_ids_or_percentages(vexil: Vexil) -> None:
     # Given flags whose targeting holds recognizable values
-    ok(vexil.http.post("/segments", json={"name": "insiders", "conditions": [
-        {"field": "email", "operator": "ends_with", "value": "@segment-secret.example"}
-    ]}))
+    ok(
+        vexil.http.post(
+            "/segments",
+            json={
+                "name": "insiders",
+                "conditions": [{"field": "email", "operator": "ends_with", "value": "@segment-secret.example"}],
+            },
+        )
+    )
     vexil.flag(
         "targeted",
         enabled=True,
         rollout_percentage=37.25,
         allowlist={"vip-user-4711": "on"},
         rules=[
-            {"conditions": [{"field": "plan", "operator": "eq", "value": "secret-plan-xyz"}], "serve": "on",
-             "rollout_percentage": 63.5},
+            {
+                "conditions": [{"field": "plan", "operator": "eq", "value": "secret-plan-xyz"}],
+                "serve": "on",
+                "rollout_percentage": 63.5,
+            },
             {"conditions": [{"operator": "in_segment", "value": "insiders"}], "serve": "on"},
         ],
         environments={"production": {"rollout_percentage": 41.75, "allowlist": {"prod-vip-0815": "on"}}},
@@ -181,8 +188,21 @@ def test_frontend__raw_bytes__no_rules_values_ids_or_percentages(vexil: Vexil) -
     # salts, reasons or rule vocabulary
     assert b'"targeted"' in raw
     for secret in (
-        b"secret-plan-xyz", b"segment-secret", b"insiders", b"vip-user-4711", b"prod-vip-0815", b"37.25", b"63.5",
-        b"41.75", b"salty", b"rule", b"allowlist", b"rollout", b"reason", b"condition", b"production",
+        b"secret-plan-xyz",
+        b"segment-secret",
+        b"insiders",
+        b"vip-user-4711",
+        b"prod-vip-0815",
+        b"37.25",
+        b"63.5",
+        b"41.75",
+        b"salty",
+        b"rule",
+        b"allowlist",
+        b"rollout",
+        b"reason",
+        b"condition",
+        b"production",
     ):
         assert secret not in raw, secret
 
@@ -197,7 +217,9 @@ def test_frontend__bad_input__400_in_plain_words(vexil: Vexil) -> None:
         "context.appName: use a string": {"context": {"appName": 5}},
     }
     # When
-    answers = {expected: vexil.http.post("/api/frontend", headers=key, json=body) for expected, body in bad_bodies.items()}
+    answers = {
+        expected: vexil.http.post("/api/frontend", headers=key, json=body) for expected, body in bad_bodies.items()
+    }
     not_json = vexil.http.post("/api/frontend", headers=key, content=b"{nope")
     too_long = vexil.http.get("/api/frontend?userId=" + "x" * 20_000, headers=key)
     # Then each is a 400 whose message says what is wrong

@@ -24,7 +24,11 @@ def make_flags(vexil: Vexil) -> list[str]:
     """A flag of every kind: boolean on and off, rollouts, rules on properties (text, list, number,
     SemVer, regex, segment), variants with every kind of payload, splits, an allowlist, an app scope,
     a prerequisite."""
-    ok(vexil.http.post("/segments", json={"name": "adults", "conditions": [{"field": "age", "operator": "gte", "value": 18}]}))
+    ok(
+        vexil.http.post(
+            "/segments", json={"name": "adults", "conditions": [{"field": "age", "operator": "gte", "value": 18}]}
+        )
+    )
     on = {"serve": "on", "rollout_percentage": 100}
     colors = [
         {"name": "grey", "payload": None, "weight": 0},
@@ -42,7 +46,9 @@ def make_flags(vexil: Vexil) -> list[str]:
         "plan-rule": {
             "enabled": True,
             "rollout_percentage": 0,
-            "rules": [{"conditions": [{"field": "plan", "operator": "eq", "value": "pro", "case_insensitive": True}], **on}],
+            "rules": [
+                {"conditions": [{"field": "plan", "operator": "eq", "value": "pro", "case_insensitive": True}], **on}
+            ],
         },
         "country-rule": {
             "enabled": True,
@@ -123,7 +129,9 @@ def expected(http: httpx.Client, flags: list[str], context: dict[str, Any]) -> l
     answers = []
     for name in flags:
         result = ok(http.post(f"/flags/{name}/evaluate", json=vexil_context(context)))
-        answers.append({"name": name, "active": result["active"], "variant": result["variant"], "payload": result["payload"]})
+        answers.append(
+            {"name": name, "active": result["active"], "variant": result["variant"], "payload": result["payload"]}
+        )
     return answers
 
 
@@ -145,7 +153,9 @@ def test_proxy_client__hundreds_of_contexts__reads_what_vexil_evaluates(vexil: V
     # When the real browser SDK asks the frontend API for each (GET), and for some by POST
     job = {"url": vexil.server.url + "/api/frontend", "key": key, "appName": "web", "flags": flags}
     got = run_node("unleash_frontend.mjs", {"mode": "compare", **job, "contexts": contexts})[0]
-    posted = run_node("unleash_frontend.mjs", {"mode": "compare", **job, "contexts": contexts[:POSTED], "post": True})[0]
+    posted = run_node("unleash_frontend.mjs", {"mode": "compare", **job, "contexts": contexts[:POSTED], "post": True})[
+        0
+    ]
     # Then every isEnabled and getVariant is Vexil's own answer for that context
     with httpx.Client(base_url=vexil.server.url, timeout=10) as anonymous:
         for i, context in enumerate(contexts):

@@ -95,7 +95,11 @@ def test_usage__environment__bound_token_else_what_the_client_says(vexil: Vexil)
     unbound = {"Authorization": vexil.token("browser", "client")}
     # When SDKs post naming an environment
     ok(vexil.http.post("/api/client/metrics", headers=bound, json=metrics({}, appName="a", environment="staging")))
-    ok(vexil.http.post("/api/frontend/client/metrics", headers=unbound, json=metrics({}, appName="b", environment="qa")))
+    ok(
+        vexil.http.post(
+            "/api/frontend/client/metrics", headers=unbound, json=metrics({}, appName="b", environment="qa")
+        )
+    )
     ok(vexil.http.post("/api/frontend/client/register", headers=unbound, json={"appName": "c"}))
     # Then the bound token's environment wins, else the one named, else none
     assert [(s["app"], s["environment"], s["kind"], s["instance"]) for s in sdks(vexil)] == [
@@ -120,7 +124,11 @@ def test_usage__environment__bound_token_else_what_the_client_says(vexil: Vexil)
         ("/api/client/metrics", metrics({"theme": {"yes": -1}}), "bucket.toggles.theme.yes: use a whole number"),
         ("/api/client/metrics", metrics({"theme": {"no": 1.5}}), "bucket.toggles.theme.no: use a whole number"),
         ("/api/client/metrics", metrics({"a b": {"yes": "3"}}), 'bucket.toggles["a b"].yes: use a whole number'),
-        ("/api/client/metrics", metrics({"theme": {"variants": {"dark": True}}}), "bucket.toggles.theme.variants.dark:"),
+        (
+            "/api/client/metrics",
+            metrics({"theme": {"variants": {"dark": True}}}),
+            "bucket.toggles.theme.variants.dark:",
+        ),
         ("/api/client/metrics", metrics({"theme": [1]}), "bucket.toggles.theme: use an object"),
         ("/api/client/metrics", {**metrics({}), "bucket": {"toggles": {}}}, "bucket.start: this field is required"),
         ("/api/client/metrics", {**metrics({}), "bucket": {**BUCKET}}, "bucket.toggles: this field is required"),

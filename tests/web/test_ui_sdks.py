@@ -29,9 +29,14 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             body = {"appName": app, "instanceId": instance, "sdkVersion": sdk, "environment": environment, **STARTED}
             api.post("/api/client/register", json=body).raise_for_status()
         toggles = {"dark_mode": {"yes": 12, "no": 3, "variants": {"dark": 12}}, "new_dashboard": {"yes": 4, "no": 0}}
-        metrics = {"appName": "web-shop", "instanceId": "browser", "bucket": {
-            "start": "2026-12-04T20:10:00Z", "stop": "2026-12-04T20:11:00Z", "toggles": toggles}}
-        api.post("/api/frontend/client/metrics", json=metrics, headers={"unleash-sdk": "unleash-js-sdk:3.8.2"}).raise_for_status()
+        metrics = {
+            "appName": "web-shop",
+            "instanceId": "browser",
+            "bucket": {"start": "2026-12-04T20:10:00Z", "stop": "2026-12-04T20:11:00Z", "toggles": toggles},
+        }
+        api.post(
+            "/api/frontend/client/metrics", json=metrics, headers={"unleash-sdk": "unleash-js-sdk:3.8.2"}
+        ).raise_for_status()
     yield started
     started.stop(signal.SIGKILL)
 
