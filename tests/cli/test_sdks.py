@@ -10,7 +10,7 @@ NewName = Callable[[str], str]
 
 
 def register(server: ServerProcess, app: str, environment: str | None = None) -> None:
-    body = {"appName": app, "instanceId": f"{app}-1", "sdkVersion": "unleash-node-sdk:6.12.2"}
+    body: dict[str, str | int] = {"appName": app, "instanceId": f"{app}-1", "sdkVersion": "unleash-node-sdk:6.12.2"}
     body |= {"started": "2026-12-04T20:10:00Z", "interval": 60000}
     if environment:
         body["environment"] = environment

@@ -65,8 +65,8 @@ def registry(store: SqlStore, clock: Clock, limits: SdkLimits | None = None) -> 
     return SdkRegistry(store, lambda: SNAPSHOT, clock=clock, limits=limits)
 
 
-def report(app: str = "shop", instance: str = "i-1", **toggles: ToggleCount) -> SdkReport:
-    return SdkReport(app, instance, "unleash-node-sdk", "6.12.2", None, toggles)
+def report(app: str = "shop", instance: str = "i-1", toggles: dict[str, ToggleCount] | None = None) -> SdkReport:
+    return SdkReport(app, instance, "unleash-node-sdk", "6.12.2", None, toggles or {})
 
 
 async def test_registry__record__kept_in_memory_until_flushed(store: SqlStore) -> None:
@@ -74,7 +74,9 @@ async def test_registry__record__kept_in_memory_until_flushed(store: SqlStore) -
     clock = Clock()
     sdks = registry(store, clock)
     # When an SDK reports, and later the registry flushes
-    sdks.record(report(theme=ToggleCount(2, 1, {"dark": 2})), kind=SERVER, environment="production", caller="t")
+    sdks.record(
+        report(toggles={"theme": ToggleCount(2, 1, {"dark": 2})}), kind=SERVER, environment="production", caller="t"
+    )
     before = await store.list_sdk_instances()
     clock.move(seconds=5)
     written = await sdks.flush()
@@ -100,7 +102,7 @@ async def test_registry__two_replicas__one_merged_list(store: SqlStore) -> None:
     clock = Clock()
     first, second = registry(store, clock), registry(store, clock)
     # When the same instance reports to both, at different times, and both flush
-    first.record(report(theme=ToggleCount(1, 0, {"dark": 1})), kind=SERVER, environment=None, caller="t")
+    first.record(report(toggles={"theme": ToggleCount(1, 0, {"dark": 1})}), kind=SERVER, environment=None, caller="t")
     clock.move(minutes=1)
     upgraded = SdkReport("shop", "i-1", "unleash-node-sdk", "6.13.0", None, {"theme": ToggleCount(0, 2, {"light": 2})})
     second.record(upgraded, kind=SERVER, environment=None, caller="t")
@@ -161,7 +163,7 @@ async def test_registry__bounds__instances_callers_flags_and_unknown_names_dropp
     many = dict.fromkeys(("theme", "ghost", "flag-0", "flag-1", "flag-2"), counts)
     # When one caller reports three instances, another two, and one instance many flags
     kept = [
-        sdks.record(report(instance="a", **many), kind=SERVER, environment=None, caller="one"),
+        sdks.record(report(instance="a", toggles=many), kind=SERVER, environment=None, caller="one"),
         sdks.record(report(instance="b"), kind=SERVER, environment=None, caller="one"),
         sdks.record(report(instance="c"), kind=SERVER, environment=None, caller="one"),
         sdks.record(report(instance="d"), kind=SERVER, environment=None, caller="two"),

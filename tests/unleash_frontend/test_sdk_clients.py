@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from UnleashClient import UnleashClient
+from UnleashClient.clients.unleash_client import UnleashClient
 from UnleashClient.constants import SDK_VERSION
 
 from tests.conftest import ok
