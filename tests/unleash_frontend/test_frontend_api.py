@@ -227,3 +227,24 @@ def test_frontend__bad_input__400_in_plain_words(vexil: Vexil) -> None:
         assert response.status_code == 400 and response.json()["error"].startswith(expected), response.text
     assert (not_json.status_code, not_json.json()) == (400, {"error": "the body is not valid JSON"})
     assert too_long.status_code == 400 and too_long.json()["error"].startswith("userId: use strings of at most")
+
+
+def test_frontend__browser_preflight__sdk_headers_allowed(vexil: Vexil) -> None:
+    # Given the headers a browser's unleash-proxy-client sends from another origin
+    sent = "authorization,unleash-sdk,unleash-appname,unleash-connection-id,if-none-match"
+    # When the browser asks first (CORS preflight), then asks
+    preflight = httpx.options(
+        vexil.server.url + "/api/frontend",
+        headers={
+            "Origin": "https://shop.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": sent,
+        },
+    )
+    key = vexil.token("browser", "client")
+    answer = vexil.http.get("/api/frontend", headers={"Authorization": key, "Origin": "https://shop.example"})
+    # Then both are allowed, and the ETag is readable by the page's script
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] in ("*", "https://shop.example")
+    assert answer.headers["access-control-allow-origin"] == "*"
+    assert answer.headers["access-control-expose-headers"] == "ETag"
