@@ -157,6 +157,11 @@ REQUESTS: list[tuple[str, str, bytes, bytes, dict[str, str]]] = [
     ("GET", "/sdk/stream", b"", b"", {}),
     ("GET", "/sdk/stream", b"environment=Not%20A%20Name", b"", ADMIN),
     ("GET", "/sdk/stream", b"environment=production", b"", ADMIN),
+    ("GET", "/api/client/features", b"", b"", {**ADMIN, "Unleash-Client-Spec": "5.2.0"}),
+    ("GET", "/api/client/features", b"", b"", {**ADMIN, "Unleash-Client-Spec": "4.1.0"}),
+    ("GET", "/api/client/features", b"", b"", {}),
+    ("GET", "/flags/rollout/unleash", b"", b"", ADMIN),
+    ("GET", "/flags/nope/unleash", b"", b"", ADMIN),
     # Unleash's frontend API and SDK posts (api/unleash_frontend.py, api/unleash_usage.py)
     ("GET", "/api/frontend", b"userId=vip&appName=web&environment=default&properties%5Bplan%5D=pro", b"", BARE),
     ("GET", "/api/frontend", b"userId=u1", b"", {}),

@@ -1,7 +1,7 @@
 // Drives the real, unmodified Node server SDK (unleash-client) against a Vexil server, for
 // tests/unleash_frontend/: it registers, asks flags, and posts its metrics. Reads one JSON job on
 // stdin ({"url", "key", "appName", "instanceId", "flags": [...], "backupPath"}) and prints one JSON
-// line: what it registered and sent, and the warnings it met (its feature fetch may find nothing).
+// line: what it registered and sent, and the warnings it met.
 
 import { createInterface } from "node:readline";
 import unleashClient from "unleash-client";

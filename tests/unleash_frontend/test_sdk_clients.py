@@ -3,8 +3,8 @@
 3.8.2 posts frontend metrics, and `GET /sdks` then lists each with its SDK, version, app and
 environment (docs/unleash-frontend.md, "Connected SDKs").
 
-Their feature fetch (`/api/client/features`) is not this branch's: it may answer 404, which these
-SDKs survive, and registering and metrics do not depend on it."""
+Registering and posting metrics do not depend on the SDKs' feature fetch (`/api/client/features`,
+docs/unleash.md): they count what they are asked whether or not they know the flag."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ from vexil.api.endpoints import ROUTER
 from vexil.api.fastpath import FastPath
 from vexil.api.lifecycle import on_shutdown_signal, tune_gc
 from vexil.api.limits import BodyLimit, Guard
-from vexil.api.routes import admin, compat, flags, hot, meta, operators, sdk, sdks, segments, tokens
+from vexil.api.routes import admin, compat, flags, hot, meta, operators, sdk, sdks, segments, tokens, unleash_import
 from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.bus import start_replicator
 from vexil.config import Settings
@@ -115,6 +115,7 @@ def create_app(settings: Settings) -> FastPath:
     routers = (
         *(meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router),
         *(admin.router, sdk.router, sdks.router, operators.router),
+        unleash_import.router,
     )
     for router in routers:
         api.include_router(router)
@@ -150,7 +151,7 @@ def _guards(routes: list[BaseRoute], settings: Settings) -> list[Guard]:
         role = needed_role(route)
         if role is not Role.ADMIN:
             limit = settings.max_client_body_bytes if role in {None, Role.CLIENT} else settings.max_body_bytes
-        elif route.path == admin.IMPORT_PATH:
+        elif route.path in {admin.IMPORT_PATH, unleash_import.IMPORT_UNLEASH_PATH}:
             guards.append(Guard(route, role, settings.max_import_bytes, parses_itself=True))
             continue
         else:

@@ -483,6 +483,49 @@ class SqlStore:
                 "segments": [segment_doc(row) for row in segments],
             }
 
+    async def add_documents(self, parsed: ImportedState, *, actor: str) -> tuple[list[Doc], list[Doc]]:
+        """Create the flags and segments of `parsed` (what `read_import` made of new documents) beside
+        what is stored: all or nothing, in one transaction, each creation audited like `create_flag`'s.
+
+        `Conflict` naming every flag and segment that already exists. Environments that the flags
+        override and the store does not know are registered (audited). Flags are written
+        `IMPORT_BATCH` at a time, as `import_state` writes them. Returns the created flag and
+        segment documents, as stored.
+        """
+        flags, segments = imported_documents(parsed)
+        async with self._write() as session:
+            async with db_errors():
+                if self._postgres:
+                    await session.execute(text("LOCK TABLE flags, segments IN EXCLUSIVE MODE"))
+                taken = [
+                    f"flag {name}"
+                    for name in await session.scalars(
+                        select(FlagRow.name).where(FlagRow.name.in_([f["name"] for f in flags]))
+                    )
+                ] + [
+                    f"segment {name}"
+                    for name in await session.scalars(
+                        select(SegmentRow.name).where(SegmentRow.name.in_([s["name"] for s in segments]))
+                    )
+                ]
+            if taken:
+                raise Conflict("already exists: " + ", ".join(sorted(taken)))
+            async with db_errors():
+                now = utcnow()
+                overridden = {env for flag in parsed.flags for env in flag.parts.overrides}
+                await self._register_environments(session, overridden, actor=actor, at=now)
+                if parsed.segments:
+                    await session.execute(insert(SegmentRow), parsed.segments)
+                for segment in segments:
+                    record(session, actor, "create", ("segment", segment["name"]), None, segment)
+                for start in range(0, len(parsed.flags), IMPORT_BATCH):
+                    batch = parsed.flags[start : start + IMPORT_BATCH]
+                    await insert_flags(session, [(flag.columns(), flag.parts) for flag in batch])
+                for flag in flags:
+                    record(session, actor, "create", ("flag", flag["name"]), None, flag)
+                await session.commit()
+        return flags, segments
+
     @staticmethod
     def read_import(state: Mapping[str, Any]) -> ImportedState:
         """An export document (`export_state()`) as the rows `import_state` writes, checked for names
