@@ -251,6 +251,29 @@ def tokens_table(tokens: Iterable[Doc]) -> RenderableType:
     return table
 
 
+def sdks_table(sdks: Iterable[Doc]) -> RenderableType:
+    """Connected SDKs: one row per app, environment and instance."""
+    sdks = list(sdks)
+    if not sdks:
+        return Text("No SDK has registered or posted metrics in the last 7 days.", style="dim")
+    table = Table()
+    table.add_column("App", no_wrap=True)
+    for column in ("Environment", "Instance", "Kind", "SDK", "Flags", "Last seen"):
+        table.add_column(column, overflow="fold")
+    for sdk in sdks:
+        name = " ".join(part for part in (sdk["sdk"], sdk["sdk_version"]) if part)
+        table.add_row(
+            Text(sdk["app"], style="bold"),
+            Text(sdk["environment"]) if sdk["environment"] else Text("-", style="dim"),
+            Text(sdk["instance"]),
+            Text(sdk["kind"]),
+            Text(name) if name else Text("-", style="dim"),
+            Text(str(sdk["flags"])),
+            _when(sdk["last_seen"]),
+        )
+    return table
+
+
 def token_created(token: Doc) -> RenderableType:
     return Group(
         Text.assemble(

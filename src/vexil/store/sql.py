@@ -10,7 +10,7 @@ before any SQL runs, on every backend alike (`InvalidValue`, see `_values.py`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from copy import deepcopy
 from datetime import datetime
@@ -48,6 +48,7 @@ from vexil.store._queries import (
     segment_row,
     segment_users,
 )
+from vexil.store._sdks import check_batch, forget_before, instance_docs, merge_batch
 from vexil.store._state import ImportedState, parse_state
 from vexil.store._values import check_document, check_instant, check_text
 from vexil.store._versions import StoredVersions, stored_versions
@@ -450,6 +451,22 @@ class SqlStore:
             query = query.where(AuditRow.id < before_id)
         async with self._read() as session:
             return [audit_doc(row) for row in await session.scalars(query)]
+
+    # --- connected SDKs (`_sdks.py`) -----------------------------------------------------------
+
+    async def record_sdk_instances(self, batch: Sequence[Mapping[str, Any]], *, forget: datetime) -> None:
+        """Merge a batch of reported SDK instances into the stored ones, and delete those not seen
+        since `forget`, in one transaction (not audited: SDKs report, nobody changes anything)."""
+        check_batch(batch)
+        async with self._write() as session, db_errors():
+            await merge_batch(session, batch, postgres=self._postgres)
+            await forget_before(session, forget)
+            await session.commit()
+
+    async def list_sdk_instances(self, *, usage: bool = False) -> list[Doc]:
+        """Every stored SDK instance (`_sdks.instance_doc`), with its counts when `usage`."""
+        async with self._read() as session:
+            return await instance_docs(session, usage=usage)
 
     # --- export / import -----------------------------------------------------------------------
 
