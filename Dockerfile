@@ -7,10 +7,13 @@
 
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
+COPY packages ./packages
 COPY src ./src
-# Every dependency is pinned in pyproject.toml; the wheels are built here and only installed below.
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# Two distributions (docs/packaging.md): vexil-sdk (packages/vexil-sdk, whose src is a link to src/)
+# and the server, which requires it. Every dependency at its version in constraints.txt; the wheels
+# are built here and only installed below.
+RUN pip wheel --no-cache-dir --wheel-dir /wheels -c constraints.txt ./packages/vexil-sdk .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -26,6 +26,9 @@ from vexil.config import Settings
 
 CLIENT_TOKEN_NAME = "parity-client"
 BIG = b'{"identifier": "' + b"x" * (1024 * 1024) + b'"}'
+# The admin token as Unleash SDKs send theirs, bare in `Authorization`.
+BARE = {"Authorization": ADMIN_TOKEN}
+REGISTER = {"appName": "shop", "instanceId": "i1", "started": "2026-12-04T20:10:00Z", "interval": 60000}
 
 FLAGS = [
     {"name": "rollout", "enabled": True, "rollout_percentage": 50},
@@ -154,6 +157,7 @@ REQUESTS: list[tuple[str, str, bytes, bytes, dict[str, str]]] = [
     ("GET", "/sdk/stream", b"", b"", {}),
     ("GET", "/sdk/stream", b"environment=Not%20A%20Name", b"", ADMIN),
     ("GET", "/sdk/stream", b"environment=production", b"", ADMIN),
+    # OFREP (api/ofrep.py)
     ("POST", "/ofrep/v1/evaluate/flags/rollout", b"", json_body({"context": {"targetingKey": "u1"}}), ADMIN),
     ("POST", "/ofrep/v1/evaluate/flags/themed", b"", json_body({"context": {"targetingKey": "u2", "x": 1}}), ADMIN),
     ("POST", "/ofrep/v1/evaluate/flags/targeted", b"", json_body({"context": {"targetingKey": "vip"}}), ADMIN),
@@ -171,6 +175,23 @@ REQUESTS: list[tuple[str, str, bytes, bytes, dict[str, str]]] = [
     ("POST", "/ofrep/v1/evaluate/flags", b"", b"\xff\xfe", ADMIN),
     ("POST", "/ofrep/v1/evaluate/flags", b"", BIG, {}),
     ("POST", "/ofrep/v1/evaluate/flags", b"", b"", {"Authorization": "Bearer vx_wrong"}),
+    ("GET", "/api/client/features", b"", b"", {**ADMIN, "Unleash-Client-Spec": "5.2.0"}),
+    ("GET", "/api/client/features", b"", b"", {**ADMIN, "Unleash-Client-Spec": "4.1.0"}),
+    ("GET", "/api/client/features", b"", b"", {}),
+    ("GET", "/flags/rollout/unleash", b"", b"", ADMIN),
+    ("GET", "/flags/nope/unleash", b"", b"", ADMIN),
+    # Unleash's frontend API and SDK posts (api/unleash_frontend.py, api/unleash_usage.py)
+    ("GET", "/api/frontend", b"userId=vip&appName=web&environment=default&properties%5Bplan%5D=pro", b"", BARE),
+    ("GET", "/api/frontend", b"userId=u1", b"", {}),
+    ("GET", "/api/frontend", b"userId=u1", b"", {**BARE, "If-None-Match": "*"}),
+    ("POST", "/api/frontend", b"", json_body({"context": {"userId": 7, "properties": {"plan": "pro"}}}), BARE),
+    ("POST", "/api/frontend", b"", json_body({"context": {"properties": "pro"}}), BARE),
+    ("POST", "/api/frontend", b"", BIG, ADMIN),
+    ("POST", "/api/client/register", b"", json_body(REGISTER), BARE),
+    ("POST", "/api/client/register", b"", json_body({"appName": "shop"}), BARE),
+    ("POST", "/api/client/metrics", b"", json_body({"appName": "shop", "bucket": {"toggles": {}}}), BARE),
+    ("POST", "/api/frontend/client/metrics", b"", json_body({"appName": "web", "bucket": None}), {}),
+    ("POST", "/api/frontend/client/register", b"", json_body({"appName": "web"}), BARE),
 ]
 
 

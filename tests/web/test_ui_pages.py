@@ -120,6 +120,28 @@ def test_tokens__created_secret_shown_once__revoked(ui: Ui) -> None:
     assert httpx.get(f"{ui.server.url}/flags", headers=headers).status_code == 401
 
 
+def test_tokens__bound_to_an_environment__listed_and_evaluates_there(ui: Ui) -> None:
+    ui.sign_in(hash="#/tokens", view="tokens")
+
+    # When a client token is created for production
+    ui.page.get_by_label("Name", exact=True).fill("ui-web-prod")
+    ui.page.get_by_label("Role").select_option("client")
+    ui.page.get_by_label("Environment").select_option("production")
+    ui.page.get_by_role("button", name="Create token").click()
+
+    # Then the secret says so, the list shows it, and it evaluates in production only
+    secret = ui.page.locator("#token-secret")
+    expect(secret).to_be_visible()
+    expect(ui.page.locator(".secret")).to_contain_text("production only")
+    row = ui.page.locator("#tokens-table tr[data-name='ui-web-prod']")
+    expect(row).to_contain_text("production")
+    ui.shot("2-bound")
+    headers = {"Authorization": secret.inner_text()}
+    staging = httpx.post(f"{ui.server.url}/evaluate", json={"environment": "staging"}, headers=headers)
+    assert staging.status_code == 403
+    assert "bound to the environment 'production'" in staging.json()["error"]
+
+
 def test_audit__filters_paging_and_diff(ui: Ui) -> None:
     # Given a flag with 55 toggles after its creation, by the admin
     with admin_client(ui.server) as api:

@@ -35,11 +35,12 @@ from vexil.api.endpoints import ROUTER
 from vexil.api.fastpath import FastPath
 from vexil.api.lifecycle import on_shutdown_signal, tune_gc
 from vexil.api.limits import BodyLimit, Guard
-from vexil.api.routes import admin, compat, flags, hot, meta, operators, sdk, segments, tokens
+from vexil.api.routes import admin, compat, flags, hot, meta, operators, sdk, sdks, segments, tokens, unleash_import
 from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.bus import start_replicator
 from vexil.config import Settings
 from vexil.core.auth import Role, TokenCache
+from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.streams import Streams
 from vexil.store.sql import SqlStore
@@ -49,7 +50,7 @@ log = logging.getLogger("vexil")
 DESCRIPTION = """Self-hosted feature flags: server-side evaluation, per-environment overrides, rollouts,
 targeting rules, variants with payloads and an audit log. Send tokens as `Authorization: Bearer <token>`
 (or `x-api-key`, `x-admin-token`). Writes need an admin token; reading configuration a server token."""
-TAGS = ("evaluation", "flags", "segments", "tokens", "admin", "sdk", "compatibility", "meta")
+TAGS = ("evaluation", "flags", "segments", "tokens", "admin", "sdk", "compatibility", "unleash", "meta")
 
 
 @asynccontextmanager
@@ -66,16 +67,26 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         replicator = await start_replicator(settings, service)
         streams = Streams(service, heartbeat=settings.stream_heartbeat, memory=settings.stream_memory_bytes)
         streams.start()
+        connected = SdkRegistry(store, lambda: service.snapshot)
+        connected.start()
         undo_signals = on_shutdown_signal(streams.close_all)
         try:
             if settings.freeze_gc:
                 tune_gc()
             log.info("vexil %s ready: %d flags", __version__, len(service.snapshot))
             answers = AnswerCache(settings.answer_cache_bytes)
-            yield Runtime(settings=settings, service=service, streams=streams, replicator=replicator, answers=answers)
+            yield Runtime(
+                settings=settings,
+                service=service,
+                streams=streams,
+                replicator=replicator,
+                answers=answers,
+                sdks=connected,
+            )
         finally:
             undo_signals()
             await streams.stop()
+            await connected.stop()
             await replicator.close()
     finally:
         await store.close()
@@ -103,12 +114,13 @@ def create_app(settings: Settings) -> FastPath:
     errors.install(api)
     routers = (
         *(meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router),
-        *(admin.router, sdk.router, operators.router),
+        *(admin.router, sdk.router, sdks.router, operators.router),
+        unleash_import.router,
     )
     for router in routers:
         api.include_router(router)
-    # The browser client (/web/client.js) and other static files; registered after every router.
-    api.mount("/web", StaticFiles(packages=[("vexil", "web")], html=True), name="web")
+    # The browser client (/web/client.js): the npm package @vexil/client's files; after every router.
+    api.mount("/web", StaticFiles(packages=[("vexil", "web/client")], html=True), name="web")
     # The admin UI (src/vexil/web/ui): static HTML, CSS and ES modules, no build step.
     api.mount("/ui", StaticFiles(packages=[("vexil", "web/ui")], html=True), name="ui")
     api.add_middleware(
@@ -139,7 +151,7 @@ def _guards(routes: list[BaseRoute], settings: Settings) -> list[Guard]:
         role = needed_role(route)
         if role is not Role.ADMIN:
             limit = settings.max_client_body_bytes if role in {None, Role.CLIENT} else settings.max_body_bytes
-        elif route.path == admin.IMPORT_PATH:
+        elif route.path in {admin.IMPORT_PATH, unleash_import.IMPORT_UNLEASH_PATH}:
             guards.append(Guard(route, role, settings.max_import_bytes, parses_itself=True))
             continue
         else:

@@ -19,9 +19,6 @@ from vexil.api.surface import Call, Reply, error_reply
 
 _JSON = (b"content-type", b"application/json")
 _CORS = (b"access-control-allow-origin", b"*")
-# As the CORS middleware around FastAPI says it: a browser on another origin may read the ETag (OFREP's web
-# provider sends it back as If-None-Match).
-_EXPOSED = (b"access-control-expose-headers", b"ETag")
 
 
 class FastPath:
@@ -61,7 +58,7 @@ class FastPath:
         # A 304 has no body, and no length or type of its own (RFC 9110 §15.4.5).
         response = [_JSON, (b"content-length", b"%d" % len(body))] if answer.status != 304 else []
         if cors:
-            response += (_CORS, _EXPOSED)
+            response.append(_CORS)
         if extra:  # an error's headers: WWW-Authenticate, Retry-After
             response += [(key.encode("latin-1"), value.encode("latin-1")) for key, value in extra.items()]
         if answer.headers:  # the answer's own: ETag

@@ -224,6 +224,8 @@ def etag(body: bytes) -> bytes:
 
 
 ETAG_SIZE = 34
+# A script on another origin (the web provider's page) may read the ETag only when told so (CORS).
+EXPOSE = {"Access-Control-Expose-Headers": "ETag"}
 
 
 # --- the handlers ---------------------------------------------------------------------------------
@@ -306,7 +308,7 @@ def _all_flags(call: Call, principal: Principal, raw: bytes) -> Reply:
         tagged = etag(body) + body
         if "identifier" in context:
             runtime.answers.put(kept_as, seq, tagged, len(raw))
-    return etagged(call, tagged[ETAG_SIZE:], tagged[:ETAG_SIZE].decode())
+    return etagged(call, tagged[ETAG_SIZE:], tagged[:ETAG_SIZE].decode(), EXPOSE)
 
 
 # --- the table ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from vexil.api.answers import AnswerCache
 from vexil.bus import Replicator
 from vexil.config import Settings
+from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.streams import Streams
 
@@ -20,6 +21,7 @@ class Runtime:
     streams: Streams
     replicator: Replicator
     answers: AnswerCache
+    sdks: SdkRegistry
     counters: Counter[str] = field(default_factory=Counter)
 
 

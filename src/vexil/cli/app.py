@@ -25,6 +25,7 @@ COMMANDS = {
     "export": ("vexil.cli.transfer", "export_command"),
     "import": ("vexil.cli.transfer", "import_command"),
     "serve": ("vexil.cli.serve", "serve_command"),
+    "sdks": ("vexil.cli.sdks", "sdks_command"),
 }
 
 

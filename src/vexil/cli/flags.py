@@ -48,8 +48,9 @@ def list_flags(
 @pass_state
 def get_flag(state: State, name: str) -> None:
     """Show one flag with its variants, rules, overrides and apps."""
-    doc = state.client().request("GET", path("flags", name))
-    state.output.show(doc, lambda: render.flag_detail(doc))
+    client = state.client()
+    doc = client.request("GET", path("flags", name))
+    state.output.show(doc, lambda: render.flag_detail(doc, client.request("GET", path("flags", name, "unleash"))))
 
 
 @flag_group.command("create")

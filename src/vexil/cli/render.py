@@ -149,7 +149,23 @@ def _environments_table(environments: Doc) -> Table:
     return table
 
 
-def flag_detail(doc: Doc) -> RenderableType:
+def unleash_text(unleash: Doc | None) -> Text:
+    """Whether Unleash SDKs get the flag (docs/unleash.md): where it is left out of their feed, and why."""
+    if unleash is None:
+        return _text(None)
+    left_out = [item for item in unleash["environments"] if not item["served"]]
+    if not left_out:
+        return Text("served to Unleash SDKs", style="dim")
+    return Text(
+        "; ".join(f"left out {_where(item['environment'])}: {item['reason']}" for item in left_out), style="yellow"
+    )
+
+
+def _where(environment: str | None) -> str:
+    return "for unbound tokens" if environment is None else f"in {environment}"
+
+
+def flag_detail(doc: Doc, unleash: Doc | None = None) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
@@ -165,6 +181,7 @@ def flag_detail(doc: Doc) -> RenderableType:
         ("allowlist", allowlist_text(doc["allowlist"])),
         ("rules", rules_text(doc["rules"])),
         ("salt", Text(doc["salt"])),
+        ("unleash", unleash_text(unleash)),
         ("version", Text(f"{doc['version']} (updated {_when(doc['updated_at'])})")),
     ]
     for key, value in rows:
@@ -230,6 +247,29 @@ def tokens_table(tokens: Iterable[Doc]) -> RenderableType:
             Text(token["prefix"]),
             _when(token["created_at"]),
             status,
+        )
+    return table
+
+
+def sdks_table(sdks: Iterable[Doc]) -> RenderableType:
+    """Connected SDKs: one row per app, environment and instance."""
+    sdks = list(sdks)
+    if not sdks:
+        return Text("No SDK has registered or posted metrics in the last 7 days.", style="dim")
+    table = Table()
+    table.add_column("App", no_wrap=True)
+    for column in ("Environment", "Instance", "Kind", "SDK", "Flags", "Last seen"):
+        table.add_column(column, overflow="fold")
+    for sdk in sdks:
+        name = " ".join(part for part in (sdk["sdk"], sdk["sdk_version"]) if part)
+        table.add_row(
+            Text(sdk["app"], style="bold"),
+            Text(sdk["environment"]) if sdk["environment"] else Text("-", style="dim"),
+            Text(sdk["instance"]),
+            Text(sdk["kind"]),
+            Text(name) if name else Text("-", style="dim"),
+            Text(str(sdk["flags"])),
+            _when(sdk["last_seen"]),
         )
     return table
 

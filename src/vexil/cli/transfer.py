@@ -1,7 +1,10 @@
-"""`vexil export [FILE]` and `vexil import FILE`: the whole state as one JSON file.
+"""`vexil export [FILE]` and `vexil import FILE`: the whole state as one JSON file; and
+`vexil import --from unleash FILE...`: Unleash's export, added beside what the server holds.
 
 The server applies an import all or nothing; the CLI checks the file's shape first so that a wrong
 file (not JSON, not an export) is refused before anything is sent, with a line-and-column message.
+An Unleash file is converted by the server (`POST /import/unleash`, docs/migrating-from-unleash.md),
+which refuses, naming each feature and why, whatever it cannot reproduce exactly.
 """
 
 from __future__ import annotations
@@ -130,12 +133,7 @@ class ImportProgress:
 
 
 def parse_export(raw: bytes, file: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{file} is not UTF-8 text (byte {exc.start})") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    data = parse_json(raw, file)
     if not isinstance(data, dict) or "flags" not in data:
         raise InputError(f"{file} is not a Vexil export: expected an object with a 'flags' list (see vexil export)")
     unknown = sorted(set(data) - EXPORT_KEYS)
@@ -167,15 +165,35 @@ def check_unique(data: dict[str, Any], file: Path) -> None:
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", metavar="FILE", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(["vexil", "unleash"]),
+    default="vexil",
+    show_default=True,
+    help="What FILE is: a Vexil export (replaces everything), or Unleash's (adds its features).",
+)
 @click.option("--progress/--no-progress", default=None, help="Show progress bars (default: when on a terminal).")
 @json_option
 @pass_state
-def import_command(state: State, file: Path, progress: bool | None) -> None:
-    """Replace the server's whole state with FILE.
+def import_command(state: State, files: tuple[Path, ...], source: str, progress: bool | None) -> None:
+    """Replace the server's whole state with FILE, or add Unleash's features.
 
     FILE is an export (see `vexil export`). The server applies it all or nothing.
+
+    With --from unleash, FILE... are Unleash's features-batch exports (one per environment) and
+    its segment list (GET /api/admin/segments): the server creates one flag per feature and the
+    segments they use, beside what it holds, all or nothing (docs/migrating-from-unleash.md).
     """
+    if source == "unleash":
+        _import_unleash(state, files, progress)
+        return
+    if len(files) > 1:
+        raise InputError("a Vexil import takes one FILE (an export made by vexil export)")
+    file = files[0]
     client = state.client()
     with ImportProgress(enabled=progress) as bars:
         data = bars.validate(bars.read(file), file)
@@ -183,3 +201,36 @@ def import_command(state: State, file: Path, progress: bool | None) -> None:
         upload = Upload(bars.upload(body), length=len(body), content_type="application/json")
         counts = client.request("POST", "/import", upload=upload, timeout=TRANSFER_TIMEOUT)
     state.output.show(counts, lambda: render.message(f"Imported {_summary(counts)} from {file}."))
+
+
+def parse_json(raw: bytes, file: Path) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{file} is not UTF-8 text (byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+
+
+def unleash_documents(data: Any, file: Path) -> list[Any]:
+    """The documents of one Unleash file (an export, a segment list, or a list of them)."""
+    documents = data if isinstance(data, list) else [data]
+    for document in documents:
+        if not isinstance(document, dict) or not ({"features", "segments"} & set(document)):
+            raise InputError(
+                f"{file} is not an Unleash export: expected Unleash's features-batch export or its segment list"
+            )
+    return documents
+
+
+def _import_unleash(state: State, files: tuple[Path, ...], progress: bool | None) -> None:
+    client = state.client()
+    with ImportProgress(enabled=progress) as bars:
+        documents = [doc for file in files for doc in unleash_documents(parse_json(bars.read(file), file), file)]
+        body = json.dumps(documents, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        upload = Upload(bars.upload(body), length=len(body), content_type="application/json")
+        created = client.request("POST", "/import/unleash", upload=upload, timeout=TRANSFER_TIMEOUT)
+    for warning in created.get("warnings") or []:
+        click.echo(f"vexil: warning: {warning}", err=True)
+    summary = f"Imported {len(created['flags'])} flags and {len(created['segments'])} segments from Unleash."
+    state.output.show(created, lambda: render.message(summary))

@@ -442,6 +442,41 @@ class FlagService:
             self.hub.publish(before | set(self.snapshot.names()) | {SEGMENTS})
         return counts
 
+    async def add_documents(self, flags: list[Doc], segments: list[Doc], *, actor: str) -> Doc:
+        """Create many flags and segments at once, beside what exists (`vexil import --from unleash`):
+        all checked as `create_flag` and `create_segment` check them (the flags may require each
+        other and use the new segments), then written in one transaction, all or nothing; 409 naming
+        every name already taken. Answers the created names."""
+        async with self._lock:
+            prepared = await asyncio.to_thread(self._prepare_documents, flags, segments)
+            created, created_segments = await self.store.add_documents(prepared, actor=actor)
+            self._committed(Committed(flags={doc["name"]: doc for doc in created}, segments=bool(created_segments)))
+            if created_segments:
+                await self._refresh_segments()
+            await self._apply_changed({doc["name"]: doc for doc in created})
+        return {"flags": [doc["name"] for doc in created], "segments": [doc["name"] for doc in created_segments]}
+
+    def _prepare_documents(self, flags: list[Doc], segments: list[Doc]) -> ImportedState:
+        """The rows of new flags and segments, every one checked (pure but for reading the snapshot)."""
+        segment_names = self.segment_names() | {segment["name"] for segment in segments}
+        for segment in segments:
+            check_segment(segment, where=f"segment {segment['name']}: ")
+        docs = [flag_from_input(flag) for flag in flags]
+        names = {doc["name"] for doc in docs}
+        for doc in docs:
+            check_flag(doc, segments=segment_names, where=f"flag {doc['name']}: ")
+            for position, prerequisite in enumerate(doc.get("prerequisites", [])):
+                if prerequisite["flag"] not in names and prerequisite["flag"] not in self.snapshot:
+                    missing = show_value(prerequisite["flag"])
+                    raise InvalidInput(
+                        f"flag {doc['name']}: prerequisites[{position}].flag: there is no flag named {missing}"
+                    )
+        # Existing flags cannot require the new ones, so a cycle can only be among the new flags.
+        cycle = Snapshot(docs).find_prerequisite_cycle()
+        if cycle:
+            raise Conflict("prerequisites would form a cycle: " + " -> ".join(cycle))
+        return SqlStore.read_import({"flags": docs, "segments": segments})
+
     # --- other replicas' writes -------------------------------------------------------------
 
     async def sync_from_store(self, flags: Iterable[str] = (), *, segments: bool = False, tokens: bool = False) -> None:

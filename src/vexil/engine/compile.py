@@ -37,16 +37,19 @@ from vexil.engine.types import Evaluation, FlagDoc, Matcher, Reason
 
 __all__ = [
     "BOOLEAN_VARIANTS",
+    "OVERRIDABLE",
     "CompiledConfig",
     "CompiledFlag",
     "CompiledRule",
     "Variant",
     "compile_flag",
+    "configuration",
     "flag_name",
     "prerequisites_of",
 ]
 
-_OVERRIDABLE = ("enabled", "rollout_percentage", "rules", "allowlist")
+# The settings an environment's override may replace.
+OVERRIDABLE = ("enabled", "rollout_percentage", "rules", "allowlist")
 # The variants of a boolean flag, the first its default: what a flag created without variants has
 # (docs/spec.md §1). A flag with exactly these two variants (in any order) and `off` its default is
 # boolean wherever a surface answers one typed value (OpenFeature: the flag's `active`).
@@ -286,6 +289,20 @@ def _overrides(value: Any) -> dict[str, Mapping[str, Any]]:
     }
 
 
+def _present(override: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of an override that replace the flag's own: those present and not null."""
+    return {key: override[key] for key in OVERRIDABLE if override.get(key) is not None}
+
+
+def configuration(doc: FlagDoc, environment: str | None) -> dict[str, Any]:
+    """The raw settings (`OVERRIDABLE`) ``doc`` is evaluated with in ``environment``, the override laid
+    over the flag's own as ``compile_flag`` does; for translators that need the settings themselves
+    (the Unleash feed), not a matcher."""
+    own = {key: doc.get(key) for key in OVERRIDABLE}
+    override = _overrides(doc.get("environments")).get(environment) if environment is not None else None
+    return {**own, **_present(override)} if override is not None else own
+
+
 def compile_flag(doc: FlagDoc, segments: Segments) -> CompiledFlag:
     """Compile ``doc`` against ``segments`` (segment name to its conditions).
 
@@ -298,12 +315,12 @@ def compile_flag(doc: FlagDoc, segments: Segments) -> CompiledFlag:
         frozenset(a for a in apps_value if isinstance(a, str)) if isinstance(apps_value, list | tuple) else frozenset()
     )
     prerequisites = prerequisites_of(doc)
-    own = {key: doc.get(key) for key in _OVERRIDABLE}
+    own = {key: doc.get(key) for key in OVERRIDABLE}
     base = compiler.config(own, apps, prerequisites)
     environments: dict[str, CompiledConfig] = {}
     for environment, override in _overrides(doc.get("environments")).items():
         # A key present (and not null) replaces the flag's own; an absent one inherits it.
-        present = {key: override[key] for key in _OVERRIDABLE if override.get(key) is not None}
+        present = _present(override)
         environments[environment] = compiler.config({**own, **present}, apps, prerequisites) if present else base
     return CompiledFlag(
         name=compiler.name,

@@ -8,7 +8,7 @@ True
 True
 
 `AsyncClient` is the same API for asyncio. The OpenFeature provider is `vexil.sdk.provider.VexilProvider`
-(it needs the `openfeature` extra: `pip install vexil[openfeature]`).
+(it needs the `openfeature` extra: `pip install "vexil-sdk[openfeature]"`).
 """
 
 from __future__ import annotations

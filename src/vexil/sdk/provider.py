@@ -1,4 +1,4 @@
-"""`VexilProvider`: Vexil behind the OpenFeature API (`pip install vexil[openfeature]`).
+"""`VexilProvider`: Vexil behind the OpenFeature API (`pip install "vexil-sdk[openfeature]"`).
 
 >>> from openfeature import api
 >>> from openfeature.evaluation_context import EvaluationContext

@@ -6,9 +6,10 @@
 
 from __future__ import annotations
 
-from vexil.store._docs import FLAG_KEYS, OVERRIDE_KEYS
+from vexil.store._docs import FLAG_KEYS, OVERRIDE_KEYS, format_time, utcnow
 from vexil.store._engine import sqlite_url
 from vexil.store._files import private_directory
+from vexil.store._sdks import merge_usage
 from vexil.store._values import MAX_DEPTH, check_text, document_problem, scalar_problem, text_problem
 from vexil.store._versions import StoredVersions, differing
 from vexil.store.errors import Conflict, InvalidValue, NotFound, StoreError, StoreUnavailable
@@ -30,9 +31,12 @@ __all__ = [
     "check_text",
     "differing",
     "document_problem",
+    "format_time",
+    "merge_usage",
     "migrate",
     "private_directory",
     "scalar_problem",
     "sqlite_url",
     "text_problem",
+    "utcnow",
 ]

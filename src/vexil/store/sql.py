@@ -10,7 +10,7 @@ before any SQL runs, on every backend alike (`InvalidValue`, see `_values.py`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from copy import deepcopy
 from datetime import datetime
@@ -48,6 +48,7 @@ from vexil.store._queries import (
     segment_row,
     segment_users,
 )
+from vexil.store._sdks import check_batch, forget_before, instance_docs, merge_batch
 from vexil.store._state import ImportedState, parse_state
 from vexil.store._values import check_document, check_instant, check_text
 from vexil.store._versions import StoredVersions, stored_versions
@@ -451,6 +452,22 @@ class SqlStore:
         async with self._read() as session:
             return [audit_doc(row) for row in await session.scalars(query)]
 
+    # --- connected SDKs (`_sdks.py`) -----------------------------------------------------------
+
+    async def record_sdk_instances(self, batch: Sequence[Mapping[str, Any]], *, forget: datetime) -> None:
+        """Merge a batch of reported SDK instances into the stored ones, and delete those not seen
+        since `forget`, in one transaction (not audited: SDKs report, nobody changes anything)."""
+        check_batch(batch)
+        async with self._write() as session, db_errors():
+            await merge_batch(session, batch, postgres=self._postgres)
+            await forget_before(session, forget)
+            await session.commit()
+
+    async def list_sdk_instances(self, *, usage: bool = False) -> list[Doc]:
+        """Every stored SDK instance (`_sdks.instance_doc`), with its counts when `usage`."""
+        async with self._read() as session:
+            return await instance_docs(session, usage=usage)
+
     # --- export / import -----------------------------------------------------------------------
 
     async def export_state(self) -> Doc:
@@ -465,6 +482,49 @@ class SqlStore:
                 "flags": await all_flag_docs(session),
                 "segments": [segment_doc(row) for row in segments],
             }
+
+    async def add_documents(self, parsed: ImportedState, *, actor: str) -> tuple[list[Doc], list[Doc]]:
+        """Create the flags and segments of `parsed` (what `read_import` made of new documents) beside
+        what is stored: all or nothing, in one transaction, each creation audited like `create_flag`'s.
+
+        `Conflict` naming every flag and segment that already exists. Environments that the flags
+        override and the store does not know are registered (audited). Flags are written
+        `IMPORT_BATCH` at a time, as `import_state` writes them. Returns the created flag and
+        segment documents, as stored.
+        """
+        flags, segments = imported_documents(parsed)
+        async with self._write() as session:
+            async with db_errors():
+                if self._postgres:
+                    await session.execute(text("LOCK TABLE flags, segments IN EXCLUSIVE MODE"))
+                taken = [
+                    f"flag {name}"
+                    for name in await session.scalars(
+                        select(FlagRow.name).where(FlagRow.name.in_([f["name"] for f in flags]))
+                    )
+                ] + [
+                    f"segment {name}"
+                    for name in await session.scalars(
+                        select(SegmentRow.name).where(SegmentRow.name.in_([s["name"] for s in segments]))
+                    )
+                ]
+            if taken:
+                raise Conflict("already exists: " + ", ".join(sorted(taken)))
+            async with db_errors():
+                now = utcnow()
+                overridden = {env for flag in parsed.flags for env in flag.parts.overrides}
+                await self._register_environments(session, overridden, actor=actor, at=now)
+                if parsed.segments:
+                    await session.execute(insert(SegmentRow), parsed.segments)
+                for segment in segments:
+                    record(session, actor, "create", ("segment", segment["name"]), None, segment)
+                for start in range(0, len(parsed.flags), IMPORT_BATCH):
+                    batch = parsed.flags[start : start + IMPORT_BATCH]
+                    await insert_flags(session, [(flag.columns(), flag.parts) for flag in batch])
+                for flag in flags:
+                    record(session, actor, "create", ("flag", flag["name"]), None, flag)
+                await session.commit()
+        return flags, segments
 
     @staticmethod
     def read_import(state: Mapping[str, Any]) -> ImportedState:

@@ -34,6 +34,7 @@ __all__ = [
     "FlagAppRow",
     "FlagOverrideRow",
     "FlagRow",
+    "SdkInstanceRow",
     "SegmentRow",
     "TokenRow",
     "UtcDateTime",
@@ -175,3 +176,23 @@ class AuditRow(Base):
     entity_id: Mapped[str] = mapped_column(String)
     before: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
+
+
+class SdkInstanceRow(Base):
+    """One SDK instance that told Vexil about itself (register, metrics), and what it counted
+    (docs/unleash-frontend.md, "Connected SDKs"). `environment` is '' when none is known: it is part
+    of the key, and NULLs would not make duplicates conflict."""
+
+    __tablename__ = "sdk_instances"
+    __table_args__ = (Index(None, "last_seen"),)
+
+    app_name: Mapped[str] = mapped_column(String, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(String, primary_key=True)
+    environment: Mapped[str] = mapped_column(String, primary_key=True)
+    kind: Mapped[str] = mapped_column(String)
+    sdk_name: Mapped[str | None] = mapped_column(String, nullable=True)
+    sdk_version: Mapped[str | None] = mapped_column(String, nullable=True)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    # {flag: {"yes", "no", "variants": {name: count}, "last_seen"}}: totals since first seen.
+    usage: Mapped[dict[str, Any]]

@@ -1,4 +1,4 @@
-// The admin UI: session, hash routing (#/flags, #/flags/NAME, #/segments, #/tokens, #/audit),
+// The admin UI: session, hash routing (#/flags, #/flags/NAME, #/segments, #/tokens, #/sdks, #/audit),
 // the shared store and the live change stream.
 
 import { createApi } from "./api.js";
@@ -8,6 +8,7 @@ import { createStore } from "./store.js";
 import * as audit from "./views/audit.js";
 import * as flag from "./views/flag.js";
 import * as flags from "./views/flags.js";
+import * as sdks from "./views/sdks.js";
 import * as segments from "./views/segments.js";
 import * as signin from "./views/signin.js";
 import * as tokens from "./views/tokens.js";
@@ -20,6 +21,7 @@ const ROUTES = [
   [/^\/segments$/, segments, "segments"],
   [/^\/segments\/([^/]+)$/, segments, "segments"],
   [/^\/tokens$/, tokens, "tokens"],
+  [/^\/sdks$/, sdks, "sdks"],
   [/^\/audit$/, audit, "audit"],
 ];
 

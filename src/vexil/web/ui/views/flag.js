@@ -32,6 +32,8 @@ export function mount(main, ctx, { args: [name] }) {
 
   const head = h("div", { class: "page-head" });
   const notice = h("div", { class: "notice-slot" });
+  // Where Unleash SDKs do not get this flag, and why (GET /flags/{name}/unleash, docs/unleash.md).
+  const unleashNote = h("div", { class: "unleash-slot" });
   const form = h("form", { id: "flag-form", novalidate: true, onsubmit: onSave });
   const stateText = h("span", { class: "state", role: "status" });
   const formError = h("p", { class: "form-error", role: "alert" });
@@ -52,6 +54,7 @@ export function mount(main, ctx, { args: [name] }) {
     h("p", { class: "crumbs" }, h("a", { href: "#/flags" }, "← All flags")),
     head,
     notice,
+    unleashNote,
     form,
   );
   const unsubscribe = ctx.store.subscribe((names) => {
@@ -85,8 +88,32 @@ export function mount(main, ctx, { args: [name] }) {
     );
   }
 
+  async function showUnleash() {
+    let left = [];
+    try {
+      const body = await ctx.api.get(path("/flags", name, "unleash"));
+      left = body.environments.filter((item) => !item.served);
+    } catch {
+      left = [];
+    }
+    const where = (item) => (item.environment === null ? "for tokens of no environment" : `in ${item.environment}`);
+    unleashNote.replaceChildren(
+      ...(left.length
+        ? [
+            h(
+              "div",
+              { class: "notice unleash", role: "note", id: "unleash-note" },
+              h("strong", {}, "Left out of the Unleash client API"),
+              h("ul", {}, ...left.map((item) => h("li", {}, `${where(item)}: ${item.reason}`))),
+            ),
+          ]
+        : []),
+    );
+  }
+
   function setBase(doc) {
     base = doc;
+    showUnleash();
     draft = fromDoc(doc, environments);
     baseFields = toFields(fromDoc(doc, environments)).fields;
     missedChange = false;

@@ -1,7 +1,8 @@
 /**
  * Vexil browser client: flag values resolved by the server for one context, kept live over
  * Server-Sent Events (`GET /stream`, see docs/live.md). A dependency-free ES module, served by
- * Vexil itself at `/web/client.js`.
+ * Vexil itself at `/web/client.js` and installable as the npm package `@vexil/client`, whose
+ * `@vexil/client/solid` and `@vexil/client/react` build `useFeatureFlag` on `watch` (docs/packaging.md).
  *
  * The browser only ever sees the value resolved for its own context (`active`, `variant`,
  * `payload`, `reason`): rules, percentages and allowlists stay on the server.
@@ -49,7 +50,7 @@
 /**
  * @typedef {object} ClientOptions
  * @property {string} [url] The Vexil server, e.g. `"https://flags.example.com"`; default: the
- *   server this module was loaded from.
+ *   server this module was loaded from (give it when the module comes from npm, bundled).
  * @property {Context} [context] Who is asking; change it later with `setContext`.
  * @property {string} [token] A client token, for servers that require one. Sent as `?token=`,
  *   since `EventSource` cannot send headers.
@@ -86,6 +87,8 @@ export class VexilClient {
     this._results = new Map();
     /** @type {Map<string, Set<Feature>>} features with subscribers, by flag key */
     this._watched = new Map();
+    /** @type {Map<string, Watch>} the shared subscriptions of `watch`, by flag key */
+    this._watches = new Map();
     this._context = context;
     this._token = token;
     this._minRetryMs = minRetryMs;
@@ -129,6 +132,58 @@ export class VexilClient {
   }
 
   /**
+   * Call `listener()` whenever flag `key` changes for this context (as `Feature#subscribe` would),
+   * through one subscription per flag shared by every listener. That subscription ends `ttl`
+   * milliseconds after its last listener stops (at once by default), unless a new listener comes
+   * first: a component that unmounts and mounts again soon after keeps it. The reactive bindings
+   * (`@vexil/client/solid`, `@vexil/client/react`) are built on it.
+   * @param {string} key The flag's name.
+   * @param {() => void} listener
+   * @param {{ttl?: number}} [options]
+   * @returns {() => void} Stops this listener (calling it again does nothing).
+   * @example
+   * const stop = vexil.watch("dark_mode", () => render(), { ttl: 5000 });
+   */
+  watch(key, listener, { ttl = 0 } = {}) {
+    let shared = this._watches.get(key);
+    if (shared === undefined) {
+      /** @type {Set<() => void>} */
+      const listeners = new Set();
+      const stop = this.feature(key).subscribe(() => {
+        for (const each of [...listeners]) callSafely(each);
+      });
+      shared = { listeners, stop, timer: undefined };
+      this._watches.set(key, shared);
+    }
+    clearTimeout(shared.timer);
+    shared.timer = undefined;
+    // Wrapped, so that the same function given twice is two listeners, stopped one at a time.
+    const entry = () => listener();
+    shared.listeners.add(entry);
+    const watch = shared;
+    return () => {
+      if (!watch.listeners.delete(entry) || watch.listeners.size > 0) return;
+      const end = () => {
+        watch.timer = undefined;
+        if (watch.listeners.size > 0) return;
+        if (this._watches.get(key) === watch) this._watches.delete(key);
+        watch.stop();
+      };
+      if (ttl > 0 && !this._closed) watch.timer = setTimeout(end, ttl);
+      else end();
+    };
+  }
+
+  /**
+   * The flags this client currently follows for someone (a `subscribe` or a `watch` still
+   * running, or within its `ttl`), sorted: what a page listens to, for diagnostics and tests.
+   * @returns {string[]}
+   */
+  watching() {
+    return [...this._watched.keys()].sort();
+  }
+
+  /**
    * `"connecting"`, `"open"` (the stream is connected) or `"closed"` (after `close()`).
    * @returns {"connecting" | "open" | "closed"}
    */
@@ -155,6 +210,8 @@ export class VexilClient {
   close() {
     this._closed = true;
     this._disconnect();
+    for (const watch of this._watches.values()) clearTimeout(watch.timer);
+    this._watches.clear();
     this._watched.clear();
   }
 
@@ -258,6 +315,10 @@ export class Feature {
     /** @type {Set<(feature: Feature) => void>} */
     this._callbacks = new Set();
     this._seen = "";
+    /** @type {FlagValue | undefined} */
+    this._value = undefined;
+    /** @type {FlagResult | undefined} the answer `_value` was read from */
+    this._valueOf = undefined;
   }
 
   /** @returns {FlagResult | undefined} */
@@ -302,6 +363,25 @@ export class Feature {
   }
 
   /**
+   * Everything this handle reads, in one frozen object that stays the same (`===`) until the
+   * server's answer for the flag changes: what `useSyncExternalStore` needs of a snapshot.
+   * @returns {FlagValue}
+   */
+  value() {
+    const result = this._result();
+    if (this._value === undefined || result !== this._valueOf) {
+      this._valueOf = result;
+      this._value = Object.freeze({
+        enabled: this.enabled(),
+        variant: this.variant(),
+        payload: this.payload(),
+        reason: this.reason(),
+      });
+    }
+    return this._value;
+  }
+
+  /**
    * Call `callback(feature)` whenever anything this handle reads changes (`enabled`, `variant`,
    * `payload` or `reason`): the first answer, a change made on the server, a deletion (back to the
    * fallback). Not called at subscription: read the current value then.
@@ -339,16 +419,32 @@ export class Feature {
     const state = this._state();
     if (state === this._seen) return;
     this._seen = state;
-    for (const callback of [...this._callbacks]) {
-      try {
-        callback(this);
-      } catch (error) {
-        // One failing subscriber must not starve the others; the error still reaches the console.
-        setTimeout(() => {
-          throw error;
-        });
-      }
-    }
+    for (const callback of [...this._callbacks]) callSafely(() => callback(this));
+  }
+}
+
+/**
+ * What a flag reads as, all at once (see {@link Feature#value}).
+ * @typedef {Readonly<{enabled: boolean, variant: string | null, payload: unknown, reason: string | null}>} FlagValue
+ */
+
+/**
+ * One shared subscription of {@link VexilClient#watch}.
+ * @typedef {{listeners: Set<() => void>, stop: () => void, timer: ReturnType<typeof setTimeout> | undefined}} Watch
+ */
+
+/**
+ * Call `callback`; if it throws, report the error without stopping the caller's loop: one failing
+ * subscriber must not starve the others, and the error still reaches the console.
+ * @param {() => void} callback
+ */
+function callSafely(callback) {
+  try {
+    callback();
+  } catch (error) {
+    setTimeout(() => {
+      throw error;
+    });
   }
 }
 

@@ -1,0 +1,152 @@
+"""What Unleash SDKs post about themselves: `POST /api/client/register` and `/api/client/metrics`
+(server SDKs, a server or admin token) and the frontend API's `POST /api/frontend/client/register`
+and `/client/metrics` (browser and mobile SDKs, any token). docs/unleash-frontend.md, "Register
+and metrics".
+
+Each is checked (token first, then the body within the caller's limit, then its shape:
+`vexil.unleash.usage`, a 400 in plain words for what cannot be used) and recorded in memory by the
+connected-SDKs registry (`core/sdks.py`), which writes to the store in batches: answering costs no
+database round trip. Server endpoints answer 202 and the frontend's 200, as Unleash does.
+The environment recorded is the token's when it is bound to one, else the one the body names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from vexil.api.errors import BadRequest
+from vexil.api.surface import Answer, Call, Endpoint, Reply
+from vexil.api.unleash_frontend import FRONTEND_PATH, frontend_caller
+from vexil.core.auth import Principal, Role
+from vexil.core.sdks import FRONTEND, SERVER
+from vexil.unleash.usage import SdkReport, UsageInputError, metrics_report, register_report
+
+Read = Callable[[dict[str, Any], str | None], SdkReport]
+
+
+async def _recorded(call: Call, principal: Principal, read: Read, kind: str) -> None:
+    try:
+        report = read(await call.json(), call.header(b"unleash-sdk"))
+    except UsageInputError as exc:
+        raise BadRequest(str(exc)) from None
+    environment = principal.environment or report.environment
+    call.runtime.sdks.record(report, kind=kind, environment=environment, caller=principal.key or principal.name)
+
+
+def _server_register(body: dict[str, Any], sdk: str | None) -> SdkReport:
+    return register_report(body, sdk, server=True)
+
+
+def _frontend_register(body: dict[str, Any], sdk: str | None) -> SdkReport:
+    return register_report(body, sdk, server=False)
+
+
+async def client_register(call: Call) -> Answer:
+    principal = call.runtime.service.tokens.require(call.token(), Role.SERVER)
+    await _recorded(call, principal, _server_register, SERVER)
+    return Reply(b"", 202)
+
+
+async def client_metrics(call: Call) -> Answer:
+    principal = call.runtime.service.tokens.require(call.token(), Role.SERVER)
+    await _recorded(call, principal, metrics_report, SERVER)
+    return Reply(b"", 202)
+
+
+async def frontend_register(call: Call) -> Answer:
+    await _recorded(call, frontend_caller(call), _frontend_register, FRONTEND)
+    return Reply(b"", 200)
+
+
+async def frontend_metrics(call: Call) -> Answer:
+    await _recorded(call, frontend_caller(call), metrics_report, FRONTEND)
+    return Reply(b"", 200)
+
+
+# --- OpenAPI --------------------------------------------------------------------------------------
+
+
+class UnleashRegistration(BaseModel):
+    """What an SDK says when it starts (fields not listed are accepted and ignored)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    appName: str
+    instanceId: str | None = None
+    sdkVersion: str | None = None
+    environment: str | None = None
+    strategies: list[Any] | None = None
+    started: str | None = None
+    interval: float | None = None
+
+
+class UnleashToggleCount(BaseModel):
+    yes: int = 0
+    no: int = 0
+    variants: dict[str, int] | None = None
+
+
+class UnleashBucket(BaseModel):
+    start: str
+    stop: str
+    toggles: dict[str, UnleashToggleCount]
+
+
+class UnleashMetrics(BaseModel):
+    """How often each flag was asked since the last post (fields not listed are accepted and ignored)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    appName: str
+    instanceId: str | None = None
+    sdkVersion: str | None = None
+    environment: str | None = None
+    bucket: UnleashBucket | None = None
+
+
+def _accepted(status: str) -> dict[str, Any]:
+    return {"description": f"{status}, no body: recorded for the connected SDKs (`GET /sdks`)."}
+
+
+UNLEASH_USAGE: tuple[Endpoint, ...] = (
+    Endpoint(
+        "POST",
+        "/api/client/register",
+        client_register,
+        "Unleash server SDK starting (server token); answers 202",
+        tags=("unleash",),
+        description="`started` and `interval` are required, as Unleash requires them.",
+        body=UnleashRegistration,
+        ok=_accepted("202 Accepted"),
+    ),
+    Endpoint(
+        "POST",
+        "/api/client/metrics",
+        client_metrics,
+        "Unleash server SDK metrics (server token); answers 202",
+        tags=("unleash",),
+        body=UnleashMetrics,
+        ok=_accepted("202 Accepted"),
+    ),
+    Endpoint(
+        "POST",
+        FRONTEND_PATH + "/client/register",
+        frontend_register,
+        "Unleash frontend SDK starting (any token)",
+        tags=("unleash",),
+        body=UnleashRegistration,
+        ok=_accepted("200"),
+    ),
+    Endpoint(
+        "POST",
+        FRONTEND_PATH + "/client/metrics",
+        frontend_metrics,
+        "Unleash frontend SDK metrics (any token)",
+        tags=("unleash",),
+        body=UnleashMetrics,
+        ok=_accepted("200"),
+    ),
+)
