@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from vexil.engine import Snapshot
-from vexil.unleash.features import CURRENT, Dialect, Feed, payload_of, translate
+from vexil.unleash.features import CURRENT, Dialect, Feed, translate
+from vexil.unleash.payloads import unleash_payload
 
 SALT = "s1"
 
@@ -208,10 +209,10 @@ def test_prerequisites__required_off_but_the_default_is_served_by_weight__left_o
 def test_payloads__text_number_json() -> None:
     # Given payloads of each JSON kind
     # When it is translated, then Unleash's string, number and json payloads
-    assert payload_of("hi") == {"type": "string", "value": "hi"}
-    assert payload_of(2.5) == {"type": "number", "value": "2.5"}
-    assert payload_of({"a": [1, True]}) == {"type": "json", "value": '{"a":[1,true]}'}
-    assert payload_of(None) is None
+    assert unleash_payload("hi") == {"type": "string", "value": "hi"}
+    assert unleash_payload(2.5) == {"type": "number", "value": "2.5"}
+    assert unleash_payload({"a": [1, True]}) == {"type": "json", "value": '{"a":[1,true]}'}
+    assert unleash_payload(None) is None
 
 
 # --- conditions ----------------------------------------------------------------------------------------
@@ -358,3 +359,10 @@ def test_dialect__before_4_1__only_in_and_not_in() -> None:
     assert old.features[0]["strategies"][0]["constraints"] == [
         {"contextName": "p", "operator": "NOT_IN", "values": ["x"]}
     ]
+
+
+def test_payloads__integer_past_64_bits__still_a_number() -> None:
+    # Given a stored integer larger than 64 bits (valid JSON; orjson refuses to encode it)
+    # When it is encoded for an SDK, then its exact digits are the number's text
+    assert unleash_payload(2**70) == {"type": "number", "value": str(2**70)}
+    assert unleash_payload(True) == {"type": "json", "value": "true"}

@@ -23,7 +23,6 @@ OFREP always needs a token (client, server or admin), and answers its own error 
 
 from __future__ import annotations
 
-import hashlib
 from enum import StrEnum
 from typing import Any
 
@@ -33,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vexil.api import context as contexts
 from vexil.api.errors import BadRequest
 from vexil.api.limits import parse_json
-from vexil.api.surface import Call, Endpoint, Reply, etagged
+from vexil.api.surface import ETAG_SIZE, Call, Endpoint, Reply, etag_of, etagged
 from vexil.core.auth import AuthError, Principal
 from vexil.engine import (
     DRAWN_REASONS,
@@ -117,11 +116,10 @@ def vexil_context(context: Any) -> dict[str, Any]:
 def _caller(call: Call) -> Principal:
     """The token, of any role; checked before a byte of the body is read."""
     try:
-        principal = call.caller(required=True)
+        principal = call.holder()
     except AuthError as exc:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         raise Refusal(exc.status, ErrorCode.GENERAL, str(exc), headers) from exc
-    assert principal is not None  # required: a missing token raised
     return principal
 
 
@@ -217,17 +215,6 @@ def refusal(result: Evaluation, context: dict[str, Any]) -> Refusal | None:
     return None
 
 
-def etag(body: bytes) -> bytes:
-    """The answer's own digest: the same flags for the same context give the same tag, on every replica
-    (and a context whose answers did not change keeps its tag). `ETAG_SIZE` bytes."""
-    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
-
-
-ETAG_SIZE = 34
-# A script on another origin (the web provider's page) may read the ETag only when told so (CORS).
-EXPOSE = {"Access-Control-Expose-Headers": "ETag"}
-
-
 # --- the handlers ---------------------------------------------------------------------------------
 
 
@@ -305,10 +292,10 @@ def _all_flags(call: Call, principal: Principal, raw: bytes) -> Reply:
             kept = encoded.get(id(result) * 2 + coarse)
             items.append(kept[1] if kept is not None else ENCODINGS.add(result, snapshot, coarse))
         body = b'{"flags":[' + b",".join(items) + b"]}"
-        tagged = etag(body) + body
+        tagged = etag_of(body).encode() + body
         if "identifier" in context:
             runtime.answers.put(kept_as, seq, tagged, len(raw))
-    return etagged(call, tagged[ETAG_SIZE:], tagged[:ETAG_SIZE].decode(), EXPOSE)
+    return etagged(call, tagged[ETAG_SIZE:], tagged[:ETAG_SIZE].decode())
 
 
 # --- the table ------------------------------------------------------------------------------------

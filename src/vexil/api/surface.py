@@ -12,6 +12,7 @@ JSON bytes) or an `EventStream`; it raises for errors, which `run()` maps throug
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,16 +97,21 @@ class Call:
     def token(self, query_token: str | None = None) -> str | None:
         return token_from_headers(self.headers) or query_token or None
 
-    def caller(self, query_token: str | None = None, *, required: bool = False) -> Principal | None:
-        """Evaluation and client streams are open unless the operator requires a client token (or
-        the surface does: `required`); anonymous and client callers get the small body limit."""
-        tokens = self.runtime.service.tokens
-        secret = self.token(query_token)
-        if required or self.runtime.settings.require_client_token:
-            principal: Principal | None = tokens.require(secret, Role.CLIENT)
-        else:
-            principal = tokens.authenticate(secret)
+    def caller(self, query_token: str | None = None) -> Principal | None:
+        """Evaluation and client streams are open unless the operator requires a client token;
+        anonymous and client callers get the small body limit."""
+        if self.runtime.settings.require_client_token:
+            return self.holder(query_token)
+        principal = self.runtime.service.tokens.authenticate(self.token(query_token))
         if principal is None or principal.role is Role.CLIENT:
+            self.limit = self.runtime.settings.max_client_body_bytes
+        return principal
+
+    def holder(self, query_token: str | None = None) -> Principal:
+        """The caller of a surface that always wants a token (OFREP, the Unleash frontend API): any
+        role, 401 without one; client callers get the small body limit."""
+        principal = self.runtime.service.tokens.require(self.token(query_token), Role.CLIENT)
+        if principal.role is Role.CLIENT:
             self.limit = self.runtime.settings.max_client_body_bytes
         return principal
 
@@ -151,9 +157,24 @@ async def run(handler: Handler, call: Call) -> tuple[Answer, dict[str, str] | No
         return error_reply(exc)
 
 
-def etagged(call: Call, body: bytes, etag: str, headers: dict[str, str] | None = None) -> Reply:
-    """`body` with its `ETag`, or an empty 304 when the caller's `If-None-Match` already names it."""
-    headers = {"ETag": etag, "Cache-Control": "no-cache", **(headers or {})}
+ETAG_SIZE = 34
+
+
+def etag_of(body: bytes) -> str:
+    """An answer's ETag: a digest of its bytes, so the same answer has the same tag on every replica
+    and after a restart (and an answer that did not change keeps its tag). `ETAG_SIZE` characters."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+# A script on another origin (a web SDK's page) may read the ETag only when told so (CORS).
+EXPOSE_ETAG = {"Access-Control-Expose-Headers": "ETag"}
+
+
+def etagged(call: Call, body: bytes, etag: str | None = None, headers: dict[str, str] | None = None) -> Reply:
+    """`body` with its `ETag` (by default `etag_of(body)`), or an empty 304 when the caller's
+    `If-None-Match` already names it."""
+    etag = etag or etag_of(body)
+    headers = {"ETag": etag, "Cache-Control": "no-cache", **EXPOSE_ETAG, **(headers or {})}
     if matches_etag(call.header(b"if-none-match"), etag):
         return Reply(b"", 304, headers)
     return Reply(body, 200, headers)

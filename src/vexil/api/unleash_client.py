@@ -14,14 +14,13 @@ server (or admin) token here, as for Vexil's own server-SDK feed.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from vexil.api.surface import Answer, Call, Endpoint, Reply, etagged
+from vexil.api.surface import Answer, Call, Endpoint, Reply, etag_of, etagged
 from vexil.core.auth import Principal, Role
 from vexil.core.service import FlagService
 from vexil.engine import Snapshot
@@ -119,7 +118,7 @@ class UnleashFeeds:
         if feed.segments is not None:
             document["segments"] = feed.segments
         body = orjson.dumps(document)
-        etag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        etag = "W/" + etag_of(body)
         headers = {LEFT_OUT_COUNT_HEADER: str(len(feed.left_out))}
         if feed.left_out:
             headers[LEFT_OUT_HEADER] = left_out_header(feed.left_out)

@@ -16,7 +16,6 @@ conditions, percentages or allowlists, and no flag that is off for the context.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,29 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from vexil.api import context as contexts
 from vexil.api.errors import BadRequest
 from vexil.api.surface import Answer, Call, Endpoint, etagged
-from vexil.core.auth import Principal, Role
 from vexil.unleash import frontend
 
 FRONTEND_PATH = "/api/frontend"
 # Headers of every answer: a browser's script may read the ETag only when told so (CORS).
-EXPOSE = {"Access-Control-Expose-Headers": "ETag"}
 # Keys of kept answers: a 3-tuple, unlike the native endpoints' keys, so that they never meet.
 _KEPT = {"GET": b"GET " + FRONTEND_PATH.encode(), "POST": b"POST " + FRONTEND_PATH.encode()}
 _BODY_LABELS = {key: f"context.{label}" for key, label in frontend.LABELS.items()}
-
-
-def frontend_caller(call: Call) -> Principal:
-    """The caller of a frontend endpoint: a token of any role (401 without one), and a client
-    token's body limit for client tokens."""
-    runtime = call.runtime
-    principal = runtime.service.tokens.require(call.token(), Role.CLIENT)
-    if principal.role is Role.CLIENT:
-        call.limit = runtime.settings.max_client_body_bytes
-    return principal
-
-
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
 async def unleash_context(call: Call) -> dict[str, Any]:
@@ -69,7 +52,7 @@ async def unleash_context(call: Call) -> dict[str, Any]:
 
 async def frontend_toggles(call: Call) -> Answer:
     """`GET|POST /api/frontend`: `{"toggles": [...]}`, the flags enabled for this context."""
-    principal = frontend_caller(call)
+    principal = call.holder()
     runtime = call.runtime
     runtime.counters["evaluations"] += 1
     request = call.query_string if call.method == "GET" else await call.body()
@@ -83,7 +66,7 @@ async def frontend_toggles(call: Call) -> Answer:
         body = frontend.toggles(runtime.service.snapshot.evaluate_all(context))
         if "identifier" in context:
             runtime.answers.put(key, seq, body, len(request))
-    return etagged(call, body, etag_of(body), EXPOSE)
+    return etagged(call, body)
 
 
 # --- OpenAPI --------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from vexil.api.errors import BadRequest
 from vexil.api.surface import Answer, Call, Endpoint, Reply
-from vexil.api.unleash_frontend import FRONTEND_PATH, frontend_caller
+from vexil.api.unleash_frontend import FRONTEND_PATH
 from vexil.core.auth import Principal, Role
 from vexil.core.sdks import FRONTEND, SERVER
 from vexil.unleash.usage import SdkReport, UsageInputError, metrics_report, register_report
@@ -57,12 +57,12 @@ async def client_metrics(call: Call) -> Answer:
 
 
 async def frontend_register(call: Call) -> Answer:
-    await _recorded(call, frontend_caller(call), _frontend_register, FRONTEND)
+    await _recorded(call, call.holder(), _frontend_register, FRONTEND)
     return Reply(b"", 200)
 
 
 async def frontend_metrics(call: Call) -> Answer:
-    await _recorded(call, frontend_caller(call), metrics_report, FRONTEND)
+    await _recorded(call, call.holder(), metrics_report, FRONTEND)
     return Reply(b"", 200)
 
 

@@ -22,14 +22,13 @@ mapping, field by field and operator by operator; in short:
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from vexil.engine import BUCKETS, OPERATOR_SPECS, Snapshot, compile_condition, condition_error
 from vexil.engine.compile import CompiledFlag, configuration
+from vexil.unleash.payloads import unleash_payload
 
 __all__ = [
     "CURRENT",
@@ -37,7 +36,6 @@ __all__ = [
     "Feed",
     "NotExpressibleError",
     "is_boolean",
-    "payload_of",
     "translate",
 ]
 
@@ -404,26 +402,12 @@ class _Conditions:
 # --- payloads and variants -------------------------------------------------------------------------
 
 
-def payload_of(value: Any) -> dict[str, str] | None:
-    """A Vexil payload as an Unleash `{type, value}`: text as `string`, numbers as `number`, anything
-    else as `json`; none for null."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return {"type": "string", "value": value}
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return {"type": "number", "value": json.dumps(value)}
-    return {"type": "json", "value": json.dumps(value, ensure_ascii=False, separators=(",", ":"))}
-
-
 def is_boolean(flag: CompiledFlag) -> bool:
     """A boolean flag: `off` (the default, weight 0) and `on`, without payloads. Its answer is whether
     it is on, which Unleash's `isEnabled` gives without variants."""
-    names = [(variant.name, variant.payload) for variant in flag.variants]
-    return (
-        flag.default_variant == "off"
-        and sorted(names, key=lambda pair: pair[0]) == [("off", None), ("on", None)]
-        and all(variant.weight == 0 for variant in flag.variants if variant.name == "off")
+    return flag.boolean and all(
+        variant.payload is None and (variant.weight == 0 or variant.name != flag.default_variant)
+        for variant in flag.variants
     )
 
 
@@ -619,7 +603,7 @@ class _Feature:
             "weightType": "variable",
             "stickiness": "default",
         }
-        payload = payload_of(variant.payload)
+        payload = unleash_payload(variant.payload)
         if payload is not None:
             entry["payload"] = payload
         return entry

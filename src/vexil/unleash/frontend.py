@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from vexil.engine import Evaluation
+from vexil.unleash.payloads import unleash_payload
 
 # Unleash's names of the three context fields that Vexil reserves (`environment` is dropped).
 IDENTIFIER = "userId"
@@ -70,23 +71,11 @@ def query_context(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     return context(fields, properties)
 
 
-def payload(value: Any) -> dict[str, str] | None:
-    """A Vexil payload as Unleash's `{type, value}`: text as `string`, numbers as `number`, anything
-    else (objects, lists, booleans) as `json`; no payload (null) as none."""
-    if value is None:
-        return None
-    if value.__class__ is str:
-        return {"type": "string", "value": value}
-    if value.__class__ is int or value.__class__ is float:
-        return {"type": "number", "value": orjson.dumps(value).decode()}
-    return {"type": "json", "value": orjson.dumps(value).decode()}
-
-
 def toggle(result: Evaluation) -> dict[str, Any]:
     """One entry of the frontend API's `toggles` for an active result: the flag is enabled, and its
     variant is the one Vexil served (Unleash's `feature_enabled` says the flag is on)."""
     variant: dict[str, Any] = {"name": result.variant, "enabled": True, "feature_enabled": True}
-    encoded = payload(result.payload)
+    encoded = unleash_payload(result.payload)
     if encoded is not None:
         variant["payload"] = encoded
     return {"name": result.flag, "enabled": True, "variant": variant, "impressionData": False}

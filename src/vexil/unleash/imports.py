@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vexil.engine import BOOLEAN_VARIANTS
+
 __all__ = ["DEFAULT_VARIANT", "Conversion", "Refused", "convert"]
 
 Doc = dict[str, Any]
@@ -37,7 +39,7 @@ Doc = dict[str, Any]
 # feature that is off (or on without a variant).
 DEFAULT_VARIANT = "disabled"
 # A flag without variants in Unleash is a Vexil boolean flag; its rules serve this variant.
-BOOLEAN_ON = "on"
+BOOLEAN_ON = BOOLEAN_VARIANTS[1]
 # Unleash context fields with a Vexil counterpart of another name; every other field is an attribute.
 FIELDS = {"userId": "identifier", "appName": "app", "environment": "environment"}
 # Vexil's reserved context keys: an Unleash property of one of these names would read something else.
