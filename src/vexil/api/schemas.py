@@ -342,10 +342,24 @@ class ImportInput(Input):
     segments: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class ImportNames(BaseModel):
+    flags: list[str]
+    segments: list[str]
+    environments: list[str]
+
+
 class ImportResult(BaseModel):
+    """The counts after the import, and what it created, changed and deleted (docs/spec.md, Import)."""
+
     flags: int
     segments: int
     environments: int
+    dry_run: bool = Field(description="True: nothing was written, this is what the import would do.")
+    mode: Literal["replace", "merge"]
+    created: ImportNames
+    changed: ImportNames
+    deleted: ImportNames
+    restored_from: int | None = Field(default=None, description="A restore: the import event whose state it put back.")
 
 
 class OperatorOut(BaseModel):

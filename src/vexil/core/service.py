@@ -29,6 +29,7 @@ from typing import Any
 
 from vexil.core.auth import TokenCache, hash_secret, new_secret, reserved_name_message
 from vexil.core.changes import SEGMENTS, ChangeHub, with_dependents
+from vexil.core.imports import Mode, counted, merged, plan
 from vexil.core.validation import (
     InvalidInput,
     check_flag,
@@ -37,7 +38,7 @@ from vexil.core.validation import (
 )
 from vexil.core.values import value_error
 from vexil.engine import CompiledFlag, Snapshot, show_value
-from vexil.store import OVERRIDE_KEYS
+from vexil.store import OVERRIDE_KEYS, utcnow
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.sql import ImportedState, SqlStore, imported_documents
 
@@ -145,6 +146,33 @@ def prepare_import(state: Doc) -> PreparedImport:
         if cycle:
             raise Conflict("prerequisites would form a cycle: " + " -> ".join(cycle))
         return PreparedImport(rows, snapshot, segment_docs)
+
+
+def _stored(prepared: PreparedImport) -> Doc:
+    """The environments, flags and segments an import would store, as documents."""
+    flags, segments = imported_documents(prepared.rows)
+    return {"environments": prepared.rows.environments, "flags": flags, "segments": segments}
+
+
+def _counts(prepared: PreparedImport) -> dict[str, int]:
+    rows = prepared.rows
+    return {"flags": len(rows.flags), "segments": len(rows.segments), "environments": len(rows.environments)}
+
+
+def restamped(prepared: PreparedImport, changed: Mapping[str, list[str]]) -> PreparedImport:
+    """A merge's rows with a new version and update time for each flag and segment it changes (it
+    put them in place keeping those of the documents they replace), and the snapshot they make."""
+    now = utcnow()
+    flags, segments = set(changed["flags"]), set(changed["segments"])
+    for flag in prepared.rows.flags:
+        if flag.parts.name in flags:
+            flag.version, flag.updated_at = flag.version + 1, now
+    for segment in prepared.rows.segments:
+        if segment["name"] in segments:
+            segment["version"], segment["updated_at"] = segment["version"] + 1, now
+    with collector_paused(), long_lived():
+        flag_docs, segment_docs = imported_documents(prepared.rows)
+        return PreparedImport(prepared.rows, Snapshot(flag_docs, segment_docs), segment_docs)
 
 
 def compile_all(snapshot: Snapshot, docs: list[Doc]) -> list[CompiledFlag]:
@@ -424,23 +452,38 @@ class FlagService:
 
     # --- import ---------------------------------------------------------------------------
 
-    async def import_state(self, state: Doc, *, actor: str) -> Doc:
-        """Replace everything with an export's content, after checking every flag in it.
+    async def import_state(
+        self, state: Doc, *, actor: str, mode: Mode = "replace", dry_run: bool = False, action: str = "import"
+    ) -> Doc:
+        """Replace everything with an export's content (`mode="merge"`: add and update, delete
+        nothing), after checking every flag in it; answers the counts and the plan (`core/imports.py`).
 
-        Evaluations go on meanwhile: the documents are checked and compiled into the new snapshot
-        in a worker thread (`prepare_import`), the store writes in batches, and the new snapshot
-        replaces the old one in one assignment once the import is committed.
+        With `dry_run`, only the plan: nothing is written. Otherwise the plan is applied all or
+        nothing, the audit event (`action`) keeping the state it replaced, and 409 if the state
+        changed between planning and writing. Evaluations go on meanwhile: the documents are checked
+        and compiled into the new snapshot in a worker thread (`prepare_import`), the store writes
+        in batches, and the new snapshot replaces the old one in one assignment once committed.
         """
-        prepared = await asyncio.to_thread(prepare_import, state)
+        current = await self.store.export_state()
+        target = merged(current, state) if mode == "merge" else state
+        prepared = await asyncio.to_thread(prepare_import, target)
+        changes = plan(current, _stored(prepared))
+        if mode == "merge":
+            prepared = await asyncio.to_thread(restamped, prepared, changes["changed"])
+        if dry_run:
+            return {**_counts(prepared), "dry_run": True, "mode": mode, **changes}
         async with self._lock:
-            counts = await self.store.import_state(prepared.rows, actor=actor)
+            details = {"mode": mode, **counted(changes)}
+            counts = await self.store.import_state(
+                prepared.rows, actor=actor, expected=current, action=action, details=details
+            )
             self._committed(Committed(everything=True))
             before = set(self.snapshot.names())
             self.quarantined.clear()  # everything imported passed the checks, storable values included
             self._segments = prepared.segments
             self.snapshot = prepared.snapshot
             self.hub.publish(before | set(self.snapshot.names()) | {SEGMENTS})
-        return counts
+        return {**counts, "dry_run": False, "mode": mode, **changes}
 
     async def add_documents(self, flags: list[Doc], segments: list[Doc], *, actor: str) -> Doc:
         """Create many flags and segments at once, beside what exists (`vexil import --from unleash`):

@@ -35,6 +35,7 @@ from vexil.store._docs import (
     utcnow,
 )
 from vexil.store._engine import WRITE, db_errors, make_engine
+from vexil.store._kept import IMPORT_ENTITY, KEPT_STATES, forget_older, kept_state, pack, unpack
 from vexil.store._queries import (
     all_flag_docs,
     check_version,
@@ -82,6 +83,18 @@ def imported_documents(parsed: ImportedState) -> tuple[list[Doc], list[Doc]]:
     ]
     segments = [segment_doc(SegmentRow(**values)) for values in sorted(parsed.segments, key=lambda v: v["name"])]
     return flags, segments
+
+
+async def _state_docs(session: AsyncSession) -> Doc:
+    """Environments, flags and segments as an export document, without its moment."""
+    environments = await session.scalars(select(EnvironmentRow).order_by(EnvironmentRow.name))
+    segments = await session.scalars(select(SegmentRow).order_by(SegmentRow.name))
+    return {
+        "version": EXPORT_FORMAT_VERSION,
+        "environments": [environment_doc(row) for row in environments],
+        "flags": await all_flag_docs(session),
+        "segments": [segment_doc(row) for row in segments],
+    }
 
 
 class SqlStore:
@@ -473,15 +486,8 @@ class SqlStore:
     async def export_state(self) -> Doc:
         """Environments, flags and segments as one document (no tokens, no audit), from one snapshot."""
         async with self._read() as session:
-            environments = await session.scalars(select(EnvironmentRow).order_by(EnvironmentRow.name))
-            segments = await session.scalars(select(SegmentRow).order_by(SegmentRow.name))
-            return {
-                "version": EXPORT_FORMAT_VERSION,
-                "exported_at": format_time(utcnow()),
-                "environments": [environment_doc(row) for row in environments],
-                "flags": await all_flag_docs(session),
-                "segments": [segment_doc(row) for row in segments],
-            }
+            docs = await _state_docs(session)
+        return {"version": docs.pop("version"), "exported_at": format_time(utcnow()), **docs}
 
     async def add_documents(self, parsed: ImportedState, *, actor: str) -> tuple[list[Doc], list[Doc]]:
         """Create the flags and segments of `parsed` (what `read_import` made of new documents) beside
@@ -539,6 +545,9 @@ class SqlStore:
         *,
         actor: str,
         on_progress: Callable[[int, int], None] | None = None,
+        expected: Doc | None = None,
+        action: str = "import",
+        details: Doc | None = None,
     ) -> dict[str, int]:
         """Replace every environment, flag and segment by those of `state` (an `export_state()`,
         or what `read_import` made of one).
@@ -549,6 +558,10 @@ class SqlStore:
         `IMPORT_BATCH` at a time, each batch in three multi-row INSERTs (flags, their overrides,
         their apps), so that the event loop is never held long. `on_progress(done, total)` is
         called as items are written (before the commit); what it raises aborts the import.
+
+        The audit event (`action`, `details` added to its `after`) keeps the whole state it replaced
+        (`_kept.py`), read in the import's own transaction; with `expected` (an `export_state()`),
+        `Conflict` unless that state is still `expected` (what the caller planned against).
         """
         parsed = state if isinstance(state, ImportedState) else self.read_import(state)
         done = 0
@@ -564,6 +577,11 @@ class SqlStore:
                 if self._postgres:
                     # Other writers wait; readers see the old state until the commit.
                     await session.execute(text("LOCK TABLE flags, segments, environments IN EXCLUSIVE MODE"))
+                previous = await _state_docs(session)
+            if expected is not None and {k: v for k, v in expected.items() if k != "exported_at"} != previous:
+                raise Conflict("the state changed while the import was being prepared: try again")
+            packed = await asyncio.to_thread(pack, previous)
+            async with db_errors():
                 before = await counts(session)
                 for table in (FlagRow, SegmentRow, EnvironmentRow):  # overrides and apps cascade
                     await session.execute(delete(table))
@@ -579,6 +597,35 @@ class SqlStore:
                 progress(len(batch))
             async with db_errors():
                 after = await counts(session)
-                record(session, actor, "import", ("import", "state"), before, after)
+                session.add(
+                    AuditRow(
+                        at=utcnow(),
+                        actor=actor,
+                        action=action,
+                        entity=IMPORT_ENTITY,
+                        entity_id="state",
+                        before=before,
+                        after={**after, **(details or {})},
+                        previous_state=packed,
+                    )
+                )
+                await session.flush()  # the event has its id: the newest kept state is its own
+                await forget_older(session)
                 await session.commit()
         return after
+
+    async def kept_state(self, event_id: int | None = None, *, action: str = "import") -> tuple[int, Doc]:
+        """The state that import event `event_id` replaced (None: the newest event of `action`),
+        as an export document, with the event's id. `NotFound` when there is no such event or its
+        state is no longer kept (only the newest `KEPT_STATES` are)."""
+        async with self._read() as session:
+            try:
+                found, packed = await kept_state(session, event_id, action=action)
+            except LookupError:
+                what = f"audit event {event_id} is not an import" if event_id is not None else f"no {action} to undo"
+                raise NotFound(what) from None
+        if packed is None:
+            raise NotFound(
+                f"the state before audit event {found} is no longer kept (only the newest {KEPT_STATES} are)"
+            )
+        return found, await asyncio.to_thread(unpack, packed)

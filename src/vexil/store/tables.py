@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -176,6 +177,9 @@ class AuditRow(Base):
     entity_id: Mapped[str] = mapped_column(String)
     before: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
+    # An import's event keeps the whole state it replaced, compressed (`store/_kept.py`), so that it
+    # can be restored; deferred, so that reading the log never loads it.
+    previous_state: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
 
 class SdkInstanceRow(Base):

@@ -27,6 +27,7 @@ from vexil.api.schemas import (
     ImportResult,
     SegmentCreate,
 )
+from vexil.core.imports import Mode
 from vexil.core.values import readable
 
 router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
@@ -35,6 +36,11 @@ KEPT_ON_IMPORT = ("created_at", "updated_at", "version")
 # The one route that takes a body past VEXIL_MAX_BODY_KB (up to VEXIL_MAX_IMPORT_MB): it needs an
 # admin token, which the body limit checks before it reads a byte (`api/app.py`, `api/limits.py`).
 IMPORT_PATH = "/import"
+RESTORE_PATH = "/import/restore"
+ModeQuery = Annotated[
+    Mode, Query(description="`replace`: the file becomes the whole state; `merge`: add and update, delete nothing.")
+]
+DryRun = Annotated[bool, Query(description="Only answer what the import would create, change and delete.")]
 T = TypeVar("T")
 
 
@@ -98,14 +104,36 @@ IMPORT_BODY = {"required": True, "content": {"application/json": {"schema": Impo
 @router.post(
     IMPORT_PATH,
     response_model=ImportResult,
-    summary="Replace the whole state with an export, atomically",
+    summary="Replace the whole state with an export (or merge it in), atomically; or only say what would change",
     openapi_extra={"requestBody": IMPORT_BODY},
 )
-async def import_(request: Request, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def import_(
+    request: Request, service: ServiceDep, principal: Admin, mode: ModeQuery = "replace", dry_run: DryRun = False
+) -> dict[str, Any]:
     # An export of thousands of flags takes a while to parse and check: in a worker thread, so that
     # evaluations go on meanwhile.
     state = await asyncio.to_thread(_import_fields, await request.body())
-    return await service.import_state(state, actor=principal.name)
+    return await service.import_state(state, actor=principal.name, mode=mode, dry_run=dry_run)
+
+
+@router.post(
+    RESTORE_PATH,
+    response_model=ImportResult,
+    summary="Put back the state an import replaced (kept in its audit event), atomically",
+)
+async def restore(
+    service: ServiceDep,
+    principal: Admin,
+    event: Annotated[
+        int | None,
+        Query(ge=1, le=2**62, description="The import's audit event; default: the newest import (not a restore)."),
+    ] = None,
+    dry_run: DryRun = False,
+) -> dict[str, Any]:
+    found, kept = await service.store.kept_state(event)
+    state = await asyncio.to_thread(_checked_document, kept)
+    result = await service.import_state(state, actor=principal.name, dry_run=dry_run, action="restore")
+    return {**result, "restored_from": found}
 
 
 def _import_fields(content: bytes) -> dict[str, Any]:
@@ -116,6 +144,11 @@ def _import_fields(content: bytes) -> dict[str, Any]:
     except ValueError as exc:
         raise why_not_json(content) from exc
     check_parsed(content, document, surrogates=True)  # the strict rules of every body (api/limits.py)
+    return _checked_document(document)
+
+
+def _checked_document(document: Any) -> dict[str, Any]:
+    """An export document's fields, checked as an import's body is (a restore's kept state too)."""
     if document.__class__ is not dict:
         _located(ImportInput.model_validate, document)  # raises, saying what is expected
     # The model checks the top level; the documents in its lists are checked one by one below.
