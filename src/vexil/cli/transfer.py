@@ -1,5 +1,7 @@
-"""`vexil export [FILE]` and `vexil import FILE`: the whole state as one JSON file; and
-`vexil import --from unleash FILE...`: Unleash's export, added beside what the server holds.
+"""`vexil export [FILE]` and `vexil import FILE`: the whole state as one JSON file, imported after
+showing what it would create, change and delete (`import_plan.py`), merged with `--merge`, undone
+with `--undo`; and `vexil import --from unleash FILE...`: Unleash's export, added beside what the
+server holds.
 
 The server applies an import all or nothing; the CLI checks the file's shape first so that a wrong
 file (not JSON, not an export) is refused before anything is sent, with a line-and-column message.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,7 +29,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from vexil.cli import render
+from vexil.cli import import_plan, render
 from vexil.cli.client import Upload
 from vexil.cli.errors import InputError
 from vexil.cli.state import State, json_option, pass_state
@@ -165,9 +168,7 @@ def check_unique(data: dict[str, Any], file: Path) -> None:
 
 
 @click.command("import")
-@click.argument(
-    "files", metavar="FILE", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("files", metavar="FILE", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--from",
     "source",
@@ -176,31 +177,106 @@ def check_unique(data: dict[str, Any], file: Path) -> None:
     show_default=True,
     help="What FILE is: a Vexil export (replaces everything), or Unleash's (adds its features).",
 )
+@click.option("--merge", is_flag=True, help="Add and update what FILE holds; delete nothing.")
+@click.option("--dry-run", is_flag=True, help="Only show what would be created, changed and deleted.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before changing or deleting anything.")
+@click.option("--undo", is_flag=True, help="Put back the state the last import replaced (no FILE).")
+@click.option("--event", type=click.IntRange(min=1), help="With --undo: the import's audit event (default: the last).")
 @click.option("--progress/--no-progress", default=None, help="Show progress bars (default: when on a terminal).")
 @json_option
 @pass_state
-def import_command(state: State, files: tuple[Path, ...], source: str, progress: bool | None) -> None:
-    """Replace the server's whole state with FILE, or add Unleash's features.
+def import_command(state: State, /, files: tuple[Path, ...], source: str, progress: bool | None, **how: Any) -> None:
+    """Replace the server's whole state with FILE, merge FILE in, undo an import, or add Unleash's features.
 
-    FILE is an export (see `vexil export`). The server applies it all or nothing.
+    FILE is an export (see `vexil export`). The server applies it all or nothing. Before anything
+    is changed or deleted, the CLI shows what would be created, changed and deleted and asks (on
+    a terminal; elsewhere pass --yes). --dry-run only shows it. --merge adds and updates, deleting
+    nothing. Every import keeps the state it replaced: --undo puts it back (docs/deployment.md).
 
     With --from unleash, FILE... are Unleash's features-batch exports (one per environment) and
     its segment list (GET /api/admin/segments): the server creates one flag per feature and the
     segments they use, beside what it holds, all or nothing (docs/migrating-from-unleash.md).
     """
+    options = ImportOptions(**how)
+    if options.undo:
+        if files or source != "vexil" or options.merge:
+            raise InputError("--undo takes no FILE, --from or --merge: it puts back the state before the last import")
+        _undo(state, options)
+        return
+    if options.event is not None:
+        raise InputError("--event goes with --undo")
+    if not files:
+        raise InputError("missing FILE (an export made by vexil export), or --undo")
     if source == "unleash":
         _import_unleash(state, files, progress)
         return
     if len(files) > 1:
         raise InputError("a Vexil import takes one FILE (an export made by vexil export)")
-    file = files[0]
+    _import_vexil(state, files[0], progress, options)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    merge: bool
+    dry_run: bool
+    yes: bool
+    undo: bool
+    event: int | None
+
+
+def _import_vexil(state: State, file: Path, progress: bool | None, options: ImportOptions) -> None:
     client = state.client()
+    mode = "merge" if options.merge else "replace"
     with ImportProgress(enabled=progress) as bars:
         data = bars.validate(bars.read(file), file)
-        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        upload = Upload(bars.upload(body), length=len(body), content_type="application/json")
-        counts = client.request("POST", "/import", upload=upload, timeout=TRANSFER_TIMEOUT)
-    state.output.show(counts, lambda: render.message(f"Imported {_summary(counts)} from {file}."))
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+    def send(*, dry_run: bool) -> dict[str, Any]:
+        with ImportProgress(enabled=progress) as bars:
+            upload = Upload(bars.upload(body), length=len(body), content_type="application/json")
+            params = {"mode": mode, "dry_run": "true" if dry_run else "false"}
+            answer: dict[str, Any] = client.request(
+                "POST", "/import", params=params, upload=upload, timeout=TRANSFER_TIMEOUT
+            )
+            return answer
+
+    heading = f"Importing {file} ({mode}) would:"
+    if options.dry_run or not options.yes:
+        planned = send(dry_run=True)
+        if options.dry_run:
+            state.output.show(planned, lambda: import_plan.plan_text(planned, heading))
+            return
+        import_plan.confirm(planned, heading, "Go ahead?", yes=options.yes)
+    done = send(dry_run=False)
+    summary = f"Imported {_summary(done)} from {file} ({mode}: {import_plan.counts_line(done)})."
+    state.output.show(done, lambda: render.message(summary))
+
+
+def _undo(state: State, options: ImportOptions) -> None:
+    client = state.client()
+
+    def send(event: int | None, *, dry_run: bool) -> dict[str, Any]:
+        params: dict[str, Any] = {"dry_run": "true" if dry_run else "false"}
+        if event is not None:
+            params["event"] = str(event)
+        answer: dict[str, Any] = client.request("POST", "/import/restore", params=params, timeout=TRANSFER_TIMEOUT)
+        return answer
+
+    event = options.event
+    if options.dry_run or not options.yes:
+        planned = send(event, dry_run=True)
+        event = planned["restored_from"]  # the same event, even if another import lands meanwhile
+        heading = f"Putting back the state before audit event {event} would:"
+        if options.dry_run:
+            state.output.show(planned, lambda: import_plan.plan_text(planned, heading))
+            return
+        import_plan.confirm(planned, heading, "Go ahead?", yes=options.yes)
+    done = send(event, dry_run=False)
+    summary = (
+        f"Restored the state before audit event {done['restored_from']}: {_summary(done)}"
+        f" ({import_plan.counts_line(done)})."
+    )
+    state.output.show(done, lambda: render.message(summary))
 
 
 def parse_json(raw: bytes, file: Path) -> Any:

@@ -153,16 +153,23 @@ def _checked_document(document: Any) -> dict[str, Any]:
         _located(ImportInput.model_validate, document)  # raises, saying what is expected
     # The model checks the top level; the documents in its lists are checked one by one below.
     _located(ImportInput.model_validate, {k: [] if v.__class__ is list else v for k, v in document.items()})
-    flags = [
-        {**_fields(FlagCreate, raw, "flags", index), **{k: raw[k] for k in KEPT_ON_IMPORT if k in raw}}
-        for index, raw in _documents(document, "flags")
+    # Documents keep their times and versions (an environment its creation time), so that importing
+    # an export, or restoring the state an import replaced, gives back the very same documents.
+    flags = [{**_fields(FlagCreate, raw, "flags", index), **_kept(raw)} for index, raw in _documents(document, "flags")]
+    segments = [
+        {**_fields(SegmentCreate, raw, "segments", index), **_kept(raw)}
+        for index, raw in _documents(document, "segments")
     ]
-    segments = [_fields(SegmentCreate, raw, "segments", index) for index, raw in _documents(document, "segments")]
     environments = [
-        _fields(EnvironmentInput, {"name": raw.get("name")}, "environments", index)
+        {**_fields(EnvironmentInput, {"name": raw.get("name")}, "environments", index), **_kept(raw, "created_at")}
         for index, raw in _documents(document, "environments")
     ]
     return {"flags": flags, "segments": segments, "environments": environments}
+
+
+def _kept(raw: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """The times and version of an imported document (`keys`, default `KEPT_ON_IMPORT`), as given."""
+    return {key: raw[key] for key in keys or KEPT_ON_IMPORT if key in raw}
 
 
 def _documents(document: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]]]:
