@@ -77,7 +77,7 @@ def test_export_import__same_server__state_restored(vexil: Vexil, new_name: NewN
     vexil.ok("flag", "disable", kept)
     vexil.ok("flag", "create", new_name("added"))
     # When
-    result = vexil.ok("import", str(target))
+    result = vexil.ok("import", str(target), "--yes")
     # Then
     assert result.stdout.startswith(f"Imported {len(before['flags'])} flags, ")
     assert state_of(vexil)["flags"] == before["flags"]
@@ -203,7 +203,7 @@ def test_import__export_over_one_mebibyte__applied(vexil: Vexil, tmp_path: Path)
     source.write_text(json.dumps(state))
     assert source.stat().st_size > 1024 * 1024
     # When
-    result = vexil.run("import", str(source), "--progress")
+    result = vexil.run("import", str(source), "--progress", "--yes")
     # Then
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("Imported 1500 flags, ")

@@ -240,7 +240,7 @@ def _import_vexil(state: State, file: Path, progress: bool | None, options: Impo
             )
             return answer
 
-    heading = f"Importing {file} ({mode}) would:"
+    heading = f"Importing {file.name} ({mode}) would:"
     if options.dry_run or not options.yes:
         planned = send(dry_run=True)
         if options.dry_run:
