@@ -86,15 +86,27 @@ def imported_documents(parsed: ImportedState) -> tuple[list[Doc], list[Doc]]:
 
 
 async def _state_docs(session: AsyncSession) -> Doc:
-    """Environments, flags and segments as an export document, without its moment."""
+    """Environments, flags and segments as an export document, without its moment. Flags are read
+    `FLAG_PAGE` at a time, so that the event loop runs between pages of a large state."""
     environments = await session.scalars(select(EnvironmentRow).order_by(EnvironmentRow.name))
     segments = await session.scalars(select(SegmentRow).order_by(SegmentRow.name))
+    flags: list[Doc] = []
+    while page := await flag_docs_after(session, flags[-1]["name"] if flags else None, FLAG_PAGE):
+        flags += page
     return {
         "version": EXPORT_FORMAT_VERSION,
         "environments": [environment_doc(row) for row in environments],
-        "flags": await all_flag_docs(session),
+        "flags": flags,
         "segments": [segment_doc(row) for row in segments],
     }
+
+
+def _pack_unless_moved(previous: Doc, expected: Doc | None) -> bytes:
+    """`previous` packed (`_kept.py`); `Conflict` if `expected` is given and is another state.
+    Both compare and pack 10,000 documents: a worker thread runs it."""
+    if expected is not None and {k: v for k, v in expected.items() if k != "exported_at"} != previous:
+        raise Conflict("the state changed while the import was being prepared: try again")
+    return pack(previous)
 
 
 class SqlStore:
@@ -578,9 +590,7 @@ class SqlStore:
                     # Other writers wait; readers see the old state until the commit.
                     await session.execute(text("LOCK TABLE flags, segments, environments IN EXCLUSIVE MODE"))
                 previous = await _state_docs(session)
-            if expected is not None and {k: v for k, v in expected.items() if k != "exported_at"} != previous:
-                raise Conflict("the state changed while the import was being prepared: try again")
-            packed = await asyncio.to_thread(pack, previous)
+            packed = await asyncio.to_thread(_pack_unless_moved, previous, expected)
             async with db_errors():
                 before = await counts(session)
                 for table in (FlagRow, SegmentRow, EnvironmentRow):  # overrides and apps cascade
