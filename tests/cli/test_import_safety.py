@@ -216,3 +216,33 @@ def test_import_undo__with_a_file__usage_error(vexil: Vexil, tmp_path: Path) -> 
 
     # Then
     assert message.startswith("--undo takes no FILE")
+
+
+def test_import_undo__event_of_an_older_import__state_before_that_one_back(
+    vexil: Vexil, new_name: NewName, tmp_path: Path
+) -> None:
+    # Given two imports, each adding a flag
+    before = state_of(vexil)
+    first, second = new_name("first"), new_name("second")
+    for name in (first, second):
+        file = tmp_path / f"{name}.json"
+        file.write_text(json.dumps({"flags": [{"name": name}]}))
+        vexil.ok("import", str(file), "--merge")
+    older = [e for e in vexil.json("audit", "--limit", "2")["events"] if e["entity"] == "import"][-1]["id"]
+
+    # When the older import is undone, by its event
+    planned = vexil.json("import", "--undo", "--event", str(older), "--dry-run")
+    vexil.ok("import", "--undo", "--event", str(older), "--yes")
+
+    # Then both flags are gone: the state is the one before the first import
+    assert planned["restored_from"] == older and planned["deleted"]["flags"] == sorted([first, second])
+    assert state_of(vexil) == before
+
+
+def test_import__event_without_undo__usage_error(vexil: Vexil, tmp_path: Path) -> None:
+    # Given
+    file = tmp_path / "state.json"
+    file.write_text("{}")
+
+    # When / Then
+    assert vexil.fails("import", str(file), "--event", "3", exit_code=2) == "--event goes with --undo"
