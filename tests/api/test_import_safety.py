@@ -173,3 +173,23 @@ async def test_import__unknown_mode__400_naming_the_choices(client: httpx.AsyncC
     # Then
     assert response.status_code == 400
     assert "mode" in response.json()["error"] and "merge" in response.json()["error"]
+
+
+async def test_import__if_state_of_a_plan_since_outdated__409_and_nothing_written(client: httpx.AsyncClient) -> None:
+    # Given a plan, then a change by someone else
+    file = await given_three_flags(client)
+    planned = ok(await client.post("/import?dry_run=true", json=file, headers=ADMIN))
+    ok(await client.post("/flags", json={"name": "late"}, headers=ADMIN))
+    before = await state(client)
+
+    # When the import is sent for the plan that was seen
+    response = await client.post(f"/import?if_state={planned['state']}", json=file, headers=ADMIN)
+
+    # Then it is refused, and a new plan (made on the state as it is) is applied
+    assert response.status_code == 409
+    assert response.json() == {"error": "the state changed since the plan you saw: look at the plan again"}
+    assert await state(client) == before
+    again = ok(await client.post("/import?dry_run=true", json=file, headers=ADMIN))
+    assert again["state"] != planned["state"] and "late" in again["deleted"]["flags"]
+    ok(await client.post(f"/import?if_state={again['state']}", json=file, headers=ADMIN))
+    assert [doc["name"] for doc in (await state(client))["flags"]] == ["edit", "fresh", "keep"]

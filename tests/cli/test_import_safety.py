@@ -56,9 +56,11 @@ def file_dropping_one(vexil: Vexil, new_name: NewName, tmp_path: Path) -> tuple[
     return file, edit, drop, fresh
 
 
-def answer_on_a_terminal(server: ServerProcess, args: list[str], answer: str) -> tuple[int, str]:
-    """Run `vexil ARGS` in a pseudo-terminal; when it asks "Go ahead?", type `answer`. Its exit code
-    and everything it wrote."""
+def answer_on_a_terminal(
+    server: ServerProcess, args: list[str], answer: str, meanwhile: Callable[[], None] = lambda: None
+) -> tuple[int, str]:
+    """Run `vexil ARGS` in a pseudo-terminal; when it asks "Go ahead?", call `meanwhile` (what
+    someone else does while the person reads) and type `answer`. Its exit code and everything it wrote."""
     main, secondary = pty.openpty()
     command = [str(VEXIL_SCRIPT), "--url", server.url, "--token", server.token, *args]
     process = subprocess.Popen(command, stdin=secondary, stdout=secondary, stderr=secondary, env=clean_environ())
@@ -76,6 +78,7 @@ def answer_on_a_terminal(server: ServerProcess, args: list[str], answer: str) ->
                 break
             seen += chunk
         if not answered and b"Go ahead?" in seen:
+            meanwhile()
             os.write(main, answer.encode() + b"\n")
             answered = True
         if process.poll() is not None and not ready:
@@ -150,6 +153,27 @@ def test_import__on_a_terminal_answered_yes__imported(
     assert "(replace: created 1, changed 1, deleted 1)." in seen
     assert drop not in names(vexil) and fresh in names(vexil)
     assert vexil.json("flag", "get", edit)["enabled"] is True
+
+
+def test_import__state_changed_while_the_question_was_read__refused_nothing_imported(
+    vexil: Vexil, private_server: ServerProcess, new_name: NewName, tmp_path: Path
+) -> None:
+    # Given a file whose import the person is asked about
+    file, _, drop, _ = file_dropping_one(vexil, new_name, tmp_path)
+    late = new_name("late")
+
+    def someone_adds_a_flag() -> None:
+        with private_server.http() as http:
+            http.post("/flags", json={"name": late}).raise_for_status()
+
+    # When, while the question is on screen, someone else creates a flag (which the replace would
+    # delete, and which the summary did not show), then the person answers yes
+    code, seen = answer_on_a_terminal(private_server, ["import", str(file), "--no-progress"], "y", someone_adds_a_flag)
+
+    # Then nothing is imported: what was confirmed is no longer what would happen
+    assert code == 1, seen
+    assert "vexil: error: the state changed since the plan you saw: look at the plan again (HTTP 409)" in seen
+    assert late in names(vexil) and drop in names(vexil)
 
 
 def test_import__only_creations__goes_ahead_without_asking(vexil: Vexil, new_name: NewName, tmp_path: Path) -> None:

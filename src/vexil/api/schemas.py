@@ -360,6 +360,7 @@ class ImportResult(BaseModel):
     changed: ImportNames
     deleted: ImportNames
     restored_from: int | None = Field(default=None, description="A restore: the import event whose state it put back.")
+    state: str = Field(description="The tag of the state planned against; pass it as `if_state` to apply this plan.")
 
 
 class OperatorOut(BaseModel):

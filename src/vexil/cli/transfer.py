@@ -231,23 +231,27 @@ def _import_vexil(state: State, file: Path, progress: bool | None, options: Impo
         data = bars.validate(bars.read(file), file)
     body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
-    def send(*, dry_run: bool) -> dict[str, Any]:
+    def send(*, dry_run: bool, if_state: str | None = None) -> dict[str, Any]:
         with ImportProgress(enabled=progress) as bars:
             upload = Upload(bars.upload(body), length=len(body), content_type="application/json")
             params = {"mode": mode, "dry_run": "true" if dry_run else "false"}
+            if if_state is not None:
+                params["if_state"] = if_state
             answer: dict[str, Any] = client.request(
                 "POST", "/import", params=params, upload=upload, timeout=TRANSFER_TIMEOUT
             )
             return answer
 
     heading = f"Importing {file.name} ({mode}) would:"
+    seen: str | None = None  # the state the plan shown was made on: applied only if still that one
     if options.dry_run or not options.yes:
         planned = send(dry_run=True)
         if options.dry_run:
             state.output.show(planned, lambda: import_plan.plan_text(planned, heading))
             return
         import_plan.confirm(planned, heading, "Go ahead?", yes=options.yes)
-    done = send(dry_run=False)
+        seen = planned["state"]
+    done = send(dry_run=False, if_state=seen)
     summary = f"Imported {_summary(done)} from {file} ({mode}: {import_plan.counts_line(done)})."
     state.output.show(done, lambda: render.message(summary))
 
@@ -255,14 +259,16 @@ def _import_vexil(state: State, file: Path, progress: bool | None, options: Impo
 def _undo(state: State, options: ImportOptions) -> None:
     client = state.client()
 
-    def send(event: int | None, *, dry_run: bool) -> dict[str, Any]:
+    def send(event: int | None, *, dry_run: bool, if_state: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"dry_run": "true" if dry_run else "false"}
         if event is not None:
             params["event"] = str(event)
+        if if_state is not None:
+            params["if_state"] = if_state
         answer: dict[str, Any] = client.request("POST", "/import/restore", params=params, timeout=TRANSFER_TIMEOUT)
         return answer
 
-    event = options.event
+    event, seen = options.event, None
     if options.dry_run or not options.yes:
         planned = send(event, dry_run=True)
         event = planned["restored_from"]  # the same event, even if another import lands meanwhile
@@ -271,7 +277,8 @@ def _undo(state: State, options: ImportOptions) -> None:
             state.output.show(planned, lambda: import_plan.plan_text(planned, heading))
             return
         import_plan.confirm(planned, heading, "Go ahead?", yes=options.yes)
-    done = send(event, dry_run=False)
+        seen = planned["state"]
+    done = send(event, dry_run=False, if_state=seen)
     summary = (
         f"Restored the state before audit event {done['restored_from']}: {_summary(done)}"
         f" ({import_plan.counts_line(done)})."

@@ -8,6 +8,8 @@ name by name, with the state it replaces, so that `POST /import?dry_run=true` an
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -67,3 +69,12 @@ def merged(current: Mapping[str, Any], incoming: Mapping[str, Any]) -> Doc:
                 documents[name] = {**_content(doc), **{key: old[key] for key in STAMPS if key in old}}
         state[section] = list(documents.values())
     return state
+
+
+def state_tag(current: Mapping[str, Any]) -> str:
+    """A digest of a whole state (an export, its moment left out): a plan answers the tag of the
+    state it was made against, and an import given `if_state` is refused once the state has moved,
+    so that what was shown and confirmed is what is applied."""
+    content = {key: value for key, value in current.items() if key != "exported_at"}
+    encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()[:32]

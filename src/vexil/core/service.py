@@ -29,7 +29,7 @@ from typing import Any
 
 from vexil.core.auth import TokenCache, hash_secret, new_secret, reserved_name_message
 from vexil.core.changes import SEGMENTS, ChangeHub, with_dependents
-from vexil.core.imports import Mode, counted, merged, plan
+from vexil.core.imports import Mode, counted, merged, plan, state_tag
 from vexil.core.validation import (
     InvalidInput,
     check_flag,
@@ -154,9 +154,10 @@ def prepare_plan(current: Doc, state: Doc, mode: Mode) -> tuple[PreparedImport, 
     prepared = prepare_import(merged(current, state) if mode == "merge" else state)
     with collector_paused():
         changes = plan(current, _stored(prepared))
+        tag = state_tag(current)
     if mode == "merge":
         prepared = restamped(prepared, changes["changed"])
-    return prepared, changes
+    return prepared, {**changes, "state": tag}
 
 
 def _stored(prepared: PreparedImport) -> Doc:
@@ -464,25 +465,29 @@ class FlagService:
     # --- import ---------------------------------------------------------------------------
 
     async def import_state(
-        self, state: Doc, *, actor: str, mode: Mode = "replace", dry_run: bool = False, action: str = "import"
+        self, state: Doc, *, actor: str, mode: Mode = "replace", dry_run: bool = False, **how: str | None
     ) -> Doc:
         """Replace everything with an export's content (`mode="merge"`: add and update, delete
         nothing), after checking every flag in it; answers the counts and the plan (`core/imports.py`).
 
         With `dry_run`, only the plan: nothing is written. Otherwise the plan is applied all or
-        nothing, the audit event (`action`) keeping the state it replaced, and 409 if the state
-        changed between planning and writing. Evaluations go on meanwhile: the documents are checked
-        and compiled into the new snapshot in a worker thread (`prepare_import`), the store writes
-        in batches, and the new snapshot replaces the old one in one assignment once committed.
+        nothing, the audit event (`how["action"]`, default `import`) keeping the state it replaced;
+        409 if the state changed between planning and writing, or is not the one whose tag
+        (`state_tag`, answered as `state` by a plan) is `how["if_state"]`. Evaluations go on
+        meanwhile: the documents are checked and compiled into the new snapshot in a worker thread
+        (`prepare_plan`), the store writes in batches, and the new snapshot replaces the old one in
+        one assignment once committed.
         """
         current = await self.store.export_state()
         prepared, changes = await asyncio.to_thread(prepare_plan, current, state, mode)
         if dry_run:
             return {**_counts(prepared), "dry_run": True, "mode": mode, **changes}
+        if how.get("if_state") is not None and how["if_state"] != changes["state"]:
+            raise Conflict("the state changed since the plan you saw: look at the plan again")
         async with self._lock:
-            details = {"mode": mode, **counted(changes)}
+            details = {"mode": mode, **counted({kind: changes[kind] for kind in ("created", "changed", "deleted")})}
             counts = await self.store.import_state(
-                prepared.rows, actor=actor, expected=current, action=action, details=details
+                prepared.rows, actor=actor, expected=current, action=how.get("action") or "import", details=details
             )
             self._committed(Committed(everything=True))
             before = set(self.snapshot.names())

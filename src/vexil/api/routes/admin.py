@@ -41,6 +41,10 @@ ModeQuery = Annotated[
     Mode, Query(description="`replace`: the file becomes the whole state; `merge`: add and update, delete nothing.")
 ]
 DryRun = Annotated[bool, Query(description="Only answer what the import would create, change and delete.")]
+IfState = Annotated[
+    str | None,
+    Query(max_length=64, description="A plan's `state`: 409 unless the state is still the one that plan was made on."),
+]
 T = TypeVar("T")
 
 
@@ -108,12 +112,17 @@ IMPORT_BODY = {"required": True, "content": {"application/json": {"schema": Impo
     openapi_extra={"requestBody": IMPORT_BODY},
 )
 async def import_(
-    request: Request, service: ServiceDep, principal: Admin, mode: ModeQuery = "replace", dry_run: DryRun = False
+    request: Request,
+    service: ServiceDep,
+    principal: Admin,
+    mode: ModeQuery = "replace",
+    dry_run: DryRun = False,
+    if_state: IfState = None,
 ) -> dict[str, Any]:
     # An export of thousands of flags takes a while to parse and check: in a worker thread, so that
     # evaluations go on meanwhile.
     state = await asyncio.to_thread(_import_fields, await request.body())
-    return await service.import_state(state, actor=principal.name, mode=mode, dry_run=dry_run)
+    return await service.import_state(state, actor=principal.name, mode=mode, dry_run=dry_run, if_state=if_state)
 
 
 @router.post(
@@ -129,10 +138,13 @@ async def restore(
         Query(ge=1, le=2**62, description="The import's audit event; default: the newest import (not a restore)."),
     ] = None,
     dry_run: DryRun = False,
+    if_state: IfState = None,
 ) -> dict[str, Any]:
     found, kept = await service.store.kept_state(event)
     state = await asyncio.to_thread(_checked_document, kept)
-    result = await service.import_state(state, actor=principal.name, dry_run=dry_run, action="restore")
+    result = await service.import_state(
+        state, actor=principal.name, dry_run=dry_run, action="restore", if_state=if_state
+    )
     return {**result, "restored_from": found}
 
 
