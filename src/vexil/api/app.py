@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 from vexil import __version__
 from vexil.api import errors, openapi
 from vexil.api.answers import AnswerCache
+from vexil.api.banner import startup_block
 from vexil.api.bootstrap import bootstrap_admin_token, seed_demo
 from vexil.api.deps import needed_role
 from vexil.api.endpoints import ENDPOINTS, ROUTER
@@ -73,7 +75,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         try:
             if settings.freeze_gc:
                 tune_gc()
-            log.info("vexil %s ready: %d flags", __version__, len(service.snapshot))
+            print(startup_block(settings, len(service.snapshot)), file=sys.stderr, flush=True)
             answers = AnswerCache(settings.answer_cache_bytes)
             yield Runtime(
                 settings=settings,
