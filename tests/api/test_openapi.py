@@ -13,8 +13,8 @@ from tests.conftest import ADMIN
 
 pytestmark = pytest.mark.asyncio
 
-REQUIRED = [{"bearer": []}, {"apiKey": []}]
-OPTIONAL = [{}, {"bearer": []}, {"apiKey": []}]
+REQUIRED: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
+OPTIONAL: list[dict[str, list[str]]] = [{}, {"bearer": []}, {"apiKey": []}]
 CONTEXT = {"identifier", "environment", "app", "attributes"}
 
 
@@ -55,7 +55,7 @@ async def test_openapi__security__matches_what_the_server_does_without_a_token(c
             continue  # an open stream would stay open; its security is checked by the next test
         url = re.sub(r"{[^}]+}", "no_such_thing", path)
         # When it is called without a token (and with an empty JSON body where it takes one)
-        body = {} if "requestBody" in operation else None
+        body: dict[str, Any] | None = {} if "requestBody" in operation else None
         response = await client.request(method, url, json=body, follow_redirects=False)
         # Then a route that requires a token answers 401 and documents 401; any other route does not answer 401
         if operation["security"] == REQUIRED:
