@@ -3,6 +3,7 @@ from Vexil itself, the page renders, and "Authorize" takes a token that "Try it 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -61,10 +62,12 @@ def test_docs__authorize__the_token_is_sent_by_try_it_out(offline: tuple[Page, L
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "docs--authorize.png")
     dialog.locator("input").first.fill(ADMIN_TOKEN)
-    dialog.get_by_role("button", name="Authorize").first.click()
-    dialog.get_by_role("button", name="Close").first.click()
-    # And GET /whoami is tried out
-    operation = page.locator("#operations-tokens-whoami_whoami_get")
+    dialog.locator("button.authorize").first.click()
+    expect(dialog.locator("button.authorize")).to_have_count(1)  # the bearer one now offers "Logout"
+    dialog.locator("button.btn-done").first.click()
+    # And GET /whoami is tried out (the page opens with "Try it out" on)
+    path = page.locator(".opblock-summary-path", has_text=re.compile(r"^/whoami$"))
+    operation = page.locator(".opblock", has=path)
     operation.locator(".opblock-summary").click()
     with page.expect_response(f"{server.url}/whoami") as answered:
         operation.get_by_role("button", name="Execute").click()
@@ -73,6 +76,6 @@ def test_docs__authorize__the_token_is_sent_by_try_it_out(offline: tuple[Page, L
     assert response.status == 200, response.text()
     assert response.json()["role"] == "admin"
     assert response.request.headers["authorization"] == f"Bearer {ADMIN_TOKEN}"
-    expect(operation.locator(".live-responses-table .response-col_status").first).to_contain_text("200")
+    expect(operation.locator(".live-responses-table tbody .response-col_status").first).to_contain_text("200")
     page.screenshot(path=SHOTS / "docs--tried-whoami.png", full_page=False)
     assert elsewhere == []
