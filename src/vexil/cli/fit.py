@@ -3,7 +3,7 @@
 Left to itself, rich shrinks every column of a table that is too wide by the same amount, so an
 80-column terminal showing one long token name cut "client" to "clie…" and "production" to "pro…".
 `fit` plans the widths instead: while the table is too wide, the widest column loses a character,
-down to a floor (its header, and at least 8 characters), so long values are what is shortened and
+down to a floor (its longest word, and at least 8 characters), so long values are what is shortened and
 the short ones (roles, states, percentages) stay whole. Columns whose text wraps give way before the
 name columns (`no_wrap`), which are only shortened when wrapping the others is not enough. Inside
 its width, a cell wraps at whole words, and a word still too wide ends in "…" (render.WRAP): words
@@ -16,10 +16,11 @@ from collections.abc import Sequence
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.measure import Measurement
-from rich.table import Column, Table
+from rich.table import Table
 
-FLOOR = 8  # no column is planned narrower than this, its header or its longest word (up to WORD) ...
+FLOOR = 8  # no column is planned narrower than this or its cells' longest word (up to WORD) ...
 WORD = 16  # ... unless it is naturally narrower
+SQUEEZE, HARD_FLOOR = 2, 4  # what a wrapping column may lose beyond its floor, and down to, to keep names whole
 
 
 def fit(renderable: RenderableType, console: Console) -> None:
@@ -33,15 +34,27 @@ def fit(renderable: RenderableType, console: Console) -> None:
 
 def _fit_table(table: Table, console: Console) -> None:
     options = console.options
-    measured = [_measure(column, console, options) for column in table.columns]
+    measured = [_measure([column.header, *column.cells], console, options) for column in table.columns]
+    contents = [_measure(list(column.cells), console, options) for column in table.columns]
     natural = [measurement.maximum for measurement in measured]
     overhead = Measurement.get(console, options.update_width(10**6), table).maximum - sum(natural)
     budget = console.width - overhead
-    floors = [_floor(column, measurement) for column, measurement in zip(table.columns, measured, strict=True)]
-    # Columns that wrap give way first; names (no_wrap: what people copy) only when that is not enough.
-    columns = zip(table.columns, natural, floors, strict=True)
-    names_kept = [width if column.no_wrap else floor for column, width, floor in columns]
-    widths = plan(plan(natural, names_kept, budget), floors, budget)
+    floors = [_floor(whole, cells) for whole, cells in zip(measured, contents, strict=True)]
+    # Columns that wrap give way first, to their floors; names (no_wrap: what people copy) only when
+    # that is not enough. Wrapping columns may lose SQUEEZE more characters if that saves every name.
+    kept = [
+        width if column.no_wrap else floor for column, width, floor in zip(table.columns, natural, floors, strict=True)
+    ]
+    widths = plan(natural, kept, budget)
+    squeezed = plan(
+        widths,
+        [
+            width if column.no_wrap else max(HARD_FLOOR, width - SQUEEZE)
+            for column, width in zip(table.columns, kept, strict=True)
+        ],
+        budget,
+    )
+    widths = squeezed if sum(squeezed) <= budget else plan(widths, floors, budget)
     for column, width, wanted in zip(table.columns, widths, natural, strict=True):
         if width < wanted:
             column.max_width = width
@@ -59,14 +72,15 @@ def plan(natural: Sequence[int], floors: Sequence[int], budget: int) -> list[int
     return widths
 
 
-def _floor(column: Column, measurement: Measurement) -> int:
-    """Its header and its longest word (dates, states), within `FLOOR` and `WORD`; never above its natural width."""
-    header = len(column.header) if isinstance(column.header, str) else 0
-    return min(measurement.maximum, max(FLOOR, header, min(measurement.minimum, WORD)))
+def _floor(measurement: Measurement, cells: Measurement) -> int:
+    """Its longest word in the cells (dates, states) within `FLOOR` and `WORD`; never above its natural width.
+
+    The header does not count: when something must be cut, "Descrip…" is better than a flag's name.
+    """
+    return min(measurement.maximum, max(FLOOR, min(cells.minimum, WORD)))
 
 
-def _measure(column: Column, console: Console, options: ConsoleOptions) -> Measurement:
+def _measure(cells: list[RenderableType], console: Console, options: ConsoleOptions) -> Measurement:
     wide = options.update_width(10**6)
-    cells = [column.header, *column.cells]
-    measurements = [Measurement.get(console, wide, cell) for cell in cells]
+    measurements = [Measurement.get(console, wide, cell) for cell in cells] or [Measurement(0, 0)]
     return Measurement(max(m.minimum for m in measurements), max(m.maximum for m in measurements))
