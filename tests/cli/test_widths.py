@@ -69,7 +69,7 @@ def test_token_list__80_columns__short_values_stay_whole(narrow: Vexil) -> None:
     narrow.ok("env", "create", env)
     narrow.ok("token", "create", token, "--role", "client", "--env", env)
     # When
-    row = [line for line in narrow.ok("token", "list").stdout.splitlines() if token[:8] in line]
+    row = [line for line in narrow.ok("token", "list").stdout.splitlines() if token[:15] in line]
     # Then: the long names give way, the role and status do not
     assert len(row) == 1
     assert "client" in row[0]
