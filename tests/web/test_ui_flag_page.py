@@ -122,7 +122,7 @@ def test_flag_page__prerequisite_and_salt__picked_warned_and_saved(ui: Ui) -> No
     assert stored(ui, "fp_child")["prerequisites"] != []
 
 
-STATES = {
+STATES: dict[str, tuple[dict[str, Any], str, str]] = {
     "fp_state_off": ({"enabled": False, "rollout_percentage": 100}, "off", "Off"),
     "fp_state_nobody": ({"enabled": True, "rollout_percentage": 0}, "nobody", "0%"),
     "fp_state_targeted": ({"enabled": True, "rollout_percentage": 0, "rules": [VIP_RULE]}, "targeted", "Targeted"),

@@ -199,6 +199,7 @@ export function mount(main, ctx, { params }) {
   function toggleCell(doc, env) {
     const on = effectiveEnabled(doc, env);
     const state = stateOf(doc, env);
+    const switched = on ? "on" : "off";
     const override = env && doc.environments[env] && doc.environments[env].enabled !== undefined;
     const inherited = env && !override;
     const where = env || "default";
@@ -206,7 +207,8 @@ export function mount(main, ctx, { params }) {
     const disabled = readOnly ? " disabled" : "";
     return (
       `<td data-label="${esc(env || "Default")}" data-env="${esc(env)}">` +
-      `<button type="button" class="toggle ${on ? "on" : "off"} ${state.key}${inherited ? " inherited" : ""}" ` +
+      `<button type="button" class="toggle ${switched}${state.key === switched ? "" : ` ${state.key}`}` +
+      `${inherited ? " inherited" : ""}" ` +
       `data-toggle="${esc(env)}" data-state="${state.key}" ` +
       `aria-pressed="${on}" aria-label="${esc(label)}" title="${esc(label)}${readOnly ? "" : ": click to switch on or off"}"${disabled}>` +
       `${esc(state.label)}</button></td>`
