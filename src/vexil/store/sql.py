@@ -35,6 +35,7 @@ from vexil.store._docs import (
     utcnow,
 )
 from vexil.store._engine import WRITE, db_errors, make_engine
+from vexil.store._order import USUAL_ORDER, moved, ordered
 from vexil.store._queries import (
     all_flag_docs,
     check_version,
@@ -66,7 +67,7 @@ from vexil.store.tables import (
 
 __all__ = ["DEFAULT_ENVIRONMENTS", "EXPORT_FORMAT_VERSION", "ImportedState", "SqlStore", "imported_documents"]
 
-DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
+DEFAULT_ENVIRONMENTS = USUAL_ORDER
 EXPORT_FORMAT_VERSION = 1
 IMPORT_BATCH = 500
 FLAG_PAGE = 250
@@ -269,10 +270,32 @@ class SqlStore:
     # --- environments --------------------------------------------------------------------------
 
     async def list_environments(self) -> list[Doc]:
-        """`[{name, created_at}]`, sorted by name."""
+        """`[{name, created_at, order}]` in the team's order (store/_order.py), `order` from 0."""
         async with self._read() as session:
-            rows = await session.scalars(select(EnvironmentRow).order_by(EnvironmentRow.name))
-            return [environment_doc(row) for row in rows]
+            rows = ordered(await session.scalars(select(EnvironmentRow)))
+            return [{**environment_doc(row), "order": index} for index, row in enumerate(rows)]
+
+    async def order_environment(self, name: str, place: int, *, actor: str) -> list[Doc]:
+        """Move `name` to index `place` (clamped) and store every environment's place; audited as
+        an update of that environment with its place before and after. Returns the new listing."""
+        async with self._write() as session, db_errors():
+            rows = ordered(await session.scalars(select(EnvironmentRow)))
+            names = [row.name for row in rows]
+            if name not in names:
+                raise NotFound(f"environment {name!r} not found")
+            after = moved(names, name, place)
+            for row in rows:
+                row.position = after.index(row.name)
+            record(
+                session,
+                actor,
+                "update",
+                ("environment", name),
+                {"name": name, "order": names.index(name)},
+                {"name": name, "order": after.index(name)},
+            )
+            await session.commit()
+        return await self.list_environments()
 
     async def create_environment(self, name: str, *, actor: str) -> Doc:
         check_text(name, "name")
@@ -281,7 +304,7 @@ class SqlStore:
             if not created:
                 raise Conflict(f"environment {name!r} already exists")
             await session.commit()
-        return created[0]
+        return next(doc for doc in await self.list_environments() if doc["name"] == name)
 
     async def _register_environments(
         self, session: AsyncSession, names: Iterable[str], *, actor: str, at: datetime
@@ -473,7 +496,7 @@ class SqlStore:
     async def export_state(self) -> Doc:
         """Environments, flags and segments as one document (no tokens, no audit), from one snapshot."""
         async with self._read() as session:
-            environments = await session.scalars(select(EnvironmentRow).order_by(EnvironmentRow.name))
+            environments = ordered(await session.scalars(select(EnvironmentRow)))
             segments = await session.scalars(select(SegmentRow).order_by(SegmentRow.name))
             return {
                 "version": EXPORT_FORMAT_VERSION,
