@@ -13,7 +13,7 @@ SDK := packages/vexil-sdk
 LOCK := constraints.txt
 INSTALL := $(BIN)/pip install --progress-bar off -c $(LOCK) -e $(SDK)
 
-.PHONY: run test check bench install lock clean
+.PHONY: run test check bench install lock clean screenshots
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -68,6 +68,11 @@ lock: | $(BIN)/python
 	.lock-venv/bin/pip install -q -c $(LOCK) ./$(SDK) '.[dev]'
 	{ sed -n '/^#/p' $(LOCK); .lock-venv/bin/pip freeze | grep -viE '^(vexil|vexil-sdk)( |==|@)'; } > $(LOCK).new
 	mv $(LOCK).new $(LOCK) && rm -rf .lock-venv
+
+# The README's screenshots (docs/img/) taken again from the UI as it is now, in Chromium against a real
+# server; not part of `make test`, which must leave tracked files as they are.
+screenshots: $(DEV_STAMP)
+	VEXIL_DOCS_SCREENSHOTS=1 $(BIN)/pytest -q tests/web/test_ui_pages.py -k test_docs_screenshots
 
 bench: $(DEV_STAMP)
 	bench/run.sh

@@ -35,15 +35,17 @@ from vexil.config import Settings
 # Not documented settings: how `--demo` and the master's pid reach the worker processes.
 _DEMO = "VEXIL_SERVE_DEMO"
 _MASTER = "VEXIL_SERVE_MASTER"
+_VERBOSE = "VEXIL_SERVE_VERBOSE"
 # How often a worker checks that its master is still there (besides PR_SET_PDEATHSIG on Linux).
 MASTER_CHECK_SECONDS = 1.0
 # Descriptors asked for when the hard limit is unlimited.
 MOST_OPEN_FILES = 1 << 20
 
 
-def serve(settings: Settings) -> None:
-    """Serve until SIGINT/SIGTERM; uvicorn drains connections and runs the shutdown."""
-    _configure_logging()
+def serve(settings: Settings, *, verbose: bool = False) -> None:
+    """Serve until SIGINT/SIGTERM; uvicorn drains connections and runs the shutdown. A start prints
+    one short block (`api/banner.py`); `verbose` adds uvicorn's, Alembic's and the limits' lines."""
+    _configure_logging(verbose)
     open_files = raise_open_file_limit()
     edge = Edge(
         header_timeout=settings.header_timeout,
@@ -53,7 +55,7 @@ def serve(settings: Settings) -> None:
         spare=max(open_files - limit, 0) // 2,
         max_pending_bodies=settings.max_pending_bodies,
     )
-    logging.getLogger("vexil").info(
+    logging.getLogger("vexil.limits").info(
         "limits: %d connections per process, %d bodies arriving, %g s for headers, %g s for a body",
         edge.max_connections,
         edge.max_pending_bodies,
@@ -67,7 +69,7 @@ def serve(settings: Settings) -> None:
         "http": partial(EdgeProtocol, edge=edge, tally=Tally()),
         "ws": "none",
         "access_log": False,
-        "log_level": "info",
+        "log_level": "info" if verbose else "warning",
         "timeout_graceful_shutdown": 10,
         "lifespan": "on",
     }
@@ -75,6 +77,7 @@ def serve(settings: Settings) -> None:
         # Each worker process builds its app from the environment (uvicorn imports it by name).
         os.environ.update(_settings_to_env(settings))
         os.environ[_MASTER] = str(os.getpid())
+        os.environ[_VERBOSE] = "true" if verbose else ""
         uvicorn.run("vexil.server:app_from_env", factory=True, workers=settings.workers, **options)  # type: ignore[arg-type]
         return
     uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
@@ -108,12 +111,18 @@ def _settings_to_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _configure_logging() -> None:
+# Loggers whose INFO lines only `--verbose` shows: every start's migration steps, the limits.
+QUIET_UNLESS_VERBOSE = ("alembic", "vexil.limits")
+
+
+def _configure_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in QUIET_UNLESS_VERBOSE:
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def app_from_env() -> ASGIApp:
-    _configure_logging()  # in a worker process: its own logging
+    _configure_logging(os.environ.get(_VERBOSE) == "true")  # in a worker process: its own logging
     master = os.environ.get(_MASTER)
     if master:
         exit_with_master(int(master))

@@ -82,7 +82,7 @@ def test_kill_9__during_acknowledged_writes__restart_loses_none(live_server: Cal
 
 
 def test_sigterm__drains_and_shuts_down_cleanly(live_server: Callable[..., LiveServer]) -> None:
-    server = live_server(env=ADMIN_ENV)
+    server = live_server("--verbose", env=ADMIN_ENV)  # uvicorn's lifecycle lines show only with --verbose
     # uvicorn finishes the shutdown, then re-raises the signal so the exit status tells why it stopped
     assert server.stop(signal.SIGTERM) in {0, -signal.SIGTERM}
     assert "Application shutdown complete" in server.output()

@@ -17,7 +17,11 @@ from vexil.config import Settings
 def served(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
     """Replaces `vexil.server.serve`; the settings it was called with."""
     calls: list[Settings] = []
-    monkeypatch.setattr(vexil.server, "serve", calls.append)
+
+    def serve(settings: Settings, *, verbose: bool = False) -> None:
+        calls.append(settings)
+
+    monkeypatch.setattr(vexil.server, "serve", serve)
     return calls
 
 

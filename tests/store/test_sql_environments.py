@@ -18,7 +18,7 @@ async def test_open__new_database__default_environments_only(store: SqlStore) ->
     environments = await store.list_environments()
 
     # Then
-    assert names(environments) == sorted(DEFAULT_ENVIRONMENTS) == ["development", "production", "staging"]
+    assert names(environments) == list(DEFAULT_ENVIRONMENTS) == ["development", "staging", "production"]
     assert await store.list_flags() == []
     assert await store.list_audit() == []
 
@@ -45,14 +45,14 @@ async def test_create_environment__new__listed_and_audited(store: SqlStore) -> N
     created = await store.create_environment("qa", actor="alice")
 
     # Then
-    assert created["name"] == "qa"
+    assert (created["name"], created["order"]) == ("qa", 3)
     assert created in await store.list_environments()
     event = (await store.list_audit())[0]
     assert (event["entity"], event["entity_id"], event["action"], event["after"]) == (
         "environment",
         "qa",
         "create",
-        created,
+        {"name": "qa", "created_at": created["created_at"]},
     )
 
 
@@ -83,7 +83,7 @@ async def test_update_flag__override_for_unknown_environment__registered_in_the_
     )
 
     # Then
-    assert names(await store.list_environments()) == ["canary", "development", "production", "staging"]
+    assert names(await store.list_environments()) == ["development", "staging", "production", "canary"]
     assert (await store.get_flag("f"))["environments"] == {"canary": {"rollout_percentage": 1}}
 
 

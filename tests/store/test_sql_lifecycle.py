@@ -58,7 +58,7 @@ async def test_open__two_at_once_on_a_new_database__both_work_and_seed_once(stor
 
     # Then
     try:
-        assert [e["name"] for e in await first.list_environments()] == ["development", "production", "staging"]
+        assert [e["name"] for e in await first.list_environments()] == ["development", "staging", "production"]
         assert await second.list_environments() == await first.list_environments()
     finally:
         await first.close()
@@ -81,7 +81,7 @@ async def test_open__new_sqlite_file_while_another_connection_writes__waits_for_
 
     # Then
     try:
-        assert [e["name"] for e in await store.list_environments()] == ["development", "production", "staging"]
+        assert [e["name"] for e in await store.list_environments()] == ["development", "staging", "production"]
         async with store.engine.connect() as connection:
             assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
     finally:

@@ -48,7 +48,7 @@ async def test_export_state__populated__every_section_and_no_tokens(store: SqlSt
     # Then
     assert set(state) == {"version", "exported_at", "environments", "flags", "segments"}
     assert state["version"] == 1
-    assert [e["name"] for e in state["environments"]] == ["development", "production", "qa", "staging"]
+    assert [e["name"] for e in state["environments"]] == ["development", "staging", "production", "qa"]
     assert state["flags"] == await store.list_flags()
     assert state["segments"] == await store.list_segments()
 

@@ -13,7 +13,7 @@ import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, ViewportSize, expect, sync_playwright
@@ -165,8 +165,14 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     started.stop(signal.SIGKILL)
 
 
-def _tab(browser: Browser, server: LiveServer, request: pytest.FixtureRequest, viewport: ViewportSize) -> Iterator[Ui]:
-    context = browser.new_context(viewport=viewport)
+def _tab(
+    browser: Browser,
+    server: LiveServer,
+    request: pytest.FixtureRequest,
+    viewport: ViewportSize,
+    color_scheme: Literal["light", "dark"] = "light",
+) -> Iterator[Ui]:
+    context = browser.new_context(viewport=viewport, color_scheme=color_scheme)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     ui = Ui(page, server, Console.watch(page), request.node.name)

@@ -102,7 +102,7 @@ def test_flag_page__override_rule_playground_toggle__each_step_changes_the_answe
     evaluate(ui, "disabled")
 
     # And the flag's history shows the toggle, by the admin, with what it changed
-    ui.page.get_by_role("link", name="history").click()
+    ui.page.get_by_role("link", name="Full history").click()
     ui.wait_ready("audit")
     events = ui.page.locator("#audit-events .event")
     expect(events).to_have_count(5)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,11 +28,12 @@ from starlette.routing import BaseRoute
 from starlette.staticfiles import StaticFiles
 
 from vexil import __version__
-from vexil.api import errors
+from vexil.api import errors, openapi
 from vexil.api.answers import AnswerCache
+from vexil.api.banner import startup_block
 from vexil.api.bootstrap import bootstrap_admin_token, seed_demo
 from vexil.api.deps import needed_role
-from vexil.api.endpoints import ROUTER
+from vexil.api.endpoints import ENDPOINTS, ROUTER
 from vexil.api.fastpath import FastPath
 from vexil.api.lifecycle import on_shutdown_signal, tune_gc
 from vexil.api.limits import BodyLimit, Guard
@@ -73,7 +75,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         try:
             if settings.freeze_gc:
                 tune_gc()
-            log.info("vexil %s ready: %d flags", __version__, len(service.snapshot))
+            print(startup_block(settings, len(service.snapshot)), file=sys.stderr, flush=True)
             answers = AnswerCache(settings.answer_cache_bytes)
             yield Runtime(
                 settings=settings,
@@ -110,6 +112,8 @@ def create_app(settings: Settings) -> FastPath:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_tags=[{"name": name} for name in TAGS],
+        docs_url=None,  # api/openapi.py serves /docs from Vexil's own copy of Swagger UI
+        redoc_url=None,
     )
     errors.install(api)
     routers = (
@@ -119,6 +123,7 @@ def create_app(settings: Settings) -> FastPath:
     )
     for router in routers:
         api.include_router(router)
+    openapi.mount_docs(api)
     # The browser client (/web/client.js): the npm package @vexil/client's files; after every router.
     api.mount("/web", StaticFiles(packages=[("vexil", "web/client")], html=True), name="web")
     # The admin UI (src/vexil/web/ui): static HTML, CSS and ES modules, no build step.
@@ -130,8 +135,8 @@ def create_app(settings: Settings) -> FastPath:
         allow_headers=["*"],
         expose_headers=["ETag"],
     )
-    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     routes = [route for router in routers for route in router.routes]
+    api.openapi = lambda: _openapi(api, routes)  # type: ignore[method-assign]
     return FastPath(BodyLimit(api, slot, _guards(routes, settings)), slot)
 
 
@@ -160,8 +165,9 @@ def _guards(routes: list[BaseRoute], settings: Settings) -> list[Guard]:
     return guards
 
 
-def _openapi(api: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, plus the request bodies that the raw-layer endpoints read themselves."""
+def _openapi(api: FastAPI, routes: list[BaseRoute]) -> dict[str, Any]:
+    """FastAPI's document, plus the request bodies that the raw-layer endpoints read themselves, and
+    each route's security and true errors (`api/openapi.py`)."""
     if api.openapi_schema is None:
         schema = get_openapi(
             title=api.title, version=api.version, description=api.description, routes=api.routes, tags=api.openapi_tags
@@ -171,5 +177,7 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
             document = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(document.pop("$defs", {}))
             components[model.__name__] = document
+        raw = {(endpoint.method, endpoint.path) for endpoint in ENDPOINTS}
+        openapi.document_routes(schema, [route for route in routes if isinstance(route, APIRoute)], raw)
         api.openapi_schema = schema
     return api.openapi_schema

@@ -33,7 +33,7 @@ from vexil.api import context as contexts
 from vexil.api.errors import BadRequest
 from vexil.api.limits import parse_json
 from vexil.api.surface import ETAG_SIZE, Call, Endpoint, Reply, etag_of, etagged
-from vexil.core.auth import AuthError, Principal
+from vexil.core.auth import AuthError, Principal, Role
 from vexil.engine import (
     DRAWN_REASONS,
     OPENFEATURE_REASONS,
@@ -363,6 +363,7 @@ OFREP: tuple[Endpoint, ...] = (
         evaluate_flag,
         "Evaluate one flag (OFREP)",
         tags=("ofrep",),
+        token=Role.CLIENT,
         description="OpenFeature's remote evaluation of one flag, for its server providers; any token.",
         body=OfrepRequest,
         ok={"description": "The flag's value, reason and variant.", "model": OfrepSuccess},
@@ -377,6 +378,7 @@ OFREP: tuple[Endpoint, ...] = (
         evaluate_flags,
         "Evaluate every flag (OFREP)",
         tags=("ofrep",),
+        token=Role.CLIENT,
         description="OpenFeature's remote evaluation of every flag, for its web provider; any token. "
         "The `ETag` names the answer: send it as `If-None-Match` to get 304 while nothing changed for "
         "this context.",

@@ -108,6 +108,10 @@ class EnvironmentInput(Input):
     name: Name
 
 
+class EnvironmentPatch(Input):
+    order: StrictInt = Field(ge=0, le=10_000, description="The place to move it to, 0 first (past the end: last).")
+
+
 class SegmentCreate(Input):
     name: Name
     description: str = Field(default="", max_length=10_000)
@@ -279,6 +283,7 @@ class SegmentList(BaseModel):
 class EnvironmentOut(BaseModel):
     name: str
     created_at: str
+    order: int
 
 
 class EnvironmentList(BaseModel):

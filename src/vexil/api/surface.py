@@ -376,6 +376,12 @@ class Endpoint:
     # Other answers' documentation by status, over the `{"error"}` ones (a surface with its own error shape).
     responses: dict[int | str, dict[str, Any]] = field(default_factory=dict)
     stream: bool = False
+    # Who may call: the least role whose token must be presented, or None when a token is optional
+    # (then only `VEXIL_REQUIRE_CLIENT_TOKEN` makes one necessary). The OpenAPI security follows it.
+    token: Role | None = None
+    # The statuses of its `{"error"}` answers (`api/errors.py`'s ERROR_RESPONSES), and only those:
+    # `api/routes/hot.py` documents them, and no others, for this route.
+    errors: tuple[int, ...] = ()
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -386,6 +392,12 @@ _CONTEXT_QUERY = (
     ("identifier", "Who is asking (the targeting key).", {"type": "string"}),
     ("environment", "The environment whose override applies.", {"type": "string"}),
     ("app", "The app asking (for app-scoped flags).", {"type": "string"}),
+    (
+        "attributes",
+        "Every other parameter is an attribute of the context (`plan=pro&age=42`; an `attributes.` prefix "
+        "is dropped). Values are text; operators that compare numbers or versions read them as such.",
+        {"type": "object", "additionalProperties": {"type": "string"}},
+    ),
 )
 _STREAM_QUERY = (
     ("token", "A client token, for `EventSource`, which cannot send headers.", {"type": "string"}),
@@ -433,6 +445,7 @@ NATIVE: tuple[Endpoint, ...] = (
         "(an `attributes.` prefix is dropped). An unknown flag answers reason `flag_not_found`.",
         query=_CONTEXT_QUERY,
         ok=_json_ok(EvaluationOut),
+        errors=(400, 401, 403),
     ),
     Endpoint(
         "POST",
@@ -441,6 +454,7 @@ NATIVE: tuple[Endpoint, ...] = (
         "Evaluate one flag for a JSON context",
         body=EvaluationContext,
         ok=_json_ok(EvaluationOut),
+        errors=(400, 401, 403, 413),
     ),
     Endpoint(
         "POST",
@@ -449,6 +463,7 @@ NATIVE: tuple[Endpoint, ...] = (
         "Evaluate every flag (or `flags`) for a context",
         body=BulkEvaluationInput,
         ok=_json_ok(BulkEvaluationOut),
+        errors=(400, 401, 403, 413),
     ),
     Endpoint(
         "POST",
@@ -458,6 +473,7 @@ NATIVE: tuple[Endpoint, ...] = (
         tags=("compatibility",),
         body=CompatCheck,
         ok=_json_ok(CompatFlagOut),
+        errors=(400, 401, 403, 404, 413),
     ),
     Endpoint(
         "POST",
@@ -467,6 +483,7 @@ NATIVE: tuple[Endpoint, ...] = (
         tags=("compatibility",),
         body=CompatEvaluateInput,
         ok=_json_ok(CompatEvaluateOut),
+        errors=(400, 401, 403, 413),
     ),
     Endpoint(
         "GET",
@@ -478,6 +495,7 @@ NATIVE: tuple[Endpoint, ...] = (
         query=_CONTEXT_QUERY + _STREAM_QUERY,
         ok=CLIENT_STREAM_OK,
         stream=True,
+        errors=(400, 401, 403, 503),
     ),
     Endpoint(
         "POST",
@@ -489,6 +507,7 @@ NATIVE: tuple[Endpoint, ...] = (
         query=_STREAM_QUERY,
         ok=CLIENT_STREAM_OK,
         stream=True,
+        errors=(400, 401, 403, 413, 503),
     ),
     Endpoint(
         "GET",
@@ -502,6 +521,8 @@ NATIVE: tuple[Endpoint, ...] = (
         ),
         ok=SDK_STREAM_OK,
         stream=True,
+        token=Role.SERVER,
+        errors=(400, 401, 403, 503),
     ),
 )
 

@@ -223,6 +223,8 @@ UNLEASH_CLIENT: tuple[Endpoint, ...] = (
         "token. `Unleash-Client-Spec` says what the client can evaluate: global `segments` from 4.2.0 "
         "(inlined before), strategy variants from 4.3.0, dependencies from 4.5.0.",
         ok=_FEATURES_OK,
+        token=Role.SERVER,
+        errors=(401, 403),
     ),
     Endpoint(
         "GET",
@@ -231,5 +233,7 @@ UNLEASH_CLIENT: tuple[Endpoint, ...] = (
         "Whether Unleash SDKs get this flag, per environment (server token)",
         tags=("unleash",),
         ok=_FLAG_UNLEASH_OK,
+        token=Role.SERVER,
+        errors=(401, 403, 404),
     ),
 )

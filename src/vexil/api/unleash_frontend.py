@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vexil.api import context as contexts
 from vexil.api.errors import BadRequest
 from vexil.api.surface import Answer, Call, Endpoint, etagged
+from vexil.core.auth import Role
 from vexil.unleash import frontend
 
 FRONTEND_PATH = "/api/frontend"
@@ -140,6 +141,8 @@ UNLEASH_FRONTEND: tuple[Endpoint, ...] = (
         description=_DESCRIPTION + " The context is in the query string.",
         query=_QUERY,
         ok=_OK,
+        token=Role.CLIENT,
+        errors=(400, 401, 403),
     ),
     Endpoint(
         "POST",
@@ -150,5 +153,7 @@ UNLEASH_FRONTEND: tuple[Endpoint, ...] = (
         description=_DESCRIPTION + ' The context is the body\'s `{"context": {...}}`.',
         body=FrontendRequest,
         ok=_OK,
+        token=Role.CLIENT,
+        errors=(400, 401, 403, 413),
     ),
 )

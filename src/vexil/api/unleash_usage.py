@@ -121,6 +121,8 @@ UNLEASH_USAGE: tuple[Endpoint, ...] = (
         description="`started` and `interval` are required, as Unleash requires them.",
         body=UnleashRegistration,
         ok=_accepted("202 Accepted"),
+        token=Role.SERVER,
+        errors=(400, 401, 403, 413),
     ),
     Endpoint(
         "POST",
@@ -130,6 +132,8 @@ UNLEASH_USAGE: tuple[Endpoint, ...] = (
         tags=("unleash",),
         body=UnleashMetrics,
         ok=_accepted("202 Accepted"),
+        token=Role.SERVER,
+        errors=(400, 401, 403, 413),
     ),
     Endpoint(
         "POST",
@@ -139,6 +143,8 @@ UNLEASH_USAGE: tuple[Endpoint, ...] = (
         tags=("unleash",),
         body=UnleashRegistration,
         ok=_accepted("200"),
+        token=Role.CLIENT,
+        errors=(400, 401, 413),
     ),
     Endpoint(
         "POST",
@@ -148,5 +154,7 @@ UNLEASH_USAGE: tuple[Endpoint, ...] = (
         tags=("unleash",),
         body=UnleashMetrics,
         ok=_accepted("200"),
+        token=Role.CLIENT,
+        errors=(400, 401, 413),
     ),
 )

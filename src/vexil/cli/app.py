@@ -19,6 +19,9 @@ from vexil.cli.state import DEFAULT_URL, State
 # loading httpx and rich, and the server's cold start stays short.
 COMMANDS = {
     "flag": ("vexil.cli.flags", "flag_group"),
+    "rule": ("vexil.cli.rules", "rule_group"),
+    "segment": ("vexil.cli.segments", "segment_group"),
+    "env": ("vexil.cli.envs", "env_group"),
     "eval": ("vexil.cli.evaluate", "eval_command"),
     "audit": ("vexil.cli.audit", "audit_command"),
     "token": ("vexil.cli.tokens", "token_group"),

@@ -11,6 +11,7 @@ from vexil.cli import render
 from vexil.cli.client import Params, path
 from vexil.cli.errors import CliError, InputError
 from vexil.cli.params import PERCENT, VARIANTS
+from vexil.cli.prereqs import prereq_group
 from vexil.cli.state import State, json_option, pass_state
 
 env_option = click.option("--env", "environment", metavar="ENV", help="Act on this environment's override.")
@@ -76,17 +77,68 @@ def create_flag(
     body: dict[str, Any] = {"name": name, "enabled": enabled}
     if description is not None:
         body["description"] = description
+    body.update(_variant_fields(variants, default_variant))
+    doc = state.client().request("POST", "/flags", json=body)
+    state.output.show(doc, lambda: Text.assemble("Created ", render.flag_state(doc)))
+
+
+def _variant_fields(variants: list[dict[str, Any]] | None, default_variant: str | None) -> dict[str, Any]:
+    """`variants` and `default_variant` for a write; a default that is not among new variants is bad usage."""
+    fields: dict[str, Any] = {}
     if variants is not None:
-        body["variants"] = variants
+        fields["variants"] = variants
         if default_variant is not None and default_variant not in {v["name"] for v in variants}:
             names = ", ".join(v["name"] for v in variants)
             raise click.BadParameter(
                 f"{default_variant!r} is not one of the variants ({names})", param_hint="'--default'"
             )
     if default_variant is not None:
-        body["default_variant"] = default_variant
-    doc = state.client().request("POST", "/flags", json=body)
-    state.output.show(doc, lambda: Text.assemble("Created ", render.flag_state(doc)))
+        fields["default_variant"] = default_variant
+    return fields
+
+
+SALT_WARNING = (
+    "Changing the salt reshuffles users: who falls inside each rollout percentage and which variant "
+    "each user gets in a split change for every user at once."
+)
+
+
+@flag_group.command("update")
+@click.argument("name")
+@click.option("--description", "-d", help="What the flag is for.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable); the tags given replace the flag's tags.")
+@click.option("--no-tags", is_flag=True, help="Remove every tag.")
+@click.option("--variants", type=VARIANTS, help="Replace the variants: a,b or a:1,b:3.")
+@click.option("--default", "default_variant", metavar="VARIANT", help="Served when the flag is off for a user.")
+@click.option("--salt", help="The bucketing salt (reshuffles users: asks first unless --yes).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before changing the salt.")
+@json_option
+@pass_state
+def update_flag(state: State, /, name: str, **options: Any) -> None:
+    """Change a flag's description, tags, variants, default variant or salt.
+
+    Only what is given changes. --variants without --default makes the first new variant the default.
+    """
+    tags, salt = options["tags"], options["salt"]
+    if tags and options["no_tags"]:
+        raise click.UsageError("--no-tags removes every tag; it takes no --tag")
+    body: dict[str, Any] = _variant_fields(options["variants"], options["default_variant"])
+    if options["description"] is not None:
+        body["description"] = options["description"]
+    if tags or options["no_tags"]:
+        body["tags"] = list(tags)
+    if salt is not None:
+        if not options["yes"]:  # --yes is the acknowledgement; otherwise the warning comes with the question
+            click.echo(f"vexil: warning: {SALT_WARNING}", err=True)
+            if not click.confirm(f"Change the salt of {name!r}?", err=True):
+                raise CliError(f"the salt of {name!r} was not changed")
+        body["salt"] = salt
+    if not body:
+        raise click.UsageError(
+            "nothing to change: give --description, --tag, --no-tags, --variants, --default or --salt"
+        )
+    doc = state.client().request("PATCH", path("flags", name), json=body)
+    state.output.show(doc, lambda: Text.assemble("Updated ", render.flag_state(doc)))
 
 
 @flag_group.command("delete")
@@ -187,30 +239,40 @@ def pick_variant(doc: dict[str, Any], wanted: str | None) -> str:
 @click.argument("name")
 @click.argument("identifier")
 @click.option("--variant", help="Serve this variant (default: on, or the first non-default variant).")
+@click.option("--remove", is_flag=True, help="Take IDENTIFIER off the allowlist instead.")
 @env_option
 @json_option
 @pass_state
-def allow(state: State, name: str, identifier: str, variant: str | None, environment: str | None) -> None:
-    """Always serve IDENTIFIER a variant.
+def allow(state: State, name: str, identifier: str, variant: str | None, remove: bool, environment: str | None) -> None:
+    """Always serve IDENTIFIER a variant (or, with --remove, no longer).
 
     Adds IDENTIFIER to the flag's allowlist, or with --env to that environment's override (starting
     from the allowlist that applies there). The variant is --variant, else `on`, else the first
     variant that is not the default.
     """
+    if remove and variant is not None:
+        raise click.UsageError("--remove takes no --variant")
     client = state.client()
     doc = client.request("GET", path("flags", name))
-    chosen = pick_variant(doc, variant)
+    override = doc["environments"].get(environment, {}) if environment else {}
+    allowlist = dict(override.get("allowlist", doc["allowlist"]))  # start from what applies there today
+    where = f" in {environment}" if environment else ""
+    if remove:
+        if allowlist.pop(identifier, None) is None:
+            raise InputError(f"{identifier!r} is not on the allowlist of {name!r}{where}")
+        said = f"{name}: {identifier} is no longer on the allowlist{where}."
+    else:
+        chosen = pick_variant(doc, variant)
+        allowlist[identifier] = chosen
+        said = f"{name}: {identifier} now gets {chosen}{where}."
     if environment is None:
         # `version` makes the write conditional: a concurrent change is a 409, not a lost update.
-        body: dict[str, Any] = {"allowlist": {**doc["allowlist"], identifier: chosen}, "version": doc["version"]}
+        body: dict[str, Any] = {"allowlist": allowlist, "version": doc["version"]}
         doc = client.request("PATCH", path("flags", name), json=body)
     else:
-        override = doc["environments"].get(environment, {})
-        current = override.get("allowlist", doc["allowlist"])  # start from what applies there today
-        body = {"environment": environment, "allowlist": {**current, identifier: chosen}}
+        body = {"environment": environment, "allowlist": allowlist}
         doc = client.request("POST", path("flags", name, "environments"), json=body)
-    where = f" in {environment}" if environment else ""
-    state.output.show(doc, lambda: render.message(f"{name}: {identifier} now gets {chosen}{where}."))
+    state.output.show(doc, lambda: render.message(said))
 
 
 @flag_group.command("override")
@@ -261,3 +323,6 @@ def scope(state: State, name: str, app: str, remove: bool) -> None:
         doc = client.request("POST", path("flags", name, "apps"), json={"app_name": app})
     apps = ", ".join(doc["apps"]) or "every app"
     state.output.show(doc, lambda: render.message(f"{name} applies to {apps}."))
+
+
+flag_group.add_command(prereq_group)

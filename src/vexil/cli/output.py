@@ -13,6 +13,8 @@ from typing import Any
 import click
 from rich.console import Console, RenderableType
 
+from vexil.cli.fit import fit
+
 
 def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
@@ -33,4 +35,7 @@ class Output:
         if self.json_mode:
             click.echo(to_json(data))
         else:
-            stdout_console().print(human())
+            console = stdout_console()
+            renderable = human()
+            fit(renderable, console)
+            console.print(renderable)

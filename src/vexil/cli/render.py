@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 Doc = Mapping[str, Any]
+
+# Every cell wraps at whole words, and a word wider than its column ends in "…": a table fits the
+# terminal without breaking a word in half ("productio" / "n"). `--json` has the full values.
+WRAP: Final = "ellipsis"
 
 
 def percent(value: float) -> str:
@@ -79,7 +83,7 @@ def flags_table(flags: Iterable[Doc]) -> RenderableType:
     table = Table()
     table.add_column("Name", no_wrap=True)  # names are what people copy: never folded
     for column in ("Enabled", "Rollout", "Variants", "Apps", "Overrides", "Description"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow=WRAP)
     for doc in flags:
         table.add_row(
             Text(doc["name"], style="bold"),
@@ -93,17 +97,23 @@ def flags_table(flags: Iterable[Doc]) -> RenderableType:
     return table
 
 
-def _condition(condition: Doc) -> str:
+def condition_text(condition: Doc) -> str:
+    """A condition in the grammar `--when` reads (vexil.cli.conditions), so it can be pasted back."""
     negate = "not " if condition.get("negate") else ""
+    nocase = "nocase " if condition.get("case_insensitive") else ""
     field = f"{condition['field']} " if condition.get("field") else ""
     value = "" if condition.get("value") is None else " " + json.dumps(condition["value"], ensure_ascii=False)
-    return f"{negate}{field}{condition['operator']}{value}"
+    return f"{negate}{nocase}{field}{condition['operator']}{value}"
+
+
+def conditions_text(conditions: Iterable[Doc]) -> str:
+    return " and ".join(condition_text(c) for c in conditions) or "everyone"
 
 
 def rules_text(rules: Iterable[Doc]) -> Text:
     lines = []
     for index, rule in enumerate(rules):
-        conditions = " and ".join(_condition(c) for c in rule.get("conditions", [])) or "everyone"
+        conditions = conditions_text(rule.get("conditions", []))
         serve = rule.get("serve") or "the weighted split"
         lines.append(f"{index}: if {conditions} serve {serve} to {percent(rule.get('rollout_percentage', 100))}")
     return Text("\n".join(lines)) if lines else _text(None)
@@ -122,7 +132,7 @@ def _variants(doc: Doc) -> Text:
     return Text("\n".join(parts))
 
 
-def _prerequisites(doc: Doc) -> Text:
+def prerequisites_text(doc: Doc) -> Text:
     lines = []
     for prerequisite in doc["prerequisites"]:
         state = "active" if prerequisite.get("active", True) else "inactive"
@@ -135,7 +145,7 @@ def _environments_table(environments: Doc) -> Table:
     table = Table(title="Environment overrides", title_justify="left")
     table.add_column("Environment", no_wrap=True)
     for column in ("Enabled", "Rollout", "Rules", "Allowlist"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow=WRAP)
     for env, override in sorted(environments.items()):
         table.add_row(
             Text(env, style="bold"),
@@ -168,7 +178,7 @@ def _where(environment: str | None) -> str:
 def flag_detail(doc: Doc, unleash: Doc | None = None) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
-    grid.add_column(overflow="fold")
+    grid.add_column(overflow=WRAP)
     rows: list[tuple[str, Text]] = [
         ("name", Text(doc["name"], style="bold")),
         ("description", _text(doc["description"] or None)),
@@ -177,7 +187,7 @@ def flag_detail(doc: Doc, unleash: Doc | None = None) -> RenderableType:
         ("variants", _variants(doc)),
         ("tags", Text(", ".join(doc["tags"])) if doc["tags"] else _text(None)),
         ("apps", Text(", ".join(doc["apps"])) if doc["apps"] else Text("all apps", style="dim")),
-        ("prerequisites", _prerequisites(doc)),
+        ("prerequisites", prerequisites_text(doc)),
         ("allowlist", allowlist_text(doc["allowlist"])),
         ("rules", rules_text(doc["rules"])),
         ("salt", Text(doc["salt"])),
@@ -197,7 +207,7 @@ def flag_detail(doc: Doc, unleash: Doc | None = None) -> RenderableType:
 def evaluation(result: Doc) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
-    grid.add_column(overflow="fold")
+    grid.add_column(overflow=WRAP)
     active = Text("active", style="bold green") if result.get("active") else Text("inactive", style="bold red")
     grid.add_row("flag", Text(str(result.get("flag", ""))))
     grid.add_row("variant", Text.assemble(_text(result.get("variant")), " (", active, ")"))
@@ -215,7 +225,7 @@ def audit_table(events: Iterable[Doc]) -> RenderableType:
         return Text("No audit events.", style="dim")
     table = Table()
     for column in ("ID", "At", "Actor", "Action", "Entity"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow=WRAP)
     table.add_column("Name", no_wrap=True)
     for event in events:
         table.add_row(
@@ -236,7 +246,7 @@ def tokens_table(tokens: Iterable[Doc]) -> RenderableType:
     table = Table()
     table.add_column("Name", no_wrap=True)
     for column in ("Role", "Environment", "Prefix", "Created", "Status"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow=WRAP)
     for token in tokens:
         status = Text("revoked", style="red") if token["revoked"] else Text("active", style="green")
         environment = token.get("environment")
@@ -259,7 +269,7 @@ def sdks_table(sdks: Iterable[Doc]) -> RenderableType:
     table = Table()
     table.add_column("App", no_wrap=True)
     for column in ("Environment", "Instance", "Kind", "SDK", "Flags", "Last seen"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow=WRAP)
     for sdk in sdks:
         name = " ".join(part for part in (sdk["sdk"], sdk["sdk_version"]) if part)
         table.add_row(
@@ -287,3 +297,68 @@ def token_created(token: Doc) -> RenderableType:
         Text("Its secret is shown this once; keep it now:", style="yellow"),
         Text(token["token"]),
     )
+
+
+# --- rules, segments, environments -------------------------------------------------------------
+
+
+def rules_table(rules: Iterable[Doc], *, where: str, inherited: bool = False) -> RenderableType:
+    """The rules that apply `where` ("checkout" or "checkout in production"), numbered as `eval` reports them."""
+    rules = list(rules)
+    note = Text(f"{where} inherits the flag's rules.", style="dim") if inherited else None
+    if not rules:
+        empty = Text(f"No rules: {where} serves its rollout to everyone.", style="dim")
+        return Group(note, empty) if note else empty
+    table = Table(title=f"Rules of {where}", title_justify="left")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("Conditions", overflow=WRAP)
+    table.add_column("Rollout", justify="right", no_wrap=True)
+    table.add_column("Serve", overflow=WRAP)
+    for index, rule in enumerate(rules):
+        table.add_row(
+            Text(str(index)),
+            Text("\nand ".join(condition_text(c) for c in rule.get("conditions", [])) or "everyone"),
+            Text(percent(rule.get("rollout_percentage", 100))),
+            Text(rule["serve"]) if rule.get("serve") else Text("the split", style="dim"),
+        )
+    return Group(note, table) if note else table
+
+
+def segments_table(segments: Iterable[Doc]) -> RenderableType:
+    segments = list(segments)
+    if not segments:
+        return Text("No segments.", style="dim")
+    table = Table()
+    table.add_column("Name", no_wrap=True)  # names are what people copy: the other columns give way first
+    table.add_column("Conditions", overflow=WRAP)
+    table.add_column("Description", overflow=WRAP)
+    for segment in segments:
+        table.add_row(
+            Text(segment["name"], style="bold"),
+            Text("\nand ".join(condition_text(c) for c in segment["conditions"]) or "everyone"),
+            _text(segment["description"] or None),
+        )
+    return table
+
+
+def segment_detail(segment: Doc) -> RenderableType:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow=WRAP)
+    grid.add_row("name", Text(segment["name"], style="bold"))
+    grid.add_row("description", _text(segment["description"] or None))
+    grid.add_row("conditions", Text("\n".join(condition_text(c) for c in segment["conditions"]) or "everyone"))
+    grid.add_row("version", Text(f"{segment['version']} (updated {_when(segment['updated_at'])})"))
+    return grid
+
+
+def environments_table(environments: Iterable[Doc]) -> RenderableType:
+    environments = list(environments)
+    if not environments:
+        return Text("No environments.", style="dim")
+    table = Table()
+    table.add_column("Name", overflow=WRAP)
+    table.add_column("Created", overflow=WRAP)
+    for environment in environments:
+        table.add_row(Text(environment["name"], style="bold"), _when(environment.get("created_at")))
+    return table

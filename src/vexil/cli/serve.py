@@ -24,7 +24,8 @@ from vexil.cli.errors import InputError
 @click.option("--redis-url", help="Redis URL for the change bus between replicas (env VEXIL_REDIS_URL).")
 @click.option("--demo", is_flag=True, help="Seed a few example flags into an empty database.")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default 1).")
-def serve_command(**options: Any) -> None:
+@click.option("--verbose", is_flag=True, help="Also log uvicorn's start, the limits and each migration step.")
+def serve_command(verbose: bool, **options: Any) -> None:
     """Run the Vexil server until interrupted (SIGINT or SIGTERM)."""
     # Cold start: importing the server and loading the flags allocate a great deal and make no
     # garbage cycles, so the cyclic collector stays off until the app has loaded (api/app.py).
@@ -38,4 +39,4 @@ def serve_command(**options: Any) -> None:
         settings = Settings.from_env(**options)
     except ValueError as exc:  # e.g. VEXIL_PORT=abc
         raise InputError(f"invalid server settings: {exc}") from exc
-    serve(settings)
+    serve(settings, verbose=verbose)

@@ -36,6 +36,7 @@ from vexil.store._docs import (
 )
 from vexil.store._engine import WRITE, db_errors, make_engine
 from vexil.store._kept import IMPORT_ENTITY, KEPT_STATES, forget_older, kept_state, pack, unpack
+from vexil.store._order import USUAL_ORDER, moved, ordered
 from vexil.store._queries import (
     all_flag_docs,
     check_version,
@@ -67,7 +68,7 @@ from vexil.store.tables import (
 
 __all__ = ["DEFAULT_ENVIRONMENTS", "EXPORT_FORMAT_VERSION", "ImportedState", "SqlStore", "imported_documents"]
 
-DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
+DEFAULT_ENVIRONMENTS = USUAL_ORDER
 EXPORT_FORMAT_VERSION = 1
 IMPORT_BATCH = 500
 FLAG_PAGE = 250
@@ -88,7 +89,7 @@ def imported_documents(parsed: ImportedState) -> tuple[list[Doc], list[Doc]]:
 async def _state_docs(session: AsyncSession) -> Doc:
     """Environments, flags and segments as an export document, without its moment. Flags are read
     `FLAG_PAGE` at a time, so that the event loop runs between pages of a large state."""
-    environments = await session.scalars(select(EnvironmentRow).order_by(EnvironmentRow.name))
+    environments = ordered(await session.scalars(select(EnvironmentRow)))
     segments = await session.scalars(select(SegmentRow).order_by(SegmentRow.name))
     flags: list[Doc] = []
     while page := await flag_docs_after(session, flags[-1]["name"] if flags else None, FLAG_PAGE):
@@ -294,10 +295,32 @@ class SqlStore:
     # --- environments --------------------------------------------------------------------------
 
     async def list_environments(self) -> list[Doc]:
-        """`[{name, created_at}]`, sorted by name."""
+        """`[{name, created_at, order}]` in the team's order (store/_order.py), `order` from 0."""
         async with self._read() as session:
-            rows = await session.scalars(select(EnvironmentRow).order_by(EnvironmentRow.name))
-            return [environment_doc(row) for row in rows]
+            rows = ordered(await session.scalars(select(EnvironmentRow)))
+            return [{**environment_doc(row), "order": index} for index, row in enumerate(rows)]
+
+    async def order_environment(self, name: str, place: int, *, actor: str) -> list[Doc]:
+        """Move `name` to index `place` (clamped) and store every environment's place; audited as
+        an update of that environment with its place before and after. Returns the new listing."""
+        async with self._write() as session, db_errors():
+            rows = ordered(await session.scalars(select(EnvironmentRow)))
+            names = [row.name for row in rows]
+            if name not in names:
+                raise NotFound(f"environment {name!r} not found")
+            after = moved(names, name, place)
+            for row in rows:
+                row.position = after.index(row.name)
+            record(
+                session,
+                actor,
+                "update",
+                ("environment", name),
+                {"name": name, "order": names.index(name)},
+                {"name": name, "order": after.index(name)},
+            )
+            await session.commit()
+        return await self.list_environments()
 
     async def create_environment(self, name: str, *, actor: str) -> Doc:
         check_text(name, "name")
@@ -306,7 +329,7 @@ class SqlStore:
             if not created:
                 raise Conflict(f"environment {name!r} already exists")
             await session.commit()
-        return created[0]
+        return next(doc for doc in await self.list_environments() if doc["name"] == name)
 
     async def _register_environments(
         self, session: AsyncSession, names: Iterable[str], *, actor: str, at: datetime

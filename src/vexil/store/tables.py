@@ -91,6 +91,9 @@ class EnvironmentRow(Base):
 
     name: Mapped[str] = mapped_column(String, primary_key=True)
     created_at: Mapped[datetime]
+    # The team's place for it (0 first); None until someone orders the environments: then the
+    # usual order applies (store/_order.py).
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class FlagRow(Base):

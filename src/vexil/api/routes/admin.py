@@ -21,6 +21,7 @@ from vexil.api.schemas import (
     EnvironmentInput,
     EnvironmentList,
     EnvironmentOut,
+    EnvironmentPatch,
     ExportOut,
     FlagCreate,
     ImportInput,
@@ -94,6 +95,12 @@ async def list_environments(service: ServiceDep, _: Reader) -> dict[str, Any]:
 @router.post("/environments", response_model=EnvironmentOut, status_code=201, summary="Create an environment")
 async def create_environment(body: EnvironmentInput, service: ServiceDep, principal: Admin) -> dict[str, Any]:
     return await service.store.create_environment(body.name, actor=principal.name)
+
+
+@router.patch("/environments/{name}", response_model=EnvironmentList, summary="Move an environment in the order")
+async def order_environment(name: str, body: EnvironmentPatch, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+    """The team's order is where environments are listed (API, export, UI): the whole new list."""
+    return {"environments": await service.store.order_environment(name, body.order, actor=principal.name)}
 
 
 @router.get("/export", response_model=ExportOut, summary="The whole state (flags, overrides, apps, segments)")

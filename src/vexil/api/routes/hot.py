@@ -2,8 +2,10 @@
 
 They run the very handlers the raw ASGI layer runs, so they give the same answers; they exist to
 put those endpoints in the OpenAPI document (and to answer when the app runs without that layer).
-Request bodies are read by the handlers themselves, not validated by FastAPI: their schemas are
-documented through `openapi_extra`, and `BODY_MODELS` lists the models to add to the components.
+Each route's security and error answers come from its `Endpoint.token` and `Endpoint.errors`
+(`api/openapi.py` writes them). Request bodies are read by the handlers themselves, not validated
+by FastAPI: their schemas are documented through `openapi_extra`, and `BODY_MODELS` lists the
+models to add to the components.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from vexil.api import sse
 from vexil.api.endpoints import ENDPOINTS
-from vexil.api.errors import ERROR_RESPONSES
+from vexil.api.openapi import error_responses, security
 from vexil.api.runtime import RuntimeSlot
 from vexil.api.surface import Call, Endpoint, Reply, run
 from vexil.core.streams import EventStream
@@ -60,19 +62,26 @@ def _openapi(route: Endpoint) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in route.path_params
     ]
-    parameters += [
-        {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string", **schema}}
-        for name, text, schema in route.query
-    ]
-    extra: dict[str, Any] = {"parameters": parameters}
+    for name, text, schema in route.query:
+        parameter = {"name": name, "in": "query", "required": False, "description": text}
+        parameter["schema"] = {"type": "string", **schema}
+        if schema.get("type") == "object":  # free-form: each of its keys is a parameter of its own
+            parameter |= {"style": "form", "explode": True}
+        parameters.append(parameter)
+    extra: dict[str, Any] = {"parameters": parameters, "security": security(route.token, optional=True)}
     if route.body is not None:
         schema = {"$ref": f"#/components/schemas/{route.body.__name__}"}
         extra["requestBody"] = {"required": False, "content": {"application/json": {"schema": schema}}}
     return extra
 
 
+def _errors(route: Endpoint) -> dict[int | str, dict[str, Any]]:
+    """The route's own `{"error"}` answers (`Endpoint.errors`), described for who may call it."""
+    return {int(status): answer for status, answer in error_responses(route.errors, route.token).items()}
+
+
 def router(slot: RuntimeSlot) -> APIRouter:
-    api = APIRouter(responses=ERROR_RESPONSES)
+    api = APIRouter()
     for route in ENDPOINTS:
         api.add_api_route(
             route.path,
@@ -82,7 +91,7 @@ def router(slot: RuntimeSlot) -> APIRouter:
             summary=route.summary,
             description=route.description or "",
             status_code=200,
-            responses={200: route.ok, **route.responses},
+            responses={200: route.ok, **_errors(route), **route.responses},
             response_class=StreamResponse if route.stream else Response,
             openapi_extra=_openapi(route),
         )

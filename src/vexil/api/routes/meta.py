@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 
 from vexil import __version__
 from vexil.api.credentials import token_from_headers
@@ -17,8 +17,18 @@ from vexil.core.auth import Role
 router = APIRouter(tags=["meta"])
 
 
-@router.get("/", summary="Service info and the list of endpoints")
-async def root(request: Request) -> dict[str, Any]:
+UI_PATH = "/ui/"
+_TO_THE_UI: dict[int | str, dict[str, Any]] = {
+    307: {"description": f"A browser (`Accept: text/html`) is sent to the admin UI, `{UI_PATH}`."}
+}
+
+
+@router.get("/", summary="Service info and the list of endpoints", responses=_TO_THE_UI)
+async def root(request: Request) -> Any:
+    """API clients get JSON; a browser, which asks for HTML first, the admin UI (a person typing the
+    server's address wants the UI, a script wants to know what is here)."""
+    if _wants_html(request.headers.get("accept", "")):
+        return RedirectResponse(UI_PATH, status_code=307)
     paths = request.app.openapi()["paths"]
     endpoints = [f"{method.upper()} {path}" for path, operations in sorted(paths.items()) for method in operations]
     return {
@@ -28,6 +38,11 @@ async def root(request: Request) -> dict[str, Any]:
         "openapi": "/openapi.json",
         "endpoints": endpoints,
     }
+
+
+def _wants_html(accept: str) -> bool:
+    """Whether `text/html` is among what the caller accepts (browsers list it; `*/*` alone does not count)."""
+    return any(part.split(";")[0].strip().lower() == "text/html" for part in accept.split(","))
 
 
 def _health(runtime: Runtime, *, details: bool) -> tuple[bool, dict[str, str], list[str]]:

@@ -14,17 +14,22 @@ export const FIELDS = [
   "allowlist",
   "rules",
   "environments",
+  "prerequisites",
+  "salt",
 ];
 
 export function fromDoc(doc, environments) {
   const envs = {};
   for (const env of new Set([...environments, ...Object.keys(doc.environments)])) {
     const override = doc.environments[env];
-    const { enabled, rollout_percentage: rollout, ...rest } = override || {};
+    const { enabled, rollout_percentage: rollout, rules, allowlist, ...rest } = override || {};
+    // Rules and allowlist: null inherits the flag's own; a list (even empty) is this environment's.
     envs[env] = {
       present: override !== undefined,
       enabled: enabled === undefined ? "inherit" : enabled ? "on" : "off",
       rollout: rollout === undefined ? "" : String(rollout),
+      rules: rules === undefined || rules === null ? null : rules.map(ruleDraft),
+      allowlist: allowlist === undefined || allowlist === null ? null : allowlistDraft(allowlist),
       rest,
     };
   }
@@ -39,10 +44,20 @@ export function fromDoc(doc, environments) {
       payload: v.payload === null || v.payload === undefined ? "" : JSON.stringify(v.payload, null, 2),
     })),
     default_variant: doc.default_variant,
-    allowlist: Object.entries(doc.allowlist).map(([identifier, variant]) => ({ identifier, variant })),
+    allowlist: allowlistDraft(doc.allowlist),
     rules: doc.rules.map(ruleDraft),
     environments: envs,
+    prerequisites: (doc.prerequisites || []).map((p) => ({
+      flag: p.flag,
+      active: p.active !== false,
+      variants: (p.variants || []).join(", "),
+    })),
+    salt: doc.salt,
   };
+}
+
+function allowlistDraft(allowlist) {
+  return Object.entries(allowlist).map(([identifier, variant]) => ({ identifier, variant }));
 }
 
 export function ruleDraft(rule) {
@@ -71,19 +86,33 @@ export function toFields(draft) {
       weight: weight(variant.weight, `variants.${index}.weight`, fail),
     })),
     default_variant: draft.default_variant,
-    allowlist: allowlist(draft.allowlist, fail),
-    rules: draft.rules.map((rule, index) => ({
-      conditions: rule.conditions.map((condition, position) => {
-        const parsed = conditionFromDraft(condition);
-        if (parsed.error) fail(`rules.${index}.conditions.${position}.value`, parsed.error);
-        return parsed.condition || null;
-      }),
-      rollout_percentage: percentage(rule.rollout, `rules.${index}.rollout_percentage`, fail),
-      serve: rule.serve || null,
-    })),
+    allowlist: allowlist(draft.allowlist, "allowlist", fail),
+    rules: rulesFields(draft.rules, "rules", fail),
     environments: environments(draft.environments, fail),
+    prerequisites: draft.prerequisites.map((p, index) => {
+      if (!p.flag) fail(`prerequisites.${index}.flag`, "Pick a flag (or remove the row).");
+      const variants = p.variants
+        .split(",")
+        .map((v) => v.trim())
+        .filter(Boolean);
+      return { flag: p.flag, active: p.active, variants: variants.length ? variants : null };
+    }),
+    salt: draft.salt,
   };
+  if (!draft.salt.trim()) fail("salt", "A salt of 1 to 200 characters (the flag's name is the usual one).");
   return { fields, errors };
+}
+
+function rulesFields(rules, at, fail) {
+  return rules.map((rule, index) => ({
+    conditions: rule.conditions.map((condition, position) => {
+      const parsed = conditionFromDraft(condition);
+      if (parsed.error) fail(`${at}.${index}.conditions.${position}.value`, parsed.error);
+      return parsed.condition || null;
+    }),
+    rollout_percentage: percentage(rule.rollout, `${at}.${index}.rollout_percentage`, fail),
+    serve: rule.serve || null,
+  }));
 }
 
 /** The fields of `fields` that differ from `base` (both from `toFields`). */
@@ -128,15 +157,15 @@ export function payload(text, path, fail) {
   }
 }
 
-function allowlist(rows, fail) {
+function allowlist(rows, at, fail) {
   const result = {};
   rows.forEach((row, index) => {
     const identifier = row.identifier.trim();
     if (!identifier) {
-      fail(`allowlist.${index}`, "Enter an identifier (or remove the row).");
+      fail(`${at}.${index}`, "Enter an identifier (or remove the row).");
       return;
     }
-    if (identifier in result) fail(`allowlist.${index}`, `${identifier} is listed twice.`);
+    if (identifier in result) fail(`${at}.${index}`, `${identifier} is listed twice.`);
     result[identifier] = row.variant;
   });
   return result;
@@ -149,6 +178,10 @@ function environments(envs, fail) {
     if (draft.enabled !== "inherit") override.enabled = draft.enabled === "on";
     if (draft.rollout.trim() !== "") {
       override.rollout_percentage = percentage(draft.rollout, `environments.${env}.rollout_percentage`, fail);
+    }
+    if (draft.rules !== null) override.rules = rulesFields(draft.rules, `environments.${env}.rules`, fail);
+    if (draft.allowlist !== null) {
+      override.allowlist = allowlist(draft.allowlist, `environments.${env}.allowlist`, fail);
     }
     if (draft.present || Object.keys(override).length) result[env] = override;
   }

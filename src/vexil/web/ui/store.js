@@ -97,3 +97,27 @@ export function effectiveRollout(doc, env) {
   const override = env ? doc.environments[env] : undefined;
   return override && override.rollout_percentage !== undefined ? override.rollout_percentage : doc.rollout_percentage;
 }
+
+/** The flag's effective value of `key` ("rules" or "allowlist") in an environment. */
+function effectiveTargeting(doc, env, key) {
+  const override = env ? doc.environments[env] : undefined;
+  return override && override[key] !== undefined && override[key] !== null ? override[key] : doc[key];
+}
+
+/**
+ * What a flag does in an environment, in one word, the same on the list and on the flag's page:
+ * "Off" (disabled), "On" (enabled for everyone the rules do not decide otherwise), "Partial"
+ * (a rollout between 0 and 100 %), "Targeted" (0 %: only its allowlist and rules serve anyone),
+ * "Nobody" (enabled, but 0 % and nothing targets anyone). A disabled or 0 % flag never reads "On".
+ */
+export function stateOf(doc, env) {
+  if (!effectiveEnabled(doc, env)) return { key: "off", label: "Off", detail: "disabled" };
+  const rollout = effectiveRollout(doc, env);
+  if (rollout >= 100) return { key: "on", label: "On", detail: "enabled, 100 %" };
+  if (rollout > 0) return { key: "partial", label: `${rollout}%`, detail: `enabled for ${rollout} % of users` };
+  const targets =
+    effectiveTargeting(doc, env, "rules").length + Object.keys(effectiveTargeting(doc, env, "allowlist")).length;
+  return targets
+    ? { key: "targeted", label: "Targeted", detail: "enabled at 0 %: only its allowlist and rules serve users" }
+    : { key: "nobody", label: "0%", detail: "enabled at 0 % with no allowlist or rules: serves nobody" };
+}

@@ -1,7 +1,7 @@
 """Imports you can undo: `audit_events.previous_state`, the state an import replaced (compressed JSON).
 
 Revision ID: 3f8a1c6d2e47
-Revises: 9c4d2a7e1b30
+Revises: 3f6b8d1a7c52
 Create Date: 2026-12-05 21:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3f8a1c6d2e47"
-down_revision: str | Sequence[str] | None = "9c4d2a7e1b30"
+down_revision: str | Sequence[str] | None = "3f6b8d1a7c52"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -71,7 +71,7 @@ export function mount(main, ctx, { params }) {
   }
 }
 
-function eventItem(event) {
+export function eventItem(event) {
   const rows = diff(event.before, event.after);
   const entity =
     event.entity === "flag" && event.action !== "delete"

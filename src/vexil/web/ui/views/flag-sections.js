@@ -9,7 +9,7 @@ import { clearErrors, showError } from "../forms.js";
 function section(id, title, hint, ...children) {
   return h(
     "section",
-    { class: "card", "aria-labelledby": `${id}-title`, id },
+    { class: "card", "aria-labelledby": `${id}-title`, id, tabindex: "-1" },
     h("div", { class: "section-head" }, h("h2", { id: `${id}-title` }, title), hint ? h("p", { class: "hint" }, hint) : null),
     ...children,
   );
@@ -119,8 +119,8 @@ function environmentRow(env, override, { own, ownRollout, page }) {
   if (override.enabled !== "inherit") setHere.push("enabled");
   if (override.rollout.trim() !== "") setHere.push("rollout");
   const extra = [];
-  if (override.rest.rules) extra.push(`its own rules (${override.rest.rules.length})`);
-  if (override.rest.allowlist) extra.push(`its own allowlist (${Object.keys(override.rest.allowlist).length})`);
+  if (override.rules !== null) extra.push(`rules (${override.rules.length})`);
+  if (override.allowlist !== null) extra.push(`allowlist (${override.allowlist.length})`);
   const stored = page.base.environments[env] !== undefined;
   const clearButton = stored
     ? h(
@@ -142,7 +142,9 @@ function environmentRow(env, override, { own, ownRollout, page }) {
       setHere.length
         ? h("span", { class: "badge override" }, `override: ${setHere.join(", ")}`)
         : h("span", { class: "badge inherited" }, "inherited"),
-      extra.length ? h("span", { class: "hint" }, ` also ${extra.join(" and ")} (edit with the API or CLI)`) : null,
+      extra.length
+        ? h("a", { class: "hint", href: `#target-${env}`, onclick: jumpTo(`target-${env}`) }, ` own ${extra.join(", ")}`)
+        : null,
     ),
     h("td", {}, clearButton),
   );
@@ -315,59 +317,67 @@ function renameVariant(draft, from, to) {
   if (draft.default_variant === from) draft.default_variant = to;
   for (const row of draft.allowlist) if (row.variant === from) row.variant = to;
   for (const rule of draft.rules) if (rule.serve === from) rule.serve = to;
+  for (const env of Object.values(draft.environments)) {
+    for (const row of env.allowlist || []) if (row.variant === from) row.variant = to;
+    for (const rule of env.rules || []) if (rule.serve === from) rule.serve = to;
+  }
 }
 
 export function allowlistSection(draft, page) {
-  const rows = draft.allowlist.map((row, index) => {
-    const id = `allow-${index}`;
+  return section(
+    "allowlist",
+    "Allowlist",
+    "These identifiers get their variant whatever the rules and rollout say.",
+    ...allowlistEditor(draft.allowlist, draft, page, { id: "allow", path: "allowlist" }),
+  );
+}
+
+/** The rows of an allowlist (the flag's or an environment's) and its "Add identifier" button. */
+function allowlistEditor(list, draft, page, { id: prefix, path, where = "" }) {
+  const rows = list.map((row, index) => {
+    const id = `${prefix}-${index}`;
+    const what = `${where}Allowlist entry ${index + 1}`;
     const identifier = h("input", {
       id: `${id}-identifier`,
       value: row.identifier,
       autocomplete: "off",
       spellcheck: "false",
-      "aria-label": `Allowlist entry ${index + 1}: identifier`,
+      "aria-label": `${what}: identifier`,
       placeholder: "user-42",
     });
     identifier.addEventListener("input", () => {
       row.identifier = identifier.value;
       page.changed();
     });
-    const variant = variantSelect(`${id}-variant`, draft, () => row.variant, `Allowlist entry ${index + 1}: variant`);
+    const variant = variantSelect(`${id}-variant`, draft, () => row.variant, `${what}: variant`);
     variant.addEventListener("change", () => {
       row.variant = variant.value;
       page.changed();
     });
-    const remove = h(
-      "button",
-      { type: "button", class: "icon danger", "aria-label": `Remove allowlist entry ${index + 1}` },
-      "Remove",
-    );
+    const remove = h("button", { type: "button", class: "icon danger", "aria-label": `Remove ${what}` }, "Remove");
     remove.addEventListener("click", () => {
-      draft.allowlist.splice(index, 1);
-      page.rerender("allow-add");
+      list.splice(index, 1);
+      page.rerender(`${prefix}-add`);
     });
     return h(
       "div",
-      { class: "item compact", dataset: { path: `allowlist.${index}` } },
+      { class: "item compact", dataset: { path: `${path}.${index}` } },
       identifier,
       h("span", { "aria-hidden": "true" }, "→"),
       variant,
       remove,
     );
   });
-  const add = h("button", { type: "button", id: "allow-add" }, "Add identifier");
+  const add = h("button", { type: "button", id: `${prefix}-add` }, "Add identifier");
   add.addEventListener("click", () => {
     const served = draft.variants.find((v) => v.name !== draft.default_variant) || draft.variants[0];
-    draft.allowlist.push({ identifier: "", variant: served ? served.name : "" });
-    page.rerender(`allow-${draft.allowlist.length - 1}-identifier`);
+    list.push({ identifier: "", variant: served ? served.name : "" });
+    page.rerender(`${prefix}-${list.length - 1}-identifier`);
   });
-  return section(
-    "allowlist",
-    "Allowlist",
-    "These identifiers get their variant whatever the rules and rollout say.",
-    h("div", { class: "list-rows", dataset: { path: "allowlist" } }, rows.length ? rows : h("p", { class: "hint" }, "Nobody.")),
+  return [
+    h("div", { class: "list-rows", dataset: { path } }, rows.length ? rows : h("p", { class: "hint" }, "Nobody.")),
     add,
-  );
+  ];
 }
 
 /** A <select> of the draft's variants; `current()` reads the value it stands for in the draft. */
@@ -391,54 +401,58 @@ function refreshVariantSelects() {
 }
 
 export function rulesSection(draft, page) {
-  const rules = draft.rules.map((rule, index) => ruleBox(rule, index, draft, page));
-  const add = h("button", { type: "button", id: "rule-add" }, "Add rule");
-  add.addEventListener("click", () => {
-    draft.rules.push({ rollout: "100", serve: "", conditions: [newCondition()] });
-    page.rerender(`rule-${draft.rules.length - 1}-cond-0-field`);
-  });
   return section(
     "rules",
     "Rules",
     "Tried in order: the first rule whose conditions all match, and whose rollout includes the user, decides.",
-    rules.length ? rules : h("p", { class: "hint" }, "No rules: the rollout decides."),
-    add,
+    ...rulesEditor(draft.rules, draft, page, { id: "rule", path: "rules" }),
   );
 }
 
-function ruleBox(rule, index, draft, page) {
-  const id = `rule-${index}`;
-  const count = draft.rules.length;
+/** The rules of the flag or of an environment, and their "Add rule" button. */
+function rulesEditor(rules, draft, page, scope) {
+  const boxes = rules.map((rule, index) => ruleBox(rule, index, rules, draft, page, scope));
+  const add = h("button", { type: "button", id: `${scope.id}-add` }, "Add rule");
+  add.addEventListener("click", () => {
+    rules.push({ rollout: "100", serve: "", conditions: [newCondition()] });
+    page.rerender(`${scope.id}-${rules.length - 1}-cond-0-field`);
+  });
+  return [boxes.length ? boxes : h("p", { class: "hint" }, "No rules: the rollout decides."), add];
+}
+
+function ruleBox(rule, index, rules, draft, page, { id: prefix, path, where = "" }) {
+  const id = `${prefix}-${index}`;
+  const count = rules.length;
   const move = (to, focus) => {
-    const [moved] = draft.rules.splice(index, 1);
-    draft.rules.splice(to, 0, moved);
-    page.rerender(`rule-${to}-${focus}`);
+    const [moved] = rules.splice(index, 1);
+    rules.splice(to, 0, moved);
+    page.rerender(`${prefix}-${to}-${focus}`);
   };
-  const up = h("button", { type: "button", class: "icon", id: `${id}-up`, "aria-label": `Move rule ${index + 1} up` }, "↑");
+  const up = h("button", { type: "button", class: "icon", id: `${id}-up`, "aria-label": `Move ${where}rule ${index + 1} up` }, "↑");
   up.disabled = index === 0;
   up.addEventListener("click", () => move(index - 1, index - 1 === 0 ? "down" : "up"));
   const down = h(
     "button",
-    { type: "button", class: "icon", id: `${id}-down`, "aria-label": `Move rule ${index + 1} down` },
+    { type: "button", class: "icon", id: `${id}-down`, "aria-label": `Move ${where}rule ${index + 1} down` },
     "↓",
   );
   down.disabled = index === count - 1;
   down.addEventListener("click", () => move(index + 1, index + 1 === count - 1 ? "up" : "down"));
   const remove = h(
     "button",
-    { type: "button", class: "danger", id: `${id}-remove`, "aria-label": `Remove rule ${index + 1}` },
+    { type: "button", class: "danger", id: `${id}-remove`, "aria-label": `Remove ${where}rule ${index + 1}` },
     "Remove",
   );
   remove.addEventListener("click", () => {
-    draft.rules.splice(index, 1);
-    page.rerender("rule-add");
+    rules.splice(index, 1);
+    page.rerender(`${prefix}-add`);
   });
-  const rollout = percentInput(`${id}-rollout`, rule.rollout, `Rule ${index + 1} rollout percentage`);
+  const rollout = percentInput(`${id}-rollout`, rule.rollout, `${where}Rule ${index + 1} rollout percentage`);
   rollout.addEventListener("input", () => {
     rule.rollout = rollout.value;
     page.changed();
   });
-  const serve = variantSelect(`${id}-serve`, draft, () => rule.serve, `Rule ${index + 1} serves`, [
+  const serve = variantSelect(`${id}-serve`, draft, () => rule.serve, `${where}Rule ${index + 1} serves`, [
     ["", "the weighted split"],
   ]);
   serve.addEventListener("change", () => {
@@ -447,10 +461,10 @@ function ruleBox(rule, index, draft, page) {
   });
   return h(
     "div",
-    { class: "rule", dataset: { path: `rules.${index}` }, role: "group", "aria-labelledby": `${id}-title` },
-    h("div", { class: "rule-head" }, h("h3", { id: `${id}-title` }, `Rule ${index + 1}`), up, down, remove),
+    { class: "rule", dataset: { path: `${path}.${index}` }, role: "group", "aria-labelledby": `${id}-title` },
+    h("div", { class: "rule-head" }, h("h3", { id: `${id}-title` }, `${where}Rule ${index + 1}`), up, down, remove),
     conditionsEditor(rule.conditions, {
-      path: `rules.${index}.conditions`,
+      path: `${path}.${index}.conditions`,
       idPrefix: `${id}-cond`,
       onChange: page.changed,
       segments: page.segments,
@@ -460,11 +474,190 @@ function ruleBox(rule, index, draft, page) {
       { class: "row" },
       h(
         "div",
-        { class: "field", dataset: { path: `rules.${index}.rollout_percentage` } },
+        { class: "field", dataset: { path: `${path}.${index}.rollout_percentage` } },
         h("label", { for: rollout.id }, "Rollout %"),
         rollout,
       ),
-      h("div", { class: "field", dataset: { path: `rules.${index}.serve` } }, h("label", { for: serve.id }, "Serve"), serve),
+      h("div", { class: "field", dataset: { path: `${path}.${index}.serve` } }, h("label", { for: serve.id }, "Serve"), serve),
     ),
+  );
+}
+
+/** A link to a part of the page: scrolls to it and moves the focus there (the hash is the route). */
+export function jumpTo(id) {
+  return (event) => {
+    event.preventDefault();
+    const target = document.getElementById(id);
+    if (!target) return;
+    target.scrollIntoView({ block: "start" });
+    target.focus({ preventScroll: true });
+  };
+}
+
+/**
+ * Each environment's own targeting: its allowlist and its rules, either inherited from the flag's
+ * (shown as such, with what is inherited) or its own, edited with the same editors as the flag's.
+ * "Override here" starts from a copy of the flag's; "Inherit again" drops the environment's own.
+ */
+export function environmentTargetingSection(draft, page) {
+  const cards = Object.entries(draft.environments).map(([env, override]) => targetingCard(env, override, draft, page));
+  return section(
+    "targeting",
+    "Targeting per environment",
+    "An environment inherits the flag's allowlist and rules until you override them there.",
+    h("div", { class: "env-targets" }, cards),
+  );
+}
+
+function targetingCard(env, override, draft, page) {
+  const base = `env-${env}`;
+  const where = `${env}: `;
+  const part = (key, title, inheritedText, editor) => {
+    const own = override[key] !== null;
+    const partId = `${base}-${key}`;
+    const toggle = h(
+      "button",
+      { type: "button", id: `${partId}-${own ? "inherit" : "override"}`, class: own ? "link" : "" },
+      own ? "Inherit again" : "Override here",
+    );
+    toggle.setAttribute("aria-label", `${own ? "Inherit the flag's" : "Override the"} ${title.toLowerCase()} in ${env}`);
+    toggle.addEventListener("click", () => {
+      override[key] = own ? null : copyOf(key, draft);
+      page.rerender(`${partId}-${own ? "override" : "inherit"}`);
+    });
+    return h(
+      "div",
+      { class: `env-part ${own ? "own" : "inherits"}`, dataset: { path: `environments.${env}.${key}`, part: key } },
+      h(
+        "div",
+        { class: "env-part-head" },
+        h("h4", {}, title),
+        own
+          ? h("span", { class: "badge override" }, `${env}'s own`)
+          : h("span", { class: "badge inherited" }, "inherits"),
+        toggle,
+      ),
+      own ? editor() : h("p", { class: "hint inherited-text" }, inheritedText),
+    );
+  };
+  const allowCount = draft.allowlist.length;
+  const ruleCount = draft.rules.length;
+  return h(
+    "div",
+    { class: "env-target", id: `target-${env}`, tabindex: "-1", dataset: { target: env } },
+    h("h3", {}, env),
+    part(
+      "allowlist",
+      "Allowlist",
+      `The flag's allowlist: ${allowCount ? `${allowCount} identifier${allowCount === 1 ? "" : "s"}` : "nobody"}.`,
+      () => allowlistEditor(override.allowlist, draft, page, { id: `${base}-allow`, path: `environments.${env}.allowlist`, where }),
+    ),
+    part("rules", "Rules", `The flag's rules: ${ruleCount ? `${ruleCount} rule${ruleCount === 1 ? "" : "s"}` : "none"}.`, () =>
+      rulesEditor(override.rules, draft, page, { id: `${base}-rule`, path: `environments.${env}.rules`, where }),
+    ),
+  );
+}
+
+/** A deep copy of the flag's own allowlist or rules, where an environment starts its own. */
+function copyOf(key, draft) {
+  return JSON.parse(JSON.stringify(draft[key]));
+}
+
+export function prerequisitesSection(draft, page) {
+  const rows = draft.prerequisites.map((prereq, index) => prerequisiteRow(prereq, index, draft, page));
+  const add = h("button", { type: "button", id: "prereq-add" }, "Add prerequisite");
+  add.addEventListener("click", () => {
+    draft.prerequisites.push({ flag: "", active: true, variants: "" });
+    page.rerender(`prereq-${draft.prerequisites.length - 1}-flag`);
+  });
+  return section(
+    "prerequisites",
+    "Prerequisites",
+    "Flags that must be in a given state first, for the same user; when one is not, the default variant is served.",
+    h("div", { class: "list-rows", dataset: { path: "prerequisites" } }, rows.length ? rows : h("p", { class: "hint" }, "None.")),
+    add,
+  );
+}
+
+function prerequisiteRow(prereq, index, draft, page) {
+  const id = `prereq-${index}`;
+  const others = page.flagNames().filter((n) => n !== page.base.name);
+  const options = [["", "Pick a flag…"], ...others.map((n) => [n, n])];
+  if (prereq.flag && !others.includes(prereq.flag)) options.push([prereq.flag, `${prereq.flag} (not found)`]);
+  const flag = h(
+    "select",
+    { id: `${id}-flag`, "aria-label": `Prerequisite ${index + 1}: flag` },
+    options.map(([value, text]) => h("option", { value }, text)),
+  );
+  flag.value = prereq.flag;
+  flag.addEventListener("change", () => {
+    prereq.flag = flag.value;
+    page.changed();
+  });
+  const active = h(
+    "select",
+    { id: `${id}-active`, "aria-label": `Prerequisite ${index + 1}: required state` },
+    h("option", { value: "true" }, "is active"),
+    h("option", { value: "false" }, "is not active"),
+  );
+  active.value = String(prereq.active);
+  active.addEventListener("change", () => {
+    prereq.active = active.value === "true";
+    page.changed();
+  });
+  const variants = h("input", {
+    id: `${id}-variants`,
+    value: prereq.variants,
+    autocomplete: "off",
+    spellcheck: "false",
+    placeholder: "any variant",
+    "aria-label": `Prerequisite ${index + 1}: serving one of the variants (comma-separated)`,
+  });
+  variants.addEventListener("input", () => {
+    prereq.variants = variants.value;
+    page.changed();
+  });
+  const remove = h(
+    "button",
+    { type: "button", class: "icon danger", id: `${id}-remove`, "aria-label": `Remove prerequisite ${index + 1}` },
+    "Remove",
+  );
+  remove.addEventListener("click", () => {
+    draft.prerequisites.splice(index, 1);
+    page.rerender("prereq-add");
+  });
+  return h(
+    "div",
+    { class: "item compact prereq", dataset: { path: `prerequisites.${index}` } },
+    h("span", { dataset: { path: `prerequisites.${index}.flag` } }, flag),
+    active,
+    h("span", { class: "hint" }, "serving"),
+    variants,
+    remove,
+  );
+}
+
+export function saltSection(draft, page) {
+  const salt = h("input", { id: "flag-salt", value: draft.salt, autocomplete: "off", spellcheck: "false" });
+  const warning = h("p", { class: "notice warn", id: "salt-warning", role: "note" });
+  const warn = () => {
+    const changed = salt.value !== page.base.salt;
+    warning.hidden = !changed;
+    warning.textContent = changed
+      ? "Changing the salt reshuffles users: who is inside a percentage rollout, and which variant each user gets, changes for most of them."
+      : "";
+  };
+  salt.addEventListener("input", () => {
+    draft.salt = salt.value;
+    warn();
+    page.changed();
+  });
+  warn();
+  return section(
+    "salt",
+    "Bucketing salt",
+    "Users are placed in rollouts and variant splits by a hash of the salt and their identifier.",
+    h("div", { class: "field", dataset: { path: "salt" } }, h("label", { for: salt.id }, "Salt"), salt),
+    warning,
   );
 }

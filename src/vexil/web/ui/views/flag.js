@@ -3,16 +3,22 @@
 // clearing an override are saved at once. Changes by others arrive over the change stream: taken
 // in when nothing is being edited, announced with a "reload" notice when something is.
 
-import { path } from "../api.js";
+import { path, query } from "../api.js";
 import { h, keepFocus } from "../dom.js";
 import { changedFields, fromDoc, toFields } from "../flagdraft.js";
 import { clearErrors, showApiError, showError } from "../forms.js";
+import { stateOf } from "../store.js";
+import { eventItem } from "./audit.js";
 import {
   aboutSection,
   allowlistSection,
   appsSection,
+  environmentTargetingSection,
   environmentsSection,
+  jumpTo,
+  prerequisitesSection,
   rulesSection,
+  saltSection,
   variantsSection,
 } from "./flag-sections.js";
 import { confirmButton } from "./confirm.js";
@@ -30,7 +36,7 @@ export function mount(main, ctx, { args: [name] }) {
   let playground = null;
   let lastResult = null;
 
-  const head = h("div", { class: "page-head" });
+  const head = h("div", { class: "page-head sticky-head" });
   const notice = h("div", { class: "notice-slot" });
   // Where Unleash SDKs do not get this flag, and why (GET /flags/{name}/unleash, docs/unleash.md).
   const unleashNote = h("div", { class: "unleash-slot" });
@@ -38,10 +44,13 @@ export function mount(main, ctx, { args: [name] }) {
   const stateText = h("span", { class: "state", role: "status" });
   const formError = h("p", { class: "form-error", role: "alert" });
   const danger = h("section", { class: "card", "aria-labelledby": "danger-title" });
+  // The last changes to this flag, from the audit log (refreshed after each change).
+  const history = h("section", { class: "card", "aria-labelledby": "history-title", id: "history", tabindex: "-1" });
   const page = {
     get base() {
       return base;
     },
+    flagNames: () => [...ctx.store.flags.keys()].sort(),
     segments: [],
     changed,
     rerender,
@@ -77,7 +86,7 @@ export function mount(main, ctx, { args: [name] }) {
     }
     playground = createPlayground(ctx, name, { environments, onResult: markDecidingRule });
     render();
-    main.append(playground.el, danger);
+    main.append(playground.el, history, danger);
     renderDanger();
     ctx.ready("flag");
     ctx.api.get("/segments").then(
@@ -114,33 +123,29 @@ export function mount(main, ctx, { args: [name] }) {
   function setBase(doc) {
     base = doc;
     showUnleash();
+    showHistory();
     draft = fromDoc(doc, environments);
     baseFields = toFields(fromDoc(doc, environments)).fields;
     missedChange = false;
   }
 
   function render() {
-    head.replaceChildren(
-      h("h1", { class: "flag-name" }, name),
-      h(
-        "p",
-        { class: "meta" },
-        `version ${base.version} · updated ${new Date(base.updated_at).toLocaleString()} · `,
-        h("a", { href: `#/audit?flag=${encodeURIComponent(name)}` }, "history"),
-      ),
-    );
+    head.replaceChildren(summary());
     keepFocus(() => {
       form.replaceChildren(
         h(
           "fieldset",
           { disabled: readOnly || gone },
           h("legend", { class: "sr-only" }, `Settings of ${name}`),
-          aboutSection(draft, page),
           environmentsSection(draft, page),
-          appsSection(page),
-          variantsSection(draft, page),
+          prerequisitesSection(draft, page),
           allowlistSection(draft, page),
           rulesSection(draft, page),
+          environmentTargetingSection(draft, page),
+          variantsSection(draft, page),
+          aboutSection(draft, page),
+          appsSection(page),
+          saltSection(draft, page),
           h(
             "div",
             { class: "savebar" },
@@ -154,6 +159,58 @@ export function mount(main, ctx, { args: [name] }) {
     });
     if (lastResult) markDecidingRule(lastResult);
     changed();
+  }
+
+  /** The sticky head: the flag, its saved state in each environment, and links to the parts of the page. */
+  function summary() {
+    const chips = environments.map((env) => {
+      const state = stateOf(base, env);
+      return h(
+        "li",
+        { class: `chip ${state.key}`, dataset: { chip: env, state: state.key }, title: state.detail },
+        h("span", { class: "chip-env" }, env),
+        h("span", { class: "chip-state" }, state.label),
+      );
+    });
+    const parts = [
+      ["environments", "Targeting"],
+      ["variants", "Variants"],
+      ["about", "Settings"],
+      ["playground", "Playground"],
+      ["history", "History"],
+    ];
+    return h(
+      "div",
+      { class: "flag-summary" },
+      h(
+        "div",
+        { class: "summary-top" },
+        h("h1", { class: "flag-name" }, name),
+        h("ul", { class: "chips", "aria-label": "State in each environment (saved)" }, chips),
+      ),
+      h(
+        "nav",
+        { class: "flag-nav", "aria-label": "Parts of this flag" },
+        parts.map(([id, text]) => h("a", { href: `#${id}`, dataset: { part: id }, onclick: jumpTo(id) }, text)),
+        h("span", { class: "meta" }, `version ${base.version} · updated ${new Date(base.updated_at).toLocaleString()}`),
+      ),
+    );
+  }
+
+  async function showHistory() {
+    const all = h("a", { href: `#/audit?flag=${encodeURIComponent(name)}` }, "Full history");
+    const headRow = h("div", { class: "section-head" }, h("h2", { id: "history-title" }, "History"), all);
+    try {
+      const body = await ctx.api.get(`/audit${query({ flag: name, limit: 10 })}`);
+      history.replaceChildren(
+        headRow,
+        body.events.length
+          ? h("div", { class: "history-events" }, body.events.map(eventItem))
+          : h("p", { class: "hint" }, "No changes yet."),
+      );
+    } catch (error) {
+      history.replaceChildren(headRow, h("p", { class: "notice error" }, `Could not load the history: ${error.message}`));
+    }
   }
 
   /** Rebuild the form from the draft (rows added, removed or moved), focusing `focusId` if given. */

@@ -5,7 +5,7 @@
 import { path, query } from "../api.js";
 import { esc, h } from "../dom.js";
 import { clearErrors, showError } from "../forms.js";
-import { effectiveEnabled, effectiveRollout } from "../store.js";
+import { effectiveEnabled, stateOf } from "../store.js";
 
 const FILTERS = ["q", "tag", "app", "env", "state"];
 
@@ -54,7 +54,13 @@ export function mount(main, ctx, { params }) {
       h("span", { class: "toggle on sample" }, "On"),
       " set for the environment (override)  ",
       h("span", { class: "toggle on inherited sample" }, "On"),
-      " inherited from the flag's default",
+      " inherited from the flag's default  ",
+      h("span", { class: "toggle on partial sample" }, "25%"),
+      " a share of users  ",
+      h("span", { class: "toggle on targeted sample" }, "Targeted"),
+      " 0 %: only its allowlist and rules  ",
+      h("span", { class: "toggle off sample" }, "Off"),
+      " disabled",
     ),
     status,
     h("div", { class: "table-wrap" }, table),
@@ -192,19 +198,20 @@ export function mount(main, ctx, { params }) {
 
   function toggleCell(doc, env) {
     const on = effectiveEnabled(doc, env);
+    const state = stateOf(doc, env);
+    const switched = on ? "on" : "off";
     const override = env && doc.environments[env] && doc.environments[env].enabled !== undefined;
     const inherited = env && !override;
-    const rollout = effectiveRollout(doc, env);
     const where = env || "default";
-    const state = on ? "on" : "off";
-    const label = `${doc.name} in ${where}: ${state}${inherited ? " (inherited)" : ""}`;
-    const pct = on && rollout < 100 ? `<span class="pct" title="rollout">${esc(rollout)}%</span>` : "";
+    const label = `${doc.name} in ${where}: ${state.label} (${state.detail})${inherited ? ", inherited" : ""}`;
     const disabled = readOnly ? " disabled" : "";
     return (
       `<td data-label="${esc(env || "Default")}" data-env="${esc(env)}">` +
-      `<button type="button" class="toggle ${state}${inherited ? " inherited" : ""}" data-toggle="${esc(env)}" ` +
-      `aria-pressed="${on}" aria-label="${esc(label)}" title="${esc(label)}${readOnly ? "" : ": click to toggle"}"${disabled}>` +
-      `${on ? "On" : "Off"}</button>${pct}</td>`
+      `<button type="button" class="toggle ${switched}${state.key === switched ? "" : ` ${state.key}`}` +
+      `${inherited ? " inherited" : ""}" ` +
+      `data-toggle="${esc(env)}" data-state="${state.key}" ` +
+      `aria-pressed="${on}" aria-label="${esc(label)}" title="${esc(label)}${readOnly ? "" : ": click to switch on or off"}"${disabled}>` +
+      `${esc(state.label)}</button></td>`
     );
   }
 

@@ -43,7 +43,7 @@ export function createPlayground(ctx, name, { environments, onResult }) {
   });
   const el = h(
     "section",
-    { class: "card", "aria-labelledby": "pg-title" },
+    { class: "card", "aria-labelledby": "pg-title", id: "playground", tabindex: "-1" },
     h(
       "div",
       { class: "section-head" },
