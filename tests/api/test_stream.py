@@ -306,8 +306,8 @@ def test_stream__disconnect__listener_removed(server: LiveServer, admin: httpx.C
 
 
 def test_sigterm__open_streams__server_exits_promptly(live_server: Callable[..., LiveServer], tmp_path: Path) -> None:
-    # Given a server with open client and SDK streams
-    server = live_server(env=ADMIN_ENV)
+    # Given a server with open client and SDK streams (uvicorn's lifecycle lines show with --verbose)
+    server = live_server("--verbose", env=ADMIN_ENV)
     streams = [SseStream(f"{server.url}/stream?identifier=u{i}") for i in range(3)]
     streams.append(SseStream(f"{server.url}/sdk/stream", headers=ADMIN))
     for stream in streams:
