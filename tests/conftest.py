@@ -22,6 +22,7 @@ from asgi_lifespan import LifespanManager
 from tests.postgres import create_database, drop_database, empty_database
 from vexil.api.app import create_app
 from vexil.config import Settings
+from vexil.store import SqlStore, sqlite_url
 
 ADMIN_TOKEN = "vx_test_admin_secret_0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -44,6 +45,33 @@ BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
 ]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where this test's database lives: its own SQLite file, or the session's PostgreSQL database."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "data")
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def store_url(database_url: str) -> str:
+    """The URL of an empty database, not opened yet."""
+    if database_url.startswith("postgresql"):
+        await empty_database(database_url)
+    return database_url
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[SqlStore]:
+    """A fresh store per test, on SQLite and on PostgreSQL."""
+    opened = await SqlStore.open(store_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

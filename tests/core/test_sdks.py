@@ -4,16 +4,11 @@ from a clock the tests move: nothing sleeps."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-
-from tests.postgres import empty_database
 from vexil.core.sdks import FRONTEND, SERVER, SdkLimits, SdkRegistry
 from vexil.engine import Snapshot
-from vexil.store import SqlStore, sqlite_url
+from vexil.store import SqlStore
 from vexil.unleash.usage import SdkReport, ToggleCount
 
 START = datetime(2026, 12, 4, 20, 0, tzinfo=UTC)
@@ -34,31 +29,6 @@ class Clock:
 
     def move(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-@pytest.fixture(params=[pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return sqlite_url(tmp_path / "data")
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
-@pytest.fixture
-async def store_url(database_url: str) -> str:
-    """An empty database (the session's PostgreSQL one emptied), not opened yet."""
-    if database_url.startswith("postgresql"):
-        await empty_database(database_url)
-    return database_url
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[SqlStore]:
-    opened = await SqlStore.open(store_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def registry(store: SqlStore, clock: Clock, limits: SdkLimits | None = None) -> SdkRegistry:
