@@ -69,3 +69,36 @@ async def test_environments__bad_moves__plain_4xx(client: httpx.AsyncClient) -> 
         assert response.status_code == status, (url, body, response.text)
         assert isinstance(response.json()["error"], str)
     assert await names(client) == ["development", "staging", "production"]
+
+
+async def test_export_then_import__ordered_environments__same_order_back(client: httpx.AsyncClient) -> None:
+    # Given a team order (qa second), exported
+    assert (await client.post("/environments", json={"name": "qa"}, headers=ADMIN)).status_code == 201
+    assert (await client.patch("/environments/qa", json={"order": 1}, headers=ADMIN)).status_code == 200
+    exported = (await client.get("/export", headers=ADMIN)).json()
+    assert [env.get("order") for env in exported["environments"]] == [0, 1, 2, 3]
+    # When qa is moved elsewhere, then the export is imported back
+    assert (await client.patch("/environments/qa", json={"order": 3}, headers=ADMIN)).status_code == 200
+    imported = await client.post("/import", json=exported, headers=ADMIN)
+    # Then the order is the exported one
+    assert imported.status_code < 300, imported.text
+    assert await names(client) == ["development", "qa", "staging", "production"]
+
+
+async def test_import__never_ordered_export__usual_order_kept(client: httpx.AsyncClient) -> None:
+    # Given an export made before anyone ordered the environments (no `order` in it)
+    exported = (await client.get("/export", headers=ADMIN)).json()
+    assert all("order" not in env for env in exported["environments"])
+    # When it is imported with the environments listed alphabetically
+    exported["environments"].sort(key=lambda env: env["name"])
+    assert (await client.post("/import", json=exported, headers=ADMIN)).status_code < 300
+    # Then the usual order still applies (an old file's listing does not become the team's order)
+    assert await names(client) == ["development", "staging", "production"]
+
+
+async def test_import__order_not_a_whole_number__400_nothing_written(client: httpx.AsyncClient) -> None:
+    exported = (await client.get("/export", headers=ADMIN)).json()
+    exported["environments"][0]["order"] = "first"
+    response = await client.post("/import", json=exported, headers=ADMIN)
+    assert response.status_code == 400
+    assert response.json() == {"error": "environments[0].order: use a whole number from 0 to 2147483647"}

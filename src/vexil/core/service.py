@@ -40,7 +40,7 @@ from vexil.core.values import value_error
 from vexil.engine import CompiledFlag, Snapshot, show_value
 from vexil.store import OVERRIDE_KEYS, utcnow
 from vexil.store.errors import Conflict, NotFound
-from vexil.store.sql import ImportedState, SqlStore, imported_documents
+from vexil.store.sql import ImportedState, SqlStore, imported_documents, imported_environments
 
 log = logging.getLogger("vexil")
 
@@ -163,7 +163,7 @@ def prepare_plan(current: Doc, state: Doc, mode: Mode) -> tuple[PreparedImport, 
 def _stored(prepared: PreparedImport) -> Doc:
     """The environments, flags and segments an import would store, as documents."""
     flags, segments = imported_documents(prepared.rows)
-    return {"environments": prepared.rows.environments, "flags": flags, "segments": segments}
+    return {"environments": imported_environments(prepared.rows), "flags": flags, "segments": segments}
 
 
 def _counts(prepared: PreparedImport) -> dict[str, int]:

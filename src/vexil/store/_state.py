@@ -68,17 +68,21 @@ def parse_state(state: Mapping[str, Any], now: datetime) -> ImportedState:
             }
         )
     for index, env in enumerate(state.get("environments") or []):
-        # An environment is `{"name", "created_at"}`; a bare name is accepted too.
+        # An environment is `{"name", "created_at", "order"?}`; a bare name is accepted too. `order`
+        # is the team's place for it, present once someone ordered the environments (store/_order.py).
         doc = env if isinstance(env, Mapping) else {"name": env}
-        created_at = _instant(doc, "created_at", now, f"environments[{index}]")
-        parsed.environments.append({"name": str(doc["name"]), "created_at": created_at})
+        where = f"environments[{index}]"
+        created_at = _instant(doc, "created_at", now, where)
+        place = doc.get("order")
+        position = None if place is None else check_int32(place if type(place) is int else -1, f"{where}.order")
+        parsed.environments.append({"name": str(doc["name"]), "created_at": created_at, "position": position})
     _refuse_duplicates("environment", (env["name"] for env in parsed.environments))
     _refuse_duplicates("segment", (segment["name"] for segment in parsed.segments))
     _refuse_duplicates("flag", (flag.parts.name for flag in parsed.flags))
     # Environments that flags override but the file does not list are created with the import.
     listed = {env["name"] for env in parsed.environments}
     overridden = {env for flag in parsed.flags for env in flag.parts.overrides}
-    parsed.environments += [{"name": name, "created_at": now} for name in sorted(overridden - listed)]
+    parsed.environments += [{"name": name, "created_at": now, "position": None} for name in sorted(overridden - listed)]
     return parsed
 
 

@@ -66,7 +66,14 @@ from vexil.store.tables import (
     TokenRow,
 )
 
-__all__ = ["DEFAULT_ENVIRONMENTS", "EXPORT_FORMAT_VERSION", "ImportedState", "SqlStore", "imported_documents"]
+__all__ = [
+    "DEFAULT_ENVIRONMENTS",
+    "EXPORT_FORMAT_VERSION",
+    "ImportedState",
+    "SqlStore",
+    "imported_documents",
+    "imported_environments",
+]
 
 DEFAULT_ENVIRONMENTS = USUAL_ORDER
 EXPORT_FORMAT_VERSION = 1
@@ -86,6 +93,17 @@ def imported_documents(parsed: ImportedState) -> tuple[list[Doc], list[Doc]]:
     return flags, segments
 
 
+def exported_environment(row: EnvironmentRow) -> Doc:
+    """An environment as an export lists it: with `order`, the team's place, only once someone
+    ordered the environments (else the usual order applies, store/_order.py)."""
+    return environment_doc(row) | ({} if row.position is None else {"order": row.position})
+
+
+def imported_environments(parsed: ImportedState) -> list[Doc]:
+    """The environments `import_state(parsed)` stores, as an export would list them. Pure."""
+    return [exported_environment(row) for row in ordered(EnvironmentRow(**values) for values in parsed.environments)]
+
+
 async def _state_docs(session: AsyncSession) -> Doc:
     """Environments, flags and segments as an export document, without its moment. Flags are read
     `FLAG_PAGE` at a time, so that the event loop runs between pages of a large state."""
@@ -96,7 +114,7 @@ async def _state_docs(session: AsyncSession) -> Doc:
         flags += page
     return {
         "version": EXPORT_FORMAT_VERSION,
-        "environments": [environment_doc(row) for row in environments],
+        "environments": [exported_environment(row) for row in environments],
         "flags": flags,
         "segments": [segment_doc(row) for row in segments],
     }

@@ -180,7 +180,10 @@ def _checked_document(document: Any) -> dict[str, Any]:
         for index, raw in _documents(document, "segments")
     ]
     environments = [
-        {**_fields(EnvironmentInput, {"name": raw.get("name")}, "environments", index), **_kept(raw, "created_at")}
+        {
+            **_fields(EnvironmentInput, {"name": raw.get("name")}, "environments", index),
+            **_kept(raw, "created_at", "order"),
+        }
         for index, raw in _documents(document, "environments")
     ]
     return {"flags": flags, "segments": segments, "environments": environments}
