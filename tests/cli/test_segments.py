@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .harness import Vexil
+from .harness import ServerProcess, Vexil
 
 NewName = Callable[[str], str]
 
@@ -117,3 +117,18 @@ def test_env_create__existing__conflict(vexil: Vexil) -> None:
     message = vexil.fails("env", "create", "production", exit_code=1)
     # Then
     assert message.endswith("(HTTP 409)")
+
+
+def test_env_move__to_second_place__listed_there_and_in_the_export(private_server: ServerProcess) -> None:
+    # Given a server of its own (the order is the whole server's) with a qa environment, last
+    vexil = Vexil(private_server.url, private_server.token)
+    vexil.ok("env", "create", "qa")
+    # When the team puts qa second
+    moved = vexil.json("env", "move", "qa", "2")
+    table = vexil.ok("env", "list").stdout
+    # Then the server lists it there, the table numbers the places, and the export keeps it
+    assert [env["name"] for env in moved][:3] == ["development", "qa", "staging"]
+    assert [env["name"] for env in vexil.json("env", "list")] == [env["name"] for env in moved]
+    assert table.index("development") < table.index("qa") < table.index("staging")
+    assert vexil.fails("env", "move", "qa", "0", exit_code=2)
+    assert vexil.fails("env", "move", "nowhere", "1", exit_code=1).endswith("(HTTP 404)")

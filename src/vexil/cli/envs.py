@@ -1,16 +1,18 @@
-"""`vexil env list|create`: the environments flags can be overridden in and tokens bound to."""
+"""`vexil env list|create|move`: the environments flags can be overridden in and tokens bound to,
+in the team's order."""
 
 from __future__ import annotations
 
 import click
 
 from vexil.cli import render
+from vexil.cli.client import path
 from vexil.cli.state import State, json_option, pass_state
 
 
 @click.group("env")
 def env_group() -> None:
-    """List and create environments."""
+    """List, create and order environments."""
 
 
 @env_group.command("list")
@@ -30,3 +32,16 @@ def create_environment(state: State, name: str) -> None:
     """Create an environment."""
     environment = state.client().request("POST", "/environments", json={"name": name})
     state.output.show(environment, lambda: render.message(f"Created environment {name}."))
+
+
+@env_group.command("move")
+@click.argument("name")
+@click.argument("place", type=click.IntRange(min=1))
+@json_option
+@pass_state
+def move_environment(state: State, name: str, place: int) -> None:
+    """Put environment NAME at PLACE in the team's order (1 is first; past the end: last)."""
+    environments = state.client().request("PATCH", path("environments", name), json={"order": place - 1})[
+        "environments"
+    ]
+    state.output.show(environments, lambda: render.environments_table(environments))

@@ -357,8 +357,9 @@ def environments_table(environments: Iterable[Doc]) -> RenderableType:
     if not environments:
         return Text("No environments.", style="dim")
     table = Table()
+    table.add_column("#", justify="right")
     table.add_column("Name", overflow=WRAP)
     table.add_column("Created", overflow=WRAP)
-    for environment in environments:
-        table.add_row(Text(environment["name"], style="bold"), _when(environment.get("created_at")))
+    for place, environment in enumerate(environments, start=1):
+        table.add_row(Text(str(place)), Text(environment["name"], style="bold"), _when(environment.get("created_at")))
     return table
