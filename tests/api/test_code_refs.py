@@ -79,6 +79,10 @@ BAD_UPLOADS = [
     pytest.param({**upload("x"), "refs": {"bad name!": []}}, "refs", id="bad-flag-name"),
     pytest.param({**upload("x"), "extra": 1}, "extra", id="unknown-field"),
     pytest.param([1, 2], "body", id="not-an-object"),
+    pytest.param(
+        {**upload("x"), "refs": {"x": [{"path": "a.py", "line": 1, "text": "x" * 301}]}}, "text", id="long-text"
+    ),
+    pytest.param({**upload("x"), "branch": ""}, "branch", id="empty-branch"),
 ]
 
 
@@ -100,4 +104,16 @@ async def test_code_refs__client_token__403_before_the_body(client: httpx.AsyncC
     response = await client.post("/code-refs", json=upload("x"), headers={"Authorization": f"Bearer {token}"})
     # Then it is refused: only server and admin tokens upload
     assert response.status_code == 403
+    assert ok(await client.get("/code-refs", headers=ADMIN)) == {"code_refs": []}
+
+
+async def test_code_refs__body_past_the_limit__413_and_nothing_kept(client: httpx.AsyncClient) -> None:
+    # Given an upload of over a mebibyte (the server-token body limit)
+    lines = [{"path": f"src/file_{i}.py", "line": 1, "text": "x" * 250} for i in range(1000)]
+    body = {**upload("x"), "refs": {f"flag-{n}": lines for n in range(5)}}
+    # When it is sent
+    response = await client.post("/code-refs", json=body, headers=ADMIN)
+    # Then it is refused before it is read whole, and nothing is kept
+    assert response.status_code == 413
+    assert "bytes" in response.json()["error"]
     assert ok(await client.get("/code-refs", headers=ADMIN)) == {"code_refs": []}

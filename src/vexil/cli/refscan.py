@@ -115,26 +115,36 @@ def compile_pattern(pattern: str, alternatives: str) -> re.Pattern[str]:
         raise PatternError(f"the pattern {pattern!r} is not a regular expression: {exc}") from exc
 
 
+# The characters a flag name may hold (wider than the server's rule, which the CLI does not import:
+# the set of names decides). None of them is a quote, so a quoted run of them is a whole literal.
+_NAME_CHARS = r"[A-Za-z0-9_.\-]{1,100}"
+
+
 class Matcher:
-    """Every flag name at once: one regular expression per set of quotes, and one per extra pattern."""
+    """Every flag name at once. The default patterns cost the same for ten names or ten thousand:
+    each quoted run of name characters on a line is looked up in a set. Extra patterns are one
+    regular expression each, their `{name}` an alternation of every name."""
 
     def __init__(self, names: Iterable[str], extra_patterns: Sequence[str] = ()) -> None:
+        self._names = frozenset(names)
         # Longest first, so that where one name starts another the whole of it is tried first.
-        ordered = sorted(set(names), key=lambda name: (-len(name), name))
-        self._alternatives = "|".join(re.escape(name) for name in ordered) or "(?!)"
-        self._extra = [compile_pattern(pattern, self._alternatives) for pattern in extra_patterns]
+        ordered = sorted(self._names, key=lambda name: (-len(name), name))
+        alternatives = "|".join(re.escape(name) for name in ordered) or "(?!)"
+        self._extra = [compile_pattern(pattern, alternatives) for pattern in extra_patterns]
         self._by_quotes: dict[str, re.Pattern[str]] = {}
 
     def _quoted(self, quotes: str) -> re.Pattern[str]:
         pattern = self._by_quotes.get(quotes)
         if pattern is None:
             quote = "[" + re.escape(quotes) + "]"
-            pattern = self._by_quotes[quotes] = re.compile(f"(?P<q>{quote})(?P<vexil_name>{self._alternatives})(?P=q)")
+            # A lookahead, so that `"a"b"` yields both `a` and `b` (every quote may open a literal).
+            pattern = re.compile(f"(?=(?P<q>{quote})(?P<vexil_name>{_NAME_CHARS})(?P=q))")
+            self._by_quotes[quotes] = pattern
         return pattern
 
     def flags_in(self, line: str, quotes: str) -> set[str]:
         """The flags named on `line`, in a file whose string literals use `quotes`."""
-        found = {match.group("vexil_name") for match in self._quoted(quotes).finditer(line)}
+        found = {match.group("vexil_name") for match in self._quoted(quotes).finditer(line)} & self._names
         for pattern in self._extra:
             found.update(match.group("vexil_name") for match in pattern.finditer(line))
         return found
