@@ -149,3 +149,20 @@ def test_refs__pattern_without_name__input_error(vexil: Vexil, names: tuple[str,
     message = vexil.fails("refs", str(repo), "--pattern", "flag(", exit_code=2)
     # Then the message says what is missing
     assert "{name}" in message
+
+
+def test_refs__detached_checkout_named_by_options__upload_uses_the_names(
+    vexil: Vexil, vexil_server: ServerProcess, names: tuple[str, str, str], tmp_path: Path
+) -> None:
+    # Given a CI-style checkout: a detached HEAD, no branch to read
+    search = names[1]
+    repo = make_repository(tmp_path, shop_files(*names))
+    git(repo, "checkout", "-q", "--detach")
+    # When it is uploaded with the repository and branch named
+    branch = f"release-{search}"
+    result = vexil.json("refs", str(repo), "--upload", "--repository", "acme/shop-ci", "--branch", branch)
+    # Then the server keeps the scan under those names
+    assert (result["uploaded"]["repository"], result["uploaded"]["branch"]) == ("acme/shop-ci", branch)
+    with vexil_server.http() as http:
+        found = http.get(f"/flags/{search}/code-refs").json()["code_refs"]
+    assert [(e["repository"], e["branch"]) for e in found] == [("acme/shop-ci", branch)]

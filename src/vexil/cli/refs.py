@@ -27,9 +27,13 @@ UPLOAD_LINES_PER_FLAG = 1000
     help="Also find names this way: a regular expression where {name} stands for the flag's name (repeatable).",
 )
 @click.option("--upload", is_flag=True, help="Send the result, with repository, branch and commit, to the server.")
+@click.option("--repository", metavar="NAME", help="The repository's name (default: from the origin remote).")
+@click.option("--branch", metavar="NAME", help="The branch (default: the one checked out; CI often has none).")
 @json_option
 @pass_state
-def refs_command(state: State, where: str, patterns: tuple[str, ...], upload: bool) -> None:
+def refs_command(
+    state: State, where: str, patterns: tuple[str, ...], upload: bool, repository: str | None, branch: str | None
+) -> None:
     """Find the server's flags in the files git tracks under PATH's work tree (default: here).
 
     A flag is found where its name is a whole string literal (quoted as the file's language quotes
@@ -38,7 +42,8 @@ def refs_command(state: State, where: str, patterns: tuple[str, ...], upload: bo
     try:
         root = work_tree_root(Path(where))
         found = by_flag(scan(root, flag_names(state), patterns))
-        result: dict[str, Any] = {**revision_fields(root), "refs": found}
+        named = {"repository": repository, "branch": branch}
+        result: dict[str, Any] = {**revision_fields(root), **{k: v for k, v in named.items() if v}, "refs": found}
     except (ScanError, PatternError) as exc:
         raise InputError(str(exc)) from exc
     if upload:
