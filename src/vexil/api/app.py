@@ -37,7 +37,20 @@ from vexil.api.endpoints import ENDPOINTS, ROUTER
 from vexil.api.fastpath import FastPath
 from vexil.api.lifecycle import on_shutdown_signal, tune_gc
 from vexil.api.limits import BodyLimit, Guard
-from vexil.api.routes import admin, compat, flags, hot, meta, operators, sdk, sdks, segments, tokens, unleash_import
+from vexil.api.routes import (
+    admin,
+    code_refs,
+    compat,
+    flags,
+    hot,
+    meta,
+    operators,
+    sdk,
+    sdks,
+    segments,
+    tokens,
+    unleash_import,
+)
 from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.bus import start_replicator
 from vexil.config import Settings
@@ -120,6 +133,7 @@ def create_app(settings: Settings) -> FastPath:
         *(meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router),
         *(admin.router, sdk.router, sdks.router, operators.router),
         unleash_import.router,
+        code_refs.router,
     )
     for router in routers:
         api.include_router(router)

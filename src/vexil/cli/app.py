@@ -29,6 +29,7 @@ COMMANDS = {
     "import": ("vexil.cli.transfer", "import_command"),
     "serve": ("vexil.cli.serve", "serve_command"),
     "sdks": ("vexil.cli.sdks", "sdks_command"),
+    "refs": ("vexil.cli.refs", "refs_command"),
 }
 
 

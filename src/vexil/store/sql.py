@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
+from vexil.store._code_refs import code_ref_summaries, flag_code_refs, put_code_refs
 from vexil.store._docs import (
     Doc,
     FlagParts,
@@ -533,6 +534,26 @@ class SqlStore:
         """Every stored SDK instance (`_sdks.instance_doc`), with its counts when `usage`."""
         async with self._read() as session:
             return await instance_docs(session, usage=usage)
+
+    # --- code references (`_code_refs.py`) ------------------------------------------------------
+
+    async def put_code_refs(self, upload: Mapping[str, Any], *, at: datetime | None = None) -> Doc:
+        """Keep `upload` as the latest scan of its repository and branch (not audited: a scanner
+        reports what it found, nobody changes a flag); its summary."""
+        async with self._write() as session, db_errors():
+            summary = await put_code_refs(session, upload, at or utcnow(), postgres=self._postgres)
+            await session.commit()
+            return summary
+
+    async def list_code_refs(self) -> list[Doc]:
+        """Every repository and branch uploaded, with its commit, time and flag count."""
+        async with self._read() as session:
+            return await code_ref_summaries(session)
+
+    async def flag_code_refs(self, flag: str) -> list[Doc]:
+        """The repositories and branches whose latest scan references `flag`, with the lines."""
+        async with self._read() as session:
+            return await flag_code_refs(session, flag)
 
     # --- export / import -----------------------------------------------------------------------
 

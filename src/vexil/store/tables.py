@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "AuditRow",
     "Base",
+    "CodeRefsRow",
     "EnvironmentRow",
     "FlagAppRow",
     "FlagOverrideRow",
@@ -203,3 +204,17 @@ class SdkInstanceRow(Base):
     last_seen: Mapped[datetime]
     # {flag: {"yes", "no", "variants": {name: count}, "last_seen"}}: totals since first seen.
     usage: Mapped[dict[str, Any]]
+
+
+class CodeRefsRow(Base):
+    """The latest code references uploaded by `vexil refs --upload` for one repository and branch
+    (docs/code-refs.md): an upload replaces the row of its repository and branch."""
+
+    __tablename__ = "code_refs"
+
+    repository: Mapped[str] = mapped_column(String, primary_key=True)
+    branch: Mapped[str] = mapped_column(String, primary_key=True)
+    commit: Mapped[str] = mapped_column(String)
+    uploaded_at: Mapped[datetime]
+    # {flag: [{"path", "line", "text"}]}: every flag found, with the lines it was found on.
+    refs: Mapped[dict[str, Any]]

@@ -46,6 +46,9 @@ export function mount(main, ctx, { args: [name] }) {
   const danger = h("section", { class: "card", "aria-labelledby": "danger-title" });
   // The last changes to this flag, from the audit log (refreshed after each change).
   const history = h("section", { class: "card", "aria-labelledby": "history-title", id: "history", tabindex: "-1" });
+  // Where the flag is named in code, from the latest `vexil refs --upload` of each repository and
+  // branch (GET /flags/{name}/code-refs, docs/code-refs.md).
+  const codeRefs = h("section", { class: "card", "aria-labelledby": "code-refs-title", id: "code-refs" });
   const page = {
     get base() {
       return base;
@@ -86,8 +89,9 @@ export function mount(main, ctx, { args: [name] }) {
     }
     playground = createPlayground(ctx, name, { environments, onResult: markDecidingRule });
     render();
-    main.append(playground.el, history, danger);
+    main.append(playground.el, codeRefs, history, danger);
     renderDanger();
+    showCodeRefs();
     ctx.ready("flag");
     ctx.api.get("/segments").then(
       (body) => {
@@ -211,6 +215,43 @@ export function mount(main, ctx, { args: [name] }) {
     } catch (error) {
       history.replaceChildren(headRow, h("p", { class: "notice error" }, `Could not load the history: ${error.message}`));
     }
+  }
+
+  async function showCodeRefs() {
+    const title = h("h2", { id: "code-refs-title" }, "Code references");
+    try {
+      const body = await ctx.api.get(path("/flags", name, "code-refs"));
+      codeRefs.replaceChildren(
+        title,
+        ...(body.code_refs.length
+          ? body.code_refs.map(codeRefsOf)
+          : [h("p", { class: "hint" }, "No uploaded scan names this flag. Run vexil refs --upload in a repository.")]),
+      );
+    } catch (error) {
+      codeRefs.replaceChildren(title, h("p", { class: "notice error" }, `Could not load the code references: ${error.message}`));
+    }
+  }
+
+  /** One repository and branch: where it was scanned, then each file and line with the line's text. */
+  function codeRefsOf(scan) {
+    const when = new Date(scan.uploaded_at).toLocaleString();
+    return h(
+      "div",
+      { class: "code-refs" },
+      h(
+        "h3",
+        {},
+        `${scan.repository} · ${scan.branch} `,
+        h("span", { class: "meta" }, `${scan.commit.slice(0, 12)} · scanned ${when}`),
+      ),
+      h(
+        "ul",
+        {},
+        ...scan.references.map((ref) =>
+          h("li", {}, h("span", { class: "code-ref-where" }, `${ref.path}:${ref.line}`), " ", h("code", {}, ref.text)),
+        ),
+      ),
+    );
   }
 
   /** Rebuild the form from the draft (rows added, removed or moved), focusing `focusId` if given. */
