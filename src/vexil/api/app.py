@@ -37,7 +37,20 @@ from vexil.api.endpoints import ENDPOINTS, ROUTER
 from vexil.api.fastpath import FastPath
 from vexil.api.lifecycle import on_shutdown_signal, tune_gc
 from vexil.api.limits import BodyLimit, Guard
-from vexil.api.routes import admin, compat, flags, hot, meta, operators, sdk, sdks, segments, tokens, unleash_import
+from vexil.api.routes import (
+    admin,
+    compat,
+    flags,
+    hot,
+    meta,
+    operators,
+    sdk,
+    sdks,
+    segments,
+    tokens,
+    unleash_import,
+    usage,
+)
 from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.bus import start_replicator
 from vexil.config import Settings
@@ -45,6 +58,7 @@ from vexil.core.auth import Role, TokenCache
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.streams import Streams
+from vexil.core.usage import Usage
 from vexil.store.sql import SqlStore
 
 log = logging.getLogger("vexil")
@@ -71,6 +85,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         streams.start()
         connected = SdkRegistry(store, lambda: service.snapshot)
         connected.start()
+        counting = Usage(store)
+        counting.start()
         undo_signals = on_shutdown_signal(streams.close_all)
         try:
             if settings.freeze_gc:
@@ -84,11 +100,13 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 replicator=replicator,
                 answers=answers,
                 sdks=connected,
+                usage=counting,
             )
         finally:
             undo_signals()
             await streams.stop()
             await connected.stop()
+            await counting.stop()
             await replicator.close()
     finally:
         await store.close()
@@ -120,6 +138,7 @@ def create_app(settings: Settings) -> FastPath:
         *(meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router),
         *(admin.router, sdk.router, sdks.router, operators.router),
         unleash_import.router,
+        usage.router,
     )
     for router in routers:
         api.include_router(router)
