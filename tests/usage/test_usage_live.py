@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from tests.api.sse import SseStream
 from tests.conftest import ADMIN, ADMIN_ENV, LiveServer, admin_client, ok
 
 THEME = {
@@ -78,3 +79,20 @@ def test_usage__sigterm__counts_flushed_before_exit(live_server: Callable[..., L
     # Then the five evaluations were saved
     found = ok(httpx.get(f"{again.url}/flags/theme/usage", headers=ADMIN))
     assert found["total"] == 5 and found["by_source"] == {"server": 5}
+
+
+def test_usage__client_stream__snapshot_and_updates_counted(live_server: Callable[..., LiveServer]) -> None:
+    # Given a server with a flag, and a client stream open on it
+    server = live_server(env=ADMIN_ENV)
+    admin = admin_client(server)
+    ok(admin.post("/flags", json=THEME))
+    with SseStream(f"{server.url}/stream?identifier=u1&environment=production") as stream:
+        assert stream.next_data().event == "snapshot"
+        # When the flag changes so that the stream is sent an update
+        ok(admin.patch("/flags/theme", json={"enabled": False}))
+        assert stream.next_data().event == "update"
+    # Then the snapshot and the update each count, as the stream's
+    found = usage(admin, "theme")
+    assert found["by_source"] == {"stream": 2}
+    assert found["by_variant"] == {"dark": 1, "light": 1}
+    assert found["by_environment"] == {"production": 2}

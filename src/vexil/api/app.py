@@ -83,10 +83,11 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         replicator = await start_replicator(settings, service)
         streams = Streams(service, heartbeat=settings.stream_heartbeat, memory=settings.stream_memory_bytes)
         streams.start()
-        connected = SdkRegistry(store, lambda: service.snapshot)
-        connected.start()
         counting = Usage(store)
         counting.start()
+        streams.usage = counting
+        connected = SdkRegistry(store, lambda: service.snapshot)
+        connected.start()
         undo_signals = on_shutdown_signal(streams.close_all)
         try:
             if settings.freeze_gc:
