@@ -18,6 +18,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -58,7 +59,7 @@ from vexil.core.auth import Role, TokenCache
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.streams import Streams
-from vexil.core.usage import Usage
+from vexil.core.usage import Usage, UsageLimits
 from vexil.store.sql import SqlStore
 
 log = logging.getLogger("vexil")
@@ -83,7 +84,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         replicator = await start_replicator(settings, service)
         streams = Streams(service, heartbeat=settings.stream_heartbeat, memory=settings.stream_memory_bytes)
         streams.start()
-        counting = Usage(store)
+        counting = Usage(store, limits=usage_limits(settings))
         counting.start()
         streams.usage = counting
         connected = SdkRegistry(store, lambda: service.snapshot)
@@ -111,6 +112,14 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             await replicator.close()
     finally:
         await store.close()
+
+
+def usage_limits(settings: Settings) -> UsageLimits:
+    return UsageLimits(
+        interval=settings.usage_flush_seconds,
+        hourly_retention=timedelta(days=settings.usage_hourly_days),
+        daily_retention=timedelta(days=settings.usage_daily_days),
+    )
 
 
 def create_app(settings: Settings) -> FastPath:
