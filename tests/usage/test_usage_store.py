@@ -107,3 +107,18 @@ async def test_count__bucket_bound_reached__further_buckets_dropped_and_counted(
     assert len(usage) == 2 and usage.dropped == 1
     await usage.flush()
     assert (await usage_of(store, "a", NOON - timedelta(hours=1), NOON + timedelta(hours=1)))["total"] == 2
+
+
+async def test_count_kept__answer_served_again__each_flag_it_holds_counted(store: SqlStore) -> None:
+    # Given an answer of two flags kept under its request, and one never kept
+    usage = Usage(store, clock=Clock(NOON))
+    usage.keep(("request", b"{}"), (("a", "production", "", "on"), ("b", "production", "", "off")))
+    # When the kept one is served again three times, and the other once
+    for _ in range(3):
+        usage.count_kept(("request", b"{}"), SERVER)
+    usage.count_kept(("unknown", b"{}"), SERVER)
+    # Then each flag of the kept answer counts three times, in Prometheus's totals and in the store
+    assert usage.settled_totals() == {("a", "on", "production"): 3, ("b", "off", "production"): 3}
+    await usage.flush()
+    assert (await usage_of(store, "a", NOON - timedelta(hours=1), NOON + timedelta(hours=1)))["total"] == 3
+    assert (await usage_of(store, "b", NOON - timedelta(hours=1), NOON + timedelta(hours=1)))["total"] == 3

@@ -64,6 +64,8 @@ class Usage:
         self._pending: dict[Bucket, list[float]] = {}
         # Per answer kept by the answer cache, what it counted: a kept answer is still an evaluation.
         self._kept: dict[Any, tuple[Tally, ...]] = {}
+        # (answer key, source, hour) -> [times served again, last time (epoch seconds)]
+        self._hits: dict[tuple[Any, str, int], list[float]] = {}
         # Totals since start, per (flag, variant, environment), for Prometheus (as bounded as buckets).
         self.totals: dict[tuple[str, str, str], int] = {}
         self._lock = asyncio.Lock()
@@ -77,7 +79,9 @@ class Usage:
     def count(self, tallies: Iterable[Tally], source: str, n: int = 1) -> None:
         """Count `n` evaluations of each of `tallies`, from `source`, now."""
         now = self._clock()
-        hour = int(now // HOUR)
+        self._add(tallies, source, int(now // HOUR), n, now)
+
+    def _add(self, tallies: Iterable[Tally], source: str, hour: int, n: int, last: float) -> None:
         pending = self._pending
         totals = self.totals
         for flag, environment, app, variant in tallies:
@@ -87,9 +91,10 @@ class Usage:
                 if len(pending) >= self.limits.buckets:
                     self.dropped += n
                     continue
-                entry = pending[key] = [0, now]
+                entry = pending[key] = [0, last]
             entry[0] += n
-            entry[1] = now
+            if last > entry[1]:
+                entry[1] = last
             total = (flag, variant, environment)
             before = totals.get(total)
             if before is not None:
@@ -99,20 +104,47 @@ class Usage:
 
     def keep(self, answer_key: Any, tallies: tuple[Tally, ...]) -> None:
         """Remember what the answer kept under `answer_key` counts (bounded like the answer cache's
-        own memory of requests: it starts over when full)."""
+        own memory of requests: it starts over when full, after settling what was served from it)."""
         kept = self._kept
         if len(kept) >= self.limits.buckets:
+            self._settle()
             kept.clear()
         kept[answer_key] = tallies
 
     def count_kept(self, answer_key: Any, source: str) -> None:
-        """Count an answer served again from the answer cache."""
-        tallies = self._kept.get(answer_key)
-        if tallies is not None:
-            self.count(tallies, source)
+        """Count an answer served again from the answer cache: one counter per answer, hour and
+        source, however many flags the answer holds; `_settle` spreads it over its flags later."""
+        now = self._clock()
+        key = (answer_key, source, int(now // HOUR))
+        hits = self._hits
+        entry = hits.get(key)
+        if entry is None:
+            if answer_key not in self._kept:
+                return
+            if len(hits) >= self.limits.buckets:
+                self.dropped += 1
+                return
+            entry = hits[key] = [0, now]
+        entry[0] += 1
+        entry[1] = now
+
+    def _settle(self) -> None:
+        """Spread the answers served again over the buckets of the flags they hold."""
+        hits, self._hits = self._hits, {}
+        kept = self._kept
+        for (answer_key, source, hour), (n, last) in hits.items():
+            tallies = kept.get(answer_key)
+            if tallies is not None:
+                self._add(tallies, source, hour, int(n), last)
+
+    def settled_totals(self) -> dict[tuple[str, str, str], int]:
+        """Totals since start per (flag, variant, environment), answers served again included."""
+        self._settle()
+        return self.totals
 
     def take(self) -> list[dict[str, Any]]:
         """What was counted since the last flush, as rows for the store; memory starts over."""
+        self._settle()
         batch, self._pending = self._pending, {}
         return [
             {
@@ -132,6 +164,7 @@ class Usage:
         """Add what was counted to the store, and prune what is past retention; how many buckets.
         On a store error the counts are kept for the next flush, and the error raised."""
         async with self._lock:
+            self._settle()
             pending = self._pending
             rows = self.take()
             now = datetime.fromtimestamp(self._clock(), UTC)

@@ -108,7 +108,7 @@ def flag_evaluation_lines(runtime: Runtime) -> list[str]:
         "# HELP vexil_flag_evaluations_total Evaluations counted by flag, variant and environment (this process).",
         "# TYPE vexil_flag_evaluations_total counter",
     ]
-    for (flag, variant, environment), count in sorted(runtime.usage.totals.items()):
+    for (flag, variant, environment), count in sorted(runtime.usage.settled_totals().items()):
         if flag in snapshot:
             labels = f'flag="{_label(flag)}",variant="{_label(variant)}",environment="{_label(environment)}"'
             lines.append(f"vexil_flag_evaluations_total{{{labels}}} {count}")
