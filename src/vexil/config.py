@@ -20,6 +20,10 @@ MAX_DEFAULT_CONNECTIONS = 50_000
 CLIENT_REASONS = ("full", "coarse")
 
 
+# Counts kept in memory longer than this would lose more to a crash than docs/usage.md promises.
+MAX_USAGE_FLUSH_SECONDS = 10.0
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """How one Vexil server runs. `Settings.from_env()` reads the `VEXIL_*` variables."""
@@ -62,6 +66,11 @@ class Settings:
     sync_interval: float | None = None
     # Bytes of client answers kept for clients that ask the same thing again (`api/answers.py`).
     answer_cache_bytes: int = 32 * 1024 * 1024
+    # Flag usage (docs/usage.md): seconds between flushes of the counts (at most 10), and how many
+    # days hourly and daily counts are kept.
+    usage_flush_seconds: float = 10.0
+    usage_hourly_days: int = 30
+    usage_daily_days: int = 365
     # Seconds between `: ping` comments on open event streams (proxies close idle connections).
     stream_heartbeat: float = 15.0
     # Once started, move the objects built at startup (modules, the app, the compiled flags) out of
@@ -86,6 +95,10 @@ class Settings:
         return self.client_reasons == "coarse"
 
     def __post_init__(self) -> None:
+        if not 0 < self.usage_flush_seconds <= MAX_USAGE_FLUSH_SECONDS:
+            raise ValueError(
+                f"VEXIL_USAGE_FLUSH_SECONDS: use a number of seconds above 0 and at most {MAX_USAGE_FLUSH_SECONDS}"
+            )
         if self.client_reasons not in CLIENT_REASONS:
             raise ValueError(f"VEXIL_CLIENT_REASONS: use {' or '.join(CLIENT_REASONS)}, not {self.client_reasons!r}")
 
@@ -116,6 +129,9 @@ class Settings:
             max_listed_flags=int(_positive(env, "VEXIL_MAX_LISTED_FLAGS", 1000)),
             health_details=env.get("VEXIL_HEALTH_DETAILS", "").lower() in {"1", "true", "yes"},
             min_free_disk_bytes=int(float(env.get("VEXIL_MIN_FREE_DISK_MB", 100)) * 1024 * 1024),
+            usage_flush_seconds=_positive(env, "VEXIL_USAGE_FLUSH_SECONDS", 10.0),
+            usage_hourly_days=int(_positive(env, "VEXIL_USAGE_HOURLY_DAYS", 30)),
+            usage_daily_days=int(_positive(env, "VEXIL_USAGE_DAILY_DAYS", 365)),
             client_reasons=env.get("VEXIL_CLIENT_REASONS", "full").strip().lower() or "full",
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

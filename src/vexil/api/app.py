@@ -18,6 +18,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -50,6 +51,7 @@ from vexil.api.routes import (
     segments,
     tokens,
     unleash_import,
+    usage,
 )
 from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.bus import start_replicator
@@ -58,6 +60,7 @@ from vexil.core.auth import Role, TokenCache
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.streams import Streams
+from vexil.core.usage import Usage, UsageLimits
 from vexil.store.sql import SqlStore
 
 log = logging.getLogger("vexil")
@@ -82,6 +85,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         replicator = await start_replicator(settings, service)
         streams = Streams(service, heartbeat=settings.stream_heartbeat, memory=settings.stream_memory_bytes)
         streams.start()
+        counting = Usage(store, limits=usage_limits(settings))
+        counting.start()
+        streams.usage = counting
         connected = SdkRegistry(store, lambda: service.snapshot)
         connected.start()
         undo_signals = on_shutdown_signal(streams.close_all)
@@ -97,14 +103,24 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 replicator=replicator,
                 answers=answers,
                 sdks=connected,
+                usage=counting,
             )
         finally:
             undo_signals()
             await streams.stop()
             await connected.stop()
+            await counting.stop()
             await replicator.close()
     finally:
         await store.close()
+
+
+def usage_limits(settings: Settings) -> UsageLimits:
+    return UsageLimits(
+        interval=settings.usage_flush_seconds,
+        hourly_retention=timedelta(days=settings.usage_hourly_days),
+        daily_retention=timedelta(days=settings.usage_daily_days),
+    )
 
 
 def create_app(settings: Settings) -> FastPath:
@@ -134,6 +150,7 @@ def create_app(settings: Settings) -> FastPath:
         *(admin.router, sdk.router, sdks.router, operators.router),
         unleash_import.router,
         code_refs.router,
+        usage.router,
     )
     for router in routers:
         api.include_router(router)

@@ -33,6 +33,7 @@ from vexil.api import context as contexts
 from vexil.api.errors import BadRequest
 from vexil.api.limits import parse_json
 from vexil.api.surface import ETAG_SIZE, Call, Endpoint, Reply, etag_of, etagged
+from vexil.core import usage as counted
 from vexil.core.auth import AuthError, Principal, Role
 from vexil.engine import (
     DRAWN_REASONS,
@@ -242,16 +243,20 @@ def _one_flag(call: Call, key: str, principal: Principal, raw: bytes) -> Reply:
     seq = runtime.service.hub.seq
     kept = runtime.answers.get(kept_as, seq)
     if kept is not None:
+        runtime.usage.count_kept(kept_as, counted.OFREP)
         return Reply(kept)
     context = _context(raw, principal)
     snapshot = runtime.service.snapshot
     result = snapshot.evaluate(key, context)
+    tallies = (counted.tally(key, context, result.variant),) if key in snapshot else ()
+    runtime.usage.count(tallies, counted.OFREP)
     refused = refusal(result, context)
     if refused is not None:
         raise refused
     answer = ENCODINGS.item(result, snapshot, runtime.settings.coarse_reasons, seq)
     if "identifier" in context:
         runtime.answers.put(kept_as, seq, answer, len(raw) + len(key))
+        runtime.usage.keep(kept_as, tallies)
     return Reply(answer)
 
 
@@ -275,14 +280,19 @@ def _all_flags(call: Call, principal: Principal, raw: bytes) -> Reply:
     seq = runtime.service.hub.seq
     # An answer is kept with its ETag in front, so that a repeated request is not hashed again.
     tagged = runtime.answers.get(kept_as, seq)
-    if tagged is None:
+    if tagged is not None:
+        runtime.usage.count_kept(kept_as, counted.OFREP)
+    else:
         context = _context(raw, principal)
         snapshot = runtime.service.snapshot
         coarse = runtime.settings.coarse_reasons
         items: list[bytes] = []
         encoded = ENCODINGS.current(seq)
         keyless = "identifier" not in context
-        for result in snapshot.evaluate_all(context):  # every flag held: none is not found
+        results = snapshot.evaluate_all(context)  # every flag held: none is not found
+        tallies = tuple(counted.tally(result.flag, context, result.variant) for result in results)
+        runtime.usage.count(tallies, counted.OFREP)
+        for result in results:
             if keyless and result.reason in DRAWN_REASONS:
                 refused = refusal(result, context)
                 assert refused is not None
@@ -295,6 +305,7 @@ def _all_flags(call: Call, principal: Principal, raw: bytes) -> Reply:
         tagged = etag_of(body).encode() + body
         if "identifier" in context:
             runtime.answers.put(kept_as, seq, tagged, len(raw))
+            runtime.usage.keep(kept_as, tallies)
     return etagged(call, tagged[ETAG_SIZE:], tagged[:ETAG_SIZE].decode())
 
 

@@ -12,6 +12,7 @@ from vexil.config import Settings
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.streams import Streams
+from vexil.core.usage import Usage
 
 
 @dataclass(slots=True)
@@ -22,6 +23,7 @@ class Runtime:
     replicator: Replicator
     answers: AnswerCache
     sdks: SdkRegistry
+    usage: Usage
     counters: Counter[str] = field(default_factory=Counter)
 
 

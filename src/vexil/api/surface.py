@@ -42,6 +42,8 @@ from vexil.core.auth import Principal, Role
 from vexil.core.feed import matches_etag
 from vexil.core.names import NAME_PATTERN, NAME_RULE, is_name
 from vexil.core.streams import ClientStream, EventStream, SdkStream
+from vexil.core.usage import BULK, COMPAT, SERVER, tally
+from vexil.engine.types import Reason
 
 # Query parameters that steer a stream itself; every other one of GET /stream is context.
 STREAM_CONTROL = frozenset({"token", "last_event_id"})
@@ -198,18 +200,23 @@ async def evaluate_one(call: Call) -> Answer:
     request = call.query_string if call.method == "GET" else await call.body()
     key = (name, call.method, request, principal and principal.environment)
     seq = runtime.service.hub.seq
+    usage = runtime.usage
     if not admin:
         kept = runtime.answers.get(key, seq)
         if kept is not None:
+            usage.count_kept(key, SERVER)
             return Reply(kept)
     context = contexts.from_query(call.query()) if call.method == "GET" else contexts.from_body(await call.json())
     call.place(principal, context)
     result = runtime.service.snapshot.evaluate(name, context)
+    tallies = (tally(name, context, result.variant),) if result.reason is not Reason.FLAG_NOT_FOUND else ()
+    usage.count(tallies, SERVER)
     if admin:
         return Reply(orjson.dumps(result.admin_dict()))
     answer = wire.client_single(result, runtime.settings.coarse_reasons)
     if "identifier" in context:
         runtime.answers.put(key, seq, answer, len(request) + len(name))
+        usage.keep(key, tallies)
     return Reply(answer)
 
 
@@ -235,15 +242,19 @@ async def evaluate_all(call: Call) -> Answer:
     seq = runtime.service.hub.seq
     kept = runtime.answers.get(key, seq)
     if kept is not None:
+        runtime.usage.count_kept(key, BULK)
         return Reply(kept)
     body = await call.json()
     names = flag_names(body.get("flags"), runtime)
     context = call.place(principal, contexts.from_body(body, skip=("flags",)))
     snapshot = runtime.service.snapshot
     results = snapshot.evaluate_all(context) if names is None else snapshot.evaluate_many(names, context)
+    tallies = tuple(tally(r.flag, context, r.variant) for r in results if r.reason is not Reason.FLAG_NOT_FOUND)
+    runtime.usage.count(tallies, BULK)
     answer = wire.client_bulk(results, runtime.settings.coarse_reasons)
     if "identifier" in context:
         runtime.answers.put(key, seq, answer, len(request))
+        runtime.usage.keep(key, tallies)
     return Reply(answer)
 
 
@@ -260,6 +271,7 @@ async def compat_check(call: Call) -> Answer:
     if name not in snapshot:
         return Reply(orjson.dumps({"error": f"flag {name!r} not found"}), 404)
     result = snapshot.evaluate(name, context)
+    call.runtime.usage.count((tally(name, context, result.variant),), COMPAT)
     reason = result.client_reason(call.runtime.settings.coarse_reasons)
     return Reply(
         orjson.dumps({"name": name, "enabled": result.active, "variant": result.variant, "reason": reason.value})
@@ -285,6 +297,7 @@ async def compat_evaluate(call: Call) -> Answer:
     context = call.place(principal, contexts.from_body(fields, labels=USER_LABELS))
     call.runtime.counters["evaluations"] += 1
     results = call.runtime.service.snapshot.evaluate_all(context)
+    call.runtime.usage.count([tally(r.flag, context, r.variant) for r in results], COMPAT)
     coarse = call.runtime.settings.coarse_reasons
     return Reply(
         orjson.dumps(

@@ -24,6 +24,7 @@ from vexil.api import context as contexts
 from vexil.api.errors import BadRequest
 from vexil.api.surface import Answer, Call, Endpoint, etagged
 from vexil.core.auth import Role
+from vexil.core.usage import FRONTEND, tally
 from vexil.unleash import frontend
 
 FRONTEND_PATH = "/api/frontend"
@@ -60,13 +61,19 @@ async def frontend_toggles(call: Call) -> Answer:
     key = (_KEPT[call.method], request, principal.environment)
     seq = runtime.service.hub.seq
     body = runtime.answers.get(key, seq)
-    if body is None:
+    if body is not None:
+        runtime.usage.count_kept(key, FRONTEND)
+    else:
         context = await unleash_context(call)
         if principal.environment is not None:
             context["environment"] = principal.environment
-        body = frontend.toggles(runtime.service.snapshot.evaluate_all(context))
+        results = runtime.service.snapshot.evaluate_all(context)
+        tallies = tuple(tally(result.flag, context, result.variant) for result in results)
+        runtime.usage.count(tallies, FRONTEND)
+        body = frontend.toggles(results)
         if "identifier" in context:
             runtime.answers.put(key, seq, body, len(request))
+            runtime.usage.keep(key, tallies)
     return etagged(call, body)
 
 

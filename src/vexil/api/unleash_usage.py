@@ -22,6 +22,7 @@ from vexil.api.surface import Answer, Call, Endpoint, Reply
 from vexil.api.unleash_frontend import FRONTEND_PATH
 from vexil.core.auth import Principal, Role
 from vexil.core.sdks import FRONTEND, SERVER
+from vexil.core.usage import SDK, count_report
 from vexil.unleash.usage import SdkReport, UsageInputError, metrics_report, register_report
 
 Read = Callable[[dict[str, Any], str | None], SdkReport]
@@ -34,6 +35,8 @@ async def _recorded(call: Call, principal: Principal, read: Read, kind: str) -> 
         raise BadRequest(str(exc)) from None
     environment = principal.environment or report.environment
     call.runtime.sdks.record(report, kind=kind, environment=environment, caller=principal.key or principal.name)
+    if report.toggles:
+        count_report(call.runtime.usage, call.runtime.service.snapshot, report, environment, SDK)
 
 
 def _server_register(body: dict[str, Any], sdk: str | None) -> SdkReport:

@@ -47,6 +47,7 @@ from vexil.core.auth import Principal, Role
 from vexil.core.changes import is_marker
 from vexil.core.feed import SdkFeed, sse
 from vexil.core.service import FlagService
+from vexil.core.usage import STREAM, Usage, tally
 from vexil.engine import Snapshot
 from vexil.engine.types import Evaluation, Reason
 
@@ -70,6 +71,7 @@ class Streams:
         self.memory = memory
         self.held = 0  # what the open streams are charged, together
         self.open: set[EventStream] = set()
+        self.usage: Usage | None = None  # where client streams count what they send, when set
         self.closing = False
         self._ticker: asyncio.Task[None] | None = None
         self._frames_seq = -1
@@ -359,8 +361,16 @@ class ClientStream(EventStream):
         data = orjson.dumps({"flags": {result.flag: result.client_dict(self.coarse) for result in results}})
         return _kept(results), data
 
+    def _count(self, results: Iterable[Evaluation | None]) -> None:
+        """Count the results this stream sends (docs/usage.md, source `stream`)."""
+        usage = self.streams.usage
+        if usage is not None:
+            context = self.context
+            usage.count([tally(r.flag, context, r.variant) for r in results if r is not None], STREAM)
+
     def snapshot(self) -> bytes:
         self.last, data = self._fresh(self.streams.service.snapshot)
+        self._count(self.last.values())
         return sse("snapshot", self.streams.service.hub.event_id(), data)
 
     async def refresh(self) -> None:
@@ -375,6 +385,7 @@ class ClientStream(EventStream):
             self.refreshing = False
         if self._closed:
             return
+        self._count(self.last.values())
         self._pending = [sse("snapshot", service.hub.event_id(seq), data)]
         since = service.hub.changed_since(seq)
         if since is None:
@@ -394,6 +405,7 @@ class ClientStream(EventStream):
         if not changed:
             return b""
         flags = {name: self.last[name].client_dict(self.coarse) if name in snapshot else None for name in changed}
+        self._count(self.last.get(name) for name in changed)
         return sse("update", self.streams.service.hub.event_id(), orjson.dumps({"flags": flags}))
 
     def on_change(self, seq: int, names: frozenset[str]) -> None:
@@ -407,6 +419,7 @@ class ClientStream(EventStream):
         elif names:
             changes = self._changes(names)
             if changes:
+                self._count(result for _, result in changes)
                 self.push(self.streams.update_frame(seq, changes, self.coarse))
 
     def _changes(self, names: frozenset[str]) -> list[tuple[str, Evaluation | None]]:

@@ -53,6 +53,7 @@ from vexil.store._queries import (
 )
 from vexil.store._sdks import check_batch, forget_before, instance_docs, merge_batch
 from vexil.store._state import ImportedState, parse_state
+from vexil.store._usage import add_counts, flag_usage, overview, prune
 from vexil.store._values import check_document, check_instant, check_text
 from vexil.store._versions import StoredVersions, stored_versions
 from vexil.store.errors import Conflict, InvalidValue, NotFound
@@ -554,6 +555,34 @@ class SqlStore:
         """The repositories and branches whose latest scan references `flag`, with the lines."""
         async with self._read() as session:
             return await flag_code_refs(session, flag)
+
+    # --- flag usage (`_usage.py`) ---------------------------------------------------------------
+
+    async def add_usage(
+        self, rows: Sequence[Mapping[str, Any]], *, hourly_before: datetime, daily_before: datetime
+    ) -> None:
+        """Add counted evaluations to the stored ones and prune what is past retention, in one
+        transaction (not audited: nobody changed anything)."""
+        async with self._write() as session, db_errors():
+            if rows:
+                await add_counts(session, rows, postgres=self._postgres)
+            await prune(session, hourly_before=hourly_before, daily_before=daily_before)
+            await session.commit()
+
+    async def flag_usage(
+        self, flag: str, *, since: datetime, until: datetime, environment: str | None, app: str | None
+    ) -> Doc:
+        """One flag's usage document (`_usage.flag_usage`)."""
+        since, until = check_instant(since, "since"), check_instant(until, "until")
+        if since >= until:
+            raise InvalidValue("since: give an instant before until")
+        async with self._read() as session:
+            return await flag_usage(session, flag, since=since, until=until, environment=environment, app=app)
+
+    async def usage_overview(self, *, since: datetime) -> dict[str, Doc]:
+        """Per flag counted: its total since `since` and last seen (`_usage.overview`)."""
+        async with self._read() as session:
+            return await overview(session, since=since)
 
     # --- export / import -----------------------------------------------------------------------
 

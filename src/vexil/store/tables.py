@@ -36,6 +36,7 @@ __all__ = [
     "FlagAppRow",
     "FlagOverrideRow",
     "FlagRow",
+    "FlagUsageRow",
     "SdkInstanceRow",
     "SegmentRow",
     "TokenRow",
@@ -218,3 +219,22 @@ class CodeRefsRow(Base):
     uploaded_at: Mapped[datetime]
     # {flag: [{"path", "line", "text"}]}: every flag found, with the lines it was found on.
     refs: Mapped[dict[str, Any]]
+
+
+class FlagUsageRow(Base):
+    """How often a flag was evaluated in one hour (`period` 'hour') or day ('day'), per environment,
+    app, variant and source ('' for none: part of the key, where NULLs would not conflict). Replicas
+    add their counts with increment-upserts (`_usage.py`, docs/usage.md)."""
+
+    __tablename__ = "flag_usage"
+    __table_args__ = (Index(None, "period", "at"),)
+
+    flag: Mapped[str] = mapped_column(String, primary_key=True)
+    period: Mapped[str] = mapped_column(String, primary_key=True)
+    at: Mapped[datetime] = mapped_column(primary_key=True)
+    environment: Mapped[str] = mapped_column(String, primary_key=True)
+    app: Mapped[str] = mapped_column(String, primary_key=True)
+    variant: Mapped[str] = mapped_column(String, primary_key=True)
+    source: Mapped[str] = mapped_column(String, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    last_seen: Mapped[datetime]

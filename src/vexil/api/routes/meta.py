@@ -90,5 +90,26 @@ async def metrics(runtime: RuntimeDep) -> str:
         "# HELP vexil_healthy 1 when storage and the change bus are ok (as /health's status), else 0.",
         "# TYPE vexil_healthy gauge",
         f"vexil_healthy {int(_health(runtime, details=False)[0])}",
+        *flag_evaluation_lines(runtime),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    """A Prometheus label value, escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def flag_evaluation_lines(runtime: Runtime) -> list[str]:
+    """Per flag, variant and environment, the evaluations this process counted since it started;
+    only flags the server has, so the series stay as many as the flags' variants and environments."""
+    snapshot = runtime.service.snapshot
+    lines = [
+        "# HELP vexil_flag_evaluations_total Evaluations counted by flag, variant and environment (this process).",
+        "# TYPE vexil_flag_evaluations_total counter",
+    ]
+    for (flag, variant, environment), count in sorted(runtime.usage.settled_totals().items()):
+        if flag in snapshot:
+            labels = f'flag="{_label(flag)}",variant="{_label(variant)}",environment="{_label(environment)}"'
+            lines.append(f"vexil_flag_evaluations_total{{{labels}}} {count}")
+    return lines

@@ -1,0 +1,125 @@
+"""What counting flag usage costs (docs/usage.md): the evaluation endpoints with counting on and off,
+side by side in one run, and one flush of 100,000 distinct buckets to PostgreSQL.
+
+    .venv/bin/python bench/usage.py [--calls 20000] [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432]
+
+The endpoints are called in process, as bench/inprocess.py does (no server, no network: the figure
+is the time our code adds). "off" swaps the running app's counter for one that counts nothing; the
+two are measured in alternating rounds, the best round of each kept, so that whatever else the
+machine runs weighs on both alike. The flush runs on a database of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from asgi_lifespan import LifespanManager
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+import fixtures as fx
+from inprocess import HEADERS, TOKEN, per_call, scope_of
+from vexil.api.app import create_app
+from vexil.config import Settings
+from vexil.core.usage import SERVER, Tally, Usage
+from vexil.store import SqlStore
+
+ROUNDS = 5
+
+
+class Uncounted(Usage):
+    """A counter that counts nothing: the "off" side."""
+
+    def count(self, tallies: Any, source: str, n: int = 1) -> None:
+        return None
+
+    def keep(self, answer_key: Any, tallies: tuple[Tally, ...]) -> None:
+        return None
+
+    def count_kept(self, answer_key: Any, source: str) -> None:
+        return None
+
+
+async def endpoints(calls: int) -> list[tuple[str, float, float]]:
+    """Per endpoint: µs per call with counting on, and off."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(Settings(data_dir=Path(tmp), admin_token=TOKEN))
+        async with LifespanManager(app):
+            runtime = app.slot.get()
+            admin = [*HEADERS, (b"authorization", b"Bearer " + TOKEN.encode())]
+            for body in fx.http_flags():
+                await runtime.service.create_flag(body, actor="bench")
+            names = [f"http-{i:02d}" for i in range(20)]
+            context = {"identifier": "user-123", "environment": "production"}
+            cases = {
+                "GET /flags/http-07/evaluate": (
+                    scope_of("GET", "/flags/http-07/evaluate", b"identifier=user-123&environment=production"),
+                    b"",
+                ),
+                "POST /evaluate (20 flags)": (scope_of("POST", "/evaluate"), orjson.dumps({**context, "flags": names})),
+                "POST /ofrep/.../flags (20 flags)": (
+                    scope_of("POST", "/ofrep/v1/evaluate/flags", headers=admin),
+                    orjson.dumps({"context": {"targetingKey": "user-123", "environment": "production"}}),
+                ),
+            }
+            counting, off = runtime.usage, Uncounted(runtime.usage._store)
+            figures = []
+            for what, (scope, body) in cases.items():
+                best = {"on": float("inf"), "off": float("inf")}
+                for _ in range(ROUNDS):
+                    for side, usage in (("on", counting), ("off", off)):
+                        runtime.usage = usage
+                        best[side] = min(best[side], await per_call(app, scope, body, calls // ROUNDS))
+                runtime.usage = counting
+                figures.append((what, best["on"], best["off"]))
+            return figures
+
+
+async def flush_seconds(server: str, buckets: int) -> float:
+    """Seconds one flush of `buckets` distinct buckets takes on a fresh PostgreSQL database."""
+    name = f"vexil_bench_usage_{os.getpid()}"
+    engine = create_async_engine(f"{server}/test", isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    async with engine.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        store = await SqlStore.open(f"{server}/{name}")
+        try:
+            usage = Usage(store)
+            for i in range(buckets):
+                usage.count([(f"flag-{i % 500}", "production", f"app-{i // 500}", "on")], SERVER)
+            start = time.perf_counter()
+            await usage.flush()
+            return time.perf_counter() - start
+        finally:
+            await store.close()
+    finally:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await engine.dispose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=20000)
+    parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432")
+    parser.add_argument("--buckets", type=int, default=100_000)
+    args = parser.parse_args()
+    print(f"load average: {os.getloadavg()}")
+    for what, on, off in await endpoints(args.calls):
+        print(f"{what:34} on {on:7.2f} µs   off {off:7.2f} µs   cost {(on - off) / off * 100:+5.1f} %")
+    seconds = await flush_seconds(args.postgres, args.buckets)
+    print(f"flush of {args.buckets:,} distinct buckets to PostgreSQL: {seconds:.2f} s")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,246 @@
+"""Flag usage: how often each flag was evaluated, by environment, app, variant, source and hour.
+
+Every server-side evaluation (and every count an SDK reports) calls `Usage.count` on the request
+path: one dictionary update in memory, no I/O. `flush` hands what was counted to the store, which
+adds it to the `flag_usage` rows with increment-upserts (`store/_usage.py`), so replicas sharing one
+PostgreSQL add up instead of overwriting each other. `start()` flushes every `interval` seconds
+(at most 10) and `stop()` flushes a last time, at shutdown: a process killed with SIGKILL loses at
+most one interval's counts.
+
+Memory is bounded: between two flushes at most `buckets` distinct buckets are kept; counts for a
+bucket beyond that are dropped (and counted in `dropped`). Times come from `clock` (seconds since
+the epoch), so tests move time without waiting. docs/usage.md describes the whole feature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from vexil.engine import Snapshot
+from vexil.store import SqlStore, StoreError
+from vexil.unleash.usage import SdkReport
+
+log = logging.getLogger("vexil.usage")
+
+Clock = Callable[[], float]
+# (flag, environment, app, variant): what one evaluation counts; '' stands for "none".
+Tally = tuple[str, str, str, str]
+# (flag, environment, app, variant, source, hour since the epoch)
+Bucket = tuple[str, str, str, str, str, int]
+
+# The sources, as `by_source` names them.
+SERVER, BULK, OFREP, COMPAT, FRONTEND, STREAM, SDK = "server", "bulk", "ofrep", "compat", "frontend", "stream", "sdk"
+HOUR = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class UsageLimits:
+    """What one replica keeps between flushes, and how long the store keeps buckets."""
+
+    buckets: int = 200_000
+    interval: float = 10.0  # seconds between flushes
+    hourly_retention: timedelta = timedelta(days=30)
+    daily_retention: timedelta = timedelta(days=365)
+
+
+def tally(flag: str, context: dict[str, Any], variant: str | None) -> Tally:
+    """What one evaluation of `flag` for `context` counts."""
+    return flag, context.get("environment") or "", context.get("app") or "", variant or ""
+
+
+class Usage:
+    def __init__(self, store: SqlStore, *, clock: Clock = time.time, limits: UsageLimits | None = None) -> None:
+        self._store = store
+        self._clock = clock
+        self.limits = limits or UsageLimits()
+        # bucket -> [count, last seen (epoch seconds)]
+        self._pending: dict[Bucket, list[float]] = {}
+        # Per answer kept by the answer cache, what it counted: a kept answer is still an evaluation.
+        self._kept: dict[Any, tuple[Tally, ...]] = {}
+        # (answer key, source, hour) -> [times served again, last time (epoch seconds)]
+        self._hits: dict[tuple[Any, str, int], list[float]] = {}
+        # Totals since start, per (flag, variant, environment), for Prometheus (as bounded as buckets).
+        self.totals: dict[tuple[str, str, str], int] = {}
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        """Buckets kept in memory, not flushed yet."""
+        return len(self._pending)
+
+    def count(self, tallies: Iterable[Tally], source: str, n: int = 1) -> None:
+        """Count `n` evaluations of each of `tallies`, from `source`, now."""
+        now = self._clock()
+        self._add(tallies, source, int(now // HOUR), n, now)
+
+    def _add(self, tallies: Iterable[Tally], source: str, hour: int, n: int, last: float) -> None:
+        pending = self._pending
+        totals = self.totals
+        for flag, environment, app, variant in tallies:
+            key = (flag, environment, app, variant, source, hour)
+            entry = pending.get(key)
+            if entry is None:
+                if len(pending) >= self.limits.buckets:
+                    self.dropped += n
+                    continue
+                entry = pending[key] = [0, last]
+            entry[0] += n
+            if last > entry[1]:
+                entry[1] = last
+            total = (flag, variant, environment)
+            before = totals.get(total)
+            if before is not None:
+                totals[total] = before + n
+            elif len(totals) < self.limits.buckets:
+                totals[total] = n
+
+    def keep(self, answer_key: Any, tallies: tuple[Tally, ...]) -> None:
+        """Remember what the answer kept under `answer_key` counts (bounded like the answer cache's
+        own memory of requests: it starts over when full, after settling what was served from it)."""
+        kept = self._kept
+        if len(kept) >= self.limits.buckets:
+            self._settle()
+            kept.clear()
+        kept[answer_key] = tallies
+
+    def count_kept(self, answer_key: Any, source: str) -> None:
+        """Count an answer served again from the answer cache: one counter per answer, hour and
+        source, however many flags the answer holds; `_settle` spreads it over its flags later."""
+        now = self._clock()
+        key = (answer_key, source, int(now // HOUR))
+        hits = self._hits
+        entry = hits.get(key)
+        if entry is None:
+            if answer_key not in self._kept:
+                return
+            if len(hits) >= self.limits.buckets:
+                self.dropped += 1
+                return
+            entry = hits[key] = [0, now]
+        entry[0] += 1
+        entry[1] = now
+
+    def _settle(self) -> None:
+        """Spread the answers served again over the buckets of the flags they hold."""
+        hits, self._hits = self._hits, {}
+        kept = self._kept
+        for (answer_key, source, hour), (n, last) in hits.items():
+            tallies = kept.get(answer_key)
+            if tallies is not None:
+                self._add(tallies, source, hour, int(n), last)
+
+    def settled_totals(self) -> dict[tuple[str, str, str], int]:
+        """Totals since start per (flag, variant, environment), answers served again included."""
+        self._settle()
+        return self.totals
+
+    def take(self) -> list[dict[str, Any]]:
+        """What was counted since the last flush, as rows for the store; memory starts over."""
+        self._settle()
+        batch, self._pending = self._pending, {}
+        return [
+            {
+                "flag": flag,
+                "environment": environment,
+                "app": app,
+                "variant": variant,
+                "source": source,
+                "hour": datetime.fromtimestamp(hour * HOUR, UTC),
+                "count": int(count),
+                "last_seen": datetime.fromtimestamp(last, UTC),
+            }
+            for (flag, environment, app, variant, source, hour), (count, last) in batch.items()
+        ]
+
+    async def flush(self) -> int:
+        """Add what was counted to the store, and prune what is past retention; how many buckets.
+        On a store error the counts are kept for the next flush, and the error raised."""
+        async with self._lock:
+            self._settle()
+            pending = self._pending
+            rows = self.take()
+            now = datetime.fromtimestamp(self._clock(), UTC)
+            try:
+                await self._store.add_usage(
+                    rows,
+                    hourly_before=now - self.limits.hourly_retention,
+                    daily_before=now - self.limits.daily_retention,
+                )
+            except StoreError:
+                self._restore(pending)
+                raise
+            return len(rows)
+
+    def _restore(self, batch: dict[Bucket, list[float]]) -> None:
+        for key, (count, last) in batch.items():
+            entry = self._pending.setdefault(key, [0, last])
+            entry[0] += count
+            entry[1] = max(entry[1], last)
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    async def of_flag(
+        self, flag: str, *, since: datetime, until: datetime, environment: str | None, app: str | None
+    ) -> dict[str, Any]:
+        """One flag's usage between `since` and `until` (this replica's counts flushed first)."""
+        await self.flush()
+        return await self._store.flag_usage(flag, since=since, until=until, environment=environment, app=app)
+
+    async def overview(self, days: int = 7) -> dict[str, dict[str, Any]]:
+        """Per flag: its total over the last `days` and when it was last seen."""
+        await self.flush()
+        return await self._store.usage_overview(since=self.now() - timedelta(days=days))
+
+    def start(self) -> None:
+        """Flush every `limits.interval` seconds, until `stop()`."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="vexil-usage-flush")
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.limits.interval)
+            try:
+                await self.flush()
+            except StoreError as exc:
+                log.warning("flag usage not saved yet (kept for the next try): %s", exc)
+            except Exception:
+                log.exception("flag usage: the flush failed")
+
+    async def stop(self) -> None:
+        """Stop flushing, and flush what is left (lost, with a warning, if the store is down)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        try:
+            await self.flush()
+        except StoreError as exc:
+            log.warning("flag usage: %d buckets not saved at shutdown: %s", len(self._pending), exc)
+
+
+def count_report(usage: Usage, snapshot: Snapshot, report: SdkReport, environment: str | None, source: str) -> None:
+    """Count what an SDK that evaluates itself reported (Unleash metrics): of this server's flags
+    only, per variant the flag has; evaluations without a known variant count under ''."""
+    for flag, counted in report.toggles.items():
+        doc = snapshot.get_doc(flag)
+        if doc is None:
+            continue
+        known = {variant.get("name") for variant in doc.get("variants") or ()}
+        shown = 0
+        for variant, n in counted.variants.items():
+            if variant in known and n > 0:
+                usage.count(((flag, environment or "", report.app, variant),), source, n)
+                shown += n
+        rest = counted.yes + counted.no - shown
+        if rest > 0:
+            usage.count(((flag, environment or "", report.app, ""),), source, rest)

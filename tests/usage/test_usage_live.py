@@ -1,0 +1,98 @@
+"""Usage counting against a real `vexil serve` process (docs/usage.md): every server surface and the
+Unleash SDKs' metrics arrive in `GET /flags/{name}/usage`, answers served again from the answer
+cache count too, and SIGTERM flushes what was counted before the process exits."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from tests.api.sse import SseStream
+from tests.conftest import ADMIN, ADMIN_ENV, LiveServer, admin_client, ok
+
+THEME = {
+    "name": "theme",
+    "enabled": True,
+    "variants": [{"name": "light", "weight": 0}, {"name": "dark", "weight": 1}],
+}
+BUCKET = {"start": "2026-12-04T20:10:00Z", "stop": "2026-12-04T20:11:00Z"}
+
+
+def usage(admin: httpx.Client, flag: str, **params: str) -> dict[str, Any]:
+    found: dict[str, Any] = ok(admin.get(f"/flags/{flag}/usage", params=params))
+    return found
+
+
+def client_token(admin: httpx.Client) -> dict[str, str]:
+    secret = ok(admin.post("/tokens", json={"name": "browser", "role": "client"}))["token"]
+    return {"Authorization": secret}
+
+
+def test_usage__every_surface__counted_by_source_variant_environment_and_app(
+    live_server: Callable[..., LiveServer],
+) -> None:
+    # Given a server with a flag that serves `dark`, and a client token
+    server = live_server(env=ADMIN_ENV)
+    admin = admin_client(server)
+    ok(admin.post("/flags", json=THEME))
+    client = client_token(admin)
+    anonymous = httpx.Client(base_url=server.url, timeout=10)
+    # When each surface evaluates it
+    for _ in range(3):  # the same request three times: the repeats are answered from the answer cache
+        ok(anonymous.get("/flags/theme/evaluate", params={"identifier": "u1", "environment": "production"}))
+    ok(anonymous.post("/evaluate", json={"identifier": "u2", "app": "web", "flags": ["theme"]}))
+    ok(anonymous.post("/flags/check", json={"name": "theme", "identifier": "u3"}))
+    ok(anonymous.post("/api/evaluate", json={"environment": "staging", "user": {"id": "u4"}}))
+    ok(anonymous.post("/ofrep/v1/evaluate/flags/theme", headers=client, json={"context": {"targetingKey": "u5"}}))
+    ok(anonymous.post("/ofrep/v1/evaluate/flags", headers=client, json={"context": {"targetingKey": "u6"}}))
+    ok(anonymous.get("/api/frontend", headers=client, params={"userId": "u7"}))
+    toggles = {"theme": {"yes": 4, "no": 1, "variants": {"dark": 3}}, "ghost": {"yes": 9}}
+    metrics = {"appName": "shop", "instanceId": "shop-1", "environment": "qa", "bucket": {**BUCKET, "toggles": toggles}}
+    ok(admin.post("/api/client/metrics", json=metrics))
+    # Then every evaluation is counted, by surface, variant, environment and app
+    found = usage(admin, "theme")
+    assert found["by_source"] == {"bulk": 1, "compat": 2, "frontend": 1, "ofrep": 2, "sdk": 5, "server": 3}
+    assert found["total"] == 14
+    assert found["by_variant"] == {"": 2, "dark": 12}
+    assert found["by_environment"] == {"": 5, "production": 3, "qa": 5, "staging": 1}
+    assert found["by_app"] == {"": 8, "shop": 5, "web": 1}
+    assert found["last_seen"] is not None
+    assert sum(point["count"] for point in found["series"]) == 14
+    # And a flag nobody asked for is not counted, and unknown flags are not kept
+    assert ok(admin.get("/usage"))["flags"]["theme"]["total"] == 14
+    assert "ghost" not in ok(admin.get("/usage"))["flags"]
+
+
+def test_usage__sigterm__counts_flushed_before_exit(live_server: Callable[..., LiveServer]) -> None:
+    # Given a server that evaluated a flag five times
+    server = live_server(env=ADMIN_ENV)
+    admin = admin_client(server)
+    ok(admin.post("/flags", json=THEME))
+    for i in range(5):
+        ok(httpx.get(f"{server.url}/flags/theme/evaluate", params={"identifier": f"u{i}"}))
+    # When it is sent SIGTERM and started again on the same data
+    assert server.stop(signal.SIGTERM) in {0, -signal.SIGTERM}
+    again = live_server(env=ADMIN_ENV, data_dir=server.data_dir)
+    # Then the five evaluations were saved
+    found = ok(httpx.get(f"{again.url}/flags/theme/usage", headers=ADMIN))
+    assert found["total"] == 5 and found["by_source"] == {"server": 5}
+
+
+def test_usage__client_stream__snapshot_and_updates_counted(live_server: Callable[..., LiveServer]) -> None:
+    # Given a server with a flag, and a client stream open on it
+    server = live_server(env=ADMIN_ENV)
+    admin = admin_client(server)
+    ok(admin.post("/flags", json=THEME))
+    with SseStream(f"{server.url}/stream?identifier=u1&environment=production") as stream:
+        assert stream.next_data().event == "snapshot"
+        # When the flag changes so that the stream is sent an update
+        ok(admin.patch("/flags/theme", json={"enabled": False}))
+        assert stream.next_data().event == "update"
+    # Then the snapshot and the update each count, as the stream's
+    found = usage(admin, "theme")
+    assert found["by_source"] == {"stream": 2}
+    assert found["by_variant"] == {"dark": 1, "light": 1}
+    assert found["by_environment"] == {"production": 2}

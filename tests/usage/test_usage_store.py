@@ -1,0 +1,124 @@
+"""`core/usage.py` on a real store (SQLite and PostgreSQL): flushed counts add up across replicas,
+retention prunes hourly and daily rows with time moved by an injected clock, and a range longer than
+two days is read from the daily rows (docs/usage.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from vexil.core.usage import SERVER, Usage, UsageLimits
+from vexil.store import SqlStore
+
+NOON = datetime(2026, 12, 1, 12, 30, tzinfo=UTC)
+
+
+class Clock:
+    """Seconds since the epoch, moved by the test."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at.timestamp()
+
+
+async def usage_of(store: SqlStore, flag: str, since: datetime, until: datetime) -> dict[str, object]:
+    return await store.flag_usage(flag, since=since, until=until, environment=None, app=None)
+
+
+@pytest.mark.postgres
+async def test_flush__two_replicas_on_one_postgres__counts_add_up(postgres_url: str) -> None:
+    # Given two replicas, each with its own store connection to one PostgreSQL database
+    first, second = await SqlStore.open(postgres_url), await SqlStore.open(postgres_url)
+    clock = Clock(NOON)
+    try:
+        replicas = [Usage(first, clock=clock), Usage(second, clock=clock)]
+        flag = f"shared-{id(replicas)}"
+        # When each counts the same buckets, 1,000 distinct ones, and both flush at the same moment
+        for replica in replicas:
+            for user in range(1000):
+                replica.count([(flag, "production", f"app-{user}", "on")], SERVER, 2)
+        await asyncio.gather(*(replica.flush() for replica in replicas))
+        # Then the stored counts are the sum of both
+        found = await usage_of(first, flag, NOON - timedelta(hours=1), NOON + timedelta(hours=1))
+        assert found["total"] == 4000
+        assert found["by_variant"] == {"on": 4000}
+        assert len(found["by_app"]) == 1000  # type: ignore[arg-type]
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_flush__hours_and_days__series_by_hour_short_range_by_day_long(store: SqlStore) -> None:
+    # Given counts in two hours of one day and in the next day
+    clock = Clock(NOON)
+    usage = Usage(store, clock=clock)
+    usage.count([("theme", "", "", "dark")], SERVER, 3)
+    clock.at = NOON + timedelta(hours=2)
+    usage.count([("theme", "", "", "light")], SERVER, 2)
+    clock.at = NOON + timedelta(days=1)
+    usage.count([("theme", "", "", "dark")], SERVER, 5)
+    # When they are flushed and read back over one day, then over a week
+    assert await usage.flush() == 3
+    day = await usage_of(store, "theme", NOON - timedelta(hours=1), NOON + timedelta(hours=23))
+    week = await usage_of(store, "theme", NOON - timedelta(days=3), NOON + timedelta(days=4))
+    # Then the short range is in hours, the long one in days, and both add up
+    assert day["period"] == "hour"
+    assert day["series"] == [
+        {"at": "2026-12-01T12:00:00.000000Z", "count": 3},
+        {"at": "2026-12-01T14:00:00.000000Z", "count": 2},
+    ]
+    assert week["period"] == "day"
+    assert week["series"] == [
+        {"at": "2026-12-01T00:00:00.000000Z", "count": 5},
+        {"at": "2026-12-02T00:00:00.000000Z", "count": 5},
+    ]
+    assert week["last_seen"] == "2026-12-02T12:30:00.000000Z"
+
+
+async def test_flush__past_retention__hourly_pruned_after_30_days_daily_after_a_year(store: SqlStore) -> None:
+    # Given a count flushed at noon
+    clock = Clock(NOON)
+    usage = Usage(store, clock=clock)
+    usage.count([("theme", "", "", "dark")], SERVER)
+    await usage.flush()
+    # When 31 days pass and a flush runs
+    clock.at = NOON + timedelta(days=31)
+    await usage.flush()
+    # Then the hour is gone but the day is kept
+    assert (await usage_of(store, "theme", NOON - timedelta(hours=1), NOON + timedelta(hours=1)))["total"] == 0
+    assert (await usage_of(store, "theme", NOON - timedelta(days=3), NOON + timedelta(days=3)))["total"] == 1
+    # And when a year passes, the day is gone too
+    clock.at = NOON + timedelta(days=366)
+    await usage.flush()
+    assert (await usage_of(store, "theme", NOON - timedelta(days=3), NOON + timedelta(days=3)))["total"] == 0
+
+
+async def test_count__bucket_bound_reached__further_buckets_dropped_and_counted(store: SqlStore) -> None:
+    # Given a counter that keeps at most two buckets between flushes
+    usage = Usage(store, clock=Clock(NOON), limits=UsageLimits(buckets=2))
+    # When three distinct buckets are counted, and a kept one again
+    usage.count([("a", "", "", ""), ("b", "", "", ""), ("c", "", "", "")], SERVER)
+    usage.count([("a", "", "", "")], SERVER)
+    # Then the third is dropped and counted as dropped, the kept one grows
+    assert len(usage) == 2 and usage.dropped == 1
+    await usage.flush()
+    assert (await usage_of(store, "a", NOON - timedelta(hours=1), NOON + timedelta(hours=1)))["total"] == 2
+
+
+async def test_count_kept__answer_served_again__each_flag_it_holds_counted(store: SqlStore) -> None:
+    # Given an answer of two flags kept under its request, and one never kept
+    usage = Usage(store, clock=Clock(NOON))
+    usage.keep(("request", b"{}"), (("a", "production", "", "on"), ("b", "production", "", "off")))
+    # When the kept one is served again three times, and the other once
+    for _ in range(3):
+        usage.count_kept(("request", b"{}"), SERVER)
+    usage.count_kept(("unknown", b"{}"), SERVER)
+    # Then each flag of the kept answer counts three times, in Prometheus's totals and in the store
+    assert usage.settled_totals() == {("a", "on", "production"): 3, ("b", "off", "production"): 3}
+    await usage.flush()
+    assert (await usage_of(store, "a", NOON - timedelta(hours=1), NOON + timedelta(hours=1)))["total"] == 3
+    assert (await usage_of(store, "b", NOON - timedelta(hours=1), NOON + timedelta(hours=1)))["total"] == 3
