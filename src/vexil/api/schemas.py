@@ -100,6 +100,12 @@ class FlagCreate(FlagFields):
     name: Name = Field(validation_alias=AliasChoices("name", "key"))
 
 
+class FlagImported(FlagCreate):
+    """A flag document in an import: archived or not is kept (only archive/restore change it)."""
+
+    archived: StrictBool = False
+
+
 class FlagUpdate(FlagFields):
     """PATCH body: only the fields given change. `version` makes the update conditional."""
 
