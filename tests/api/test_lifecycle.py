@@ -132,7 +132,9 @@ async def test_archive__archived_flag__not_found_on_every_surface(served: tuple[
     assert (single["reason"], single["active"]) == ("flag_not_found", False)
     bulk = ok(await http.post("/evaluate", json={"identifier": "u1"}))
     assert "old-banner" not in bulk["flags"] and "other" in bulk["flags"]
-    ofrep = await http.post("/ofrep/v1/evaluate/flags/old-banner", json={"context": {"targetingKey": "u1"}}, headers=ADMIN)
+    ofrep = await http.post(
+        "/ofrep/v1/evaluate/flags/old-banner", json={"context": {"targetingKey": "u1"}}, headers=ADMIN
+    )
     assert ofrep.status_code == 404 and ofrep.json()["errorCode"] == "FLAG_NOT_FOUND"
     # And it is listed only among the archived, its document still readable
     assert await listed(http) == ["other"]
