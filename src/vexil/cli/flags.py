@@ -113,10 +113,13 @@ SALT_WARNING = (
 @click.option("--default", "default_variant", metavar="VARIANT", help="Served when the flag is off for a user.")
 @click.option("--salt", help="The bucketing salt (reshuffles users: asks first unless --yes).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before changing the salt.")
+@click.option("--kind", help="What the flag is for: release, experiment, operational, kill_switch or permission.")
+@click.option("--owner", help="Who answers for the flag.")
+@click.option("--stale/--not-stale", "stale", default=None, help="Mark the flag stale (or take the mark back).")
 @json_option
 @pass_state
 def update_flag(state: State, /, name: str, **options: Any) -> None:
-    """Change a flag's description, tags, variants, default variant or salt.
+    """Change a flag's description, tags, variants, default variant, salt, kind, owner or stale mark.
 
     Only what is given changes. --variants without --default makes the first new variant the default.
     """
@@ -128,6 +131,7 @@ def update_flag(state: State, /, name: str, **options: Any) -> None:
         body["description"] = options["description"]
     if tags or options["no_tags"]:
         body["tags"] = list(tags)
+    body.update({key: options[key] for key in ("kind", "owner", "stale") if options[key] is not None})
     if salt is not None:
         if not options["yes"]:  # --yes is the acknowledgement; otherwise the warning comes with the question
             click.echo(f"vexil: warning: {SALT_WARNING}", err=True)
@@ -136,7 +140,8 @@ def update_flag(state: State, /, name: str, **options: Any) -> None:
         body["salt"] = salt
     if not body:
         raise click.UsageError(
-            "nothing to change: give --description, --tag, --no-tags, --variants, --default or --salt"
+            "nothing to change: give --description, --tag, --no-tags, --variants, --default, --salt, --kind, "
+            "--owner or --stale/--not-stale"
         )
     doc = state.client().request("PATCH", path("flags", name), json=body)
     state.output.show(doc, lambda: Text.assemble("Updated ", render.flag_state(doc)))
