@@ -142,6 +142,22 @@ async def test_archive__archived_flag__not_found_on_every_surface(served: tuple[
     assert ok(await http.get("/flags/old-banner", headers=ADMIN))["tags"] == ["ui"]
 
 
+async def test_archive__archived_flag__absent_from_sdk_feed_and_unleash_features(
+    served: tuple[httpx.AsyncClient, Clock],
+) -> None:
+    http, _ = served
+    # Given two flags, one of them archived
+    await create(http, "kept", enabled=True)
+    await create(http, "shelved", enabled=True)
+    ok(await http.post("/flags/shelved/archive", headers=ADMIN))
+    # When the server SDKs' feed and Unleash's client API are read
+    feed = ok(await http.get("/sdk/config", headers=ADMIN))
+    features = ok(await http.get("/api/client/features", headers=ADMIN))
+    # Then only the served flag is in them
+    assert [flag["name"] for flag in feed["flags"]] == ["kept"]
+    assert [feature["name"] for feature in features["features"]] == ["kept"]
+
+
 async def test_restore__archived_flag__comes_back_intact_with_history(served: tuple[httpx.AsyncClient, Clock]) -> None:
     http, _ = served
     # Given a flag with targeting, archived
