@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .harness import Vexil
 
 
@@ -38,3 +40,12 @@ def test_flag_stale__marked_flag__listed_with_its_signal(vexil: Vexil, flag: str
     assert [signal["signal"] for signal in listed[flag]["signals"]] == ["marked_stale"]
     assert listed[flag]["kind"] == "kill_switch"
     assert "marked_stale" in vexil.ok("flag", "stale").stdout
+
+
+def test_flag_create__kind_and_owner__stored(vexil: Vexil, new_name: Callable[[str], str]) -> None:
+    # When a flag is created as an experiment with an owner
+    name = new_name("trial")
+    created = vexil.json("flag", "create", name, "--kind", "experiment", "--owner", "growth")
+    # Then both are in its document; an unknown kind is refused by the server, naming the field
+    assert (created["kind"], created["owner"]) == ("experiment", "growth")
+    assert "kind" in vexil.fails("flag", "create", new_name("odd"), "--kind", "forever", exit_code=1)

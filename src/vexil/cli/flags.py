@@ -61,24 +61,20 @@ def get_flag(state: State, name: str) -> None:
 @click.option("--variants", type=VARIANTS, help="Comma-separated variants, e.g. a,b or a:1,b:3 (default: off,on).")
 @click.option("--default", "default_variant", metavar="VARIANT", help="Served when the flag is off for a user.")
 @click.option("--enabled", is_flag=True, help="Create it switched on (default: off).")
+@click.option(
+    "--kind", help="What the flag is for: release (default), experiment, operational, kill_switch, permission."
+)
+@click.option("--owner", help="Who answers for the flag.")
 @json_option
 @pass_state
-def create_flag(
-    state: State,
-    name: str,
-    description: str | None,
-    variants: list[dict[str, Any]] | None,
-    default_variant: str | None,
-    enabled: bool,
-) -> None:
+def create_flag(state: State, /, name: str, **options: Any) -> None:
     """Create a flag.
 
     It starts off unless --enabled, and is a boolean flag (variants off, on) unless --variants.
     """
-    body: dict[str, Any] = {"name": name, "enabled": enabled}
-    if description is not None:
-        body["description"] = description
-    body.update(_variant_fields(variants, default_variant))
+    body: dict[str, Any] = {"name": name, "enabled": options["enabled"]}
+    body.update({key: options[key] for key in ("description", "kind", "owner") if options[key] is not None})
+    body.update(_variant_fields(options["variants"], options["default_variant"]))
     doc = state.client().request("POST", "/flags", json=body)
     state.output.show(doc, lambda: Text.assemble("Created ", render.flag_state(doc)))
 
