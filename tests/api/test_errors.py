@@ -125,7 +125,7 @@ def test_describe_validation_error__union__the_best_matching_member_without_its_
             "/flags",
             {"name": "ok", "color": "red"},
             "color: this field is not known (known fields: allowlist, apps, default_variant, description, enabled, "
-            "environments, name, prerequisites, rollout_percentage, rules, salt, tags, variants)",
+            "environments, kind, name, owner, prerequisites, rollout_percentage, rules, salt, stale, tags, variants)",
         ),
         (
             "POST",

@@ -42,6 +42,10 @@ async def test_create_flag__name_only__every_key_has_its_default(store: SqlStore
         "apps": [],
         "environments": {},
         "salt": "new_checkout",
+        "kind": "release",
+        "owner": "",
+        "stale": False,
+        "archived": False,
         "created_at": flag["created_at"],
         "updated_at": flag["created_at"],
         "version": 1,
@@ -79,6 +83,10 @@ async def test_create_flag__full_document__reads_back_identical(store: SqlStore)
             "development": {},
         },
         "salt": "banner-2026",
+        "kind": "experiment",
+        "owner": "growth-team",
+        "stale": True,
+        "archived": False,
     }
 
     # When

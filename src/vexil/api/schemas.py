@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from vexil.api.inputs import Input, Name, Percentage
+from vexil.core.lifecycle import Kind
 from vexil.engine import Operator, Reads, Takes
 
 Identifier = Annotated[str, Field(min_length=1, max_length=1000)]
@@ -88,10 +89,21 @@ class FlagFields(Input):
     apps: list[Name] = Field(default_factory=list, max_length=200)
     environments: dict[Name, Override] = Field(default_factory=dict)
     salt: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: Kind = Field(
+        default="release", description="What the flag is for; sets its expected lifetime (docs/lifecycle.md)."
+    )
+    owner: str = Field(default="", max_length=200, description="Who answers for the flag.")
+    stale: StrictBool = Field(default=False, description="A person marks the flag stale (or not).")
 
 
 class FlagCreate(FlagFields):
     name: Name = Field(validation_alias=AliasChoices("name", "key"))
+
+
+class FlagImported(FlagCreate):
+    """A flag document in an import: archived or not is kept (only archive/restore change it)."""
+
+    archived: StrictBool = False
 
 
 class FlagUpdate(FlagFields):
@@ -211,6 +223,10 @@ class FlagOut(BaseModel):
     apps: list[str]
     environments: dict[str, dict[str, Any]]
     salt: str
+    kind: str
+    owner: str
+    stale: bool
+    archived: bool
     created_at: str
     updated_at: str
     version: int
@@ -218,6 +234,19 @@ class FlagOut(BaseModel):
 
 class FlagList(BaseModel):
     flags: list[FlagOut]
+
+
+class StaleSignal(BaseModel):
+    signal: Literal["past_lifetime", "one_variant", "marked_stale", "not_evaluated"]
+    evidence: dict[str, Any]
+
+
+class StaleOut(BaseModel):
+    flag: str
+    kind: str
+    owner: str
+    stale: bool = Field(description="True when at least one signal holds.")
+    signals: list[StaleSignal]
 
 
 class EvaluationOut(BaseModel):

@@ -10,6 +10,7 @@ from rich.text import Text
 from vexil.cli import render
 from vexil.cli.client import Params, path
 from vexil.cli.errors import CliError, InputError
+from vexil.cli.lifecycle import archive, restore, stale
 from vexil.cli.params import PERCENT, VARIANTS
 from vexil.cli.prereqs import prereq_group
 from vexil.cli.state import State, json_option, pass_state
@@ -60,24 +61,20 @@ def get_flag(state: State, name: str) -> None:
 @click.option("--variants", type=VARIANTS, help="Comma-separated variants, e.g. a,b or a:1,b:3 (default: off,on).")
 @click.option("--default", "default_variant", metavar="VARIANT", help="Served when the flag is off for a user.")
 @click.option("--enabled", is_flag=True, help="Create it switched on (default: off).")
+@click.option(
+    "--kind", help="What the flag is for: release (default), experiment, operational, kill_switch, permission."
+)
+@click.option("--owner", help="Who answers for the flag.")
 @json_option
 @pass_state
-def create_flag(
-    state: State,
-    name: str,
-    description: str | None,
-    variants: list[dict[str, Any]] | None,
-    default_variant: str | None,
-    enabled: bool,
-) -> None:
+def create_flag(state: State, /, name: str, **options: Any) -> None:
     """Create a flag.
 
     It starts off unless --enabled, and is a boolean flag (variants off, on) unless --variants.
     """
-    body: dict[str, Any] = {"name": name, "enabled": enabled}
-    if description is not None:
-        body["description"] = description
-    body.update(_variant_fields(variants, default_variant))
+    body: dict[str, Any] = {"name": name, "enabled": options["enabled"]}
+    body.update({key: options[key] for key in ("description", "kind", "owner") if options[key] is not None})
+    body.update(_variant_fields(options["variants"], options["default_variant"]))
     doc = state.client().request("POST", "/flags", json=body)
     state.output.show(doc, lambda: Text.assemble("Created ", render.flag_state(doc)))
 
@@ -112,10 +109,13 @@ SALT_WARNING = (
 @click.option("--default", "default_variant", metavar="VARIANT", help="Served when the flag is off for a user.")
 @click.option("--salt", help="The bucketing salt (reshuffles users: asks first unless --yes).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before changing the salt.")
+@click.option("--kind", help="What the flag is for: release, experiment, operational, kill_switch or permission.")
+@click.option("--owner", help="Who answers for the flag.")
+@click.option("--stale/--not-stale", "stale", default=None, help="Mark the flag stale (or take the mark back).")
 @json_option
 @pass_state
 def update_flag(state: State, /, name: str, **options: Any) -> None:
-    """Change a flag's description, tags, variants, default variant or salt.
+    """Change a flag's description, tags, variants, default variant, salt, kind, owner or stale mark.
 
     Only what is given changes. --variants without --default makes the first new variant the default.
     """
@@ -127,6 +127,7 @@ def update_flag(state: State, /, name: str, **options: Any) -> None:
         body["description"] = options["description"]
     if tags or options["no_tags"]:
         body["tags"] = list(tags)
+    body.update({key: options[key] for key in ("kind", "owner", "stale") if options[key] is not None})
     if salt is not None:
         if not options["yes"]:  # --yes is the acknowledgement; otherwise the warning comes with the question
             click.echo(f"vexil: warning: {SALT_WARNING}", err=True)
@@ -135,7 +136,8 @@ def update_flag(state: State, /, name: str, **options: Any) -> None:
         body["salt"] = salt
     if not body:
         raise click.UsageError(
-            "nothing to change: give --description, --tag, --no-tags, --variants, --default or --salt"
+            "nothing to change: give --description, --tag, --no-tags, --variants, --default, --salt, --kind, "
+            "--owner or --stale/--not-stale"
         )
     doc = state.client().request("PATCH", path("flags", name), json=body)
     state.output.show(doc, lambda: Text.assemble("Updated ", render.flag_state(doc)))
@@ -326,3 +328,5 @@ def scope(state: State, name: str, app: str, remove: bool) -> None:
 
 
 flag_group.add_command(prereq_group)
+for command in (archive, restore, stale):
+    flag_group.add_command(command)

@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from vexil.core.auth import TokenCache, hash_secret, new_secret, reserved_name_message
@@ -127,6 +128,11 @@ class PreparedImport:
     segments: list[Doc]
 
 
+def served(flags: list[Doc]) -> list[Doc]:
+    """The flag documents a snapshot holds: every one but the archived (docs/lifecycle.md)."""
+    return [doc for doc in flags if not doc["archived"]]
+
+
 def prepare_import(state: Doc) -> PreparedImport:
     """Check and compile an import's content without touching anything shared (a worker thread
     runs it): every segment and flag checked, the rows to store, the new snapshot compiled from the
@@ -141,7 +147,7 @@ def prepare_import(state: Doc) -> PreparedImport:
             check_flag(flag, segments=segment_names, where=f"flags[{index}].")
         rows = SqlStore.read_import({**state, "flags": flags})
         flag_docs, segment_docs = imported_documents(rows)
-        snapshot = Snapshot(flag_docs, segment_docs)
+        snapshot = Snapshot(served(flag_docs), segment_docs)
         cycle = snapshot.find_prerequisite_cycle()
         if cycle:
             raise Conflict("prerequisites would form a cycle: " + " -> ".join(cycle))
@@ -184,7 +190,7 @@ def restamped(prepared: PreparedImport, changed: Mapping[str, list[str]]) -> Pre
             segment["version"], segment["updated_at"] = segment["version"] + 1, now
     with collector_paused(), long_lived():
         flag_docs, segment_docs = imported_documents(prepared.rows)
-        return PreparedImport(prepared.rows, Snapshot(flag_docs, segment_docs), segment_docs)
+        return PreparedImport(prepared.rows, Snapshot(served(flag_docs), segment_docs), segment_docs)
 
 
 def compile_all(snapshot: Snapshot, docs: list[Doc]) -> list[CompiledFlag]:
@@ -202,6 +208,8 @@ class FlagService:
         # Called after each committed write of this process (the replicator announces it).
         self.on_commit: Callable[[Committed], None] | None = None
         self._bootstrap_secret = bootstrap_secret
+        # "Now" for the stale signals (core/lifecycle.py); tests move it instead of waiting days.
+        self.clock: Callable[[], datetime] = utcnow
         self._segments: list[Doc] = []
         # Stored documents that cannot be encoded everywhere (`core/values.py`), left out of the
         # snapshot: "flag NAME" or "segment NAME" -> what is wrong. `/health` names them.
@@ -221,6 +229,9 @@ class FlagService:
         kept = []
         for doc in docs:
             key = f"{kind} {doc.get('name')}"
+            if doc.get("archived"):  # kept in the store, never served (docs/lifecycle.md)
+                self.quarantined.pop(key, None)
+                continue
             problem = value_error(doc)
             if problem is None:
                 kept.append(doc)
@@ -247,7 +258,7 @@ class FlagService:
 
     def apply_flag(self, name: str, doc: Doc | None) -> None:
         """Bring one committed flag into the snapshot (None: it was deleted) and tell the listeners."""
-        if doc is None:
+        if doc is None or doc["archived"]:
             self.snapshot.remove_flag(name)
         else:
             self.snapshot.upsert_flag(doc)
@@ -379,15 +390,33 @@ class FlagService:
 
         return await self.update_flag(name, change, actor=actor, action="scope")
 
+    def _refuse_if_required(self, name: str) -> None:
+        """A flag that others require cannot go (deleted or archived): they would fail closed."""
+        dependents = [
+            other
+            for other in self.snapshot.names()
+            if any(p["flag"] == name for p in (self.snapshot.get_doc(other) or {}).get("prerequisites", []))
+        ]
+        if dependents:
+            raise Conflict(f"flag {name!r} is a prerequisite of {', '.join(sorted(dependents))}")
+
+    async def set_archived(self, name: str, archived: bool, *, actor: str) -> Doc:
+        """Archive (out of the snapshot: not found on every surface, configuration and history kept)
+        or restore a flag, audited as `archive` or `restore` (docs/lifecycle.md)."""
+
+        def change(doc: Doc) -> Doc:
+            if doc["archived"] == archived:
+                raise Conflict(f"flag {name!r} is {'already' if archived else 'not'} archived")
+            if archived:
+                self._refuse_if_required(name)
+            doc["archived"] = archived
+            return doc
+
+        return await self.update_flag(name, change, actor=actor, action="archive" if archived else "restore")
+
     async def delete_flag(self, name: str, *, actor: str) -> Doc:
         async with self._lock:
-            dependents = [
-                other
-                for other in self.snapshot.names()
-                if any(p["flag"] == name for p in (self.snapshot.get_doc(other) or {}).get("prerequisites", []))
-            ]
-            if dependents:
-                raise Conflict(f"flag {name!r} is a prerequisite of {', '.join(sorted(dependents))}")
+            self._refuse_if_required(name)
             deleted = await self.store.delete_flag(name, actor=actor)
             self.apply_flag(name, None)
             self._committed(Committed(flags={name: None}))

@@ -31,6 +31,10 @@ FLAG_KEYS = (
     "apps",
     "environments",
     "salt",
+    "kind",
+    "owner",
+    "stale",
+    "archived",
     "created_at",
     "updated_at",
     "version",
@@ -130,6 +134,10 @@ class FlagParts:
             "allowlist": dict(doc.get("allowlist") or {}),
             "rules": list(doc.get("rules") or []),
             "salt": doc.get("salt") or name,
+            "kind": doc.get("kind") or "release",
+            "owner": doc.get("owner") or "",
+            "stale": bool(doc.get("stale")),
+            "archived": bool(doc.get("archived")),
         }
         environments: Mapping[str, Mapping[str, Any]] = doc.get("environments") or {}
         self.overrides: dict[str, Doc] = {env: _override_columns(o) for env, o in sorted(environments.items())}
@@ -152,6 +160,10 @@ def flag_doc(row: FlagRow, overrides: Mapping[str, Mapping[str, Any]], apps: Ite
         "apps": sorted(apps),
         "environments": {env: override_doc(columns) for env, columns in sorted(overrides.items())},
         "salt": row.salt,
+        "kind": row.kind,
+        "owner": row.owner,
+        "stale": row.stale,
+        "archived": row.archived,
         "created_at": format_time(row.created_at),
         "updated_at": format_time(row.updated_at),
         "version": row.version,

@@ -27,6 +27,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 __all__ = [
     "AuditRow",
@@ -116,6 +117,12 @@ class FlagRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer)
+    # Lifecycle (docs/lifecycle.md): what the flag is for (its expected lifetime), who answers for
+    # it, whether a person marked it stale, and whether it is archived (kept, but out of the snapshot).
+    kind: Mapped[str] = mapped_column(String, default="release", server_default="release")
+    owner: Mapped[str] = mapped_column(Text, default="", server_default="")
+    stale: Mapped[bool] = mapped_column(default=False, server_default=false())
+    archived: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class FlagOverrideRow(Base):

@@ -23,7 +23,7 @@ from vexil.api.schemas import (
     EnvironmentOut,
     EnvironmentPatch,
     ExportOut,
-    FlagCreate,
+    FlagImported,
     ImportInput,
     ImportResult,
     SegmentCreate,
@@ -174,7 +174,9 @@ def _checked_document(document: Any) -> dict[str, Any]:
     _located(ImportInput.model_validate, {k: [] if v.__class__ is list else v for k, v in document.items()})
     # Documents keep their times and versions (an environment its creation time), so that importing
     # an export, or restoring the state an import replaced, gives back the very same documents.
-    flags = [{**_fields(FlagCreate, raw, "flags", index), **_kept(raw)} for index, raw in _documents(document, "flags")]
+    flags = [
+        {**_fields(FlagImported, raw, "flags", index), **_kept(raw)} for index, raw in _documents(document, "flags")
+    ]
     segments = [
         {**_fields(SegmentCreate, raw, "segments", index), **_kept(raw)}
         for index, raw in _documents(document, "segments")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
@@ -9,7 +10,16 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from vexil.api.deps import Admin, Reader, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.params import plain_parameters
-from vexil.api.schemas import AppInput, FlagCreate, FlagList, FlagOut, FlagUpdate, OverrideInput
+from vexil.api.schemas import (
+    AppInput,
+    FlagCreate,
+    FlagList,
+    FlagOut,
+    FlagUpdate,
+    OverrideInput,
+    StaleOut,
+)
+from vexil.core.lifecycle import stale_signals, stale_summary
 from vexil.core.names import NAME_PATTERN
 from vexil.core.values import readable
 
@@ -41,19 +51,48 @@ def _matches(
     return True
 
 
+@dataclass
+class Filters:
+    """More of the list's filters: by tag and text, and the lifecycle's (docs/lifecycle.md)."""
+
+    tag: str | None = None
+    q: Annotated[str | None, Query(description="Substring of the name or description.")] = None
+    archived: Annotated[bool, Query(description="List the archived flags instead of the others.")] = False
+    stale: Annotated[bool | None, Query(description="Only flags with (true) or without (false) a stale signal.")] = None
+
+
 @router.get("/flags", response_model=FlagList, summary="List flags")
 async def list_flags(
     service: ServiceDep,
     _: Reader,
+    filters: Annotated[Filters, Depends()],
     enabled: bool | None = None,
     app: str | None = None,
     environment: str | None = None,
-    tag: str | None = None,
-    q: Annotated[str | None, Query(description="Substring of the name or description.")] = None,
 ) -> dict[str, Any]:
-    flags = [readable(doc) for doc in await service.store.list_flags()]
-    chosen = [f for f in flags if _matches(f, enabled=enabled, app=app, environment=environment, tag=tag, q=q)]
+    flags = [readable(doc) for doc in await service.store.list_flags() if doc["archived"] is filters.archived]
+    chosen = [
+        f for f in flags if _matches(f, enabled=enabled, app=app, environment=environment, tag=filters.tag, q=filters.q)
+    ]
+    if filters.stale is not None:
+        now = service.clock()
+        chosen = [f for f in chosen if bool(stale_signals(f, now)) is filters.stale]
     return {"flags": chosen}
+
+
+@router.get("/flags/{name}/stale", response_model=StaleOut, summary="A flag's stale signals, with their evidence")
+async def flag_stale(name: FlagName, service: ServiceDep, _: Reader) -> dict[str, Any]:
+    return stale_summary(await service.store.get_flag(name), service.clock())
+
+
+@router.post("/flags/{name}/archive", response_model=FlagOut, summary="Archive a flag (kept, but not served)")
+async def archive_flag(name: FlagName, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+    return await service.set_archived(name, True, actor=principal.name)
+
+
+@router.post("/flags/{name}/restore", response_model=FlagOut, summary="Restore an archived flag")
+async def restore_flag(name: FlagName, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+    return await service.set_archived(name, False, actor=principal.name)
 
 
 @router.post("/flags", response_model=FlagOut, status_code=201, summary="Create a flag")
