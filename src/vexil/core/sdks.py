@@ -19,7 +19,6 @@ when a flush runs. Times come from `clock`, so tests move time without waiting.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from vexil.core.flushing import PeriodicFlush
 from vexil.engine import Snapshot
 from vexil.store import SqlStore, StoreError, format_time, merge_usage, utcnow
 from vexil.unleash.frontend import DISABLED_VARIANT
@@ -87,7 +87,9 @@ class _Seen:
         self.usage = merge_usage(self.usage, later.usage)
 
 
-class SdkRegistry:
+class SdkRegistry(PeriodicFlush):
+    what = "connected SDK instances"
+
     def __init__(
         self,
         store: SqlStore,
@@ -96,6 +98,7 @@ class SdkRegistry:
         clock: Clock = utcnow,
         limits: SdkLimits | None = None,
     ) -> None:
+        super().__init__()
         self._store = store
         self._snapshot = snapshot
         self._clock = clock
@@ -103,7 +106,6 @@ class SdkRegistry:
         self._pending: dict[Key, _Seen] = {}
         self._per_caller: Counter[str] = Counter()
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
     def __len__(self) -> int:
@@ -176,29 +178,8 @@ class SdkRegistry:
         await self.flush()
         return await self._store.list_sdk_instances(usage=usage)
 
-    def start(self) -> None:
-        """Flush every `limits.interval` seconds, until `stop()`."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="vexil-sdk-flush")
+    def flush_interval(self) -> float:
+        return self.limits.interval
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.limits.interval)
-            try:
-                await self.flush()
-            except StoreError as exc:
-                log.warning("connected SDKs not saved yet (kept for the next try): %s", exc)
-            except Exception:
-                log.exception("connected SDKs: the flush failed")
-
-    async def stop(self) -> None:
-        """Stop flushing, and flush what is left (lost, with a warning, if the store is down)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        try:
-            await self.flush()
-        except StoreError as exc:
-            log.warning("connected SDKs: %d instances not saved at shutdown: %s", len(self._pending), exc)
+    def pending(self) -> int:
+        return len(self._pending)

@@ -15,7 +15,6 @@ the epoch), so tests move time without waiting. docs/usage.md describes the whol
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from vexil.core.flushing import PeriodicFlush
 from vexil.engine import Snapshot
 from vexil.store import SqlStore, StoreError
 from vexil.unleash.usage import SdkReport
@@ -55,8 +55,11 @@ def tally(flag: str, context: dict[str, Any], variant: str | None) -> Tally:
     return flag, context.get("environment") or "", context.get("app") or "", variant or ""
 
 
-class Usage:
+class Usage(PeriodicFlush):
+    what = "flag usage buckets"
+
     def __init__(self, store: SqlStore, *, clock: Clock = time.time, limits: UsageLimits | None = None) -> None:
+        super().__init__()
         self._store = store
         self._clock = clock
         self.limits = limits or UsageLimits()
@@ -69,7 +72,6 @@ class Usage:
         # Totals since start, per (flag, variant, environment), for Prometheus (as bounded as buckets).
         self.totals: dict[tuple[str, str, str], int] = {}
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
     def __len__(self) -> int:
@@ -200,32 +202,11 @@ class Usage:
         await self.flush()
         return await self._store.usage_overview(since=self.now() - timedelta(days=days))
 
-    def start(self) -> None:
-        """Flush every `limits.interval` seconds, until `stop()`."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="vexil-usage-flush")
+    def flush_interval(self) -> float:
+        return self.limits.interval
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.limits.interval)
-            try:
-                await self.flush()
-            except StoreError as exc:
-                log.warning("flag usage not saved yet (kept for the next try): %s", exc)
-            except Exception:
-                log.exception("flag usage: the flush failed")
-
-    async def stop(self) -> None:
-        """Stop flushing, and flush what is left (lost, with a warning, if the store is down)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        try:
-            await self.flush()
-        except StoreError as exc:
-            log.warning("flag usage: %d buckets not saved at shutdown: %s", len(self._pending), exc)
+    def pending(self) -> int:
+        return len(self._pending)
 
 
 def count_report(usage: Usage, snapshot: Snapshot, report: SdkReport, environment: str | None, source: str) -> None:
