@@ -44,6 +44,7 @@ async def served(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, C
         assert runtime is not None
         clock = Clock()
         runtime.service.clock = clock
+        runtime.usage._clock = lambda: clock().timestamp()  # usage counted at the same moment
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as http:
             yield http, clock
@@ -52,6 +53,12 @@ async def served(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, C
 async def create(http: httpx.AsyncClient, name: str, **fields: Any) -> Doc:
     doc: Doc = ok(await http.post("/flags", json={"name": name, **fields}, headers=ADMIN))
     return doc
+
+
+async def later(http: httpx.AsyncClient, clock: Clock, days: float) -> None:
+    """`days` pass, and every flag is evaluated then (so that none is stale for lack of use)."""
+    clock.forward(days)
+    ok(await http.post("/evaluate", json={"identifier": "someone"}))
 
 
 async def signals(http: httpx.AsyncClient, name: str) -> dict[str, Doc]:
@@ -221,12 +228,12 @@ async def test_stale__past_its_kinds_lifetime__signal_with_age(served: tuple[htt
     for name, kind in (("release", "release"), ("ops", "operational"), ("switch", "kill_switch")):
         await create(http, name, kind=kind, enabled=True, rules=rules)
     # When 8 days pass, then only the operational flag (7 days) is past its lifetime
-    clock.forward(8)
+    await later(http, clock, 8)
     assert await listed(http, "?stale=true") == ["ops"]
     evidence = (await signals(http, "ops"))["past_lifetime"]
     assert (evidence["kind"], evidence["lifetime_days"], evidence["age_days"]) == ("operational", 7, 8)
     # When 41 days have passed, the release flag is too; the kill switch never is
-    clock.forward(33)
+    await later(http, clock, 33)
     assert await listed(http, "?stale=true") == ["ops", "release"]
     assert await listed(http, "?stale=false") == ["switch"]
     assert await signals(http, "switch") == {}
@@ -242,10 +249,10 @@ async def test_stale__one_variant_to_everyone_for_7_days__signal_with_variant(
     await create(http, "half", enabled=True, rollout_percentage=50, kind="permission")
     await create(http, "listed", enabled=True, allowlist={"u1": "off"}, kind="permission")
     # When 6 days pass, nothing is stale yet
-    clock.forward(6)
+    await later(http, clock, 6)
     assert await listed(http, "?stale=true") == []
     # When a 7th day passes, the two that serve one variant to every context are
-    clock.forward(1)
+    await later(http, clock, 1)
     assert await listed(http, "?stale=true") == ["everyone", "nobody"]
     everyone = (await signals(http, "everyone"))["one_variant"]
     assert (everyone["variant"], everyone["days"], everyone["environments"]) == ("on", 7, {})
@@ -262,7 +269,7 @@ async def test_stale__environment_serves_otherwise__no_one_variant_signal(
     )
     await create(http, "both-on", enabled=True, kind="permission", environments={"production": {}})
     # When two weeks pass
-    clock.forward(14)
+    await later(http, clock, 14)
     # Then only the one that serves "on" everywhere is stale, with each environment's variant as evidence
     assert await signals(http, "rolling") == {}
     assert (await signals(http, "both-on"))["one_variant"]["environments"] == {"production": "on"}
@@ -281,3 +288,22 @@ async def test_stale__marked_by_a_person__signal_until_unmarked(served: tuple[ht
     # When the mark is taken back, it is not
     ok(await http.patch("/flags/switch", json={"stale": False}, headers=ADMIN))
     assert await listed(http, "?stale=true") == []
+
+
+async def test_stale__not_evaluated_for_7_days__signal_from_usage(served: tuple[httpx.AsyncClient, Clock]) -> None:
+    http, clock = served
+    # Given two flags with targeting (never "one variant"), kinds that never expire
+    rules = [{"conditions": [{"field": "plan", "operator": "eq", "value": "pro"}], "serve": "on"}]
+    for name in ("used", "unused"):
+        await create(http, name, enabled=True, kind="permission", rules=rules)
+    # When 8 days pass and only `used` is evaluated then (counted by the usage counter)
+    clock.forward(8)
+    ok(await http.post("/flags/used/evaluate", json={"identifier": "u1"}))
+    # Then only `unused` is stale, as never evaluated in the 8 days it existed
+    assert await listed(http, "?stale=true") == ["unused"]
+    assert (await signals(http, "unused"))["not_evaluated"] == {"last_seen": None, "days": 8}
+    assert await signals(http, "used") == {}
+    # And when 8 more days pass without an evaluation, `used` is too, with when it was last seen
+    clock.forward(8)
+    evidence = (await signals(http, "used"))["not_evaluated"]
+    assert evidence["days"] == 8 and evidence["last_seen"] is not None

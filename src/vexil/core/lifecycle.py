@@ -33,6 +33,14 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def last_seen_of(overview: Mapping[str, Mapping[str, Any]]) -> dict[str, datetime | None]:
+    """Flag name -> when it was last evaluated, from the usage overview (`core/usage.py`), for the
+    "not evaluated" signal; a flag the overview does not name was never counted."""
+    return {
+        name: None if doc.get("last_seen") is None else _instant(doc["last_seen"]) for name, doc in overview.items()
+    }
+
+
 def _days(since: datetime, now: datetime) -> int:
     return max(0, (now - since) // timedelta(days=1))
 

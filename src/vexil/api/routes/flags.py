@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from vexil.api.deps import Admin, Reader, ServiceDep
+from vexil.api.deps import Admin, Reader, RuntimeDep, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.params import plain_parameters
 from vexil.api.schemas import (
@@ -19,7 +19,7 @@ from vexil.api.schemas import (
     OverrideInput,
     StaleOut,
 )
-from vexil.core.lifecycle import stale_signals, stale_summary
+from vexil.core.lifecycle import last_seen_of, stale_signals, stale_summary
 from vexil.core.names import NAME_PATTERN
 from vexil.core.values import readable
 
@@ -64,6 +64,7 @@ class Filters:
 @router.get("/flags", response_model=FlagList, summary="List flags")
 async def list_flags(
     service: ServiceDep,
+    runtime: RuntimeDep,
     _: Reader,
     filters: Annotated[Filters, Depends()],
     enabled: bool | None = None,
@@ -75,14 +76,15 @@ async def list_flags(
         f for f in flags if _matches(f, enabled=enabled, app=app, environment=environment, tag=filters.tag, q=filters.q)
     ]
     if filters.stale is not None:
-        now = service.clock()
-        chosen = [f for f in chosen if bool(stale_signals(f, now)) is filters.stale]
+        now, last_seen = service.clock(), last_seen_of(await runtime.usage.overview())
+        chosen = [f for f in chosen if bool(stale_signals(f, now, last_seen=last_seen)) is filters.stale]
     return {"flags": chosen}
 
 
 @router.get("/flags/{name}/stale", response_model=StaleOut, summary="A flag's stale signals, with their evidence")
-async def flag_stale(name: FlagName, service: ServiceDep, _: Reader) -> dict[str, Any]:
-    return stale_summary(await service.store.get_flag(name), service.clock())
+async def flag_stale(name: FlagName, service: ServiceDep, runtime: RuntimeDep, _: Reader) -> dict[str, Any]:
+    doc = await service.store.get_flag(name)
+    return stale_summary(doc, service.clock(), last_seen=last_seen_of(await runtime.usage.overview()))
 
 
 @router.post("/flags/{name}/archive", response_model=FlagOut, summary="Archive a flag (kept, but not served)")
