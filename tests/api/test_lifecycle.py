@@ -307,3 +307,26 @@ async def test_stale__not_evaluated_for_7_days__signal_from_usage(served: tuple[
     clock.forward(8)
     evidence = (await signals(http, "used"))["not_evaluated"]
     assert evidence["days"] == 8 and evidence["last_seen"] is not None
+
+
+async def test_stale__and_named_in_no_scanned_code__ready_to_remove(served: tuple[httpx.AsyncClient, Clock]) -> None:
+    http, clock = served
+    # Given two flags never evaluated for 8 days, and no code scanned yet
+    for name in ("named", "forgotten"):
+        await create(http, name, kind="permission", enabled=True, rules=[])
+    clock.forward(8)
+    before = ok(await http.get("/flags/forgotten/stale", headers=ADMIN))
+    assert (before["stale"], before["references"], before["ready_to_remove"]) == (True, None, False)
+    # When a scan that names only `named` is uploaded
+    upload = {
+        "repository": "acme/shop",
+        "branch": "main",
+        "commit": "0123456789abcdef",
+        "refs": {"named": [{"path": "app.py", "line": 3, "text": 'flags.enabled("named")'}]},
+    }
+    ok(await http.post("/code-refs", json=upload, headers=ADMIN))
+    # Then the stale flag named nowhere is ready to remove; the one the code names is not
+    forgotten = ok(await http.get("/flags/forgotten/stale", headers=ADMIN))
+    named = ok(await http.get("/flags/named/stale", headers=ADMIN))
+    assert (forgotten["references"], forgotten["ready_to_remove"]) == (0, True)
+    assert (named["references"], named["ready_to_remove"]) == (1, False)

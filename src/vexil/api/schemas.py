@@ -247,6 +247,11 @@ class StaleOut(BaseModel):
     owner: str
     stale: bool = Field(description="True when at least one signal holds.")
     signals: list[StaleSignal]
+    references: int | None = Field(
+        default=None,
+        description="In how many scanned repositories and branches the flag is named (null: nothing scanned yet).",
+    )
+    ready_to_remove: bool = Field(default=False, description="Stale, and named in none of the scanned code.")
 
 
 class EvaluationOut(BaseModel):

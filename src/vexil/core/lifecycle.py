@@ -128,8 +128,22 @@ def stale_signals(
 
 
 def stale_summary(
-    doc: Mapping[str, Any], now: datetime, *, last_seen: Mapping[str, datetime | None] | None = None
+    doc: Mapping[str, Any],
+    now: datetime,
+    *,
+    last_seen: Mapping[str, datetime | None] | None = None,
+    references: int | None = None,
 ) -> Doc:
-    """What `GET /flags/{name}/stale` answers."""
+    """What `GET /flags/{name}/stale` answers. `references`: in how many scanned repositories and
+    branches the flag is named (None: no scan was ever uploaded, so nobody knows). A stale flag that
+    the scans name nowhere is ready to remove."""
     signals = stale_signals(doc, now, last_seen=last_seen)
-    return {"flag": doc["name"], "kind": doc["kind"], "owner": doc["owner"], "stale": bool(signals), "signals": signals}
+    return {
+        "flag": doc["name"],
+        "kind": doc["kind"],
+        "owner": doc["owner"],
+        "stale": bool(signals),
+        "signals": signals,
+        "references": references,
+        "ready_to_remove": bool(signals) and references == 0,
+    }

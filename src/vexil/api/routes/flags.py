@@ -84,7 +84,10 @@ async def list_flags(
 @router.get("/flags/{name}/stale", response_model=StaleOut, summary="A flag's stale signals, with their evidence")
 async def flag_stale(name: FlagName, service: ServiceDep, runtime: RuntimeDep, _: Reader) -> dict[str, Any]:
     doc = await service.store.get_flag(name)
-    return stale_summary(doc, service.clock(), last_seen=last_seen_of(await runtime.usage.overview()))
+    scanned = bool(await service.store.list_code_refs())
+    references = len(await service.store.flag_code_refs(name)) if scanned else None
+    last_seen = last_seen_of(await runtime.usage.overview())
+    return stale_summary(doc, service.clock(), last_seen=last_seen, references=references)
 
 
 @router.post("/flags/{name}/archive", response_model=FlagOut, summary="Archive a flag (kept, but not served)")
