@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from .harness import Vexil
 
+NewName = Callable[[str], str]
+
 
 def test_flag_archive__then_restore__not_served_then_served_again(vexil: Vexil, flag: str) -> None:
     # Given a flag that is on
@@ -49,3 +51,21 @@ def test_flag_create__kind_and_owner__stored(vexil: Vexil, new_name: Callable[[s
     # Then both are in its document; an unknown kind is refused by the server, naming the field
     assert (created["kind"], created["owner"]) == ("experiment", "growth")
     assert "kind" in vexil.fails("flag", "create", new_name("odd"), "--kind", "forever", exit_code=1)
+
+
+def test_flag_usage__evaluated_three_times__counts_by_variant_and_source(vexil: Vexil, new_name: NewName) -> None:
+    # Given a flag on for everyone, evaluated three times in production by the server
+    name = new_name("used")
+    vexil.ok("flag", "create", name)
+    vexil.ok("flag", "enable", name)
+    for user in ("u1", "u2", "u3"):
+        vexil.ok("eval", name, "--user", user, "--env", "production")
+    # When its usage is asked for
+    doc = vexil.json("flag", "usage", name)
+    table = vexil.ok("flag", "usage", name, "--env", "production").stdout
+    # Then the counts say who served what, and where
+    assert doc["total"] == 3
+    assert doc["by_variant"] == {"on": 3}
+    assert doc["by_environment"] == {"production": 3}
+    assert doc["last_seen"] is not None
+    assert f"{name}: 3 evaluations in 7 days" in table

@@ -10,7 +10,7 @@ from rich.text import Text
 from vexil.cli import render
 from vexil.cli.client import Params, path
 from vexil.cli.errors import CliError, InputError
-from vexil.cli.lifecycle import archive, restore, stale
+from vexil.cli.lifecycle import archive, restore, stale, usage
 from vexil.cli.params import PERCENT, VARIANTS
 from vexil.cli.prereqs import prereq_group
 from vexil.cli.state import State, json_option, pass_state
@@ -328,5 +328,5 @@ def scope(state: State, name: str, app: str, remove: bool) -> None:
 
 
 flag_group.add_command(prereq_group)
-for command in (archive, restore, stale):
+for command in (archive, restore, stale, usage):
     flag_group.add_command(command)

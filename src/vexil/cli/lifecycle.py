@@ -1,13 +1,15 @@
-"""`vexil flag archive|restore|stale`: a flag's lifecycle from the terminal (docs/lifecycle.md)."""
+"""`vexil flag archive|restore|stale|usage`: a flag's lifecycle from the terminal (docs/lifecycle.md,
+docs/usage.md)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -63,3 +65,41 @@ def stale_table(summaries: Iterable[Mapping[str, Any]]) -> RenderableType:
         signals = "\n".join(f"{s['signal']}: {_evidence(s['evidence'])}" for s in summary["signals"])
         table.add_row(Text(summary["flag"], style="bold"), Text(summary["kind"]), Text(summary["owner"]), Text(signals))
     return table
+
+
+@click.command("usage")
+@click.argument("name")
+@click.option("--days", type=click.IntRange(min=1, max=365), default=7, show_default=True, help="How far back.")
+@click.option("--env", "environment", metavar="ENV", help="Only evaluations in this environment.")
+@click.option("--app", metavar="APP", help="Only evaluations by this app.")
+@json_option
+@pass_state
+def usage(state: State, name: str, days: int, environment: str | None, app: str | None) -> None:
+    """How often a flag was evaluated, by variant, environment, app and source, and when last."""
+    client = state.client()
+    params = {"since": _days_ago(days)} | ({"environment": environment} if environment else {})
+    params |= {"app": app} if app else {}
+    doc = client.request("GET", path("flags", name, "usage"), params=params)
+    state.output.show(doc, lambda: usage_table(doc, days))
+
+
+def _days_ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def usage_table(doc: Mapping[str, Any], days: int) -> RenderableType:
+    seen = doc.get("last_seen") or "never"
+    head = Text.assemble((doc["flag"], "bold"), f": {doc['total']} evaluations in {days} days, last seen {seen}")
+    table = Table()
+    table.add_column("By", no_wrap=True)
+    table.add_column("Value", overflow=render.WRAP)
+    table.add_column("Count", justify="right")
+    for label, key in (
+        ("variant", "by_variant"),
+        ("environment", "by_environment"),
+        ("app", "by_app"),
+        ("source", "by_source"),
+    ):
+        for value, count in sorted((doc.get(key) or {}).items(), key=lambda item: -item[1]):
+            table.add_row(Text(label), Text(value or "(none)"), Text(str(count)))
+    return Group(head, table) if table.row_count else head
