@@ -14,27 +14,11 @@ from playwright.sync_api import Browser, expect
 
 from tests.conftest import LiveServer, admin_client
 from tests.web.conftest import DESKTOP, Ui, _tab
+from tests.web.test_ui_flag import open_flag, save, stored
 
 pytestmark = pytest.mark.slow
 
 VIP_RULE = {"conditions": [{"field": "plan", "operator": "eq", "value": "vip"}], "rollout_percentage": 100}
-
-
-def open_flag(ui: Ui, name: str, **fields: Any) -> None:
-    with admin_client(ui.server) as api:
-        api.post("/flags", json={"name": name, **fields}).raise_for_status()
-    ui.sign_in(hash=f"#/flags/{name}", view="flag")
-
-
-def stored(ui: Ui, name: str) -> dict[str, Any]:
-    with admin_client(ui.server) as api:
-        doc: dict[str, Any] = api.get(f"/flags/{name}").json()
-        return doc
-
-
-def save(ui: Ui, version: int) -> None:
-    ui.page.get_by_role("button", name="Save", exact=True).click()
-    expect(ui.page.locator(".savebar .state")).to_have_text(f"Saved (version {version}).")
 
 
 def part(ui: Ui, env: str, key: str) -> Any:

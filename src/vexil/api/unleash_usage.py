@@ -72,8 +72,8 @@ async def frontend_metrics(call: Call) -> Answer:
 # --- OpenAPI --------------------------------------------------------------------------------------
 
 
-class UnleashRegistration(BaseModel):
-    """What an SDK says when it starts (fields not listed are accepted and ignored)."""
+class UnleashReporter(BaseModel):
+    """Who posts: the fields register and metrics share (fields not listed are accepted and ignored)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -81,6 +81,11 @@ class UnleashRegistration(BaseModel):
     instanceId: str | None = None
     sdkVersion: str | None = None
     environment: str | None = None
+
+
+class UnleashRegistration(UnleashReporter):
+    """What an SDK says when it starts."""
+
     strategies: list[Any] | None = None
     started: str | None = None
     interval: float | None = None
@@ -98,15 +103,9 @@ class UnleashBucket(BaseModel):
     toggles: dict[str, UnleashToggleCount]
 
 
-class UnleashMetrics(BaseModel):
-    """How often each flag was asked since the last post (fields not listed are accepted and ignored)."""
+class UnleashMetrics(UnleashReporter):
+    """How often each flag was asked since the last post."""
 
-    model_config = ConfigDict(extra="allow")
-
-    appName: str
-    instanceId: str | None = None
-    sdkVersion: str | None = None
-    environment: str | None = None
     bucket: UnleashBucket | None = None
 
 
