@@ -54,10 +54,9 @@ export function compact(n) {
 /**
  * Stacked bars: `buckets` are `{label, title}` (one per hour or day), `stacks` are
  * `{name, values}` (one value per bucket). Each bar part has a <title> (its name, bucket and count).
+ * `width` is the width it will be shown at, so that its text keeps its size.
  */
-export function stackedBars(buckets, stacks, { label }) {
-  const width = 720;
-  const height = 200;
+export function stackedBars(buckets, stacks, { label, width = 720, height = 200 }) {
   const left = 40;
   const bottom = 22;
   const top = 8;
@@ -65,7 +64,7 @@ export function stackedBars(buckets, stacks, { label }) {
   const totals = buckets.map((_, i) => stacks.reduce((sum, s) => sum + (s.values[i] || 0), 0));
   const max = niceTop(Math.max(0, ...totals));
   const slot = (width - left) / Math.max(1, buckets.length);
-  const barW = Math.max(2, Math.min(28, slot * 0.7));
+  const barW = Math.max(2, Math.min(48, slot * 0.6));
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "usage-chart", role: "img", "aria-label": label });
   root.append(svg("title", {}, label));
   const grid = svg("g", { class: "grid" });

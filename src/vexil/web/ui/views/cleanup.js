@@ -95,7 +95,7 @@ export function mount(main, ctx) {
   }
 
   function row(item) {
-    const action = h("td", { class: "actions", "data-label": "Action" });
+    const action = h("td", { class: "row-actions", "data-label": "Action" });
     const tr = h(
       "tr",
       { dataset: { flag: item.flag } },
@@ -130,7 +130,7 @@ export function mount(main, ctx) {
       : h("button", { type: "button", class: "danger", "data-archive": name, "aria-label": `Archive ${name}` }, "Archive");
     button.disabled = readOnly;
     button.addEventListener("click", () => act(tr, cell, name, !archived));
-    cell.replaceChildren(archived ? h("span", { class: "badge archived" }, "Archived") : null, button);
+    cell.replaceChildren(...(archived ? [h("span", { class: "badge archived" }, "Archived"), button] : [button]));
   }
 
   async function act(tr, cell, name, archive) {

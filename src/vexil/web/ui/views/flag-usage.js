@@ -117,6 +117,7 @@ export function createUsage(ctx, name) {
       ),
       stackedBars(buckets, stacks, {
         label: `Evaluations of ${name} per ${unit}, by environment: ${compact(total.total)} in all`,
+        width: Math.max(320, body.clientWidth || 720),
       }),
       legend(stacks, { id: "usage-environments" }),
       h(

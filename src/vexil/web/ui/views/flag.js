@@ -137,7 +137,8 @@ export function mount(main, ctx, { args: [name] }) {
 
   function setBase(doc) {
     base = doc;
-    showUnleash();
+    if (doc.archived) unleashNote.replaceChildren(); // served nowhere: nothing to explain
+    else showUnleash();
     showHistory();
     showStale();
     showArchived();
@@ -207,7 +208,7 @@ export function mount(main, ctx, { args: [name] }) {
         { class: "summary-top" },
         h("h1", { class: "flag-name" }, name),
         base.archived ? h("span", { class: "badge archived", id: "archived-badge" }, "Archived") : null,
-        h("ul", { class: "chips", "aria-label": "State in each environment (saved)" }, chips),
+        base.archived ? null : h("ul", { class: "chips", "aria-label": "State in each environment (saved)" }, chips),
       ),
       h(
         "nav",

@@ -159,7 +159,7 @@ export function mount(main, ctx, { params }) {
         h("td", { "data-label": "Kind" }, h("span", { class: "badge kind" }, kindLabel(doc.kind))),
         h("td", { "data-label": "Owner" }, doc.owner || h("span", { class: "hint" }, "none")),
         h("td", { "data-label": "Archived" }, h("time", { datetime: doc.updated_at, title: doc.updated_at }, ago(doc.updated_at))),
-        h("td", { class: "actions" }, restore),
+        h("td", { class: "row-actions" }, restore),
       );
       restore.addEventListener("click", async () => {
         restore.disabled = true;
