@@ -55,8 +55,9 @@ export function fromDoc(doc, environments) {
       variants: (p.variants || []).join(", "),
     })),
     salt: doc.salt,
-    kind: doc.kind,
-    owner: doc.owner,
+    // The server's defaults, for a document written before flags had a lifecycle.
+    kind: doc.kind ?? "release",
+    owner: doc.owner ?? "",
   };
 }
 
