@@ -66,6 +66,13 @@ async def signals(http: httpx.AsyncClient, name: str) -> dict[str, Doc]:
     return {signal["signal"]: signal["evidence"] for signal in summary["signals"]}
 
 
+async def scan_naming(http: httpx.AsyncClient, flag: str) -> None:
+    """Upload a code scan of acme/shop's main branch that names `flag` once (as `vexil refs --upload`)."""
+    refs = {flag: [{"path": "app.py", "line": 3, "text": f'flags.enabled("{flag}")'}]}
+    upload = {"repository": "acme/shop", "branch": "main", "commit": "0123456789abcdef", "refs": refs}
+    ok(await http.post("/code-refs", json=upload, headers=ADMIN))
+
+
 async def listed(http: httpx.AsyncClient, query: str = "") -> list[str]:
     return [flag["name"] for flag in ok(await http.get(f"/flags{query}", headers=ADMIN))["flags"]]
 
@@ -318,13 +325,7 @@ async def test_stale__and_named_in_no_scanned_code__ready_to_remove(served: tupl
     before = ok(await http.get("/flags/forgotten/stale", headers=ADMIN))
     assert (before["stale"], before["references"], before["ready_to_remove"]) == (True, None, False)
     # When a scan that names only `named` is uploaded
-    upload = {
-        "repository": "acme/shop",
-        "branch": "main",
-        "commit": "0123456789abcdef",
-        "refs": {"named": [{"path": "app.py", "line": 3, "text": 'flags.enabled("named")'}]},
-    }
-    ok(await http.post("/code-refs", json=upload, headers=ADMIN))
+    await scan_naming(http, "named")
     # Then the stale flag named nowhere is ready to remove; the one the code names is not
     forgotten = ok(await http.get("/flags/forgotten/stale", headers=ADMIN))
     named = ok(await http.get("/flags/named/stale", headers=ADMIN))
@@ -348,13 +349,7 @@ async def test_cleanup__stale_flags__ready_to_remove_apart_from_potentially_stal
     assert before["ready_to_remove"] == []
     assert [item["flag"] for item in before["potentially_stale"]] == ["forgotten", "named"]
     # When a scan that names only `named` is uploaded
-    upload = {
-        "repository": "acme/shop",
-        "branch": "main",
-        "commit": "0123456789abcdef",
-        "refs": {"named": [{"path": "app.py", "line": 3, "text": 'flags.enabled("named")'}]},
-    }
-    ok(await http.post("/code-refs", json=upload, headers=ADMIN))
+    await scan_naming(http, "named")
     found = ok(await http.get("/cleanup", headers=ADMIN))
     # Then the flag named nowhere is ready to remove, with its signals, kind, owner and last evaluation
     [forgotten] = found["ready_to_remove"]

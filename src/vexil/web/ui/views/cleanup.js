@@ -65,7 +65,7 @@ export function mount(main, ctx) {
   }
 
   function stat(id, n, what, title) {
-    return h("div", { class: "stat", id, title }, h("span", { class: "stat-n" }, String(n)), h("span", { class: "stat-what" }, what));
+    return h("div", { class: "card stat", id, title }, h("span", { class: "stat-n" }, String(n)), h("span", { class: "stat-what" }, what));
   }
 
   function group(id, title, hint, items, none) {
