@@ -5,7 +5,7 @@ import { conditionsEditor, newCondition } from "../conditions.js";
 import { h } from "../dom.js";
 import { payload } from "../flagdraft.js";
 import { clearErrors, showError } from "../forms.js";
-import { KINDS, referencesText, signalList } from "../lifecycle.js";
+import { KINDS, ago, referencesText, signalList } from "../lifecycle.js";
 
 function section(id, title, hint, ...children) {
   return h(
@@ -713,7 +713,13 @@ export function lifecycleSection(draft, page) {
     h(
       "div",
       { class: "row" },
-      h("div", { class: "field", dataset: { path: "kind" } }, h("label", { for: kind.id }, "Kind"), kind),
+      h(
+        "div",
+        { class: "field", dataset: { path: "kind" } },
+        h("label", { for: kind.id }, "Kind"),
+        kind,
+        h("p", { class: "hint", id: "flag-age" }, `Created ${ago(page.base.created_at)}`),
+      ),
       h("div", { class: "field grow", dataset: { path: "owner" } }, h("label", { for: owner.id }, "Owner"), owner),
     ),
     h("div", { class: "stale-box" }, verdict, h("div", { class: "actions" }, mark)),
