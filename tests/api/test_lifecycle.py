@@ -371,3 +371,22 @@ async def test_cleanup__client_token__403(served: tuple[httpx.AsyncClient, Clock
     answer = await http.get("/cleanup", headers={"Authorization": f"Bearer {token}"})
     # Then it is refused in plain words
     assert answer.status_code == 403 and "error" in answer.json()
+
+
+async def test_usage_overview__evaluations_on_two_days__each_counted_in_its_day(
+    served: tuple[httpx.AsyncClient, Clock],
+) -> None:
+    # (Here for the clock that moves the usage counter's time too: the list's sparklines.)
+    http, clock = served
+    # Given a flag evaluated once, then twice two days later
+    await create(http, "shown", enabled=True)
+    ok(await http.get("/flags/shown/evaluate?identifier=u1"))
+    clock.forward(2)
+    for user in ("u1", "u2"):
+        ok(await http.get(f"/flags/shown/evaluate?identifier={user}"))
+    # When the flags list reads the overview
+    shown = ok(await http.get("/usage", headers=ADMIN))["flags"]["shown"]
+    # Then each evaluation is in its day, today last, and 8 days later they have left the week
+    assert shown["daily"][-3:] == [1, 0, 2] and sum(shown["daily"]) == 3
+    clock.forward(8)
+    assert ok(await http.get("/usage", headers=ADMIN))["flags"]["shown"]["daily"] == [0] * 7
