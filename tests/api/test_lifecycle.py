@@ -66,6 +66,13 @@ async def signals(http: httpx.AsyncClient, name: str) -> dict[str, Doc]:
     return {signal["signal"]: signal["evidence"] for signal in summary["signals"]}
 
 
+async def scan_naming(http: httpx.AsyncClient, flag: str) -> None:
+    """Upload a code scan of acme/shop's main branch that names `flag` once (as `vexil refs --upload`)."""
+    refs = {flag: [{"path": "app.py", "line": 3, "text": f'flags.enabled("{flag}")'}]}
+    upload = {"repository": "acme/shop", "branch": "main", "commit": "0123456789abcdef", "refs": refs}
+    ok(await http.post("/code-refs", json=upload, headers=ADMIN))
+
+
 async def listed(http: httpx.AsyncClient, query: str = "") -> list[str]:
     return [flag["name"] for flag in ok(await http.get(f"/flags{query}", headers=ADMIN))["flags"]]
 
@@ -318,15 +325,68 @@ async def test_stale__and_named_in_no_scanned_code__ready_to_remove(served: tupl
     before = ok(await http.get("/flags/forgotten/stale", headers=ADMIN))
     assert (before["stale"], before["references"], before["ready_to_remove"]) == (True, None, False)
     # When a scan that names only `named` is uploaded
-    upload = {
-        "repository": "acme/shop",
-        "branch": "main",
-        "commit": "0123456789abcdef",
-        "refs": {"named": [{"path": "app.py", "line": 3, "text": 'flags.enabled("named")'}]},
-    }
-    ok(await http.post("/code-refs", json=upload, headers=ADMIN))
+    await scan_naming(http, "named")
     # Then the stale flag named nowhere is ready to remove; the one the code names is not
     forgotten = ok(await http.get("/flags/forgotten/stale", headers=ADMIN))
     named = ok(await http.get("/flags/named/stale", headers=ADMIN))
     assert (forgotten["references"], forgotten["ready_to_remove"]) == (0, True)
     assert (named["references"], named["ready_to_remove"]) == (1, False)
+
+
+async def test_cleanup__stale_flags__ready_to_remove_apart_from_potentially_stale(
+    served: tuple[httpx.AsyncClient, Clock],
+) -> None:
+    http, clock = served
+    # Given three flags with targeting (never "one variant"), kinds that never expire
+    rules = [{"conditions": [{"field": "plan", "operator": "eq", "value": "pro"}], "serve": "on"}]
+    for name in ("forgotten", "named", "busy"):
+        await create(http, name, enabled=True, kind="permission", owner="growth", rules=rules)
+    # And, 8 days later, only `busy` evaluated, once
+    clock.forward(8)
+    ok(await http.post("/flags/busy/evaluate", json={"identifier": "u1"}))
+    # When nothing was scanned yet, the stale flags are only potentially stale: nobody knows the code
+    before = ok(await http.get("/cleanup", headers=ADMIN))
+    assert before["ready_to_remove"] == []
+    assert [item["flag"] for item in before["potentially_stale"]] == ["forgotten", "named"]
+    # When a scan that names only `named` is uploaded
+    await scan_naming(http, "named")
+    found = ok(await http.get("/cleanup", headers=ADMIN))
+    # Then the flag named nowhere is ready to remove, with its signals, kind, owner and last evaluation
+    [forgotten] = found["ready_to_remove"]
+    assert (forgotten["flag"], forgotten["kind"], forgotten["owner"]) == ("forgotten", "permission", "growth")
+    assert forgotten["signals"] == [{"signal": "not_evaluated", "evidence": {"last_seen": None, "days": 8}}]
+    assert (forgotten["last_seen"], forgotten["references"]) == (None, 0)
+    # And the one the code names stays potentially stale; the evaluated one is in neither list
+    assert [(item["flag"], item["references"]) for item in found["potentially_stale"]] == [("named", 1)]
+    # And once archived, a flag leaves the cleanup lists
+    ok(await http.post("/flags/forgotten/archive", headers=ADMIN))
+    assert ok(await http.get("/cleanup", headers=ADMIN))["ready_to_remove"] == []
+
+
+async def test_cleanup__client_token__403(served: tuple[httpx.AsyncClient, Clock]) -> None:
+    http, _ = served
+    # Given a client token
+    token = ok(await http.post("/tokens", json={"name": "web", "role": "client"}, headers=ADMIN))["token"]
+    # When it asks for the cleanup lists
+    answer = await http.get("/cleanup", headers={"Authorization": f"Bearer {token}"})
+    # Then it is refused in plain words
+    assert answer.status_code == 403 and "error" in answer.json()
+
+
+async def test_usage_overview__evaluations_on_two_days__each_counted_in_its_day(
+    served: tuple[httpx.AsyncClient, Clock],
+) -> None:
+    # (Here for the clock that moves the usage counter's time too: the list's sparklines.)
+    http, clock = served
+    # Given a flag evaluated once, then twice two days later
+    await create(http, "shown", enabled=True)
+    ok(await http.get("/flags/shown/evaluate?identifier=u1"))
+    clock.forward(2)
+    for user in ("u1", "u2"):
+        ok(await http.get(f"/flags/shown/evaluate?identifier={user}"))
+    # When the flags list reads the overview
+    shown = ok(await http.get("/usage", headers=ADMIN))["flags"]["shown"]
+    # Then each evaluation is in its day, today last, and 8 days later they have left the week
+    assert shown["daily"][-3:] == [1, 0, 2] and sum(shown["daily"]) == 3
+    clock.forward(8)
+    assert ok(await http.get("/usage", headers=ADMIN))["flags"]["shown"]["daily"] == [0] * 7

@@ -41,7 +41,9 @@ def test_flag_stale__marked_flag__listed_with_its_signal(vexil: Vexil, flag: str
     # Then it is there with its signal and evidence, in JSON and in the table
     assert [signal["signal"] for signal in listed[flag]["signals"]] == ["marked_stale"]
     assert listed[flag]["kind"] == "kill_switch"
-    assert "marked_stale" in vexil.ok("flag", "stale").stdout
+    assert listed[flag]["ready_to_remove"] is False and "last_seen" in listed[flag]
+    table = vexil.ok("flag", "stale").stdout
+    assert "marked_stale" in table and "Ready to remove" in table
 
 
 def test_flag_create__kind_and_owner__stored(vexil: Vexil, new_name: Callable[[str], str]) -> None:

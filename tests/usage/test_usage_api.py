@@ -42,7 +42,9 @@ async def test_usage_overview__every_flag__seven_day_total_and_last_seen(client:
     flags = ok(await client.get("/usage", headers=ADMIN))["flags"]
     # Then each flag has its total and last seen, the unused one none
     assert flags["used"]["total"] == 2 and flags["used"]["last_seen"] is not None
-    assert flags["unused"] == {"total": 0, "last_seen": None}
+    assert flags["unused"] == {"total": 0, "last_seen": None, "daily": [0] * 7}
+    # And a count per day of the last seven, today's last: the list's sparkline
+    assert flags["used"]["daily"] == [0, 0, 0, 0, 0, 0, 2]
 
 
 async def test_metrics__evaluations__per_flag_variant_environment_counter(client: httpx.AsyncClient) -> None:

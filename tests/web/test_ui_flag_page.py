@@ -140,9 +140,15 @@ def test_flag_page__summary_links_by_keyboard__reach_each_part_and_stay_in_view(
     # Given a flag's page
     open_flag(ui, "fp_keys", enabled=True, environments={"production": {"rollout_percentage": 5}})
     nav = ui.page.get_by_role("navigation", name="Parts of this flag")
-    expect(nav.get_by_role("link")).to_have_text(["Targeting", "Variants", "Settings", "Playground", "History"])
+    parts = ["Targeting", "Variants", "Settings", "Lifecycle", "Usage", "Playground", "History"]
+    expect(nav.get_by_role("link")).to_have_text(parts)
     expect(ui.page.locator(".chips [data-chip='production'] .chip-state")).to_have_text("5%")
-    for text, target in (("Variants", "variants"), ("Playground", "playground"), ("History", "history")):
+    for text, target in (
+        ("Variants", "variants"),
+        ("Usage", "usage"),
+        ("Playground", "playground"),
+        ("History", "history"),
+    ):
         # When a part's link is reached with the keyboard and followed with Enter
         nav.get_by_role("link", name=text).focus()
         ui.page.keyboard.press("Enter")

@@ -200,6 +200,7 @@ def test_tokens__server_token__says_admin_needed(ui: Ui) -> None:
 PAGES = [
     ("flags", "#/flags", "flags"),
     ("flag", "#/flags/new_checkout", "flag"),
+    ("cleanup", "#/cleanup", "cleanup"),
     ("segments", "#/segments", "segments"),
     ("segment", "#/segments/acme_staff", "segment"),
     ("tokens", "#/tokens", "tokens"),

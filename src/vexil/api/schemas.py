@@ -254,6 +254,17 @@ class StaleOut(BaseModel):
     ready_to_remove: bool = Field(default=False, description="Stale, and named in none of the scanned code.")
 
 
+class CleanupItem(StaleOut):
+    last_seen: str | None = Field(description="The flag's last evaluation counted (within a year); null: never.")
+
+
+class CleanupOut(BaseModel):
+    ready_to_remove: list[CleanupItem] = Field(description="Stale flags that no scanned code names.")
+    potentially_stale: list[CleanupItem] = Field(
+        description="Stale flags still named in code, or all stale flags while no scan was uploaded."
+    )
+
+
 class EvaluationOut(BaseModel):
     flag: str
     active: bool

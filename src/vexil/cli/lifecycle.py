@@ -42,11 +42,19 @@ def restore(state: State, name: str) -> None:
 @json_option
 @pass_state
 def stale(state: State) -> None:
-    """List the flags that may be stale, each signal with its evidence."""
-    client = state.client()
-    flags = client.request("GET", "/flags", params={"stale": "true"})["flags"]
-    summaries = [client.request("GET", path("flags", doc["name"], "stale")) for doc in flags]
+    """List the flags that may be stale, each signal with its evidence, and which are ready to remove."""
+    found = state.client().request("GET", "/cleanup")
+    summaries = sorted([*found["ready_to_remove"], *found["potentially_stale"]], key=lambda s: s["flag"])
     state.output.show({"flags": summaries}, lambda: stale_table(summaries))
+
+
+def _ready(summary: Mapping[str, Any]) -> Text:
+    """Ready to remove: stale and named in no scanned code; unknown while nothing was scanned."""
+    if summary["references"] is None:
+        return Text("unknown (no scan)", style="dim")
+    if summary["ready_to_remove"]:
+        return Text("yes", style="bold green")
+    return Text(f"no: in {summary['references']} scan{'s' if summary['references'] != 1 else ''}")
 
 
 def _evidence(evidence: Mapping[str, Any]) -> str:
@@ -59,11 +67,12 @@ def stale_table(summaries: Iterable[Mapping[str, Any]]) -> RenderableType:
         return Text("No stale flags.", style="dim")
     table = Table()
     table.add_column("Name", no_wrap=True)
-    for column in ("Kind", "Owner", "Signals"):
+    for column in ("Kind", "Owner", "Signals", "Ready to remove"):
         table.add_column(column, overflow=render.WRAP)
     for summary in summaries:
         signals = "\n".join(f"{s['signal']}: {_evidence(s['evidence'])}" for s in summary["signals"])
-        table.add_row(Text(summary["flag"], style="bold"), Text(summary["kind"]), Text(summary["owner"]), Text(signals))
+        name, kind, owner = Text(summary["flag"], style="bold"), Text(summary["kind"]), Text(summary["owner"])
+        table.add_row(name, kind, owner, Text(signals), _ready(summary))
     return table
 
 

@@ -7,7 +7,7 @@ Each signal carries its evidence, so that a person can see why before deleting a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -147,3 +147,27 @@ def stale_summary(
         "references": references,
         "ready_to_remove": bool(signals) and references == 0,
     }
+
+
+def cleanup(
+    docs: Iterable[Mapping[str, Any]],
+    now: datetime,
+    *,
+    last_seen: Mapping[str, datetime | None],
+    references: Mapping[str, int] | None,
+) -> Doc:
+    """What `GET /cleanup` answers: the flags ready to remove and those potentially stale (stale,
+    but named in code, or nothing scanned yet), each as `stale_summary` says with its last
+    evaluation; flags without a signal are left out. `references`: per flag, in how many scanned
+    repositories and branches it is named (None: no scan was ever uploaded)."""
+    ready: list[Doc] = []
+    stale: list[Doc] = []
+    for doc in docs:
+        found = None if references is None else references.get(doc["name"], 0)
+        summary = stale_summary(doc, now, last_seen=last_seen, references=found)
+        if not summary["stale"]:
+            continue
+        seen = last_seen.get(doc["name"])
+        summary["last_seen"] = None if seen is None else format_time(seen)
+        (ready if summary["ready_to_remove"] else stale).append(summary)
+    return {"ready_to_remove": ready, "potentially_stale": stale}

@@ -51,6 +51,20 @@ async def flag_code_refs(session: AsyncSession, flag: str) -> list[Doc]:
     return found
 
 
+async def code_ref_counts(session: AsyncSession) -> dict[str, int] | None:
+    """Per flag named in any scan: in how many repositories and branches; None when nothing was
+    ever uploaded (then nobody knows where a flag is used)."""
+    rows = (await session.scalars(select(CodeRefsRow))).all()
+    if not rows:
+        return None
+    counts: dict[str, int] = {}
+    for row in rows:
+        for flag, lines in row.refs.items():
+            if lines:
+                counts[flag] = counts.get(flag, 0) + 1
+    return counts
+
+
 def _summary(repository: str, branch: str, commit: str, at: datetime, refs: Mapping[str, Any]) -> Doc:
     return {
         "repository": repository,

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
-from vexil.store._code_refs import code_ref_summaries, flag_code_refs, put_code_refs
+from vexil.store._code_refs import code_ref_counts, code_ref_summaries, flag_code_refs, put_code_refs
 from vexil.store._docs import (
     Doc,
     FlagParts,
@@ -54,6 +54,7 @@ from vexil.store._queries import (
 from vexil.store._sdks import check_batch, forget_before, instance_docs, merge_batch
 from vexil.store._state import ImportedState, parse_state
 from vexil.store._usage import add_counts, flag_usage, overview, prune
+from vexil.store._usage_days import daily_counts
 from vexil.store._values import check_document, check_instant, check_text
 from vexil.store._versions import StoredVersions, stored_versions
 from vexil.store.errors import Conflict, InvalidValue, NotFound
@@ -556,6 +557,12 @@ class SqlStore:
         async with self._read() as session:
             return await flag_code_refs(session, flag)
 
+    async def code_ref_counts(self) -> dict[str, int] | None:
+        """Per flag: in how many repositories and branches the latest scans name it (absent: none);
+        None while no scan was ever uploaded."""
+        async with self._read() as session:
+            return await code_ref_counts(session)
+
     # --- flag usage (`_usage.py`) ---------------------------------------------------------------
 
     async def add_usage(
@@ -583,6 +590,11 @@ class SqlStore:
         """Per flag counted: its total since `since` and last seen (`_usage.overview`)."""
         async with self._read() as session:
             return await overview(session, since=since)
+
+    async def usage_daily(self, *, until: datetime, days: int) -> dict[str, list[int]]:
+        """Per flag counted: its evaluations on each of the last `days` days (`_usage_days.py`)."""
+        async with self._read() as session:
+            return await daily_counts(session, until=until, days=days)
 
     # --- export / import -----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.params import plain_parameters
 from vexil.api.schemas import (
     AppInput,
+    CleanupOut,
     FlagCreate,
     FlagList,
     FlagOut,
@@ -19,7 +20,7 @@ from vexil.api.schemas import (
     OverrideInput,
     StaleOut,
 )
-from vexil.core.lifecycle import last_seen_of, stale_signals, stale_summary
+from vexil.core.lifecycle import cleanup, last_seen_of, stale_signals, stale_summary
 from vexil.core.names import NAME_PATTERN
 from vexil.core.values import readable
 
@@ -84,10 +85,24 @@ async def list_flags(
 @router.get("/flags/{name}/stale", response_model=StaleOut, summary="A flag's stale signals, with their evidence")
 async def flag_stale(name: FlagName, service: ServiceDep, runtime: RuntimeDep, _: Reader) -> dict[str, Any]:
     doc = await service.store.get_flag(name)
-    scanned = bool(await service.store.list_code_refs())
-    references = len(await service.store.flag_code_refs(name)) if scanned else None
+    counts = await service.store.code_ref_counts()
+    references = None if counts is None else counts.get(name, 0)
     last_seen = last_seen_of(await runtime.usage.overview())
     return stale_summary(doc, service.clock(), last_seen=last_seen, references=references)
+
+
+@router.get(
+    "/cleanup",
+    response_model=CleanupOut,
+    summary="The flags ready to remove and those potentially stale, with their signals (server token)",
+    description="Flags that are not archived and have at least one stale signal: those that no uploaded "
+    "scan names are ready to remove, the others potentially stale (docs/lifecycle.md).",
+)
+async def cleanup_list(service: ServiceDep, runtime: RuntimeDep, _: Reader) -> dict[str, Any]:
+    docs = [doc for doc in await service.store.list_flags() if not doc["archived"]]
+    last_seen = last_seen_of(await runtime.usage.overview())
+    references = await service.store.code_ref_counts()
+    return cleanup(docs, service.clock(), last_seen=last_seen, references=references)
 
 
 @router.post("/flags/{name}/archive", response_model=FlagOut, summary="Archive a flag (kept, but not served)")

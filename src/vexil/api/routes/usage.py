@@ -41,6 +41,7 @@ class FlagUsageOut(BaseModel):
 class UsageSummaryOut(BaseModel):
     total: int = Field(description="Evaluations counted in the last 7 days.")
     last_seen: str | None = Field(description="The last evaluation ever counted (within a year).")
+    daily: list[int] = Field(description="Evaluations on each of the last 7 days, oldest first, today last.")
 
 
 class UsageOverviewOut(BaseModel):
@@ -76,6 +77,13 @@ async def flag_usage(
     summary="Every flag's usage in the last 7 days and last evaluation (server token)",
 )
 async def usage_overview(runtime: RuntimeDep, _: Reader) -> dict[str, Any]:
-    counted = await runtime.usage.overview(OVERVIEW_DAYS)
+    counted = await runtime.usage.overview(OVERVIEW_DAYS)  # flushes this replica's counts first
+    daily = await runtime.service.store.usage_daily(until=runtime.usage.now(), days=OVERVIEW_DAYS)
     none = {"total": 0, "last_seen": None}
-    return {"flags": {flag: counted.get(flag, none) for flag in runtime.service.snapshot.names()}}
+    never = [0] * OVERVIEW_DAYS
+    return {
+        "flags": {
+            flag: {**counted.get(flag, none), "daily": daily.get(flag, never)}
+            for flag in runtime.service.snapshot.names()
+        }
+    }

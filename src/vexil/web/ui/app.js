@@ -1,11 +1,12 @@
-// The admin UI: session, hash routing (#/flags, #/flags/NAME, #/segments, #/tokens, #/sdks, #/audit),
-// the shared store and the live change stream.
+// The admin UI: session, hash routing (#/flags, #/flags/NAME, #/cleanup, #/segments, #/tokens, #/sdks,
+// #/audit), the shared store and the live change stream.
 
 import { createApi } from "./api.js";
 import { loadOperators } from "./conditions.js";
 import { followChanges } from "./live.js";
 import { createStore } from "./store.js";
 import * as audit from "./views/audit.js";
+import * as cleanup from "./views/cleanup.js";
 import * as flag from "./views/flag.js";
 import * as flags from "./views/flags.js";
 import * as sdks from "./views/sdks.js";
@@ -18,6 +19,7 @@ const SESSION_KEY = "vexil.session";
 const ROUTES = [
   [/^\/flags$/, flags, "flags"],
   [/^\/flags\/([^/]+)$/, flag, "flags"],
+  [/^\/cleanup$/, cleanup, "cleanup"],
   [/^\/segments$/, segments, "segments"],
   [/^\/segments\/([^/]+)$/, segments, "segments"],
   [/^\/tokens$/, tokens, "tokens"],

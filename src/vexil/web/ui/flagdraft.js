@@ -16,6 +16,8 @@ export const FIELDS = [
   "environments",
   "prerequisites",
   "salt",
+  "kind",
+  "owner",
 ];
 
 export function fromDoc(doc, environments) {
@@ -53,6 +55,9 @@ export function fromDoc(doc, environments) {
       variants: (p.variants || []).join(", "),
     })),
     salt: doc.salt,
+    // The server's defaults, for a document written before flags had a lifecycle.
+    kind: doc.kind ?? "release",
+    owner: doc.owner ?? "",
   };
 }
 
@@ -98,6 +103,8 @@ export function toFields(draft) {
       return { flag: p.flag, active: p.active, variants: variants.length ? variants : null };
     }),
     salt: draft.salt,
+    kind: draft.kind,
+    owner: draft.owner.trim(),
   };
   if (!draft.salt.trim()) fail("salt", "A salt of 1 to 200 characters (the flag's name is the usual one).");
   return { fields, errors };

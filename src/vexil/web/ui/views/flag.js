@@ -1,13 +1,16 @@
 // A flag's page: everything that decides who gets what, edited as one draft and saved with
 // PATCH /flags/{name} and the version it was read at (409: someone else saved first). Apps and
 // clearing an override are saved at once. Changes by others arrive over the change stream: taken
-// in when nothing is being edited, announced with a "reload" notice when something is.
+// in when nothing is being edited, announced with a "reload" notice when something is. Its usage
+// (a chart per hour or day) and lifecycle (kind, owner, stale signals, archive and restore) are
+// parts of the same page (docs/lifecycle.md).
 
 import { path, query } from "../api.js";
 import { h, keepFocus } from "../dom.js";
 import { changedFields, fromDoc, toFields } from "../flagdraft.js";
 import { clearErrors, showApiError, showError } from "../forms.js";
 import { stateOf } from "../store.js";
+import { ago, setArchived } from "../lifecycle.js";
 import { eventItem } from "./audit.js";
 import {
   aboutSection,
@@ -16,6 +19,7 @@ import {
   environmentTargetingSection,
   environmentsSection,
   jumpTo,
+  lifecycleSection,
   prerequisitesSection,
   rulesSection,
   saltSection,
@@ -23,6 +27,7 @@ import {
 } from "./flag-sections.js";
 import { confirmButton } from "./confirm.js";
 import { createPlayground } from "./playground.js";
+import { createUsage } from "./flag-usage.js";
 
 export function mount(main, ctx, { args: [name] }) {
   const readOnly = ctx.readOnly;
@@ -49,10 +54,15 @@ export function mount(main, ctx, { args: [name] }) {
   // Where the flag is named in code, from the latest `vexil refs --upload` of each repository and
   // branch (GET /flags/{name}/code-refs, docs/code-refs.md).
   const codeRefs = h("section", { class: "card", "aria-labelledby": "code-refs-title", id: "code-refs" });
+  // Evaluations per hour or day, by environment, variant, source and app (GET /flags/{name}/usage).
+  const usage = createUsage(ctx, name);
   const page = {
     get base() {
       return base;
     },
+    /** GET /flags/{name}/stale's answer; null while loading, `{error}` if it failed. */
+    stale: null,
+    markStale,
     flagNames: () => [...ctx.store.flags.keys()].sort(),
     segments: [],
     changed,
@@ -89,9 +99,10 @@ export function mount(main, ctx, { args: [name] }) {
     }
     playground = createPlayground(ctx, name, { environments, onResult: markDecidingRule });
     render();
-    main.append(playground.el, codeRefs, history, danger);
+    main.append(usage.el, playground.el, codeRefs, history, danger);
     renderDanger();
     showCodeRefs();
+    usage.show(environments);
     ctx.ready("flag");
     ctx.api.get("/segments").then(
       (body) => {
@@ -126,8 +137,11 @@ export function mount(main, ctx, { args: [name] }) {
 
   function setBase(doc) {
     base = doc;
-    showUnleash();
+    if (doc.archived) unleashNote.replaceChildren(); // served nowhere: nothing to explain
+    else showUnleash();
     showHistory();
+    showStale();
+    showArchived();
     draft = fromDoc(doc, environments);
     baseFields = toFields(fromDoc(doc, environments)).fields;
     missedChange = false;
@@ -148,6 +162,7 @@ export function mount(main, ctx, { args: [name] }) {
           environmentTargetingSection(draft, page),
           variantsSection(draft, page),
           aboutSection(draft, page),
+          lifecycleSection(draft, page),
           appsSection(page),
           saltSection(draft, page),
           h(
@@ -180,6 +195,8 @@ export function mount(main, ctx, { args: [name] }) {
       ["environments", "Targeting"],
       ["variants", "Variants"],
       ["about", "Settings"],
+      ["lifecycle", "Lifecycle"],
+      ["usage", "Usage"],
       ["playground", "Playground"],
       ["history", "History"],
     ];
@@ -190,7 +207,8 @@ export function mount(main, ctx, { args: [name] }) {
         "div",
         { class: "summary-top" },
         h("h1", { class: "flag-name" }, name),
-        h("ul", { class: "chips", "aria-label": "State in each environment (saved)" }, chips),
+        base.archived ? h("span", { class: "badge archived", id: "archived-badge" }, "Archived") : null,
+        base.archived ? null : h("ul", { class: "chips", "aria-label": "State in each environment (saved)" }, chips),
       ),
       h(
         "nav",
@@ -198,6 +216,73 @@ export function mount(main, ctx, { args: [name] }) {
         parts.map(([id, text]) => h("a", { href: `#${id}`, dataset: { part: id }, onclick: jumpTo(id) }, text)),
         h("span", { class: "meta" }, `version ${base.version} · updated ${new Date(base.updated_at).toLocaleString()}`),
       ),
+    );
+  }
+
+  /** The stale signals, read again after each change (a change restarts some of them). */
+  async function showStale() {
+    try {
+      page.stale = await ctx.api.get(path("/flags", name, "stale"));
+    } catch (error) {
+      page.stale = { error: error.message };
+    }
+    if (draft) keepFocus(() => {
+      const old = document.getElementById("lifecycle");
+      if (old) old.replaceWith(lifecycleSection(draft, page));
+    });
+  }
+
+  /** An archived flag's page says so first, and offers Restore. */
+  function showArchived() {
+    const old = document.getElementById("archived-note");
+    if (!base.archived) {
+      if (old) old.remove();
+      return;
+    }
+    const error = h("p", { class: "form-error", role: "alert" });
+    const restore = h("button", { type: "button", class: "primary", id: "flag-restore" }, "Restore");
+    restore.addEventListener("click", () => archive(false).catch((failure) => (error.textContent = failure.message)));
+    restore.disabled = readOnly;
+    const note = h(
+      "div",
+      { class: "notice archived-note", id: "archived-note", role: "note" },
+      h("div", {}, h("strong", {}, "This flag is archived."), " Every evaluation answers as for a flag that does not exist. Its configuration and history are kept; Restore serves it again as it was."),
+      restore,
+      error,
+    );
+    if (old) old.replaceWith(note);
+    else notice.before(note);
+  }
+
+  /** Archive or restore; rejects with the API's error (shown by the button that asked). */
+  async function archive(archived) {
+    let failure = null;
+    await act(
+      () => setArchived(ctx.api, name, archived),
+      (doc) => {
+        applyImmediate(doc, (edited) => edited);
+        renderDanger();
+        stateText.textContent = archived ? `Archived: ${name} is no longer served.` : `Restored: ${name} is served again.`;
+        const focus = document.getElementById(archived ? "flag-restore" : "flag-archive");
+        if (focus) focus.focus();
+      },
+      (error) => {
+        failure = error;
+      },
+    );
+    if (failure) throw failure;
+  }
+
+  function markStale(stale) {
+    act(
+      () => ctx.api.patch(path("/flags", name), { stale, version: base.version }),
+      (doc) => {
+        applyImmediate(doc, (edited) => edited);
+        const again = document.getElementById(stale ? "flag-not-stale" : "flag-mark-stale");
+        if (again) again.focus();
+        stateText.textContent = stale ? `${name} is marked stale.` : `${name} is no longer marked stale.`;
+      },
+      (error) => showError(form, "stale", error.message, formError),
     );
   }
 
@@ -322,7 +407,9 @@ export function mount(main, ctx, { args: [name] }) {
     busy += 1;
     try {
       const doc = await request();
-      ctx.store.upsert(doc);
+      // The store holds the flags that are served: an archived one leaves it.
+      if (doc.archived) ctx.store.remove(name);
+      else ctx.store.upsert(doc);
       done(doc);
     } catch (error) {
       failed(error);
@@ -402,17 +489,8 @@ export function mount(main, ctx, { args: [name] }) {
     missedChange = false;
     const doc = ctx.store.flags.get(name);
     if (!doc) {
-      if (gone) return;
-      gone = true;
-      notice.replaceChildren(
-        h(
-          "p",
-          { class: "notice error", role: "alert" },
-          "This flag was deleted by someone else. ",
-          h("a", { href: "#/flags" }, "Back to the flags"),
-        ),
-      );
-      render();
+      if (gone || base.archived) return;
+      checkArchived();
       return;
     }
     if (doc.version <= base.version && doc.created_at === base.created_at) return; // ours, or older
@@ -426,6 +504,38 @@ export function mount(main, ctx, { args: [name] }) {
     render();
     stateText.textContent = `Updated with a change made elsewhere (version ${doc.version}).`;
     if (playground) playground.refresh();
+  }
+
+  /** The flag left the served set: archived by someone else (then shown as such), or deleted. */
+  async function checkArchived() {
+    let doc = null;
+    try {
+      doc = await ctx.api.get(path("/flags", name));
+    } catch {
+      doc = null;
+    }
+    if (doc && doc.archived) {
+      if (isDirty()) {
+        showConflict(`Someone else archived this flag while you were editing.`);
+        return;
+      }
+      setBase(doc);
+      render();
+      renderDanger();
+      stateText.textContent = "Archived elsewhere: this flag is no longer served.";
+      return;
+    }
+    if (gone) return;
+    gone = true;
+    notice.replaceChildren(
+      h(
+        "p",
+        { class: "notice error", role: "alert" },
+        "This flag was deleted by someone else. ",
+        h("a", { href: "#/flags" }, "Back to the flags"),
+      ),
+    );
+    render();
   }
 
   function showConflict(message) {
@@ -474,8 +584,27 @@ export function mount(main, ctx, { args: [name] }) {
   }
 
   function renderDanger() {
+    const archived = base.archived;
     danger.replaceChildren(
-      h("h2", { id: "danger-title" }, "Delete"),
+      h("h2", { id: "danger-title" }, "Archive or delete"),
+      h(
+        "p",
+        { class: "hint" },
+        "Archiving stops serving the flag everywhere but keeps its configuration and history, and can be undone. Deleting cannot.",
+      ),
+      h(
+        "div",
+        { class: "danger-actions" },
+        archived
+        ? h("p", { class: "hint" }, "This flag is archived: restore it from the top of the page.")
+        : confirmButton({
+            id: "flag-archive",
+            label: "Archive flag…",
+            question: `Archive ${name}? Every evaluation will answer as for a flag that does not exist, until it is restored. Its configuration and history are kept.`,
+            confirmLabel: `Archive ${name}`,
+            disabled: readOnly,
+            action: () => archive(true),
+          }),
       confirmButton({
         id: "flag-delete",
         label: "Delete flag…",
@@ -494,6 +623,7 @@ export function mount(main, ctx, { args: [name] }) {
           ctx.navigate("#/flags");
         },
       }),
+      ),
     );
   }
 }

@@ -1,13 +1,17 @@
 // The flags list: search and filters, each flag's state in every environment at a glance, inline
 // toggles, and a form to create a flag. Rows are built as one HTML string (500 flags render in a
-// few milliseconds) and patched one by one when the change stream reports a flag.
+// few milliseconds) and patched one by one when the change stream reports a flag. Each row also
+// shows the flag's last 7 days of evaluations and when it was last seen (GET /usage), and a badge
+// when it may be stale (GET /cleanup); the "Archived" choice lists the archived flags instead.
 
 import { path, query } from "../api.js";
+import { sparkline } from "../charts.js";
 import { esc, h } from "../dom.js";
 import { clearErrors, showError } from "../forms.js";
+import { ago, kindLabel, setArchived } from "../lifecycle.js";
 import { effectiveEnabled, stateOf } from "../store.js";
 
-const FILTERS = ["q", "tag", "app", "env", "state"];
+const FILTERS = ["q", "tag", "app", "env", "state", "show"];
 
 export function mount(main, ctx, { params }) {
   const filters = Object.fromEntries(FILTERS.map((key) => [key, params.get(key) || ""]));
@@ -16,6 +20,9 @@ export function mount(main, ctx, { params }) {
   const rows = new Map();
   const pending = new Set();
   let optionsSignature = "";
+  // Per flag: {total, last_seen, daily} (GET /usage), and "ready" or "stale" (GET /cleanup).
+  let usage = {};
+  const stale = new Map();
 
   const count = h("p", { class: "count", "aria-live": "polite" });
   const status = h("p", { class: "status", role: "status" });
@@ -30,10 +37,33 @@ export function mount(main, ctx, { params }) {
     h("option", { value: "on" }, "On"),
     h("option", { value: "off" }, "Off"),
   );
+  const showSelect = h(
+    "select",
+    { id: "filter-show", value: filters.show },
+    h("option", { value: "" }, "Active flags"),
+    h("option", { value: "stale" }, "Stale only"),
+    h("option", { value: "archived" }, "Archived flags"),
+  );
   const thead = h("thead");
   const tbody = h("tbody", { onclick: onTableClick });
   const table = h("table", { class: "flags", id: "flags-table" }, h("caption", { class: "sr-only" }, "Flags"), thead, tbody);
   const empty = h("p", { class: "empty", hidden: true });
+  const legend = h(
+    "p",
+    { class: "legend" },
+    h("span", { class: "toggle on sample" }, "On"),
+    " set for the environment (override)  ",
+    h("span", { class: "toggle on inherited sample" }, "On"),
+    " inherited from the flag's default  ",
+    h("span", { class: "toggle on partial sample" }, "25%"),
+    " a share of users  ",
+    h("span", { class: "toggle on targeted sample" }, "Targeted"),
+    " 0 %: only its allowlist and rules  ",
+    h("span", { class: "toggle off sample" }, "Off"),
+    " disabled",
+  );
+  const activeList = h("div", { class: "table-wrap" }, table);
+  const archivedList = h("div", { id: "archived-list", hidden: true });
 
   const createForm = buildCreateForm();
   main.append(
@@ -47,24 +77,13 @@ export function mount(main, ctx, { params }) {
       labelled("App", appSelect),
       labelled("Environment", envSelect),
       labelled("State", stateSelect),
+      labelled("Show", showSelect),
     ),
-    h(
-      "p",
-      { class: "legend" },
-      h("span", { class: "toggle on sample" }, "On"),
-      " set for the environment (override)  ",
-      h("span", { class: "toggle on inherited sample" }, "On"),
-      " inherited from the flag's default  ",
-      h("span", { class: "toggle on partial sample" }, "25%"),
-      " a share of users  ",
-      h("span", { class: "toggle on targeted sample" }, "Targeted"),
-      " 0 %: only its allowlist and rules  ",
-      h("span", { class: "toggle off sample" }, "Off"),
-      " disabled",
-    ),
+    legend,
     status,
-    h("div", { class: "table-wrap" }, table),
+    activeList,
     empty,
+    archivedList,
   );
 
   const unsubscribe = ctx.store.subscribe(onChanged);
@@ -77,6 +96,7 @@ export function mount(main, ctx, { params }) {
   };
 
   async function load() {
+    const lifecycle = loadLifecycle();
     try {
       environments = await ctx.environments;
       await ctx.flagsLoaded;
@@ -85,13 +105,91 @@ export function mount(main, ctx, { params }) {
       ctx.ready("flags");
       return;
     }
+    await lifecycle;
     renderHead();
     renderOptions();
     const docs = [...ctx.store.flags.values()].sort(byName);
     tbody.innerHTML = docs.map(rowHtml).join("");
     for (const tr of tbody.rows) rows.set(tr.dataset.name, tr);
     applyFilters();
+    if (filters.show === "archived") await showArchived();
     ctx.ready("flags");
+  }
+
+  /** Usage and stale status: the list shows without them if either cannot be read. */
+  async function loadLifecycle() {
+    const [counted, cleanup] = await Promise.allSettled([ctx.api.get("/usage"), ctx.api.get("/cleanup")]);
+    if (counted.status === "fulfilled") usage = counted.value.flags;
+    if (cleanup.status === "fulfilled") {
+      for (const item of cleanup.value.ready_to_remove) stale.set(item.flag, "ready");
+      for (const item of cleanup.value.potentially_stale) stale.set(item.flag, "stale");
+    }
+  }
+
+  /** The archived flags (GET /flags?archived=true), each with Restore. */
+  async function showArchived() {
+    archivedList.replaceChildren(h("p", { class: "loading" }, "Loading…"));
+    let docs;
+    try {
+      docs = (await ctx.api.get(`/flags${query({ archived: true })}`)).flags;
+    } catch (error) {
+      archivedList.replaceChildren(h("p", { class: "notice error" }, `Could not load the archived flags: ${error.message}`));
+      return;
+    }
+    count.textContent = `${docs.length} archived flag${docs.length === 1 ? "" : "s"}`;
+    if (!docs.length) {
+      archivedList.replaceChildren(h("p", { class: "empty" }, "No archived flags. Archive a flag from its page or from Cleanup."));
+      return;
+    }
+    const rowOf = (doc) => {
+      const restore = h(
+        "button",
+        { type: "button", "data-restore": doc.name, "aria-label": `Restore ${doc.name}`, disabled: readOnly },
+        "Restore",
+      );
+      const tr = h(
+        "tr",
+        { dataset: { name: doc.name } },
+        h(
+          "th",
+          { scope: "row", "data-label": "Flag" },
+          h("a", { class: "flag-name", href: `#/flags/${encodeURIComponent(doc.name)}` }, doc.name),
+          doc.description ? h("span", { class: "desc" }, doc.description) : null,
+        ),
+        h("td", { "data-label": "Kind" }, h("span", { class: "badge kind" }, kindLabel(doc.kind))),
+        h("td", { "data-label": "Owner" }, doc.owner || h("span", { class: "hint" }, "none")),
+        h("td", { "data-label": "Archived" }, h("time", { datetime: doc.updated_at, title: doc.updated_at }, ago(doc.updated_at))),
+        h("td", { class: "row-actions" }, restore),
+      );
+      restore.addEventListener("click", async () => {
+        restore.disabled = true;
+        try {
+          const restored = await setArchived(ctx.api, doc.name, false);
+          ctx.store.upsert(restored);
+          tr.remove();
+          status.className = "status";
+          status.textContent = `${doc.name} is restored and served again.`;
+        } catch (error) {
+          status.className = "status error";
+          status.textContent = `Could not restore ${doc.name}: ${error.message}`;
+          restore.disabled = false;
+        }
+      });
+      return tr;
+    };
+    archivedList.replaceChildren(
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          { class: "flags cards", id: "archived-table" },
+          h("caption", { class: "sr-only" }, "Archived flags"),
+          h("thead", {}, h("tr", {}, ["Flag", "Kind", "Owner", "Archived", ""].map((t) => h("th", { scope: "col" }, t)))),
+          h("tbody", {}, docs.map(rowOf)),
+        ),
+      ),
+    );
   }
 
   function buildCreateForm() {
@@ -158,7 +256,12 @@ export function mount(main, ctx, { params }) {
   }
 
   function renderHead() {
-    const cells = [`<th scope="col">Flag</th>`, `<th scope="col" data-env="">Default</th>`];
+    const cells = [
+      `<th scope="col">Flag</th>`,
+      `<th scope="col" class="usage">Last 7 days</th>`,
+      `<th scope="col" class="seen">Last seen</th>`,
+      `<th scope="col" data-env="">Default</th>`,
+    ];
     for (const env of environments) cells.push(`<th scope="col" data-env="${esc(env)}">${esc(env)}</th>`);
     thead.innerHTML = `<tr>${cells.join("")}</tr>`;
   }
@@ -181,15 +284,37 @@ export function mount(main, ctx, { params }) {
     fillSelect(envSelect, "Every environment", environments, filters.env);
   }
 
+  function usageCells(name) {
+    const counted = usage[name];
+    if (!counted) return `<td class="usage" data-label="Last 7 days"></td><td class="seen" data-label="Last seen"></td>`;
+    const seen = counted.last_seen;
+    return (
+      `<td class="usage" data-label="Last 7 days">${sparkline(counted.daily)}` +
+      `<span class="usage-total" title="Evaluations in the last 7 days">${counted.total.toLocaleString()}</span></td>` +
+      `<td class="seen${seen ? "" : " never"}" data-label="Last seen">` +
+      `<time datetime="${esc(seen || "")}" title="${esc(seen || "never evaluated")}">${esc(ago(seen))}</time></td>`
+    );
+  }
+
+  function staleBadge(name) {
+    const which = stale.get(name);
+    if (!which) return "";
+    return which === "ready"
+      ? `<a class="badge ready" href="#/cleanup" title="Stale, and named in no scanned code: see Cleanup">ready to remove</a>`
+      : `<a class="badge stale" href="#/cleanup" title="At least one stale signal: see Cleanup">stale</a>`;
+  }
+
   function rowHtml(doc) {
     const name = esc(doc.name);
     const tags = doc.tags.map((tag) => `<span class="tag">${esc(tag)}</span>`).join("");
     const apps = doc.apps.length ? `<span class="apps">apps: ${esc(doc.apps.join(", "))}</span>` : "";
     const cells = [
       `<th scope="row" data-label="Flag"><a class="flag-name" href="#/flags/${encodeURIComponent(doc.name)}">${name}</a>` +
+        staleBadge(doc.name) +
         (doc.description ? `<span class="desc">${esc(doc.description)}</span>` : "") +
         (tags || apps ? `<span class="meta">${tags}${apps}</span>` : "") +
         "</th>",
+      usageCells(doc.name),
       toggleCell(doc, ""),
     ];
     for (const env of environments) cells.push(toggleCell(doc, env));
@@ -287,12 +412,23 @@ export function mount(main, ctx, { params }) {
     filters.app = appSelect.value;
     filters.env = envSelect.value;
     filters.state = stateSelect.value;
+    const wasArchived = filters.show === "archived";
+    filters.show = showSelect.value;
     const kept = Object.fromEntries(FILTERS.map((key) => [key, filters[key]]));
     ctx.replaceHash(`#/flags${query(kept)}`);
     applyFilters();
+    if (filters.show === "archived" && !wasArchived) showArchived();
   }
 
   function applyFilters() {
+    const archived = filters.show === "archived";
+    archivedList.hidden = !archived;
+    activeList.hidden = archived;
+    legend.hidden = archived;
+    if (archived) {
+      empty.hidden = true;
+      return;
+    }
     for (const [name, tr] of rows) tr.hidden = !matches(ctx.store.flags.get(name));
     narrowColumns(table);
     updateCount();
@@ -311,10 +447,12 @@ export function mount(main, ctx, { params }) {
     if (filters.tag && !doc.tags.includes(filters.tag)) return false;
     if (filters.q && !`${doc.name} ${doc.description}`.toLowerCase().includes(filters.q.toLowerCase())) return false;
     if (filters.state && effectiveEnabled(doc, filters.env) !== (filters.state === "on")) return false;
+    if (filters.show === "stale" && !stale.has(doc.name)) return false;
     return true;
   }
 
   function updateCount() {
+    if (filters.show === "archived") return;
     const total = rows.size;
     let shown = 0;
     for (const tr of rows.values()) if (!tr.hidden) shown += 1;
@@ -322,6 +460,7 @@ export function mount(main, ctx, { params }) {
     empty.hidden = shown > 0;
     empty.textContent = total ? "No flag matches these filters." : "No flags yet: create the first one above.";
     table.hidden = shown === 0;
+    activeList.hidden = shown === 0;
   }
 }
 
