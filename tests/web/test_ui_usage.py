@@ -88,6 +88,7 @@ def test_flag_page__usage_chart__stacked_by_environment_with_variants_sources_an
     # When the last 24 hours are chosen, the same evaluations show per hour
     ui.page.get_by_role("button", name="24 h").click()
     expect(ui.page.locator("#usage-period-24h")).to_have_attribute("aria-pressed", "true")
+    expect(usage).to_contain_text("evaluations, per hour, by environment")
     expect(usage.locator("#usage-total")).to_have_text("40")
     expect(usage.locator("svg.usage-chart .tick").first).to_be_visible()
     usage.scroll_into_view_if_needed()

@@ -94,7 +94,10 @@ export function stackedBars(buckets, stacks, { label, width = 720, height = 200 
     });
     root.append(bar);
     if (i % every === 0 || i === buckets.length - 1) {
-      const text = svg("text", { x: left + i * slot + slot / 2, y: height - 6, "text-anchor": "middle", class: "tick" });
+      // The last label ends at the plot's right edge, so that it is never cut off.
+      const last = i === buckets.length - 1;
+      const x = last ? left + (i + 1) * slot : left + i * slot + slot / 2;
+      const text = svg("text", { x, y: height - 6, "text-anchor": last ? "end" : "middle", class: "tick" });
       text.textContent = bucket.label;
       root.append(text);
     }

@@ -42,6 +42,7 @@ function valuesOf(series, buckets) {
 
 export function createUsage(ctx, name) {
   let period = "7d";
+  let shown = 0;
   let environments = [];
   const body = h("div", { class: "usage-body" }, h("p", { class: "hint" }, "Loading…"));
   const seen = h("span", { class: "meta", id: "usage-last-seen" });
@@ -73,6 +74,8 @@ export function createUsage(ctx, name) {
 
   async function show(envs) {
     if (envs) environments = envs;
+    // A later choice wins: an answer to an earlier one that arrives after it is dropped.
+    const asked = ++shown;
     const buckets = bucketsOf(period);
     const since = new Date(buckets[0].at).toISOString();
     const read = (environment) => ctx.api.get(path("/flags", name, "usage") + query({ since, environment }));
@@ -85,9 +88,11 @@ export function createUsage(ctx, name) {
         .sort((a, b) => order(a) - order(b));
       perEnvironment = await Promise.all(named.map(async (env) => [env, (await read(env)).series]));
     } catch (error) {
+      if (asked !== shown) return;
       body.replaceChildren(h("p", { class: "notice error" }, `Could not load the usage: ${error.message}`));
       return;
     }
+    if (asked !== shown) return;
     seen.textContent = total.last_seen ? `last seen ${ago(total.last_seen)}` : "never evaluated in this period";
     seen.title = total.last_seen || "";
     el.dataset.total = String(total.total);
