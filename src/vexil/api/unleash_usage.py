@@ -22,13 +22,13 @@ from vexil.api.surface import Answer, Call, Endpoint, Reply
 from vexil.api.unleash_frontend import FRONTEND_PATH
 from vexil.core.auth import Principal, Role
 from vexil.core.sdks import FRONTEND, SERVER
-from vexil.core.usage import SDK, count_report
+from vexil.core.usage import CLIENT, SDK, count_report
 from vexil.unleash.usage import SdkReport, UsageInputError, metrics_report, register_report
 
 Read = Callable[[dict[str, Any], str | None], SdkReport]
 
 
-async def _recorded(call: Call, principal: Principal, read: Read, kind: str) -> None:
+async def _recorded(call: Call, principal: Principal, read: Read, kind: str, source: str = SDK) -> None:
     try:
         report = read(await call.json(), call.header(b"unleash-sdk"))
     except UsageInputError as exc:
@@ -36,7 +36,7 @@ async def _recorded(call: Call, principal: Principal, read: Read, kind: str) -> 
     environment = principal.environment or report.environment
     call.runtime.sdks.record(report, kind=kind, environment=environment, caller=principal.key or principal.name)
     if report.toggles:
-        count_report(call.runtime.usage, call.runtime.service.snapshot, report, environment, SDK)
+        count_report(call.runtime.usage, call.runtime.service.snapshot, report, environment, source)
 
 
 def _server_register(body: dict[str, Any], sdk: str | None) -> SdkReport:
@@ -65,7 +65,8 @@ async def frontend_register(call: Call) -> Answer:
 
 
 async def frontend_metrics(call: Call) -> Answer:
-    await _recorded(call, call.holder(), metrics_report, FRONTEND)
+    # What a browser read, not what a server evaluated: counted apart from the `frontend` answers.
+    await _recorded(call, call.holder(), metrics_report, FRONTEND, CLIENT)
     return Reply(b"", 200)
 
 
