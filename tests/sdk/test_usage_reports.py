@@ -19,6 +19,7 @@ import pytest
 from tests.sdk.conftest import Vexil, start_vexil
 from tests.sdk.fakes import FAST, await_for, wait_for
 from vexil.sdk import AsyncClient, Client
+from vexil.sdk._usage import MAX_TOGGLES, Key, metrics_bodies
 
 THEME = {"enabled": True, "variants": [{"name": "light", "weight": 0}, {"name": "dark", "weight": 1}]}
 INTERVAL = 60.0
@@ -150,3 +151,19 @@ async def test_async_local_client__evaluations__reported_after_the_interval_and_
     # Then both arrive, from the interval's report and the closing one
     found = usage(vexil, "theme")
     assert (found["total"], found["by_source"], found["by_app"]) == (2, {"sdk": 2}, {"shop": 2})
+
+
+def test_metrics_bodies__more_flags_than_a_post_takes__split_per_environment_app_and_size() -> None:
+    # Given counts of 5,001 flags in production for `shop`, and one in staging for no app
+    counts: dict[Key, int] = {(f"f{i:05}", "production", "shop", "on", True): 1 for i in range(MAX_TOGGLES + 1)}
+    counts[("f00000", "staging", "", "off", False)] = 2
+    # When they are made into metrics bodies
+    bodies = metrics_bodies(counts, "2026-12-04T20:00:00Z", "2026-12-04T20:01:00Z", instance="i", sdk="s")
+    # Then each post stays within what the server takes, and together they carry every count
+    assert [(b["environment"], b["appName"], len(b["bucket"]["toggles"])) for _, b in bodies] == [
+        ("production", "shop", MAX_TOGGLES),
+        ("production", "shop", 1),
+        ("staging", "default", 1),
+    ]
+    assert bodies[2][1]["bucket"]["toggles"] == {"f00000": {"yes": 0, "no": 2, "variants": {"off": 2}}}
+    assert sum(len(carried) for carried, _ in bodies) == len(counts)

@@ -29,6 +29,8 @@ from typing import Any
 Key = tuple[str, str, str, str, bool]
 
 MAX_KEYS = 10_000
+# The most flags one metrics post may report (the server refuses more: `vexil.unleash.usage`).
+MAX_TOGGLES = 5_000
 # An app must be named in a metrics body: what a client that names none reports as.
 DEFAULT_APP = "default"
 # The server's heartbeat on the change stream: while connected, the feed wakes at least this often,
@@ -103,18 +105,29 @@ def metrics_bodies(
         groups.setdefault((key[1], key[2]), {})[key] = n
     bodies = []
     for (environment, app), group in sorted(groups.items()):
-        toggles: dict[str, dict[str, Any]] = {}
-        for (flag, _, _, variant, active), n in group.items():
-            toggle = toggles.setdefault(flag, {"yes": 0, "no": 0, "variants": {}})
-            toggle["yes" if active else "no"] += n
-            toggle["variants"][variant] = toggle["variants"].get(variant, 0) + n
-        body: dict[str, Any] = {
-            "appName": app or DEFAULT_APP,
-            "instanceId": instance,
-            "sdkVersion": sdk,
-            "bucket": {"start": start, "stop": stop, "toggles": toggles},
-        }
-        if environment:
-            body["environment"] = environment
-        bodies.append((group, body))
+        by_flag: dict[str, dict[Key, int]] = {}
+        for key, n in group.items():
+            by_flag.setdefault(key[0], {})[key] = n
+        flags = sorted(by_flag)
+        # Within what one post may carry (`vexil.unleash.usage`: MAX_TOGGLES flags a post).
+        for first in range(0, len(flags), MAX_TOGGLES):
+            carried: dict[Key, int] = {}
+            toggles: dict[str, dict[str, Any]] = {}
+            for flag in flags[first : first + MAX_TOGGLES]:
+                toggle: dict[str, Any] = {"yes": 0, "no": 0, "variants": {}}
+                for key, n in by_flag[flag].items():
+                    variant, active = key[3], key[4]
+                    toggle["yes" if active else "no"] += n
+                    toggle["variants"][variant] = toggle["variants"].get(variant, 0) + n
+                    carried[key] = n
+                toggles[flag] = toggle
+            body: dict[str, Any] = {
+                "appName": app or DEFAULT_APP,
+                "instanceId": instance,
+                "sdkVersion": sdk,
+                "bucket": {"start": start, "stop": stop, "toggles": toggles},
+            }
+            if environment:
+                body["environment"] = environment
+            bodies.append((carried, body))
     return bodies
