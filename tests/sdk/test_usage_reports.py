@@ -110,6 +110,19 @@ def test_remote_client__evaluations__counted_by_the_server_only(vexil: Vexil) ->
     assert usage(vexil, "theme")["by_source"] == {"server": 3}
 
 
+def test_local_client__metrics_interval_0__counts_and_reports_nothing(vexil: Vexil) -> None:
+    # Given a local client told to report nothing
+    vexil.create_flag("theme", **THEME)
+    options = dataclasses.replace(FAST, metrics_interval=0)
+    client = Client(vexil.url, token=vexil.server_token, mode="local", options=options)
+    assert client.wait_until_ready(10)
+    # When it evaluates and is closed
+    assert client.variant("theme", {"identifier": "u1"}) == "dark"
+    client.close()
+    # Then the server counted nothing
+    assert usage(vexil, "theme")["total"] == 0
+
+
 def test_local_client__server_down_at_a_report__counts_sent_with_the_next(
     vexil: Vexil, caplog: pytest.LogCaptureFixture
 ) -> None:

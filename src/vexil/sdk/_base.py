@@ -124,7 +124,8 @@ class Options:
     `transport` replaces httpx's network transport (tests use `httpx.MockTransport`).
 
     A local client reports how often it evaluated each flag at most every `metrics_interval`
-    seconds and on `close()` (docs/usage.md); `clock` (monotonic seconds) times those reports.
+    seconds and on `close()` (docs/usage.md), or counts nothing when it is 0; `clock` (monotonic
+    seconds) times those reports.
     """
 
     context: Mapping[str, Any] = field(default_factory=dict)
@@ -192,7 +193,10 @@ class BaseClient:
         self._warned_environments: set[str] = set()
         self.last_error: FlagServiceError | None = None
         # What a local client evaluated, for the server's usage counts; remote ones were counted there.
-        self._counts = EvaluationCounts(self.options.metrics_interval, self.options.clock) if mode == "local" else None
+        interval = self.options.metrics_interval
+        if interval < 0:
+            raise ValueError("metrics_interval must be a number of seconds, or 0 to report nothing")
+        self._counts = EvaluationCounts(interval, self.options.clock) if mode == "local" and interval else None
         self._instance = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
     def __repr__(self) -> str:
@@ -264,15 +268,12 @@ class BaseClient:
             raise InvalidContext(f"this local client holds environment {only!r} only, not {merged['environment']!r}")
         return merged
 
-    def _counted(self, name: str, context: Mapping[str, Any], result: EngineEvaluation) -> EngineEvaluation:
-        """`result`, counted for the usage report (local mode; an unknown flag is not counted)."""
+    def _counted(self, context: Mapping[str, Any], result: EngineEvaluation) -> EngineEvaluation:
+        """`result`, counted for the usage report (local mode; an unknown flag is not counted).
+        `is_enabled` counts its fast path inline, as `EvaluationCounts.count` does."""
         counts = self._counts
-        if counts is not None and result.variant is not None:
-            if context.__class__ is not dict and not isinstance(context, Mapping):
-                context = {}
-            environment, app = context.get("environment"), context.get("app")
-            where = (environment if environment.__class__ is str else "", app if app.__class__ is str else "")
-            counts.count((name, *where, result.variant, result.active))
+        if counts is not None:
+            counts.count(result, context if isinstance(context, Mapping) else {})
         return result
 
     def _resolve_prerequisite(self, name: str, context: Mapping[str, Any], depth: int) -> EngineEvaluation:
@@ -288,7 +289,7 @@ class BaseClient:
             if snapshot is None:
                 return self._not_ready(name)
             merged = self._context(context)
-            return Evaluation.from_engine(self._counted(name, merged, snapshot.evaluate(name, merged)))
+            return Evaluation.from_engine(self._counted(merged, snapshot.evaluate(name, merged)))
         except Exception as exc:  # the SDK's outermost edge
             return self._failed(name, exc)
 
@@ -370,7 +371,7 @@ class BaseClient:
     def _local_evaluations(self, snapshot: Snapshot, context: Mapping[str, Any]) -> dict[str, Evaluation]:
         """`evaluate_all()` from the configuration held, each evaluation counted."""
         counted = self._counted
-        return {e.flag: Evaluation.from_engine(counted(e.flag, context, e)) for e in snapshot.evaluate_all(context)}
+        return {e.flag: Evaluation.from_engine(counted(context, e)) for e in snapshot.evaluate_all(context)}
 
     def _metrics_reports(self) -> list[tuple[dict[Key, int], httpx.Request]]:
         """The usage reports due now (none in remote mode), each with the counts it carries."""

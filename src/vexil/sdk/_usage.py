@@ -8,10 +8,12 @@ environment and app: `{"appName", "instanceId", "environment", "bucket": {"start
 "toggles": {flag: {"yes", "no", "variants": {variant: n}}}}}`). The server counts them under the
 source `sdk`. Remote clients count nothing: the server counted their evaluations.
 
-Counting is on the evaluation path and costs a dictionary lookup and a `next()` on the key's
-`itertools.count`, which is atomic under the GIL: threads evaluating at once lose no count, with no
-lock. The counts are taken by swapping the dictionary; an evaluation that already held a counter
-of the old dictionary when it was taken may be lost (the instant of a swap, never more).
+Counting is on the evaluation path, so it is shaped for CPython, where every call costs tens of
+nanoseconds: `is_enabled` counts with subscripts and one call, `next(...)` on the counter of the
+evaluation's environment, app, flag and variant, an `itertools.count`, which is atomic under the
+GIL: threads evaluating at once lose no count, with no lock. The counts are taken by swapping the
+dictionary; an evaluation that already held a counter of the old one when it was taken may be lost
+(the instant of a swap, never more).
 
 Memory is bounded: at most `MAX_KEYS` distinct keys between two reports, counts for a new key past
 that are dropped (and counted in `dropped`); a report that fails for want of a server keeps its
@@ -21,9 +23,11 @@ counts for the next one, within the same bound. No I/O here: the shells in `clie
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from vexil.engine import Evaluation
 
 # (flag, environment, app, variant, active); '' stands for "none named"
 Key = tuple[str, str, str, str, bool]
@@ -38,19 +42,33 @@ DEFAULT_APP = "default"
 WAKE = 15.0
 
 
+def _text(value: Any) -> str:
+    """An environment or app as counted: a context's text, else '' ("none named")."""
+    return value if value.__class__ is str else ""
+
+
 def _iso(instant: datetime) -> str:
     return instant.isoformat().replace("+00:00", "Z")
 
 
 class EvaluationCounts:
-    """Evaluations counted since the last report, and when the next report is due."""
+    """Evaluations counted since the last report, and when the next report is due.
+
+    `tree` holds the counters: environment -> app (as the context holds them) -> flag -> variant ->
+    counter, nested rather than keyed by a tuple, which would cost more to build and hash than
+    the rest of the count. The client's `is_enabled` counts inline, with
+    `next(tree[environment][app][flag][variant])`, and calls `count` when that raises (a first
+    evaluation, or a context whose environment or app cannot be a key).
+    """
 
     def __init__(self, interval: float, clock: Callable[[], float]) -> None:
         if interval <= 0:
             raise ValueError("metrics_interval must be a number of seconds above 0")
         self.interval = interval
         self._clock = clock
-        self._counters: dict[Key, Iterator[int]] = {}
+        self.tree: dict[Any, dict[Any, dict[str, dict[str, Iterator[int]]]]] = {}
+        self._active: dict[tuple[str, str], bool] = {}  # per flag and variant counted: whether active
+        self._keys = 0  # counters in `tree`, within MAX_KEYS
         self._unsent: dict[Key, int] = {}  # what a failed report gives back
         self._since = datetime.now(UTC)
         self._due = clock() + self._lead()
@@ -61,13 +79,29 @@ class EvaluationCounts:
         after it (at most `WAKE` later) would already be past `interval`."""
         return max(self.interval - WAKE, self.interval / 2)
 
-    def count(self, key: Key) -> None:
-        counter = self._counters.get(key)
+    def count(self, result: Evaluation, context: Mapping[str, Any]) -> None:
+        """Count one evaluation of `result` for `context` (the call's, over the client's defaults);
+        an unknown flag (no variant) is not counted."""
+        variant = result.variant
+        if variant is None:
+            return
+        environment, app = context.get("environment"), context.get("app")
+        try:
+            hash((environment, app))
+        except TypeError:  # not text: counted as none named
+            environment, app = _text(environment), _text(app)
+        flags = self.tree.setdefault(environment, {}).setdefault(app, {})
+        variants = flags.get(result.flag)
+        if variants is None:
+            variants = flags.setdefault(result.flag, {})
+        counter = variants.get(variant)
         if counter is None:
-            if len(self._counters) >= MAX_KEYS:
+            if self._keys >= MAX_KEYS:
                 self.dropped += 1
                 return
-            counter = self._counters.setdefault(key, itertools.count())
+            self._keys += 1
+            self._active[(result.flag, variant)] = result.active
+            counter = variants.setdefault(variant, itertools.count())
         next(counter)
 
     def due(self) -> bool:
@@ -75,13 +109,18 @@ class EvaluationCounts:
 
     def take(self) -> tuple[dict[Key, int], str, str]:
         """The counts since the last report with the instants they span; counting starts over."""
-        counters, self._counters = self._counters, {}
-        unsent, self._unsent = self._unsent, {}
-        taken = unsent
-        for key, counter in counters.items():
-            n = next(counter)
-            if n:
-                taken[key] = taken.get(key, 0) + n
+        tree, self.tree = self.tree, {}
+        active, self._active = self._active, {}
+        self._keys = 0
+        taken, self._unsent = self._unsent, {}
+        for environment, apps in tree.items():
+            for app, flags in apps.items():
+                for flag, variants in flags.items():
+                    for variant, counter in variants.items():
+                        n = next(counter)
+                        if n:
+                            key = (flag, _text(environment), _text(app), variant, active.get((flag, variant), True))
+                            taken[key] = taken.get(key, 0) + n
         start, self._since = self._since, datetime.now(UTC)
         self._due = self._clock() + self._lead()
         return taken, _iso(start), _iso(self._since)

@@ -82,7 +82,14 @@ class Client(BaseClient):
             run = self._runs.get(name)
             if run is not None and context.__class__ is dict:
                 # What Snapshot.evaluate does for a flag without prerequisites, without its extra call.
-                return self._counted(name, context, run(context, self._fallback, 0)).active
+                result = run(context, self._fallback, 0)
+                counts = self._counts
+                if counts is not None:
+                    try:  # EvaluationCounts.count, inline: this is the hottest path
+                        next(counts.tree[context.get("environment")][context.get("app")][name][result.variant])  # type: ignore[index]
+                    except (KeyError, TypeError):
+                        counts.count(result, context)
+                return result.active
             result = self._answer(name, context)
             # Only an unknown flag or an error has no variant: every flag serves one.
             return default if result.variant is None else result.active
@@ -142,7 +149,7 @@ class Client(BaseClient):
         """The engine's `Evaluation` from the configuration held, else (remote, or not ready) an SDK one."""
         snapshot = self._snapshot
         if snapshot is not None:
-            return self._counted(name, context, snapshot.evaluate(name, context))
+            return self._counted(context, snapshot.evaluate(name, context))
         return self._without_snapshot(name, context)
 
     def _without_snapshot(self, name: str, context: Context) -> Evaluation:
@@ -287,7 +294,14 @@ class AsyncClient(BaseClient):
                 context = self._merge(context)
             run = self._runs.get(name)
             if run is not None and context.__class__ is dict:
-                return self._counted(name, context, run(context, self._fallback, 0)).active
+                result = run(context, self._fallback, 0)
+                counts = self._counts
+                if counts is not None:
+                    try:  # as in Client.is_enabled
+                        next(counts.tree[context.get("environment")][context.get("app")][name][result.variant])  # type: ignore[index]
+                    except (KeyError, TypeError):
+                        counts.count(result, context)
+                return result.active
             result = await self._answer(name, context)
             return default if result.variant is None else result.active
         except Exception as exc:  # the SDK's outermost edge
@@ -343,7 +357,7 @@ class AsyncClient(BaseClient):
     async def _answer(self, name: str, context: Context) -> Any:
         snapshot = self._snapshot
         if snapshot is not None:
-            return self._counted(name, context, snapshot.evaluate(name, context))
+            return self._counted(context, snapshot.evaluate(name, context))
         return await self._without_snapshot(name, context)
 
     async def _without_snapshot(self, name: str, context: Context) -> Evaluation:
