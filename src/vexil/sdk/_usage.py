@@ -104,6 +104,10 @@ class EvaluationCounts:
             counter = variants.setdefault(variant, itertools.count())
         next(counter)
 
+    def empty(self) -> bool:
+        """Whether there is nothing to report."""
+        return not self.tree and not self._unsent
+
     def due(self) -> bool:
         return self._clock() >= self._due
 

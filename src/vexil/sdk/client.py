@@ -182,7 +182,7 @@ class Client(BaseClient):
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=self.options.timeout + 1)
-        if self._counts is not None:  # the last usage report
+        if self._counts is not None and not self._counts.empty():  # the last usage report
             with httpx.Client(transport=self._transport, timeout=self.options.timeout) as http:
                 self._report(http)
         if self._http is not None:
@@ -402,7 +402,7 @@ class AsyncClient(BaseClient):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._counts is not None:  # the last usage report
+        if self._counts is not None and not self._counts.empty():  # the last usage report
             async with httpx.AsyncClient(transport=self._transport, timeout=self.options.timeout) as http:
                 await self._report(http)
         if self._http is not None:
