@@ -139,14 +139,17 @@ export class VexilClient {
     this._reporting = metricsIntervalMs > 0 && typeof fetch === "function";
     /** @type {ReturnType<typeof setInterval> | undefined} */
     this._reportTimer = undefined;
-    this._onHidden = () => {
-      if (globalThis.document?.visibilityState === "hidden") this._report(true);
+    // `visibilitychange` to hidden is the last event a page is sure to get (tab switched, app
+    // backgrounded, page closed); `pagehide` covers browsers that skip it on unload.
+    this._onHidden = (/** @type {Event} */ event) => {
+      if (event.type === "pagehide" || globalThis.document?.visibilityState === "hidden") this._report(true);
     };
     if (this._reporting) {
       this._reportTimer = setInterval(() => this._report(false), metricsIntervalMs);
       // In Node (server rendering, tests) the timer must not keep the process alive.
       if (typeof this._reportTimer === "object") this._reportTimer.unref?.();
       globalThis.document?.addEventListener("visibilitychange", this._onHidden);
+      globalThis.addEventListener?.("pagehide", this._onHidden);
     }
     this._connect();
   }
@@ -245,6 +248,7 @@ export class VexilClient {
     this._report(false);
     clearInterval(this._reportTimer);
     globalThis.document?.removeEventListener("visibilitychange", this._onHidden);
+    globalThis.removeEventListener?.("pagehide", this._onHidden);
     this._reporting = false;
     this._closed = true;
     this._disconnect();
