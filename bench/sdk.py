@@ -11,7 +11,9 @@ of three conditions over 1,000 users) are timed calling:
 - `snapshot.evaluate(name, ctx)`: the engine directly, as `bench/engine.py` measures it;
 - `snapshot.evaluate(name, ctx).active`: the engine plus reading the answer, the same work as
   `is_enabled` does;
-- `client.is_enabled(name, ctx)`: the SDK, with no default context (the context is passed through);
+- `client.is_enabled(name, ctx)`: the SDK, with no default context (the context is passed through),
+  counting each evaluation for its usage reports (docs/usage.md), as it does by default;
+- the same on a client that counts nothing (`Options(metrics_interval=0)`): "uncounted";
 - `client.is_enabled(name, ctx)` on a client with `environment` and `app` set: each call's context
   is merged over the defaults (one dict built per call);
 - `await client.is_enabled(name, ctx)` on an `AsyncClient` (a coroutine per call).
@@ -19,7 +21,8 @@ of three conditions over 1,000 users) are timed calling:
 Each figure is the best of several repeats (7; 3 with `--quick`; `--repeat N`) of short samples
 taken interleaved, so that a burst of load on the machine hits every variant alike, timed in the
 thread's CPU time (`time.thread_time`), which time spent descheduled by other processes does not
-inflate; in ns per call. "overhead" is the SDK's figure minus the engine's `evaluate(...).active`.
+inflate; in ns per call. "overhead" is the SDK's figure minus the engine's `evaluate(...).active`;
+"counting" is the SDK's figure minus the uncounted one.
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ class Feed:
             yield b": ping\n\n"
 
 
-def build_client(**kwargs: Any) -> Any:
+def build_client(metrics_interval: float = 60.0, **kwargs: Any) -> Any:
     """A local client on its own in-memory feed, whose idle stream ends when the client closes."""
     from vexil.sdk import Client, Options, SyncState
 
@@ -87,7 +90,7 @@ def build_client(**kwargs: Any) -> Any:
         "http://bench",
         token="bench",
         mode="local",
-        options=Options(transport=httpx.MockTransport(feed.handle)),
+        options=Options(transport=httpx.MockTransport(feed.handle), metrics_interval=metrics_interval),
         **kwargs,
     )
     client.on_state(lambda state: feed.stop.set() if state is SyncState.CLOSED else None)
@@ -110,33 +113,37 @@ def check_answers(snapshot: Any, plain: Any, defaults: Any, ctxs: Sequence[Mappi
     return problems
 
 
+def calling(fn: Callable[..., Any], name: str, users: list[Mapping[str, Any]]) -> Callable[[], None]:
+    """A loop calling `fn(name, ctx)` for each of `users`."""
+
+    def run() -> None:
+        for ctx in users:
+            fn(name, ctx)
+
+    return run
+
+
 def loops(
-    snapshot: Any, plain: Any, defaults: Any, ctxs: Sequence[Mapping[str, Any]]
+    snapshot: Any, plain: Any, uncounted: Any, defaults: Any, ctxs: Sequence[Mapping[str, Any]]
 ) -> dict[str, dict[str, Callable[[], Any]]]:
-    evaluate, plain_on, defaults_on = snapshot.evaluate, plain.is_enabled, defaults.is_enabled
+    evaluate = snapshot.evaluate
     one = ctxs[0]
     runs: dict[str, dict[str, Callable[[], Any]]] = {}
     for key, _, kind in WORKLOADS:
         name = NAME[kind]
         users = [one] * len(ctxs) if kind == fx.SIMPLE else list(ctxs)
 
-        def engine(name: str = name, users: list[Mapping[str, Any]] = users) -> None:
-            for ctx in users:
-                evaluate(name, ctx)
-
         def engine_active(name: str = name, users: list[Mapping[str, Any]] = users) -> None:
             for ctx in users:
                 evaluate(name, ctx).active  # noqa: B018 (reading the answer is the point)
 
-        def sdk(name: str = name, users: list[Mapping[str, Any]] = users) -> None:
-            for ctx in users:
-                plain_on(name, ctx)
-
-        def sdk_defaults(name: str = name, users: list[Mapping[str, Any]] = users) -> None:
-            for ctx in users:
-                defaults_on(name, ctx)
-
-        runs[key] = {"engine": engine, "engine_active": engine_active, "sdk": sdk, "sdk_defaults": sdk_defaults}
+        runs[key] = {
+            "engine": calling(evaluate, name, users),
+            "engine_active": engine_active,
+            "sdk": calling(plain.is_enabled, name, users),
+            "sdk_uncounted": calling(uncounted.is_enabled, name, users),
+            "sdk_defaults": calling(defaults.is_enabled, name, users),
+        }
     return runs
 
 
@@ -188,6 +195,7 @@ def main() -> None:
     forbid_network()
 
     plain, defaults = build_client(), build_client(environment="production", app="web")
+    uncounted = build_client(metrics_interval=0)
     snapshot = plain._snapshot
     ctxs = [fx.vexil_context(user) for user in fx.users()]
     problems = check_answers(snapshot, plain, defaults, ctxs)
@@ -196,7 +204,7 @@ def main() -> None:
 
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; best of {repeat}, ns per call")
-    runs = loops(snapshot, plain, defaults, ctxs)
+    runs = loops(snapshot, plain, uncounted, defaults, ctxs)
     gc.collect()
     gc.disable()
     try:
@@ -204,7 +212,7 @@ def main() -> None:
     finally:
         gc.enable()
     awaited = async_loops(ctxs, repeat)
-    columns = ("evaluate", ".active", "is_enabled", "overhead", "+defaults", "async")
+    columns = ("evaluate", ".active", "is_enabled", "overhead", "uncounted", "counting", "+defaults", "async")
     header = f"{'workload':<30} " + " ".join(f"{c:>{max(len(c), 9)}}" for c in columns)
     print(header)
     print("-" * len(header))
@@ -213,9 +221,11 @@ def main() -> None:
         overhead = f["sdk"] - f["engine_active"]
         print(
             f"{label:<30} {f['engine']:>9,.0f} {f['engine_active']:>9,.0f} {f['sdk']:>10,.0f} "
-            f"{overhead:>+9,.0f} {f['sdk_defaults']:>9,.0f} {awaited[key]:>9,.0f}"
+            f"{overhead:>+9,.0f} {f['sdk_uncounted']:>9,.0f} {f['sdk'] - f['sdk_uncounted']:>+9,.0f} "
+            f"{f['sdk_defaults']:>9,.0f} {awaited[key]:>9,.0f}"
         )
     plain.close()
+    uncounted.close()
     defaults.close()
 
 

@@ -192,6 +192,10 @@ REQUESTS: list[tuple[str, str, bytes, bytes, dict[str, str]]] = [
     ("POST", "/api/client/metrics", b"", json_body({"appName": "shop", "bucket": {"toggles": {}}}), BARE),
     ("POST", "/api/frontend/client/metrics", b"", json_body({"appName": "web", "bucket": None}), {}),
     ("POST", "/api/frontend/client/register", b"", json_body({"appName": "web"}), BARE),
+    # What the browser client read (api/unleash_usage.py)
+    ("POST", "/usage/reads", b"", json_body({"appName": "web", "bucket": None}), {}),
+    ("POST", "/usage/reads", b"token=vx_wrong", json_body({"appName": "web"}), {}),
+    ("POST", "/usage/reads", b"", json_body({"bucket": "x"}), BARE),
 ]
 
 

@@ -21,6 +21,7 @@ class Vexil:
     server: LiveServer
     admin: httpx.Client
     server_token: str = ""
+    env: dict[str, str] = field(default_factory=dict)  # the server's settings beyond the admin token
     _stopped: list[LiveServer] = field(default_factory=list)
 
     @property
@@ -43,7 +44,7 @@ class Vexil:
     def restart(self) -> None:
         """A new process on the same port and data directory (the old one must be stopped)."""
         port = int(self.url.rsplit(":", 1)[1])
-        self.server = start_server(self.server.data_dir, env=ADMIN_ENV, port=port)
+        self.server = start_server(self.server.data_dir, env={**ADMIN_ENV, **self.env}, port=port)
         self.admin.close()
         self.admin = httpx.Client(base_url=self.url, headers=ADMIN, timeout=10)
 
@@ -53,9 +54,9 @@ class Vexil:
             server.stop(signal.SIGKILL)
 
 
-def start_vexil(data_dir: Path) -> Vexil:
-    server = start_server(data_dir, env=ADMIN_ENV)
-    vexil = Vexil(server, httpx.Client(base_url=server.url, headers=ADMIN, timeout=10))
+def start_vexil(data_dir: Path, env: dict[str, str] | None = None) -> Vexil:
+    server = start_server(data_dir, env={**ADMIN_ENV, **(env or {})})
+    vexil = Vexil(server, httpx.Client(base_url=server.url, headers=ADMIN, timeout=10), env=env or {})
     response = vexil.admin.post("/tokens", json={"name": "sdk", "role": "server"})
     response.raise_for_status()
     vexil.server_token = response.json()["token"]

@@ -107,3 +107,23 @@ def test_proxy_client__posts_frontend_metrics__listed(vexil: Vexil) -> None:
         "sdk_version": "3.8.2",
     }
     assert sdk["usage"]["banner"]["yes"] == 2 and sdk["usage"]["banner"]["variants"] == {"on": 1}
+
+
+def test_proxy_client__frontend_metrics__counted_as_client_reads_apart_from_frontend_answers(vexil: Vexil) -> None:
+    # Given a boolean flag and a client token bound to staging
+    vexil.flag("banner", enabled=True)
+    key = vexil.token("web-browser", "client", environment="staging")
+    job = {"url": vexil.server.url + "/api/frontend", "key": key, "appName": "web-shop", "flags": ["banner"]}
+    # When the unmodified browser SDK fetches its flags, reads the flag twice (isEnabled, getVariant)
+    # and posts its metrics
+    [done] = run_node("unleash_frontend.mjs", {"mode": "metrics", **job})
+    assert [s["status"] for s in done["statuses"] if s["url"].endswith("/client/metrics")] == [200]
+    # Then the server's answer counts as `frontend` and the two reads as `client`, in staging and
+    # for the browser's app (the SDK sends it with its context); the read that named its variant
+    # counts under it
+    usage = ok(vexil.http.get("/flags/banner/usage"))
+    assert usage["by_source"] == {"client": 2, "frontend": 1}
+    assert usage["total"] == 3
+    assert usage["by_environment"] == {"staging": 3}
+    assert usage["by_app"] == {"web-shop": 3}
+    assert usage["by_variant"] == {"": 1, "on": 2}

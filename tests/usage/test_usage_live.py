@@ -1,17 +1,21 @@
 """Usage counting against a real `vexil serve` process (docs/usage.md): every server surface and the
 Unleash SDKs' metrics arrive in `GET /flags/{name}/usage`, answers served again from the answer
-cache count too, and SIGTERM flushes what was counted before the process exits."""
+cache count too, SIGTERM flushes what was counted before the process exits, and what clients report
+to two replicas on one PostgreSQL adds up."""
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.api.sse import SseStream
 from tests.conftest import ADMIN, ADMIN_ENV, LiveServer, admin_client, ok
+from tests.sdk.fakes import wait_for
+from vexil.sdk import Client
 
 THEME = {
     "name": "theme",
@@ -96,3 +100,38 @@ def test_usage__client_stream__snapshot_and_updates_counted(live_server: Callabl
     assert found["by_source"] == {"stream": 2}
     assert found["by_variant"] == {"dark": 1, "light": 1}
     assert found["by_environment"] == {"production": 2}
+
+
+def test_usage__client_reports_to_two_replicas_on_postgres__add_up(
+    live_server: Callable[..., LiveServer], postgres_database: str, tmp_path: Path
+) -> None:
+    # Given two replicas on one PostgreSQL database, flushing every second, and a flag both know
+    env = {**ADMIN_ENV, "VEXIL_DATABASE_URL": postgres_database, "VEXIL_SYNC_INTERVAL": "1"}
+    env["VEXIL_USAGE_FLUSH_SECONDS"] = "1"
+    first = live_server(env=env, data_dir=tmp_path / "first")
+    second = live_server(env=env, data_dir=tmp_path / "second")
+    admin = admin_client(first)
+    flag = f"theme-{first.url.rsplit(':', 1)[1]}"  # the database is the module's: a name of this test's own
+    ok(admin.post("/flags", json={**THEME, "name": flag}))
+    assert wait_for(lambda: httpx.get(f"{second.url}/flags/{flag}", headers=ADMIN).status_code == 200, timeout=15)
+    server_token = ok(admin.post("/tokens", json={"name": "sdk", "role": "server"}))["token"]
+    # When a Python SDK evaluating locally reports to the first, and a browser and an Unleash SDK to the second
+    with Client(first.url, token=server_token, mode="local", environment="production", app="shop") as sdk:
+        assert sdk.wait_until_ready(10)
+        for _ in range(2):
+            sdk.is_enabled(flag, {"identifier": "u1"})
+    reads = {"appName": "web", "bucket": {**BUCKET, "toggles": {flag: {"yes": 3, "variants": {"dark": 3}}}}}
+    assert httpx.post(f"{second.url}/usage/reads", json=reads).status_code == 202
+    metrics = {"appName": "api", "bucket": {**BUCKET, "toggles": {flag: {"yes": 4, "variants": {"dark": 4}}}}}
+    ok(httpx.post(f"{second.url}/api/client/metrics", json=metrics, headers={"Authorization": server_token}))
+    # Then either replica answers the sum, each source apart
+    for replica in (first, second):
+        assert wait_for(lambda r=replica: usage_of(r, flag)["total"] == 9, timeout=15), usage_of(replica, flag)
+        found = usage_of(replica, flag)
+        assert found["by_source"] == {"client": 3, "sdk": 6}
+        assert found["by_app"] == {"api": 4, "shop": 2, "web": 3}
+
+
+def usage_of(server: LiveServer, flag: str) -> dict[str, Any]:
+    found: dict[str, Any] = ok(httpx.get(f"{server.url}/flags/{flag}/usage", headers=ADMIN))
+    return found

@@ -11,6 +11,7 @@ const client = createClient({
   token: option("token"),
   minRetryMs: option("minRetryMs"),
   maxRetryMs: option("maxRetryMs"),
+  metricsIntervalMs: option("metricsIntervalMs"),
 });
 window.vexil = client; // for tests that call setContext
 

@@ -285,3 +285,86 @@ def test_page__client_tokens_required__token_in_query_accepted(
     tab.expect_status("ready")
     tab.expect_flag("beta", enabled="true", reason="enabled")
     assert tab.errors == []
+
+
+# --- the values read, reported for the usage counts (docs/usage.md) -------------------------------
+
+THEME = {"name": "theme", "enabled": True, "variants": [{"name": "light", "weight": 0}, {"name": "dark", "weight": 1}]}
+# Three reads of `theme`, which the page does not show (so the page itself reads it none).
+READ_THEME = "() => { const theme = window.vexil.feature('theme'); theme.enabled(); theme.variant(); theme.value(); }"
+
+
+def usage(server: LiveServer, flag: str) -> dict[str, Any]:
+    with admin_client(server) as api:
+        found: dict[str, Any] = api.get(f"/flags/{flag}/usage").json()
+        return found
+
+
+def reads_of(server: LiveServer, flag: str) -> int:
+    count: int = usage(server, flag)["by_source"].get("client", 0)
+    return count
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = TIMEOUT_MS / 1000) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_page__values_read__posted_after_the_interval(tab: Tab, live_server: Callable[..., LiveServer]) -> None:
+    # Given a page of the app `web` in production, posting what it read every 300 ms
+    server = live_server(env=ADMIN_ENV)
+    with admin_client(server) as api:
+        api.post("/flags", json=THEME).raise_for_status()
+    context = {"identifier": "user-7", "environment": "production", "app": "web"}
+    tab.open(server, {}, context=context, metricsIntervalMs=300)
+    tab.expect_status("ready")
+    # When the page reads the flag three times
+    tab.page.evaluate(READ_THEME)
+    # Then the reads arrive as the source `client`, with the page's variant, environment and app,
+    # apart from the stream's own evaluation
+    assert wait_until(lambda: reads_of(server, "theme") == 3), usage(server, "theme")
+    found = usage(server, "theme")
+    assert found["by_source"] == {"client": 3, "stream": 1}
+    assert found["by_variant"] == {"dark": 4}
+    assert (found["by_environment"], found["by_app"]) == ({"production": 4}, {"web": 4})
+    assert tab.errors == []
+
+
+def test_page__hidden__values_read_posted_at_once(tab: Tab, live_server: Callable[..., LiveServer]) -> None:
+    # Given a page that would post what it read only once an hour
+    server = live_server(env=ADMIN_ENV)
+    with admin_client(server) as api:
+        api.post("/flags", json=THEME).raise_for_status()
+    tab.open(server, {}, context={"identifier": "user-7"}, metricsIntervalMs=3_600_000)
+    tab.expect_status("ready")
+    tab.page.evaluate(READ_THEME)
+    # When the user leaves the page (it is hidden, then unloaded)
+    tab.page.goto("about:blank")
+    # Then the reads were posted as it went (by sendBeacon), under the app `default`
+    assert wait_until(lambda: reads_of(server, "theme") == 3), usage(server, "theme")
+    assert usage(server, "theme")["by_app"] == {"": 1, "default": 3}
+
+
+def test_page__server_down_at_a_post__reads_posted_with_the_next(tab: Tab, tmp_path: Path) -> None:
+    # Given a page posting every 300 ms, that read the flag three times while its server was down
+    port, data = free_port(), tmp_path / "data"
+    servers = [start_server(data, env=ADMIN_ENV, port=port)]
+    try:
+        with admin_client(servers[0]) as api:
+            api.post("/flags", json=THEME).raise_for_status()
+        tab.open(servers[0], {}, context={"identifier": "user-7"}, metricsIntervalMs=300, **FAST_RETRY)
+        tab.expect_status("ready")
+        servers[0].stop()
+        # When a post fails, and the server comes back
+        with tab.page.expect_event("requestfailed", lambda request: "/usage/reads" in request.url):
+            tab.page.evaluate(READ_THEME)
+        servers.append(start_server(data, env=ADMIN_ENV, port=port))
+        # Then the reads arrive with a later post
+        assert wait_until(lambda: reads_of(servers[1], "theme") == 3), usage(servers[1], "theme")
+    finally:
+        for server in servers:
+            server.stop()

@@ -8,6 +8,12 @@ Each is checked (token first, then the body within the caller's limit, then its 
 connected-SDKs registry (`core/sdks.py`), which writes to the store in batches: answering costs no
 database round trip. Server endpoints answer 202 and the frontend's 200, as Unleash does.
 The environment recorded is the token's when it is bound to one, else the one the body names.
+
+Vexil's own clients post the same metrics body: the Python SDK in local mode to
+`/api/client/metrics` (counted as `sdk`), and the browser client the values it read to
+`POST /usage/reads`, open like its `/stream` (a token only when the operator requires client
+tokens, in a header or `?token=` since `navigator.sendBeacon` sends none), counted as `client`
+like the Unleash frontend SDKs' metrics (docs/usage.md).
 """
 
 from __future__ import annotations
@@ -22,21 +28,24 @@ from vexil.api.surface import Answer, Call, Endpoint, Reply
 from vexil.api.unleash_frontend import FRONTEND_PATH
 from vexil.core.auth import Principal, Role
 from vexil.core.sdks import FRONTEND, SERVER
-from vexil.core.usage import SDK, count_report
+from vexil.core.usage import CLIENT, SDK, count_report
 from vexil.unleash.usage import SdkReport, UsageInputError, metrics_report, register_report
 
 Read = Callable[[dict[str, Any], str | None], SdkReport]
+# Whom the connected-SDKs registry bounds anonymous posts under (browser clients without a token).
+ANONYMOUS = "anonymous"
 
 
-async def _recorded(call: Call, principal: Principal, read: Read, kind: str) -> None:
+async def _recorded(call: Call, principal: Principal | None, read: Read, kind: str, source: str = SDK) -> None:
     try:
         report = read(await call.json(), call.header(b"unleash-sdk"))
     except UsageInputError as exc:
         raise BadRequest(str(exc)) from None
-    environment = principal.environment or report.environment
-    call.runtime.sdks.record(report, kind=kind, environment=environment, caller=principal.key or principal.name)
+    environment = (principal and principal.environment) or report.environment
+    caller = ANONYMOUS if principal is None else principal.key or principal.name
+    call.runtime.sdks.record(report, kind=kind, environment=environment, caller=caller)
     if report.toggles:
-        count_report(call.runtime.usage, call.runtime.service.snapshot, report, environment, SDK)
+        count_report(call.runtime.usage, call.runtime.service.snapshot, report, environment, source)
 
 
 def _server_register(body: dict[str, Any], sdk: str | None) -> SdkReport:
@@ -64,8 +73,15 @@ async def frontend_register(call: Call) -> Answer:
     return Reply(b"", 200)
 
 
+async def client_reads(call: Call) -> Answer:
+    principal = call.caller(dict(call.query()).get("token"))
+    await _recorded(call, principal, metrics_report, FRONTEND, CLIENT)
+    return Reply(b"", 202)
+
+
 async def frontend_metrics(call: Call) -> Answer:
-    await _recorded(call, call.holder(), metrics_report, FRONTEND)
+    # What a browser read, not what a server evaluated: counted apart from the `frontend` answers.
+    await _recorded(call, call.holder(), metrics_report, FRONTEND, CLIENT)
     return Reply(b"", 200)
 
 
@@ -158,5 +174,18 @@ UNLEASH_USAGE: tuple[Endpoint, ...] = (
         ok=_accepted("200"),
         token=Role.CLIENT,
         errors=(400, 401, 413),
+    ),
+    Endpoint(
+        "POST",
+        "/usage/reads",
+        client_reads,
+        "Flag values a browser client read (Vexil's browser client); answers 202",
+        description="The body of `POST /api/frontend/client/metrics`; a token only when the server requires "
+        "client tokens, in `Authorization` or `?token=` (`navigator.sendBeacon` cannot send headers). "
+        "Counted as the source `client`.",
+        query=(("token", "A client token, for `navigator.sendBeacon`, which sends no headers.", {"type": "string"}),),
+        body=UnleashMetrics,
+        ok=_accepted("202 Accepted"),
+        errors=(400, 401, 403, 413),
     ),
 )

@@ -35,8 +35,10 @@ Tally = tuple[str, str, str, str]
 # (flag, environment, app, variant, source, hour since the epoch)
 Bucket = tuple[str, str, str, str, str, int]
 
-# The sources, as `by_source` names them.
+# The sources, as `by_source` names them (docs/usage.md): evaluations a server answered, evaluations
+# SDKs that evaluate locally report (`sdk`), and reads browser and frontend clients report (`client`).
 SERVER, BULK, OFREP, COMPAT, FRONTEND, STREAM, SDK = "server", "bulk", "ofrep", "compat", "frontend", "stream", "sdk"
+CLIENT = "client"
 HOUR = 3600
 
 
@@ -210,13 +212,14 @@ class Usage(PeriodicFlush):
 
 
 def count_report(usage: Usage, snapshot: Snapshot, report: SdkReport, environment: str | None, source: str) -> None:
-    """Count what an SDK that evaluates itself reported (Unleash metrics): of this server's flags
-    only, per variant the flag has; evaluations without a known variant count under ''."""
+    """Count what a client reported (Unleash metrics, from SDKs that evaluate locally or browsers
+    that read values): of this server's flags only, per variant the flag has (a boolean flag's
+    `on` and `off` included, as the server counts them); the rest count under ''."""
     for flag, counted in report.toggles.items():
-        doc = snapshot.get_doc(flag)
-        if doc is None:
+        compiled = snapshot.get_compiled(flag)
+        if compiled is None:
             continue
-        known = {variant.get("name") for variant in doc.get("variants") or ()}
+        known = {variant.name for variant in compiled.variants}
         shown = 0
         for variant, n in counted.variants.items():
             if variant in known and n > 0:

@@ -9,7 +9,10 @@ that local evaluation runs on, listeners, connection states and the backoff. The
 from __future__ import annotations
 
 import logging
+import os
 import random
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,7 +29,15 @@ from vexil.engine import Evaluation as EngineEvaluation
 from vexil.engine import Reason, Snapshot
 from vexil.engine.evaluate import FlagRun, Resolve
 from vexil.sdk._feed import Feed, SseEvent, SseParser
-from vexil.sdk.errors import FlagServiceError, InvalidResponse, ServiceUnavailable, Unauthorized, check_status
+from vexil.sdk._usage import EvaluationCounts, Key, metrics_bodies
+from vexil.sdk.errors import (
+    FlagServiceError,
+    InvalidResponse,
+    ResponseError,
+    ServiceUnavailable,
+    Unauthorized,
+    check_status,
+)
 
 __all__ = [
     "ERROR",
@@ -111,6 +122,10 @@ class Options:
     heartbeat (every 15 s), arrived for `stream_idle_timeout`. Reconnection waits grow from
     `backoff_initial` to `backoff_max`, doubling, each with a random half taken off (jitter).
     `transport` replaces httpx's network transport (tests use `httpx.MockTransport`).
+
+    A local client reports how often it evaluated each flag at most every `metrics_interval`
+    seconds and on `close()` (docs/usage.md), or counts nothing when it is 0; `clock` (monotonic
+    seconds) times those reports.
     """
 
     context: Mapping[str, Any] = field(default_factory=dict)
@@ -120,6 +135,8 @@ class Options:
     backoff_max: float = 30.0
     headers: Mapping[str, str] = field(default_factory=dict)
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None
+    metrics_interval: float = 60.0
+    clock: Callable[[], float] = time.monotonic
 
 
 class InvalidContext(Exception):
@@ -175,6 +192,12 @@ class BaseClient:
             self._ready.set()
         self._warned_environments: set[str] = set()
         self.last_error: FlagServiceError | None = None
+        # What a local client evaluated, for the server's usage counts; remote ones were counted there.
+        interval = self.options.metrics_interval
+        if interval < 0:
+            raise ValueError("metrics_interval must be a number of seconds, or 0 to report nothing")
+        self._counts = EvaluationCounts(interval, self.options.clock) if mode == "local" and interval else None
+        self._instance = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.mode} {self.url} environment={self.environment!r} {self._state}>"
@@ -245,6 +268,14 @@ class BaseClient:
             raise InvalidContext(f"this local client holds environment {only!r} only, not {merged['environment']!r}")
         return merged
 
+    def _counted(self, context: Mapping[str, Any], result: EngineEvaluation) -> EngineEvaluation:
+        """`result`, counted for the usage report (local mode; an unknown flag is not counted).
+        `is_enabled` counts its fast path inline, as `EvaluationCounts.count` does."""
+        counts = self._counts
+        if counts is not None:
+            counts.count(result, context if isinstance(context, Mapping) else {})
+        return result
+
     def _resolve_prerequisite(self, name: str, context: Mapping[str, Any], depth: int) -> EngineEvaluation:
         """The `resolve` handed to runs of flags without prerequisites, which never call it."""
         snapshot = self._snapshot
@@ -257,7 +288,8 @@ class BaseClient:
             snapshot = self._snapshot
             if snapshot is None:
                 return self._not_ready(name)
-            return Evaluation.from_engine(snapshot.evaluate(name, self._context(context)))
+            merged = self._context(context)
+            return Evaluation.from_engine(self._counted(merged, snapshot.evaluate(name, merged)))
         except Exception as exc:  # the SDK's outermost edge
             return self._failed(name, exc)
 
@@ -335,6 +367,37 @@ class BaseClient:
         else:
             code = ErrorCode.GENERAL
         return Evaluation.error(name, code, str(exc))
+
+    def _local_evaluations(self, snapshot: Snapshot, context: Mapping[str, Any]) -> dict[str, Evaluation]:
+        """`evaluate_all()` from the configuration held, each evaluation counted."""
+        counted = self._counted
+        return {e.flag: Evaluation.from_engine(counted(context, e)) for e in snapshot.evaluate_all(context)}
+
+    def _metrics_reports(self) -> list[tuple[dict[Key, int], httpx.Request]]:
+        """The usage reports due now (none in remote mode), each with the counts it carries."""
+        counts = self._counts
+        if counts is None:
+            return []
+        taken, start, stop = counts.take()
+        headers = self._headers({"Content-Type": "application/json"})
+        url = f"{self.url}/api/client/metrics"
+        sdk = f"vexil-python-sdk:{__version__}"
+        return [
+            (group, httpx.Request("POST", url, content=orjson.dumps(body), headers=headers))
+            for group, body in metrics_bodies(taken, start, stop, instance=self._instance, sdk=sdk)
+        ]
+
+    def _report_due(self) -> bool:
+        return self._counts is not None and self._counts.due()
+
+    def _report_failed(self, group: dict[Key, int], exc: FlagServiceError) -> None:
+        """A report the server did not take: kept for the next one unless the server refused it."""
+        assert self._counts is not None
+        if isinstance(exc, ResponseError) and exc.status_code is not None and exc.status_code < 500:
+            logger.warning("the usage report was refused, its counts dropped: %s", exc)
+            return
+        logger.info("the usage report could not be sent, keeping its counts for the next one: %s", exc)
+        self._counts.give_back(group)
 
     def _config_request(self) -> httpx.Request:
         params = {} if self.environment is None else {"environment": self.environment}

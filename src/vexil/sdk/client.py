@@ -28,7 +28,7 @@ from typing import Any, Self
 import httpx
 
 from vexil.sdk._base import BaseClient, Evaluation, Mode, Options, SyncState
-from vexil.sdk.errors import FlagServiceError, ServiceUnavailable, translate_errors
+from vexil.sdk.errors import FlagServiceError, ServiceUnavailable, check_status, translate_errors
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -82,7 +82,14 @@ class Client(BaseClient):
             run = self._runs.get(name)
             if run is not None and context.__class__ is dict:
                 # What Snapshot.evaluate does for a flag without prerequisites, without its extra call.
-                return run(context, self._fallback, 0).active
+                result = run(context, self._fallback, 0)
+                counts = self._counts
+                if counts is not None:
+                    try:  # EvaluationCounts.count, inline: this is the hottest path
+                        next(counts.tree[context.get("environment")][context.get("app")][name][result.variant])  # type: ignore[index]
+                    except (KeyError, TypeError):
+                        counts.count(result, context)
+                return result.active
             result = self._answer(name, context)
             # Only an unknown flag or an error has no variant: every flag serves one.
             return default if result.variant is None else result.active
@@ -124,7 +131,7 @@ class Client(BaseClient):
         try:
             snapshot = self._snapshot
             if snapshot is not None:
-                return {e.flag: Evaluation.from_engine(e) for e in snapshot.evaluate_all(self._context(context))}
+                return self._local_evaluations(snapshot, self._context(context))
             if self._http is None:
                 return {}
             request = self._evaluate_all_request(self._context(context))
@@ -142,7 +149,7 @@ class Client(BaseClient):
         """The engine's `Evaluation` from the configuration held, else (remote, or not ready) an SDK one."""
         snapshot = self._snapshot
         if snapshot is not None:
-            return snapshot.evaluate(name, context)
+            return self._counted(context, snapshot.evaluate(name, context))
         return self._without_snapshot(name, context)
 
     def _without_snapshot(self, name: str, context: Context) -> Evaluation:
@@ -175,6 +182,9 @@ class Client(BaseClient):
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=self.options.timeout + 1)
+        if self._counts is not None and not self._counts.empty():  # the last usage report
+            with httpx.Client(transport=self._transport, timeout=self.options.timeout) as http:
+                self._report(http)
         if self._http is not None:
             self._http.close()
 
@@ -199,6 +209,21 @@ class Client(BaseClient):
                     self._on_sync_bug(exc)
                 if self._stop.wait(self._next_delay()):
                     return
+                self._report_if_due(http)
+
+    def _report_if_due(self, http: httpx.Client) -> None:
+        if self._report_due():
+            self._report(http)
+
+    def _report(self, http: httpx.Client) -> None:
+        """Send the usage counts (`POST /api/client/metrics`); what fails is kept for the next report."""
+        for group, request in self._metrics_reports():
+            try:
+                with translate_errors():
+                    response = http.send(request)
+                check_status(response, allowed=(200, 202))
+            except FlagServiceError as exc:
+                self._report_failed(group, exc)
 
     def _sync(self, http: httpx.Client) -> None:
         """One connection: fetch (or confirm) the configuration, then follow the change stream."""
@@ -219,6 +244,7 @@ class Client(BaseClient):
                     self._on_stream_line(line)
                     if self._stop.is_set():
                         return
+                    self._report_if_due(http)  # every line wakes the thread: heartbeats at least
         finally:
             self._response = None
             response.close()
@@ -268,7 +294,14 @@ class AsyncClient(BaseClient):
                 context = self._merge(context)
             run = self._runs.get(name)
             if run is not None and context.__class__ is dict:
-                return run(context, self._fallback, 0).active
+                result = run(context, self._fallback, 0)
+                counts = self._counts
+                if counts is not None:
+                    try:  # as in Client.is_enabled
+                        next(counts.tree[context.get("environment")][context.get("app")][name][result.variant])  # type: ignore[index]
+                    except (KeyError, TypeError):
+                        counts.count(result, context)
+                return result.active
             result = await self._answer(name, context)
             return default if result.variant is None else result.active
         except Exception as exc:  # the SDK's outermost edge
@@ -306,7 +339,7 @@ class AsyncClient(BaseClient):
         try:
             snapshot = self._snapshot
             if snapshot is not None:
-                return {e.flag: Evaluation.from_engine(e) for e in snapshot.evaluate_all(self._context(context))}
+                return self._local_evaluations(snapshot, self._context(context))
             if self._http is None:
                 await self.start()
                 return {}
@@ -324,7 +357,7 @@ class AsyncClient(BaseClient):
     async def _answer(self, name: str, context: Context) -> Any:
         snapshot = self._snapshot
         if snapshot is not None:
-            return snapshot.evaluate(name, context)
+            return self._counted(context, snapshot.evaluate(name, context))
         return await self._without_snapshot(name, context)
 
     async def _without_snapshot(self, name: str, context: Context) -> Evaluation:
@@ -369,6 +402,9 @@ class AsyncClient(BaseClient):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._counts is not None and not self._counts.empty():  # the last usage report
+            async with httpx.AsyncClient(transport=self._transport, timeout=self.options.timeout) as http:
+                await self._report(http)
         if self._http is not None:
             await self._http.aclose()
 
@@ -397,6 +433,21 @@ class AsyncClient(BaseClient):
                 except Exception as exc:  # the task's outermost edge: it must keep going
                     self._on_sync_bug(exc)
                 await asyncio.sleep(self._next_delay())
+                await self._report_if_due(http)
+
+    async def _report_if_due(self, http: httpx.AsyncClient) -> None:
+        if self._report_due():
+            await self._report(http)
+
+    async def _report(self, http: httpx.AsyncClient) -> None:
+        """Send the usage counts; see `Client._report`."""
+        for group, request in self._metrics_reports():
+            try:
+                with translate_errors():
+                    response = await http.send(request)
+                check_status(response, allowed=(200, 202))
+            except FlagServiceError as exc:
+                self._report_failed(group, exc)
 
     async def _sync(self, http: httpx.AsyncClient) -> None:
         with translate_errors():
@@ -414,6 +465,7 @@ class AsyncClient(BaseClient):
                     await response.aread()
                 self._on_stream_open(response)
                 async for line in response.aiter_lines():
+                    await self._report_if_due(http)  # every line wakes the task: heartbeats at least
                     event = self._stream_event(line)
                     if event is None:
                         continue

@@ -48,6 +48,12 @@ export interface ClientOptions {
   maxRetryMs?: number;
   /** An `EventSource` implementation (a polyfill, a test double); default: the browser's. */
   EventSource?: typeof EventSource;
+  /**
+   * How often the values read (`enabled()`, `variant()`, `payload()`, `value()`) are posted to the
+   * server for its usage counts, in milliseconds (default 60000); also when the page is hidden and
+   * on `close()`. `0` posts none.
+   */
+  metricsIntervalMs?: number;
 }
 
 export interface WatchOptions {

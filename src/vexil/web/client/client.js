@@ -7,6 +7,12 @@
  * The browser only ever sees the value resolved for its own context (`active`, `variant`,
  * `payload`, `reason`): rules, percentages and allowlists stay on the server.
  *
+ * It tells the server which values the page read, for the flags' usage counts (docs/usage.md):
+ * every `enabled()`, `variant()`, `payload()` and `value()` call of a server answer counts one read
+ * of that flag and variant, kept in memory and posted to `POST /usage/reads` every
+ * `metricsIntervalMs` (60 s), when the page is hidden (`navigator.sendBeacon`, which survives the
+ * page's end), and on `close()`. A post that fails is retried with the next one.
+ *
  * @example
  * import { createClient } from "https://flags.example.com/web/client.js";
  *
@@ -58,9 +64,13 @@
  * @property {number} [maxRetryMs] Ceiling of the exponential backoff (default 30000).
  * @property {typeof EventSource} [EventSource] An `EventSource` implementation (a polyfill, a test
  *   double); default: the browser's.
+ * @property {number} [metricsIntervalMs] How often the values read are posted to the server, in
+ *   milliseconds (default 60000); `0` posts none.
  */
 
 const RESERVED = ["identifier", "environment", "app"];
+// Distinct (flag, variant, active) reads kept between two posts; reads of others are dropped past it.
+const MAX_READS = 1000;
 
 /**
  * Connect to Vexil and keep every flag's value for `context` current.
@@ -80,7 +90,15 @@ export function createClient(options = {}) {
 /** One connection to `/stream`; create it with {@link createClient}. */
 export class VexilClient {
   /** @param {ClientOptions} options */
-  constructor({ url, context = {}, token, minRetryMs = 1000, maxRetryMs = 30000, EventSource: Source } = {}) {
+  constructor({
+    url,
+    context = {},
+    token,
+    minRetryMs = 1000,
+    maxRetryMs = 30000,
+    EventSource: Source,
+    metricsIntervalMs = 60000,
+  } = {}) {
     /** @type {string} */
     this.url = (url ?? new URL("..", import.meta.url).href).replace(/\/+$/, "");
     /** @type {Map<string, FlagResult>} */
@@ -115,6 +133,24 @@ export class VexilClient {
     this._resolveReady = resolveReady;
     /** `false` until the first snapshot has been applied. */
     this.isReady = false;
+    /** @type {Map<string, Read>} reads since the last post, by flag, variant and active */
+    this._reads = new Map();
+    this._readsSince = new Date().toISOString();
+    this._reporting = metricsIntervalMs > 0 && typeof fetch === "function";
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    this._reportTimer = undefined;
+    // `visibilitychange` to hidden is the last event a page is sure to get (tab switched, app
+    // backgrounded, page closed); `pagehide` covers browsers that skip it on unload.
+    this._onHidden = (/** @type {Event} */ event) => {
+      if (event.type === "pagehide" || globalThis.document?.visibilityState === "hidden") this._report(true);
+    };
+    if (this._reporting) {
+      this._reportTimer = setInterval(() => this._report(false), metricsIntervalMs);
+      // In Node (server rendering, tests) the timer must not keep the process alive.
+      if (typeof this._reportTimer === "object") this._reportTimer.unref?.();
+      globalThis.document?.addEventListener("visibilitychange", this._onHidden);
+      globalThis.addEventListener?.("pagehide", this._onHidden);
+    }
     this._connect();
   }
 
@@ -198,6 +234,7 @@ export class VexilClient {
    * @param {Context} context
    */
   setContext(context) {
+    this._report(false); // what was read so far was read for the previous context
     this._context = context;
     this._lastEventId = null; // event ids resume a context's stream, not another's
     if (this._closed) return;
@@ -208,11 +245,79 @@ export class VexilClient {
 
   /** Stop listening for changes. Flags keep reading as their last value; subscribers are dropped. */
   close() {
+    this._report(false);
+    clearInterval(this._reportTimer);
+    globalThis.document?.removeEventListener("visibilitychange", this._onHidden);
+    globalThis.removeEventListener?.("pagehide", this._onHidden);
+    this._reporting = false;
     this._closed = true;
     this._disconnect();
     for (const watch of this._watches.values()) clearTimeout(watch.timer);
     this._watches.clear();
     this._watched.clear();
+  }
+
+  /**
+   * Count one read of `key`'s server answer `result`.
+   * @param {string} key
+   * @param {FlagResult} result
+   */
+  _read(key, result) {
+    if (!this._reporting) return;
+    const id = `${key}\u0000${result.variant}\u0000${result.active}`;
+    const read = this._reads.get(id);
+    if (read !== undefined) read.n += 1;
+    else if (this._reads.size < MAX_READS) this._reads.set(id, { key, variant: result.variant, active: result.active, n: 1 });
+  }
+
+  /**
+   * Post the reads counted so far (nothing when there are none): by `navigator.sendBeacon` when the
+   * page is going away, else by `fetch`, whose failure keeps the reads for the next post.
+   * @param {boolean} leaving
+   */
+  _report(leaving) {
+    if (!this._reporting || this._reads.size === 0) return;
+    const reads = this._reads;
+    const stop = new Date().toISOString();
+    /** @type {Record<string, {yes: number, no: number, variants: Record<string, number>}>} */
+    const toggles = {};
+    for (const { key, variant, active, n } of reads.values()) {
+      const toggle = (toggles[key] ??= { yes: 0, no: 0, variants: {} });
+      if (active) toggle.yes += n;
+      else toggle.no += n;
+      if (variant != null) toggle.variants[variant] = (toggle.variants[variant] ?? 0) + n;
+    }
+    const { app, environment } = this._context ?? {};
+    const body = JSON.stringify({
+      appName: app || "default",
+      instanceId: "browser",
+      sdkVersion: "vexil-browser-client",
+      ...(environment ? { environment } : {}),
+      bucket: { start: this._readsSince, stop, toggles },
+    });
+    this._reads = new Map();
+    this._readsSince = stop;
+    const url = `${this.url}/usage/reads${this._token ? `?token=${encodeURIComponent(this._token)}` : ""}`;
+    // A text body (no Content-Type of our own) keeps the post "simple": no CORS preflight.
+    if (leaving && typeof navigator !== "undefined" && navigator.sendBeacon?.(url, body)) return;
+    fetch(url, { method: "POST", body, keepalive: true }).then(
+      (response) => {
+        if (response.status >= 500) this._keep(reads);
+      },
+      () => this._keep(reads),
+    );
+  }
+
+  /**
+   * Reads a post could not deliver, added back for the next one.
+   * @param {Map<string, Read>} reads
+   */
+  _keep(reads) {
+    for (const [id, read] of reads) {
+      const now = this._reads.get(id);
+      if (now !== undefined) now.n += read.n;
+      else if (this._reads.size < MAX_READS) this._reads.set(id, read);
+    }
   }
 
   /** @returns {string} */
@@ -327,11 +432,21 @@ export class Feature {
   }
 
   /**
+   * The server's answer, counted as one read of it (the usage reports).
+   * @returns {FlagResult | undefined}
+   */
+  _readResult() {
+    const result = this._client._results.get(this.key);
+    if (result) this._client._read(this.key, result);
+    return result;
+  }
+
+  /**
    * Whether the flag is on for this context (the server's `active`), else the fallback's `enabled`.
    * @returns {boolean}
    */
   enabled() {
-    const result = this._result();
+    const result = this._readResult();
     return result ? result.active : this._fallback.enabled;
   }
 
@@ -340,7 +455,7 @@ export class Feature {
    * @returns {string | null}
    */
   variant() {
-    const result = this._result();
+    const result = this._readResult();
     return result ? result.variant : this._fallback.variant;
   }
 
@@ -349,7 +464,7 @@ export class Feature {
    * @returns {unknown}
    */
   payload() {
-    const result = this._result();
+    const result = this._readResult();
     return result ? result.payload : this._fallback.payload;
   }
 
@@ -368,14 +483,15 @@ export class Feature {
    * @returns {FlagValue}
    */
   value() {
-    const result = this._result();
+    const result = this._readResult();
     if (this._value === undefined || result !== this._valueOf) {
+      const fallback = this._fallback;
       this._valueOf = result;
       this._value = Object.freeze({
-        enabled: this.enabled(),
-        variant: this.variant(),
-        payload: this.payload(),
-        reason: this.reason(),
+        enabled: result ? result.active : fallback.enabled,
+        variant: result ? result.variant : fallback.variant,
+        payload: result ? result.payload : fallback.payload,
+        reason: result?.reason ?? null,
       });
     }
     return this._value;
@@ -412,7 +528,9 @@ export class Feature {
   }
 
   _state() {
-    return JSON.stringify([this.enabled(), this.variant(), this.payload(), this.reason()]);
+    const result = this._result(); // not a read of the page's: not counted
+    const fallback = this._fallback;
+    return JSON.stringify(result ? [result.active, result.variant, result.payload, result.reason] : [fallback.enabled, fallback.variant, fallback.payload, null]);
   }
 
   _check() {
@@ -426,6 +544,11 @@ export class Feature {
 /**
  * What a flag reads as, all at once (see {@link Feature#value}).
  * @typedef {Readonly<{enabled: boolean, variant: string | null, payload: unknown, reason: string | null}>} FlagValue
+ */
+
+/**
+ * Reads of one flag's answer since the last post.
+ * @typedef {{key: string, variant: string | null, active: boolean, n: number}} Read
  */
 
 /**
