@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from vexil.store._change_requests import Step
 from vexil.store._docs import FLAG_KEYS, OVERRIDE_KEYS, format_time, utcnow
 from vexil.store._engine import sqlite_url
 from vexil.store._files import private_directory
@@ -25,6 +26,7 @@ __all__ = [
     "InvalidValue",
     "NotFound",
     "SqlStore",
+    "Step",
     "StoreError",
     "StoreUnavailable",
     "StoredVersions",
