@@ -1,5 +1,5 @@
-"""`vexil env list|create|move`: the environments flags can be overridden in and tokens bound to,
-in the team's order."""
+"""`vexil env list|create|move|protect|unprotect`: the environments flags can be overridden in and
+tokens bound to, in the team's order; a protected one's writes need change requests."""
 
 from __future__ import annotations
 
@@ -44,4 +44,29 @@ def move_environment(state: State, name: str, place: int) -> None:
     environments = state.client().request("PATCH", path("environments", name), json={"order": place - 1})[
         "environments"
     ]
+    state.output.show(environments, lambda: render.environments_table(environments))
+
+
+@env_group.command("protect")
+@click.argument("name")
+@click.option(
+    "--approvals", type=click.IntRange(1, 10), default=1, show_default=True, help="Approvals its change requests need."
+)
+@json_option
+@pass_state
+def protect_environment(state: State, name: str, approvals: int) -> None:
+    """Protect environment NAME: writes that change it need an approved change request (admins bypass)."""
+    body = {"protected": True, "required_approvals": approvals}
+    environments = state.client().request("PATCH", path("environments", name), json=body)["environments"]
+    state.output.show(environments, lambda: render.environments_table(environments))
+
+
+@env_group.command("unprotect")
+@click.argument("name")
+@json_option
+@pass_state
+def unprotect_environment(state: State, name: str) -> None:
+    """Stop protecting environment NAME."""
+    body = {"protected": False}
+    environments = state.client().request("PATCH", path("environments", name), json=body)["environments"]
     state.output.show(environments, lambda: render.environments_table(environments))
