@@ -74,11 +74,8 @@ def test_change_request__approved_by_another_and_applied__flag_changed_and_audit
             "current_version": 1,
             "applicable": True,
             "changes": [
-                {
-                    "path": "environments.production",
-                    "before": None,
-                    "after": {"enabled": True, "rollout_percentage": 25},
-                }
+                {"path": "environments.production.enabled", "before": None, "after": True},
+                {"path": "environments.production.rollout_percentage", "before": None, "after": 25},
             ],
         }
     ]

@@ -45,7 +45,7 @@ def test_change__created_from_file_approved_and_applied__flag_on_in_production(
     # When it is listed and shown; Then with its change and the diff against the flag
     assert "Checkout on" in admin.ok("change", "list", "--state", "open").output
     shown = admin.ok("change", "show", str(made["id"])).output
-    assert "turn checkout on in production" in shown and "environments.production" in shown
+    assert "turn checkout on in production" in shown and "environments.production.enabled" in shown
     # When its requester approves; Then refused, with the reason
     refused = admin.fails("change", "approve", str(made["id"]), exit_code=1)
     assert "someone else" in refused

@@ -149,7 +149,7 @@ async def test_change_request__read__diff_against_current_state_and_impact_seam(
             "made_against": 1,
             "current_version": 1,
             "applicable": True,
-            "changes": [{"path": "environments.production", "before": None, "after": {"enabled": True}}],
+            "changes": [{"path": "environments.production.enabled", "before": None, "after": True}],
         }
     ]
 

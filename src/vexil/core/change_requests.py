@@ -106,7 +106,13 @@ def via(doc: Doc, applier: str) -> Doc:
 
 def diff(before: Any, after: Any, path: str = "") -> list[Doc]:
     """Where `after` differs from `before`: `[{"path", "before", "after"}]`, by key inside objects
-    (`environments.production.enabled`), whole values elsewhere (a list of rules is one value)."""
+    (`environments.production.enabled`, an absent object read as an empty one), whole values
+    elsewhere (a list of rules is one value)."""
+    if isinstance(before, Mapping) or isinstance(after, Mapping):
+        if before is None:
+            before = {}
+        if after is None:
+            after = {}
     if isinstance(before, Mapping) and isinstance(after, Mapping):
         found: list[Doc] = []
         for key in [*before, *(k for k in after if k not in before)]:

@@ -1,4 +1,4 @@
-// The admin UI: session, hash routing (#/flags, #/flags/NAME, #/segments, #/tokens, #/sdks, #/audit),
+// The admin UI: session, hash routing (#/flags, #/flags/NAME, #/segments, #/changes, #/tokens, #/sdks, #/audit),
 // the shared store and the live change stream.
 
 import { createApi } from "./api.js";
@@ -6,6 +6,7 @@ import { loadOperators } from "./conditions.js";
 import { followChanges } from "./live.js";
 import { createStore } from "./store.js";
 import * as audit from "./views/audit.js";
+import * as changes from "./views/changes.js";
 import * as flag from "./views/flag.js";
 import * as flags from "./views/flags.js";
 import * as sdks from "./views/sdks.js";
@@ -20,6 +21,8 @@ const ROUTES = [
   [/^\/flags\/([^/]+)$/, flag, "flags"],
   [/^\/segments$/, segments, "segments"],
   [/^\/segments\/([^/]+)$/, segments, "segments"],
+  [/^\/changes$/, changes, "changes"],
+  [/^\/changes\/(\d+)$/, changes, "changes"],
   [/^\/tokens$/, tokens, "tokens"],
   [/^\/sdks$/, sdks, "sdks"],
   [/^\/audit$/, audit, "audit"],
