@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from vexil.store import Conflict, NotFound, SqlStore, Step
+from vexil.store import Conflict, InvalidValue, NotFound, SqlStore, Step
 
 Doc = dict[str, Any]
 
@@ -164,3 +164,23 @@ async def test_apply_change_request__flag_moved_since__conflict_saying_rebase(st
 async def test_change_request__unknown_id__not_found(store: SqlStore) -> None:
     with pytest.raises(NotFound, match="change request 99"):
         await store.get_change_request(99)
+
+
+async def test_export_import__protected_environment__kept_and_unprotected_ones_unmarked(store: SqlStore) -> None:
+    # Given production protected with two approvals
+    await store.protect_environment("production", protected=True, required_approvals=2, actor="alice")
+    # When the state is exported; Then production says so, the others say nothing
+    exported = await store.export_state()
+    environments = {env["name"]: env for env in exported["environments"]}
+    assert (environments["production"]["protected"], environments["production"]["required_approvals"]) == (True, 2)
+    assert "protected" not in environments["staging"]
+    # When it is imported back; Then production is still protected
+    await store.import_state(exported, actor="alice")
+    listed = {env["name"]: env for env in await store.list_environments()}
+    assert (listed["production"]["protected"], listed["production"]["required_approvals"]) == (True, 2)
+
+
+async def test_import__bad_protection__refused_naming_the_field(store: SqlStore) -> None:
+    state = {"environments": [{"name": "production", "protected": "yes"}], "flags": [], "segments": []}
+    with pytest.raises(InvalidValue, match=r"environments\[0\]\.protected"):
+        await store.import_state(state, actor="alice")

@@ -17,6 +17,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, Str
 from vexil.api.inputs import Input, Name, Percentage
 from vexil.core.lifecycle import Kind
 from vexil.engine import Operator, Reads, Takes
+from vexil.store import MAX_APPROVALS
 
 Identifier = Annotated[str, Field(min_length=1, max_length=1000)]
 
@@ -134,7 +135,7 @@ class EnvironmentPatch(Input):
     required_approvals: StrictInt | None = Field(
         default=None,
         ge=1,
-        le=10,
+        le=MAX_APPROVALS,
         description="How many people (other than its author) must approve its change requests.",
     )
 

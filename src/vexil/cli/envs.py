@@ -50,7 +50,7 @@ def move_environment(state: State, name: str, place: int) -> None:
 @env_group.command("protect")
 @click.argument("name")
 @click.option(
-    "--approvals", type=click.IntRange(1, 10), default=1, show_default=True, help="Approvals its change requests need."
+    "--approvals", type=click.IntRange(min=1), default=1, show_default=True, help="Approvals its change requests need."
 )
 @json_option
 @pass_state

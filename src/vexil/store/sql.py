@@ -116,8 +116,10 @@ def imported_documents(parsed: ImportedState) -> tuple[list[Doc], list[Doc]]:
 
 def exported_environment(row: EnvironmentRow) -> Doc:
     """An environment as an export lists it: with `order`, the team's place, only once someone
-    ordered the environments (else the usual order applies, store/_order.py)."""
-    return environment_doc(row) | ({} if row.position is None else {"order": row.position})
+    ordered the environments (else the usual order applies, store/_order.py); with `protected` and
+    `required_approvals` only when protected (docs/change-requests.md)."""
+    protection = {"protected": True, "required_approvals": row.required_approvals} if row.protected else {}
+    return environment_doc(row) | ({} if row.position is None else {"order": row.position}) | protection
 
 
 def imported_environments(parsed: ImportedState) -> list[Doc]:

@@ -198,7 +198,7 @@ def _checked_document(document: Any) -> dict[str, Any]:
     environments = [
         {
             **_fields(EnvironmentInput, {"name": raw.get("name")}, "environments", index),
-            **_kept(raw, "created_at", "order"),
+            **_kept(raw, "created_at", "order", "protected", "required_approvals"),
         }
         for index, raw in _documents(document, "environments")
     ]
