@@ -83,48 +83,21 @@ def comment(state: State, id: int, text: str) -> None:
     _step(state, id, "comments", {"text": text})
 
 
-@change_group.command("open")
-@click.argument("id", type=click.IntRange(min=1))
-@json_option
-@pass_state
-def open_change(state: State, id: int) -> None:
-    """Open a draft for review."""
-    _step(state, id, "open")
+def _step_command(verb: str, summary: str, *, with_message: bool = False) -> None:
+    """`vexil change VERB ID [-m TEXT]`: POST /change-requests/ID/VERB, then its state in one line."""
+
+    def run(state: State, id: int, message: str = "") -> None:
+        _step(state, id, verb, {"text": message} if with_message else None)
+
+    run.__doc__ = summary
+    command = json_option(pass_state(run))
+    if with_message:
+        command = message_option(command)
+    change_group.command(verb)(click.argument("id", type=click.IntRange(min=1))(command))
 
 
-@change_group.command("approve")
-@click.argument("id", type=click.IntRange(min=1))
-@message_option
-@json_option
-@pass_state
-def approve(state: State, id: int, message: str) -> None:
-    """Approve a change request (someone other than its requester)."""
-    _step(state, id, "approve", {"text": message})
-
-
-@change_group.command("reject")
-@click.argument("id", type=click.IntRange(min=1))
-@message_option
-@json_option
-@pass_state
-def reject(state: State, id: int, message: str) -> None:
-    """Reject a change request."""
-    _step(state, id, "reject", {"text": message})
-
-
-@change_group.command("rebase")
-@click.argument("id", type=click.IntRange(min=1))
-@json_option
-@pass_state
-def rebase(state: State, id: int) -> None:
-    """Make the changes again against the flags as they are now (approvals are cleared)."""
-    _step(state, id, "rebase")
-
-
-@change_group.command("apply")
-@click.argument("id", type=click.IntRange(min=1))
-@json_option
-@pass_state
-def apply(state: State, id: int) -> None:
-    """Apply an approved change request: all its changes at once, or none."""
-    _step(state, id, "apply")
+_step_command("open", "Open a draft for review.")
+_step_command("approve", "Approve a change request (someone other than its requester).", with_message=True)
+_step_command("reject", "Reject a change request.", with_message=True)
+_step_command("rebase", "Make the changes again against the flags as they are now (approvals are cleared).")
+_step_command("apply", "Apply an approved change request: all its changes at once, or none.")

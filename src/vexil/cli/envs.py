@@ -41,9 +41,12 @@ def create_environment(state: State, name: str) -> None:
 @pass_state
 def move_environment(state: State, name: str, place: int) -> None:
     """Put environment NAME at PLACE in the team's order (1 is first; past the end: last)."""
-    environments = state.client().request("PATCH", path("environments", name), json={"order": place - 1})[
-        "environments"
-    ]
+    _patch(state, name, {"order": place - 1})
+
+
+def _patch(state: State, name: str, body: dict[str, object]) -> None:
+    """PATCH the environment, then show the whole list as it now is."""
+    environments = state.client().request("PATCH", path("environments", name), json=body)["environments"]
     state.output.show(environments, lambda: render.environments_table(environments))
 
 
@@ -56,9 +59,7 @@ def move_environment(state: State, name: str, place: int) -> None:
 @pass_state
 def protect_environment(state: State, name: str, approvals: int) -> None:
     """Protect environment NAME: writes that change it need an approved change request (admins bypass)."""
-    body = {"protected": True, "required_approvals": approvals}
-    environments = state.client().request("PATCH", path("environments", name), json=body)["environments"]
-    state.output.show(environments, lambda: render.environments_table(environments))
+    _patch(state, name, {"protected": True, "required_approvals": approvals})
 
 
 @env_group.command("unprotect")
@@ -67,6 +68,4 @@ def protect_environment(state: State, name: str, approvals: int) -> None:
 @pass_state
 def unprotect_environment(state: State, name: str) -> None:
     """Stop protecting environment NAME."""
-    body = {"protected": False}
-    environments = state.client().request("PATCH", path("environments", name), json=body)["environments"]
-    state.output.show(environments, lambda: render.environments_table(environments))
+    _patch(state, name, {"protected": False})
