@@ -166,3 +166,22 @@ async def test_change_request__two_approvals_required__approved_at_the_second(se
     assert request is not None and request["required_approvals"] == 2
     assert (await service.approve_change_request(request["id"], "", actor="ana"))["state"] == "open"
     assert (await service.approve_change_request(request["id"], "", actor="bo"))["state"] == "approved"
+
+
+async def test_submit__writer_describes_a_rich_flag__applied_directly(service: FlagService) -> None:
+    # Given a flag with variants, rules, an allowlist and overrides everywhere, production's included
+    rich = {
+        "name": "pricing",
+        "enabled": True,
+        "rollout_percentage": 12.5,
+        "variants": [{"name": "a", "payload": {"price": 9}}, {"name": "b", "weight": 3}],
+        "default_variant": "a",
+        "allowlist": {"user-1": "b"},
+        "rules": [{"conditions": [{"field": "plan", "operator": "in", "value": ["pro"]}], "rollout_percentage": 50}],
+        "environments": {"production": {"rollout_percentage": 5, "rules": []}, "staging": {"enabled": False}},
+    }
+    await service.create_flag(rich, actor="root")
+    # When a writer changes only what describes it; Then it applies directly: no environment evaluates otherwise
+    edit = {"kind": "patch", "flag": "pricing", "fields": {"description": "Prices", "tags": ["pricing"]}}
+    flag, request = await service.submit(edit, principal=WRITER)
+    assert request is None and flag is not None and flag["tags"] == ["pricing"]
