@@ -13,6 +13,7 @@ def test_all__every_name__exported_and_importable() -> None:
     assert exported == {
         "DEFAULT_ENVIRONMENTS",
         "FLAG_KEYS",
+        "MAX_APPROVALS",
         "OVERRIDE_KEYS",
         "StoredVersions",
         "differing",
@@ -20,6 +21,7 @@ def test_all__every_name__exported_and_importable() -> None:
         "InvalidValue",
         "NotFound",
         "SqlStore",
+        "Step",
         "StoreError",
         "StoreUnavailable",
         "MAX_DEPTH",
