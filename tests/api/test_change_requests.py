@@ -182,6 +182,8 @@ def test_change_requests__bad_input__plain_4xx(admin: httpx.Client, production: 
             {"title": "x", "changes": [{"kind": "patch", "flag": "checkout", "fields": {"rollout_percentage": 101}}]},
             400,
         ),
+        # a change made against a version the flag is no longer at
+        ({"title": "x", "changes": [{**TURN_ON, "version": 7}]}, 409),
     ]
     for body, status in cases:
         answer = admin.post("/change-requests", json=body)

@@ -26,6 +26,7 @@ def test_all__every_name__exported_and_importable() -> None:
         "StoreUnavailable",
         "MAX_DEPTH",
         "check_text",
+        "check_version",
         "document_problem",
         "migrate",
         "private_directory",

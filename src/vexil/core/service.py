@@ -43,7 +43,7 @@ from vexil.core.validation import (
 )
 from vexil.core.values import value_error
 from vexil.engine import CompiledFlag, Snapshot, show_value
-from vexil.store import OVERRIDE_KEYS, utcnow
+from vexil.store import OVERRIDE_KEYS, check_version, utcnow
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.sql import ImportedState, SqlStore, imported_documents, imported_environments
 
@@ -480,15 +480,18 @@ class FlagService:
 
     async def create_change_request(self, title: str, changes: list[Doc], *, actor: str, draft: bool = False) -> Doc:
         """A change request holding `changes` (edits, `core/edits.py`), made against the flags as they
-        are (a change that gives a `version` is made against that one): each checked as its write
-        would be now (400 or 409 if it could not be applied), toggles kept as what they mean now."""
+        are (a change that gives a `version` is refused with 409 unless its flag is still at it): each
+        checked as its write would be now (400 or 409 if it could not be applied), toggles kept as
+        what they mean now."""
         environments = await self.store.list_environments()
         kept: list[Doc] = []
         touched_environments: set[str] = set()
         for name, edits in edits_by_flag(changes).items():
             current = await self.store.get_flag(name)
-            given = {change.get("version") for change in changes if change["flag"] == name} - {None}
-            version = given.pop() if len(given) == 1 else current["version"]
+            for change in changes:
+                if change["flag"] == name:
+                    check_version("flag", name, current["version"], change.get("version"))
+            version = current["version"]
             resolved_edits = []
             doc = copy.deepcopy(current)
             for edit in edits:

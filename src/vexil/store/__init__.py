@@ -10,6 +10,7 @@ from vexil.store._change_requests import Step
 from vexil.store._docs import FLAG_KEYS, OVERRIDE_KEYS, format_time, utcnow
 from vexil.store._engine import sqlite_url
 from vexil.store._files import private_directory
+from vexil.store._queries import check_version
 from vexil.store._sdks import merge_usage
 from vexil.store._state import MAX_APPROVALS
 from vexil.store._values import MAX_DEPTH, check_text, document_problem, scalar_problem, text_problem
@@ -33,6 +34,7 @@ __all__ = [
     "StoreUnavailable",
     "StoredVersions",
     "check_text",
+    "check_version",
     "differing",
     "document_problem",
     "format_time",
