@@ -100,6 +100,12 @@ def test_change_page__requester_refused_then_reviewer_approves_and_applies(
     expect(ui.page.locator("#change-timeline li")).to_have_count(3)
     expect(ui.page.locator(".change-meta")).to_contain_text("applied by reviewer")
     ui.shot("change-applied")
+    # And the audit log names the requester and says who approved and applied it
+    ui.go("#/audit?flag=checkout", "audit")
+    applied = ui.page.locator("#audit-events .event").first
+    expect(applied).to_contain_text("by admin")
+    expect(applied).to_contain_text("through change request #1, approved by reviewer, applied by reviewer")
+    ui.shot("audit-via")
     # And the flag is on at 20 % in production
     with admin_client(ui_server) as api:
         assert ok(api.get("/flags/checkout"))["environments"] == {
