@@ -40,6 +40,7 @@ from vexil.api.lifecycle import on_shutdown_signal, tune_gc
 from vexil.api.limits import BodyLimit, Guard
 from vexil.api.routes import (
     admin,
+    change_requests,
     code_refs,
     compat,
     flags,
@@ -68,7 +69,18 @@ log = logging.getLogger("vexil")
 DESCRIPTION = """Self-hosted feature flags: server-side evaluation, per-environment overrides, rollouts,
 targeting rules, variants with payloads and an audit log. Send tokens as `Authorization: Bearer <token>`
 (or `x-api-key`, `x-admin-token`). Writes need an admin token; reading configuration a server token."""
-TAGS = ("evaluation", "flags", "segments", "tokens", "admin", "sdk", "compatibility", "unleash", "meta")
+TAGS = (
+    "evaluation",
+    "flags",
+    "change requests",
+    "segments",
+    "tokens",
+    "admin",
+    "sdk",
+    "compatibility",
+    "unleash",
+    "meta",
+)
 
 
 @asynccontextmanager
@@ -151,6 +163,7 @@ def create_app(settings: Settings) -> FastPath:
         unleash_import.router,
         code_refs.router,
         usage.router,
+        change_requests.router,
     )
     for router in routers:
         api.include_router(router)

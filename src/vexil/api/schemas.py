@@ -17,6 +17,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, Str
 from vexil.api.inputs import Input, Name, Percentage
 from vexil.core.lifecycle import Kind
 from vexil.engine import Operator, Reads, Takes
+from vexil.store import MAX_APPROVALS
 
 Identifier = Annotated[str, Field(min_length=1, max_length=1000)]
 
@@ -121,7 +122,22 @@ class EnvironmentInput(Input):
 
 
 class EnvironmentPatch(Input):
-    order: StrictInt = Field(ge=0, le=10_000, description="The place to move it to, 0 first (past the end: last).")
+    """Only the fields given change."""
+
+    order: StrictInt | None = Field(
+        default=None, ge=0, le=10_000, description="The place to move it to, 0 first (past the end: last)."
+    )
+    protected: StrictBool | None = Field(
+        default=None,
+        description="Protect it: a write that changes what it evaluates needs an approved change request, "
+        "unless made by an admin (docs/change-requests.md).",
+    )
+    required_approvals: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_APPROVALS,
+        description="How many people (other than its author) must approve its change requests.",
+    )
 
 
 class SegmentCreate(Input):
@@ -329,6 +345,8 @@ class EnvironmentOut(BaseModel):
     name: str
     created_at: str
     order: int
+    protected: bool = False
+    required_approvals: int = 1
 
 
 class EnvironmentList(BaseModel):
@@ -367,6 +385,11 @@ class AuditEventOut(BaseModel):
     entity_id: str
     before: Any = None
     after: Any = None
+    via: dict[str, Any] | None = Field(
+        default=None,
+        description="Only for a write made by applying a change request: "
+        "`{change_request, requester, approvers, applied_by}`.",
+    )
 
 
 class AuditPage(BaseModel):
@@ -441,3 +464,124 @@ class HealthOut(BaseModel):
         description="Stored documents left out because a value cannot be served (`flag NAME`, `segment NAME`).",
     )
     version: str
+
+
+# --- change requests (docs/change-requests.md) --------------------------------------------------
+
+Version = Annotated[
+    StrictInt | None,
+    Field(default=None, ge=1, description="The flag's version the change is made against (default: its current one)."),
+]
+
+
+class PatchChange(Input):
+    """A change like `PATCH /flags/{flag}`, its body as `fields` (a `version` there is the version made against)."""
+
+    kind: Literal["patch"]
+    flag: Name
+    fields: FlagUpdate
+
+
+class OverrideChange(Input):
+    """A change like `POST /flags/{flag}/environments`, its body as `fields`."""
+
+    kind: Literal["override"]
+    flag: Name
+    fields: OverrideInput
+    version: Version = None
+
+
+class RemoveOverrideChange(Input):
+    """A change like `DELETE /flags/{flag}/environments/{environment}`."""
+
+    kind: Literal["remove_override"]
+    flag: Name
+    environment: Name
+    version: Version = None
+
+
+class ToggleChange(Input):
+    """A change like `POST /flags/{flag}/toggle?environment=`: kept as the `enable` it means when made."""
+
+    kind: Literal["toggle"]
+    flag: Name
+    environment: Name | None = None
+    version: Version = None
+
+
+class EnableChange(Input):
+    """Turn the flag on or off, its own switch (`environment` null) or one environment's."""
+
+    kind: Literal["enable"]
+    flag: Name
+    environment: Name | None = None
+    enabled: StrictBool
+    version: Version = None
+
+
+class AppChange(Input):
+    """A change like `POST /flags/{flag}/apps` (`add_app`) or `DELETE /flags/{flag}/apps/{app}`."""
+
+    kind: Literal["add_app", "remove_app"]
+    flag: Name
+    app: Name
+    version: Version = None
+
+
+ChangeInput = Annotated[
+    PatchChange | OverrideChange | RemoveOverrideChange | ToggleChange | EnableChange | AppChange,
+    Field(discriminator="kind"),
+]
+
+
+class ChangeRequestCreate(Input):
+    title: str = Field(min_length=1, max_length=200)
+    changes: list[ChangeInput] = Field(min_length=1, max_length=100)
+    draft: StrictBool = Field(default=False, description="Keep it a draft: nobody reviews it until it is opened.")
+
+
+class ReviewInput(Input):
+    text: str = Field(default="", max_length=10_000, description="Why, in a few words (kept with the review).")
+
+
+class CommentInput(Input):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class ReviewOut(BaseModel):
+    at: str
+    actor: str
+    kind: Literal["comment", "approve", "reject", "rebase", "open", "apply"]
+    text: str
+    round: int
+
+
+class ChangeDiff(BaseModel):
+    flag: str
+    made_against: int = Field(description="The flag's version the changes were made against.")
+    current_version: int | None = Field(description="The flag's version now (null: it no longer exists).")
+    applicable: bool = Field(description="Whether the changes still apply to the flag as it is (checked as a write).")
+    changes: list[dict[str, Any]] = Field(description="`[{path, before, after}]`: what they change in the flag now.")
+
+
+class ChangeRequestOut(BaseModel):
+    id: int
+    title: str
+    state: Literal["draft", "open", "approved", "rejected", "applied"]
+    requester: str
+    environments: list[str] = Field(description="The environments whose evaluation its changes alter.")
+    required_approvals: int
+    round: int = Field(description="1, plus one per rebase; only this round's approvals count.")
+    changes: list[dict[str, Any]] = Field(description="Edits (docs/change-requests.md), each with its `version`.")
+    reviews: list[ReviewOut]
+    approvals: list[str] = Field(description="Who approved in this round.")
+    created_at: str
+    updated_at: str
+    applied_by: str | None
+    applied_at: str | None
+    diff: list[ChangeDiff] | None = Field(default=None, description="Only when reading one request.")
+    impact: Any = Field(default=None, description="The impact preview, when the server computes one (else null).")
+
+
+class ChangeRequestList(BaseModel):
+    change_requests: list[ChangeRequestOut]

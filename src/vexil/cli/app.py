@@ -24,6 +24,7 @@ COMMANDS = {
     "env": ("vexil.cli.envs", "env_group"),
     "eval": ("vexil.cli.evaluate", "eval_command"),
     "audit": ("vexil.cli.audit", "audit_command"),
+    "change": ("vexil.cli.changes", "change_group"),
     "token": ("vexil.cli.tokens", "token_group"),
     "export": ("vexil.cli.transfer", "export_command"),
     "import": ("vexil.cli.transfer", "import_command"),

@@ -1,5 +1,5 @@
-"""`vexil env list|create|move`: the environments flags can be overridden in and tokens bound to,
-in the team's order."""
+"""`vexil env list|create|move|protect|unprotect`: the environments flags can be overridden in and
+tokens bound to, in the team's order; a protected one's writes need change requests."""
 
 from __future__ import annotations
 
@@ -41,7 +41,31 @@ def create_environment(state: State, name: str) -> None:
 @pass_state
 def move_environment(state: State, name: str, place: int) -> None:
     """Put environment NAME at PLACE in the team's order (1 is first; past the end: last)."""
-    environments = state.client().request("PATCH", path("environments", name), json={"order": place - 1})[
-        "environments"
-    ]
+    _patch(state, name, {"order": place - 1})
+
+
+def _patch(state: State, name: str, body: dict[str, object]) -> None:
+    """PATCH the environment, then show the whole list as it now is."""
+    environments = state.client().request("PATCH", path("environments", name), json=body)["environments"]
     state.output.show(environments, lambda: render.environments_table(environments))
+
+
+@env_group.command("protect")
+@click.argument("name")
+@click.option(
+    "--approvals", type=click.IntRange(min=1), default=1, show_default=True, help="Approvals its change requests need."
+)
+@json_option
+@pass_state
+def protect_environment(state: State, name: str, approvals: int) -> None:
+    """Protect environment NAME: writes that change it need an approved change request (admins bypass)."""
+    _patch(state, name, {"protected": True, "required_approvals": approvals})
+
+
+@env_group.command("unprotect")
+@click.argument("name")
+@json_option
+@pass_state
+def unprotect_environment(state: State, name: str) -> None:
+    """Stop protecting environment NAME."""
+    _patch(state, name, {"protected": False})

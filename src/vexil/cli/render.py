@@ -48,7 +48,10 @@ def effective(doc: Doc, environment: str | None) -> tuple[bool, float]:
 
 
 def flag_state(doc: Doc, environment: str | None = None) -> Text:
-    """One line after a change: `checkout: on, rollout 25% in production (version 4)`."""
+    """One line after a change: `checkout: on, rollout 25% in production (version 4)`; or, for a write
+    that became a change request (a protected environment), which one."""
+    if "requester" in doc:
+        return change_request_line(doc)
     enabled, rollout = effective(doc, environment)
     where = f" in {environment}" if environment else ""
     return Text.assemble(
@@ -359,7 +362,99 @@ def environments_table(environments: Iterable[Doc]) -> RenderableType:
     table = Table()
     table.add_column("#", justify="right")
     table.add_column("Name", overflow=WRAP)
+    table.add_column("Protected", overflow=WRAP)
     table.add_column("Created", overflow=WRAP)
     for place, environment in enumerate(environments, start=1):
-        table.add_row(Text(str(place)), Text(environment["name"], style="bold"), _when(environment.get("created_at")))
+        table.add_row(
+            Text(str(place)),
+            Text(environment["name"], style="bold"),
+            _protection(environment),
+            _when(environment.get("created_at")),
+        )
     return table
+
+
+def _protection(environment: Doc) -> Text:
+    if not environment.get("protected"):
+        return Text("no", style="dim")
+    approvals = environment.get("required_approvals", 1)
+    return Text(f"yes, {approvals} approval{'s' if approvals != 1 else ''}", style="yellow")
+
+
+# --- change requests (docs/change-requests.md) ---------------------------------------------------
+
+_STATE_STYLES = {"draft": "dim", "open": "yellow", "approved": "green", "rejected": "red", "applied": "bold green"}
+
+
+def _state(request: Doc) -> Text:
+    return Text(request["state"], style=_STATE_STYLES.get(request["state"], ""))
+
+
+def change_request_line(request: Doc) -> Text:
+    """One line after a change request was made or reviewed."""
+    approvals = f"{len(request['approvals'])}/{request['required_approvals']} approvals"
+    return Text.assemble(
+        "Change request ", (f"#{request['id']}", "bold"), f" {request['title']!r}: ", _state(request), f", {approvals}"
+    )
+
+
+def describe_change(change: Doc) -> str:
+    """A change of a request in a few words: `toggle checkout in production: on`."""
+    where = f" in {change['environment']}" if change.get("environment") else ""
+    kind = change["kind"]
+    if kind == "enable":
+        return f"turn {change['flag']} {'on' if change['enabled'] else 'off'}{where}"
+    if kind in ("patch", "override"):
+        fields = ", ".join(f"{key}={json.dumps(value)}" for key, value in change["fields"].items())
+        return f"{kind} {change['flag']}{where}: {fields}"
+    if kind in ("add_app", "remove_app"):
+        return f"{kind.replace('_', ' ')} {change['app']} on {change['flag']}"
+    return f"{kind.replace('_', ' ')} {change['flag']}{where}"
+
+
+def change_requests_table(requests: Iterable[Doc]) -> RenderableType:
+    requests = list(requests)
+    if not requests:
+        return Text("No change requests.", style="dim")
+    table = Table()
+    table.add_column("ID", justify="right")
+    for column in ("Title", "State", "Requester", "Environments", "Approvals", "Created"):
+        table.add_column(column, overflow=WRAP)
+    for request in requests:
+        table.add_row(
+            Text(str(request["id"])),
+            Text(request["title"], style="bold"),
+            _state(request),
+            Text(request["requester"]),
+            Text(", ".join(request["environments"]) or "-"),
+            Text(f"{len(request['approvals'])}/{request['required_approvals']}"),
+            _when(request["created_at"]),
+        )
+    return table
+
+
+def change_request_detail(request: Doc) -> RenderableType:
+    """A change request: its changes, their diff against the flags as they are, and its reviews."""
+    lines: list[RenderableType] = [change_request_line(request)]
+    lines.append(
+        Text(f"Requested by {request['requester']}; environments: {', '.join(request['environments']) or '-'}")
+    )
+    lines += [
+        Text(f"  - {describe_change(change)} (made against version {change['version']})")
+        for change in request["changes"]
+    ]
+    diff = Table(title="Against the flags as they are")
+    for column in ("Flag", "Setting", "Now", "After"):
+        diff.add_column(column, overflow=WRAP)
+    for flag in request.get("diff") or []:
+        if flag["current_version"] != flag["made_against"]:
+            lines.append(
+                Text(f"{flag['flag']} changed since (version {flag['current_version']}): rebase it", style="red")
+            )
+        for change in flag["changes"]:
+            diff.add_row(Text(flag["flag"]), Text(change["path"]), _text(change["before"]), _text(change["after"]))
+    lines.append(diff)
+    for review in request["reviews"]:
+        said = f": {review['text']}" if review["text"] else ""
+        lines.append(Text.assemble(_when(review["at"]), f" {review['actor']} ", (review["kind"], "bold"), said))
+    return Group(*lines)

@@ -22,15 +22,19 @@ import contextlib
 import copy
 import gc
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vexil.core.auth import TokenCache, hash_secret, new_secret, reserved_name_message
+from vexil.core import change_requests as rules
+from vexil.core.auth import Principal, TokenCache, hash_secret, new_secret, reserved_name_message
+from vexil.core.change_requests import RequestNeeded, diff, edits_by_flag
 from vexil.core.changes import SEGMENTS, ChangeHub, with_dependents
+from vexil.core.edits import action_of, apply_edit, resolved
 from vexil.core.imports import Mode, counted, merged, plan, state_tag
+from vexil.core.protection import needs_request, required_approvals, touched
 from vexil.core.validation import (
     InvalidInput,
     check_flag,
@@ -39,7 +43,7 @@ from vexil.core.validation import (
 )
 from vexil.core.values import value_error
 from vexil.engine import CompiledFlag, Snapshot, show_value
-from vexil.store import OVERRIDE_KEYS, utcnow
+from vexil.store import OVERRIDE_KEYS, check_version, utcnow
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.sql import ImportedState, SqlStore, imported_documents, imported_environments
 
@@ -128,6 +132,11 @@ class PreparedImport:
     segments: list[Doc]
 
 
+def _compared(doc: Doc) -> Doc:
+    """A flag document without what the store moves on every write (a diff leaves them out)."""
+    return {key: value for key, value in doc.items() if key not in ("created_at", "updated_at", "version")}
+
+
 def served(flags: list[Doc]) -> list[Doc]:
     """The flag documents a snapshot holds: every one but the archived (docs/lifecycle.md)."""
     return [doc for doc in flags if not doc["archived"]]
@@ -214,6 +223,10 @@ class FlagService:
         # Stored documents that cannot be encoded everywhere (`core/values.py`), left out of the
         # snapshot: "flag NAME" or "segment NAME" -> what is wrong. `/health` names them.
         self.quarantined: dict[str, str] = {}
+        # The impact preview of a change request (`GET /change-requests/{id}`): given the request and
+        # each flag it changes as it is and as it would be (`_proposed`), what the preview shows.
+        # None: no preview (`impact` is null).
+        self.impact: Callable[[Doc, Mapping[str, tuple[Doc | None, Doc | None]]], Awaitable[Any]] | None = None
         self._lock = asyncio.Lock()
         self._tokens_lock = asyncio.Lock()
 
@@ -305,12 +318,15 @@ class FlagService:
         actor: str,
         action: str = "update",
         expected_version: int | None = None,
+        guard: Callable[[Doc, Doc], None] | None = None,
     ) -> Doc:
+        """Write `change(the flag)`, checked; `guard(before, after)` may refuse it by raising."""
+
         def mutate(doc: Doc) -> Doc:
-            new = change(doc)
-            new["name"] = doc["name"]
-            new = flag_from_input(new)
-            self._check(new)
+            before = copy.deepcopy(doc) if guard is not None else doc
+            new = self._changed(doc, change)
+            if guard is not None:
+                guard(before, new)
             return new
 
         async with self._lock:
@@ -321,74 +337,76 @@ class FlagService:
             self._committed(Committed(flags={name: updated}))
         return updated
 
-    async def patch_flag(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
-        def change(doc: Doc) -> Doc:
-            if "variants" in fields and "default_variant" not in fields:
-                doc["default_variant"] = None
-            doc.update(fields)
-            return doc
+    def _changed(self, doc: Doc, change: Callable[[Doc], Doc]) -> Doc:
+        """`change(doc)` as the flag it makes: normalized and checked (`InvalidInput`, `Conflict`)."""
+        new = change(doc)
+        new["name"] = doc["name"]
+        new = flag_from_input(new)
+        self._check(new)
+        return new
 
-        return await self.update_flag(name, change, actor=actor, expected_version=expected_version)
+    async def edit(
+        self,
+        edit: Doc,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        guard: Callable[[Doc, Doc], None] | None = None,
+    ) -> Doc:
+        """Apply one edit (`core/edits.py`) to its flag now."""
+        return await self.update_flag(
+            edit["flag"],
+            lambda doc: apply_edit(edit, doc),
+            actor=actor,
+            action=action_of(edit),
+            expected_version=expected_version,
+            guard=guard,
+        )
+
+    async def submit(
+        self, edit: Doc, *, principal: Principal, expected_version: int | None = None
+    ) -> tuple[Doc | None, Doc | None]:
+        """An edit by `principal`: applied now, `(the flag, None)`; or, when it touches a protected
+        environment that `principal` may not change directly (`core/protection.py`), nothing changes
+        and a change request holds it: `(None, the change request)`."""
+        environments = await self.store.list_environments()
+
+        def guard(before: Doc, after: Doc) -> None:
+            needed = needs_request(before, after, environments, principal)
+            if needed:
+                raise RequestNeeded(before, needed)
+
+        try:
+            return await self.edit(edit, actor=principal.name, expected_version=expected_version, guard=guard), None
+        except RequestNeeded as needed:
+            change = {**resolved(edit, needed.before), "version": needed.before["version"]}
+            title = f"{action_of(change).capitalize()} {edit['flag']} in {', '.join(sorted(needed.environments))}"
+            return None, await self.create_change_request(title, [change], actor=principal.name)
+
+    async def patch_flag(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
+        edit = {"kind": "patch", "flag": name, "fields": fields}
+        return await self.edit(edit, actor=actor, expected_version=expected_version)
 
     async def toggle(self, name: str, *, actor: str, environment: str | None = None) -> Doc:
-        def change(doc: Doc) -> Doc:
-            if environment is None:
-                doc["enabled"] = not doc["enabled"]
-            else:
-                override = doc["environments"].setdefault(environment, {})
-                override["enabled"] = not override.get("enabled", doc["enabled"])
-            return doc
-
-        return await self.update_flag(name, change, actor=actor, action="toggle")
+        return await self.edit({"kind": "toggle", "flag": name, "environment": environment}, actor=actor)
 
     async def set_enabled(self, name: str, enabled: bool, *, actor: str, environment: str | None = None) -> Doc:
-        def change(doc: Doc) -> Doc:
-            if environment is None:
-                doc["enabled"] = enabled
-            else:
-                doc["environments"].setdefault(environment, {})["enabled"] = enabled
-            return doc
-
-        return await self.update_flag(name, change, actor=actor, action="enable" if enabled else "disable")
+        edit = {"kind": "enable", "flag": name, "environment": environment, "enabled": enabled}
+        return await self.edit(edit, actor=actor)
 
     async def set_override(self, name: str, environment: str, fields: Doc, *, actor: str) -> Doc:
         """Merge `fields` into the environment's override; a field given as null inherits again."""
-
-        def change(doc: Doc) -> Doc:
-            override = doc["environments"].setdefault(environment, {})
-            for key, value in fields.items():
-                if value is None:
-                    override.pop(key, None)
-                else:
-                    override[key] = value
-            return doc
-
-        return await self.update_flag(name, change, actor=actor, action="override")
+        edit = {"kind": "override", "flag": name, "environment": environment, "fields": fields}
+        return await self.edit(edit, actor=actor)
 
     async def delete_override(self, name: str, environment: str, *, actor: str) -> Doc:
-        def change(doc: Doc) -> Doc:
-            if environment not in doc["environments"]:
-                raise NotFound(f"flag {name!r} has no override for environment {environment!r}")
-            del doc["environments"][environment]
-            return doc
-
-        return await self.update_flag(name, change, actor=actor, action="override")
+        return await self.edit({"kind": "remove_override", "flag": name, "environment": environment}, actor=actor)
 
     async def add_app(self, name: str, app: str, *, actor: str) -> Doc:
-        def change(doc: Doc) -> Doc:
-            doc["apps"] = [*doc["apps"], app]
-            return doc
-
-        return await self.update_flag(name, change, actor=actor, action="scope")
+        return await self.edit({"kind": "add_app", "flag": name, "app": app}, actor=actor)
 
     async def remove_app(self, name: str, app: str, *, actor: str) -> Doc:
-        def change(doc: Doc) -> Doc:
-            if app not in doc["apps"]:
-                raise NotFound(f"flag {name!r} is not scoped to app {app!r}")
-            doc["apps"] = [a for a in doc["apps"] if a != app]
-            return doc
-
-        return await self.update_flag(name, change, actor=actor, action="scope")
+        return await self.edit({"kind": "remove_app", "flag": name, "app": app}, actor=actor)
 
     def _refuse_if_required(self, name: str) -> None:
         """A flag that others require cannot go (deleted or archived): they would fail closed."""
@@ -421,6 +439,149 @@ class FlagService:
             self.apply_flag(name, None)
             self._committed(Committed(flags={name: None}))
         return deleted
+
+    # --- protected environments and change requests (docs/change-requests.md) ---------------
+
+    async def protect_environment(
+        self, name: str, *, protected: bool | None, required_approvals: int | None, actor: str
+    ) -> Doc:
+        return await self.store.protect_environment(
+            name, protected=protected, required_approvals=required_approvals, actor=actor
+        )
+
+    async def _proposed(self, changes: list[Doc]) -> dict[str, tuple[Doc | None, Doc | None]]:
+        """Each changed flag as it is now and as the changes make it (None: no such flag now, or
+        the changes cannot be applied to it as it is)."""
+        proposed: dict[str, tuple[Doc | None, Doc | None]] = {}
+        for name, edits in edits_by_flag(changes).items():
+            try:
+                current = await self.store.get_flag(name)
+            except NotFound:
+                proposed[name] = (None, None)
+                continue
+            try:
+                proposed[name] = (current, self._after(current, edits))
+            except (InvalidInput, NotFound, Conflict):
+                proposed[name] = (current, None)
+        return proposed
+
+    def _after(self, doc: Doc, edits: list[Doc]) -> Doc:
+        """`doc` after `edits`, normalized and checked as a write checks it (raises as it does)."""
+
+        def change(current: Doc) -> Doc:
+            for edit in edits:
+                current = apply_edit(edit, current)
+            return current
+
+        return self._changed(copy.deepcopy(doc), change)
+
+    def _applying(self, edits: list[Doc]) -> Callable[[Doc], Doc]:
+        return lambda doc: self._after(doc, edits)
+
+    async def create_change_request(self, title: str, changes: list[Doc], *, actor: str, draft: bool = False) -> Doc:
+        """A change request holding `changes` (edits, `core/edits.py`), made against the flags as they
+        are (a change that gives a `version` is refused with 409 unless its flag is still at it): each
+        checked as its write would be now (400 or 409 if it could not be applied), toggles kept as
+        what they mean now."""
+        environments = await self.store.list_environments()
+        kept: list[Doc] = []
+        touched_environments: set[str] = set()
+        for name, edits in edits_by_flag(changes).items():
+            current = await self.store.get_flag(name)
+            for change in changes:
+                if change["flag"] == name:
+                    check_version("flag", name, current["version"], change.get("version"))
+            version = current["version"]
+            resolved_edits = []
+            doc = copy.deepcopy(current)
+            for edit in edits:
+                resolved_edits.append(resolved(edit, doc))
+                doc = self._after(doc, [resolved_edits[-1]])
+            touched_environments |= touched(current, doc, (env["name"] for env in environments))
+            kept += [{**edit, "version": version} for edit in resolved_edits]
+        fields = {
+            "title": title,
+            "state": "draft" if draft else "open",
+            "environments": sorted(touched_environments, key=[env["name"] for env in environments].index),
+            "required_approvals": required_approvals(touched_environments, environments),
+            "changes": kept,
+        }
+        return await self.store.create_change_request(fields, actor=actor)
+
+    async def change_request(self, request_id: int) -> Doc:
+        """A change request with, for each flag it changes, the diff of its changes against the flag as
+        it is now, the version they were made against and the flag's current one, and the impact
+        preview (`self.impact`, None while nothing computes it)."""
+        request = await self.store.get_change_request(request_id)
+        proposed = await self._proposed(request["changes"])
+        versions = {change["flag"]: change["version"] for change in request["changes"]}
+        request["diff"] = [
+            {
+                "flag": name,
+                "made_against": versions[name],
+                "current_version": None if current is None else current["version"],
+                "applicable": after is not None,
+                "changes": [] if current is None or after is None else diff(_compared(current), _compared(after)),
+            }
+            for name, (current, after) in proposed.items()
+        ]
+        request["impact"] = None if self.impact is None else await self.impact(request, proposed)
+        return request
+
+    async def comment_change_request(self, request_id: int, text: str, *, actor: str) -> Doc:
+        return await self.store.step_change_request(request_id, lambda doc: rules.comment(doc, text), actor=actor)
+
+    async def open_change_request(self, request_id: int, *, actor: str) -> Doc:
+        return await self.store.step_change_request(request_id, rules.submit, actor=actor)
+
+    async def _required(self, request: Doc) -> int:
+        """How many approvals `request` needs now: its environments' setting may have changed."""
+        return max(
+            int(request["required_approvals"]),
+            required_approvals(request["environments"], await self.store.list_environments()),
+        )
+
+    async def approve_change_request(self, request_id: int, text: str, *, actor: str) -> Doc:
+        required = await self._required(await self.store.get_change_request(request_id))
+        return await self.store.step_change_request(
+            request_id, lambda doc: rules.approve(doc, actor, text, required=required), actor=actor
+        )
+
+    async def reject_change_request(self, request_id: int, text: str, *, actor: str) -> Doc:
+        return await self.store.step_change_request(request_id, lambda doc: rules.reject(doc, text), actor=actor)
+
+    async def rebase_change_request(self, request_id: int, *, actor: str) -> Doc:
+        """Make the request's changes against the flags as they are now (each must still apply: 400
+        or 409 otherwise); its approvals are cleared."""
+        request = await self.store.get_change_request(request_id)
+        versions: dict[str, int] = {}
+        for name, edits in edits_by_flag(request["changes"]).items():
+            current = await self.store.get_flag(name)
+            self._after(current, edits)
+            versions[name] = current["version"]
+        return await self.store.step_change_request(request_id, lambda doc: rules.rebase(doc, versions), actor=actor)
+
+    async def apply_change_request(self, request_id: int, *, actor: str) -> Doc:
+        """Apply an approved request: every change, in one transaction, or none (a flag that moved
+        since: `Conflict`, rebase it; a change that no longer passes the checks: 400 or 409)."""
+        required = await self._required(await self.store.get_change_request(request_id))
+
+        def decide(request: Doc) -> dict[str, tuple[str, Callable[[Doc], Doc]]]:
+            rules.check_applicable(request, required=required)
+            mutations: dict[str, tuple[str, Callable[[Doc], Doc]]] = {}
+            for name, edits in edits_by_flag(request["changes"]).items():
+                action = action_of(edits[0]) if len(edits) == 1 else "update"
+                mutations[name] = (action, self._applying(edits))
+            return mutations
+
+        async with self._lock:
+            applied, written = await self.store.apply_change_request(
+                request_id, decide, actor=actor, via=lambda request: rules.via(request, actor)
+            )
+            for name, doc in written.items():
+                self.apply_flag(name, doc)
+            self._committed(Committed(flags=written))
+        return applied
 
     # --- segments -------------------------------------------------------------------------
 

@@ -216,7 +216,7 @@ def audit_doc(row: AuditRow) -> Doc:
         "entity_id": row.entity_id,
         "before": row.before,
         "after": row.after,
-    }
+    } | ({} if row.via is None else {"via": row.via})
 
 
 def references_segment(conditions: Any, segment: str) -> bool:

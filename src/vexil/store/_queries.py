@@ -17,14 +17,15 @@ from vexil.store.tables import AuditRow, EnvironmentRow, FlagAppRow, FlagOverrid
 
 def record(
     session: AsyncSession, actor: str, action: str, target: tuple[str, str], before: Doc | None, after: Doc | None
-) -> None:
-    """Add the audit event of a change to the change's own transaction; `target` is (entity, id)."""
+) -> AuditRow:
+    """Add the audit event of a change to the change's own transaction; `target` is (entity, id).
+    The event is returned, to add what only some events say (`via`, the change request applied)."""
     entity, entity_id = target
-    session.add(
-        AuditRow(
-            at=utcnow(), actor=actor, action=action, entity=entity, entity_id=entity_id, before=before, after=after
-        )
+    row = AuditRow(
+        at=utcnow(), actor=actor, action=action, entity=entity, entity_id=entity_id, before=before, after=after
     )
+    session.add(row)
+    return row
 
 
 def check_version(entity: str, name: str, version: int, expected: int | None) -> None:

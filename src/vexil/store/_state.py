@@ -17,6 +17,9 @@ from vexil.store._docs import Doc, FlagParts, parse_time, segment_columns
 from vexil.store._values import INSTANT_RANGE, check_instant, check_int32
 from vexil.store.errors import Conflict, InvalidValue
 
+# The most approvals an environment can require (the API's limit too).
+MAX_APPROVALS = 10
+
 
 @dataclass
 class ImportedFlag:
@@ -75,15 +78,32 @@ def parse_state(state: Mapping[str, Any], now: datetime) -> ImportedState:
         created_at = _instant(doc, "created_at", now, where)
         place = doc.get("order")
         position = None if place is None else check_int32(place if type(place) is int else -1, f"{where}.order")
-        parsed.environments.append({"name": str(doc["name"]), "created_at": created_at, "position": position})
+        parsed.environments.append(
+            {"name": str(doc["name"]), "created_at": created_at, "position": position, **_protection(doc, where)}
+        )
     _refuse_duplicates("environment", (env["name"] for env in parsed.environments))
     _refuse_duplicates("segment", (segment["name"] for segment in parsed.segments))
     _refuse_duplicates("flag", (flag.parts.name for flag in parsed.flags))
     # Environments that flags override but the file does not list are created with the import.
     listed = {env["name"] for env in parsed.environments}
     overridden = {env for flag in parsed.flags for env in flag.parts.overrides}
-    parsed.environments += [{"name": name, "created_at": now, "position": None} for name in sorted(overridden - listed)]
+    parsed.environments += [
+        {"name": name, "created_at": now, "position": None, **_protection({}, "")}
+        for name in sorted(overridden - listed)
+    ]
     return parsed
+
+
+def _protection(doc: Mapping[str, Any], where: str) -> Doc:
+    """An environment's `protected` and `required_approvals` (docs/change-requests.md): an export
+    gives them for a protected environment only; absent, it is not protected."""
+    protected = doc.get("protected", False)
+    if type(protected) is not bool:
+        raise InvalidValue(f"{where}.protected: use true or false")
+    approvals = doc.get("required_approvals", 1)
+    if type(approvals) is not int or not 1 <= approvals <= MAX_APPROVALS:
+        raise InvalidValue(f"{where}.required_approvals: use a whole number from 1 to {MAX_APPROVALS}")
+    return {"protected": protected, "required_approvals": approvals}
 
 
 def _instant(doc: Mapping[str, Any], key: str, default: datetime, where: str) -> datetime:

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from copy import deepcopy
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
@@ -21,6 +22,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
+from vexil.store._change_requests import (
+    Step,
+    insert_request,
+    load_request,
+    load_requests,
+    request_row,
+    take_step,
+)
 from vexil.store._code_refs import code_ref_counts, code_ref_summaries, flag_code_refs, put_code_refs
 from vexil.store._docs import (
     Doc,
@@ -61,6 +70,7 @@ from vexil.store.errors import Conflict, InvalidValue, NotFound
 from vexil.store.migrate import run_migrations
 from vexil.store.tables import (
     AuditRow,
+    ChangeRequestRow,
     EnvironmentRow,
     FlagAppRow,
     FlagOverrideRow,
@@ -85,6 +95,15 @@ FLAG_PAGE = 250
 Mutate = Callable[[Doc], Doc]
 
 
+@dataclass(frozen=True, slots=True)
+class By:
+    """Who made a write and how the audit log names it; `via`: the change request it applied."""
+
+    actor: str
+    action: str
+    via: Doc | None = None
+
+
 def imported_documents(parsed: ImportedState) -> tuple[list[Doc], list[Doc]]:
     """The flag and segment documents that `import_state(parsed)` stores, as the store will read them
     back (sorted by name), without reading them: what the server's snapshot is built from. Pure."""
@@ -98,8 +117,10 @@ def imported_documents(parsed: ImportedState) -> tuple[list[Doc], list[Doc]]:
 
 def exported_environment(row: EnvironmentRow) -> Doc:
     """An environment as an export lists it: with `order`, the team's place, only once someone
-    ordered the environments (else the usual order applies, store/_order.py)."""
-    return environment_doc(row) | ({} if row.position is None else {"order": row.position})
+    ordered the environments (else the usual order applies, store/_order.py); with `protected` and
+    `required_approvals` only when protected (docs/change-requests.md)."""
+    protection = {"protected": True, "required_approvals": row.required_approvals} if row.protected else {}
+    return environment_doc(row) | ({} if row.position is None else {"order": row.position}) | protection
 
 
 def imported_environments(parsed: ImportedState) -> list[Doc]:
@@ -281,26 +302,37 @@ class SqlStore:
         moves the others. `action` names the change in the audit log (`toggle`, `override`, ...).
         """
         async with self._write() as session:
+            after = await self._replace_flag(
+                session, name, mutate, by=By(actor, action), expected_version=expected_version
+            )
             async with db_errors():
-                row = await flag_row(session, name, lock=True)
-                before = await load_flag_doc(session, row)
-            check_version("flag", name, before["version"], expected_version)
-            changed = {**mutate(deepcopy(before)), "name": name}
-            check_document(changed)
-            parts = FlagParts(changed)
-            async with db_errors():
-                now = later_than(row.updated_at)
-                await self._register_environments(session, parts.overrides, actor=actor, at=now)
-                for column, value in parts.columns.items():
-                    setattr(row, column, value)
-                row.updated_at = now
-                row.version += 1
-                await session.execute(delete(FlagOverrideRow).where(FlagOverrideRow.flag_id == row.id))
-                await session.execute(delete(FlagAppRow).where(FlagAppRow.flag_id == row.id))
-                await insert_flag_children(session, row.id, parts)
-                after = flag_doc(row, parts.overrides, parts.apps)
-                record(session, actor, action, ("flag", name), before, after)
                 await session.commit()
+        return after
+
+    async def _replace_flag(
+        self, session: AsyncSession, name: str, mutate: Mutate, *, by: By, expected_version: int | None
+    ) -> Doc:
+        """`update_flag` in the caller's transaction, not committed, audited as `by` says."""
+        async with db_errors():
+            row = await flag_row(session, name, lock=True)
+            before = await load_flag_doc(session, row)
+        check_version("flag", name, before["version"], expected_version)
+        changed = {**mutate(deepcopy(before)), "name": name}
+        check_document(changed)
+        parts = FlagParts(changed)
+        async with db_errors():
+            now = later_than(row.updated_at)
+            await self._register_environments(session, parts.overrides, actor=by.actor, at=now)
+            for column, value in parts.columns.items():
+                setattr(row, column, value)
+            row.updated_at = now
+            row.version += 1
+            await session.execute(delete(FlagOverrideRow).where(FlagOverrideRow.flag_id == row.id))
+            await session.execute(delete(FlagAppRow).where(FlagAppRow.flag_id == row.id))
+            await insert_flag_children(session, row.id, parts)
+            after = flag_doc(row, parts.overrides, parts.apps)
+            record(session, by.actor, by.action, ("flag", name), before, after).via = by.via
+            await session.flush()
         return after
 
     async def delete_flag(self, name: str, *, actor: str) -> Doc:
@@ -319,7 +351,34 @@ class SqlStore:
         """`[{name, created_at, order}]` in the team's order (store/_order.py), `order` from 0."""
         async with self._read() as session:
             rows = ordered(await session.scalars(select(EnvironmentRow)))
-            return [{**environment_doc(row), "order": index} for index, row in enumerate(rows)]
+            return [
+                {
+                    **environment_doc(row),
+                    "order": index,
+                    "protected": row.protected,
+                    "required_approvals": row.required_approvals,
+                }
+                for index, row in enumerate(rows)
+            ]
+
+    async def protect_environment(
+        self, name: str, *, protected: bool | None, required_approvals: int | None, actor: str
+    ) -> Doc:
+        """Protect an environment or not, and set how many approvals its change requests need (None:
+        as it is); audited as an update of the environment. Returns its listing."""
+        async with self._write() as session, db_errors():
+            row = await session.get(EnvironmentRow, check_text(name, "name"), with_for_update=True)
+            if row is None:
+                raise NotFound(f"environment {name!r} not found")
+            before = {"name": name, "protected": row.protected, "required_approvals": row.required_approvals}
+            if protected is not None:
+                row.protected = protected
+            if required_approvals is not None:
+                row.required_approvals = required_approvals
+            after = {"name": name, "protected": row.protected, "required_approvals": row.required_approvals}
+            record(session, actor, "update", ("environment", name), before, after)
+            await session.commit()
+        return next(doc for doc in await self.list_environments() if doc["name"] == name)
 
     async def order_environment(self, name: str, place: int, *, actor: str) -> list[Doc]:
         """Move `name` to index `place` (clamped) and store every environment's place; audited as
@@ -496,6 +555,78 @@ class SqlStore:
         """How many tokens were ever created (revoked ones count): 0 means a new installation."""
         async with self._read() as session:
             return await session.scalar(select(func.count()).select_from(TokenRow)) or 0
+
+    # --- change requests (`_change_requests.py`) ------------------------------------------------
+
+    async def create_change_request(self, fields: Mapping[str, Any], *, actor: str) -> Doc:
+        """Keep a new change request (`_change_requests.insert_request`); its document."""
+        check_document(fields)
+        async with self._write() as session, db_errors():
+            doc = await insert_request(session, fields, actor=actor, at=utcnow())
+            await session.commit()
+        return doc
+
+    async def get_change_request(self, request_id: int) -> Doc:
+        async with self._read() as session:
+            return await load_request(session, await request_row(session, request_id))
+
+    async def list_change_requests(self, *, state: str | None = None) -> list[Doc]:
+        """Change requests, newest first; only those in `state` if given."""
+        query = select(ChangeRequestRow).order_by(ChangeRequestRow.id.desc())
+        if state is not None:
+            query = query.where(ChangeRequestRow.state == check_text(state, "state"))
+        async with self._read() as session:
+            return await load_requests(session, list(await session.scalars(query)))
+
+    async def step_change_request(self, request_id: int, decide: Callable[[Doc], Step], *, actor: str) -> Doc:
+        """Keep what `decide(the request, locked)` says was done to it (what `decide` raises comes
+        out unchanged, and nothing is kept); the request after it."""
+        check_document({"actor": actor})
+        async with self._write() as session:
+            async with db_errors():
+                row = await request_row(session, request_id, lock=True)
+                current = await load_request(session, row)
+            step = decide(current)
+            check_document({"text": step.text})
+            async with db_errors():
+                after = await take_step(session, row, step, actor=actor, at=utcnow())
+                await session.commit()
+        return after
+
+    async def apply_change_request(
+        self,
+        request_id: int,
+        decide: Callable[[Doc], Mapping[str, tuple[str, Mutate]]],
+        *,
+        actor: str,
+        via: Callable[[Doc], Doc],
+    ) -> tuple[Doc, dict[str, Doc]]:
+        """Apply a change request in one transaction, all or nothing: `decide(the request, locked)`
+        gives each flag's audit action and mutation (or raises); each flag must still be at the version its changes
+        were made against (else `Conflict`: the request must be rebased). Each flag's write is
+        audited with `actor` and `via(request)`, and the request is marked applied. Returns the
+        request and the flags as committed."""
+        async with self._write() as session:
+            async with db_errors():
+                row = await request_row(session, request_id, lock=True)
+                current = await load_request(session, row)
+            mutations = decide(current)
+            versions = {change["flag"]: change["version"] for change in current["changes"]}
+            written: dict[str, Doc] = {}
+            for name, (action, mutate) in mutations.items():
+                async with db_errors():
+                    version = (await flag_row(session, name, lock=True)).version
+                if version != versions[name]:
+                    raise Conflict(
+                        f"flag {name!r} changed since change request {request_id} was made (it is at version "
+                        f"{version}, not {versions[name]}): rebase the change request, then approve it again"
+                    )
+                by = By(current["requester"], action, via(current))
+                written[name] = await self._replace_flag(session, name, mutate, by=by, expected_version=None)
+            async with db_errors():
+                after = await take_step(session, row, Step("apply", "applied"), actor=actor, at=utcnow())
+                await session.commit()
+        return after, written
 
     # --- audit ---------------------------------------------------------------------------------
 

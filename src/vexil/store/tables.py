@@ -32,6 +32,9 @@ from sqlalchemy.sql.expression import false
 __all__ = [
     "AuditRow",
     "Base",
+    "ChangeRequestChangeRow",
+    "ChangeRequestReviewRow",
+    "ChangeRequestRow",
     "CodeRefsRow",
     "EnvironmentRow",
     "FlagAppRow",
@@ -97,6 +100,10 @@ class EnvironmentRow(Base):
     # The team's place for it (0 first); None until someone orders the environments: then the
     # usual order applies (store/_order.py).
     position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A protected environment's writes need a change request with this many approvals, unless made
+    # by someone who may bypass it (core/protection.py, docs/change-requests.md).
+    protected: Mapped[bool] = mapped_column(default=False, server_default=false())
+    required_approvals: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class FlagRow(Base):
@@ -192,6 +199,59 @@ class AuditRow(Base):
     # An import's event keeps the whole state it replaced, compressed (`store/_kept.py`), so that it
     # can be restored; deferred, so that reading the log never loads it.
     previous_state: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    # A write made by applying a change request: `{"change_request", "requester", "approvers"}`.
+    via: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
+
+
+class ChangeRequestRow(Base):
+    """A change request (docs/change-requests.md): changes to flags waiting for approval. `round`
+    counts rebases: only the approvals of the current round count."""
+
+    __tablename__ = "change_requests"
+    __table_args__ = (Index(None, "state"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(AuditId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String)
+    requester: Mapped[str] = mapped_column(String)
+    # The environments its changes touch, and how many approvals it needs (the most they require).
+    environments: Mapped[list[Any]]
+    required_approvals: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    applied_by: Mapped[str | None] = mapped_column(String, nullable=True)
+    applied_at: Mapped[datetime | None]
+
+
+class ChangeRequestChangeRow(Base):
+    """One change of a change request: an edit of one flag (core/edits.py), and the flag's version
+    it was made against (apply refuses it if the flag has moved since)."""
+
+    __tablename__ = "change_request_changes"
+
+    request_id: Mapped[int] = mapped_column(
+        AuditId, ForeignKey("change_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flag: Mapped[str] = mapped_column(String)
+    version: Mapped[int] = mapped_column(Integer)
+    edit: Mapped[dict[str, Any]]
+
+
+class ChangeRequestReviewRow(Base):
+    """What someone did to a change request: comment, approve, reject, rebase, open, apply."""
+
+    __tablename__ = "change_request_reviews"
+    __table_args__ = (Index(None, "request_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(AuditId, ForeignKey("change_requests.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    round: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
 
 
 class SdkInstanceRow(Base):

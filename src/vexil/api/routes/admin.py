@@ -29,6 +29,7 @@ from vexil.api.schemas import (
     SegmentCreate,
 )
 from vexil.core.imports import Mode
+from vexil.core.validation import InvalidInput
 from vexil.core.values import readable
 
 router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
@@ -97,9 +98,22 @@ async def create_environment(body: EnvironmentInput, service: ServiceDep, princi
     return await service.store.create_environment(body.name, actor=principal.name)
 
 
-@router.patch("/environments/{name}", response_model=EnvironmentList, summary="Move an environment in the order")
-async def order_environment(name: str, body: EnvironmentPatch, service: ServiceDep, principal: Admin) -> dict[str, Any]:
-    """The team's order is where environments are listed (API, export, UI): the whole new list."""
+@router.patch(
+    "/environments/{name}",
+    response_model=EnvironmentList,
+    summary="Move an environment in the order, or protect it (docs/change-requests.md)",
+)
+async def patch_environment(name: str, body: EnvironmentPatch, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+    """The team's order is where environments are listed (API, export, UI); a protected environment's
+    writes need an approved change request. Answers the whole new list."""
+    if body.order is None and body.protected is None and body.required_approvals is None:
+        raise InvalidInput("give order, protected or required_approvals")
+    if body.protected is not None or body.required_approvals is not None:
+        await service.protect_environment(
+            name, protected=body.protected, required_approvals=body.required_approvals, actor=principal.name
+        )
+    if body.order is None:
+        return {"environments": await service.store.list_environments()}
     return {"environments": await service.store.order_environment(name, body.order, actor=principal.name)}
 
 
@@ -184,7 +198,7 @@ def _checked_document(document: Any) -> dict[str, Any]:
     environments = [
         {
             **_fields(EnvironmentInput, {"name": raw.get("name")}, "environments", index),
-            **_kept(raw, "created_at", "order"),
+            **_kept(raw, "created_at", "order", "protected", "required_approvals"),
         }
         for index, raw in _documents(document, "environments")
     ]

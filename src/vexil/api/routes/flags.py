@@ -1,4 +1,10 @@
-"""Flag management: list, create, read, update, delete, toggle, overrides and app scopes."""
+"""Flag management: list, create, read, update, delete, toggle, overrides and app scopes.
+
+Updates, toggles, overrides and app scopes go through `FlagService.submit`: one that touches a
+protected environment, by someone who may not bypass it, answers 202 with the change request that
+holds it (docs/change-requests.md). Creating, deleting, archiving and restoring a flag stay an
+admin's actions, applied directly.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from vexil.api.deps import Admin, Reader, RuntimeDep, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.params import plain_parameters
+from vexil.api.routes.change_requests import REQUESTED, answered
 from vexil.api.schemas import (
     AppInput,
     CleanupOut,
@@ -125,19 +132,25 @@ async def get_flag(name: FlagName, service: ServiceDep, _: Reader) -> dict[str, 
     return readable(await service.store.get_flag(name))  # type: ignore[no-any-return]
 
 
-@router.patch("/flags/{name}", response_model=FlagOut, summary="Update a flag (only the fields given)")
+@router.patch(
+    "/flags/{name}",
+    response_model=FlagOut,
+    responses=REQUESTED,
+    summary="Update a flag (only the fields given), or request the change where its environments are protected",
+)
 async def update_flag(
     name: FlagName,
     body: FlagUpdate,
     service: ServiceDep,
     principal: Admin,
     if_match: Annotated[str | None, Header(description="Expected version, as from ETag.")] = None,
-) -> dict[str, Any]:
+) -> Any:
     fields = body.given()
     expected = fields.pop("version", None)
     if if_match is not None and if_match.strip('W/"').isdigit():
         expected = int(if_match.strip('W/"'))
-    return await service.patch_flag(name, fields, actor=principal.name, expected_version=expected)
+    edit = {"kind": "patch", "flag": name, "fields": fields}
+    return answered(*await service.submit(edit, principal=principal, expected_version=expected))
 
 
 @router.delete("/flags/{name}", status_code=204, summary="Delete a flag, its overrides and scopes")
@@ -146,39 +159,53 @@ async def delete_flag(name: FlagName, service: ServiceDep, principal: Admin) -> 
     return Response(status_code=204)
 
 
-@router.post("/flags/{name}/toggle", response_model=FlagOut, summary="Flip enabled (or one environment's)")
+@router.post(
+    "/flags/{name}/toggle",
+    response_model=FlagOut,
+    responses=REQUESTED,
+    summary="Flip enabled (or one environment's)",
+)
 async def toggle_flag(
     name: FlagName, service: ServiceDep, principal: Admin, environment: EnvironmentQuery = None
-) -> dict[str, Any]:
-    return await service.toggle(name, actor=principal.name, environment=environment)
+) -> Any:
+    edit = {"kind": "toggle", "flag": name, "environment": environment}
+    return answered(*await service.submit(edit, principal=principal))
 
 
-@router.post("/flags/{name}/environments", response_model=FlagOut, summary="Set an environment override")
-async def set_override(name: FlagName, body: OverrideInput, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+@router.post(
+    "/flags/{name}/environments", response_model=FlagOut, responses=REQUESTED, summary="Set an environment override"
+)
+async def set_override(name: FlagName, body: OverrideInput, service: ServiceDep, principal: Admin) -> Any:
     fields = body.given()
-    environment = fields.pop("environment")
-    return await service.set_override(name, environment, fields, actor=principal.name)
+    edit = {"kind": "override", "flag": name, "environment": fields.pop("environment"), "fields": fields}
+    return answered(*await service.submit(edit, principal=principal))
 
 
 @router.delete(
-    "/flags/{name}/environments/{environment}", response_model=FlagOut, summary="Remove an environment override"
+    "/flags/{name}/environments/{environment}",
+    response_model=FlagOut,
+    responses=REQUESTED,
+    summary="Remove an environment override",
 )
 async def delete_override(
     name: FlagName,
     environment: Annotated[str, Path(pattern=NAME_PATTERN)],
     service: ServiceDep,
     principal: Admin,
-) -> dict[str, Any]:
-    return await service.delete_override(name, environment, actor=principal.name)
+) -> Any:
+    edit = {"kind": "remove_override", "flag": name, "environment": environment}
+    return answered(*await service.submit(edit, principal=principal))
 
 
-@router.post("/flags/{name}/apps", response_model=FlagOut, summary="Scope a flag to an app")
-async def add_app(name: FlagName, body: AppInput, service: ServiceDep, principal: Admin) -> dict[str, Any]:
-    return await service.add_app(name, body.app_name, actor=principal.name)
+@router.post("/flags/{name}/apps", response_model=FlagOut, responses=REQUESTED, summary="Scope a flag to an app")
+async def add_app(name: FlagName, body: AppInput, service: ServiceDep, principal: Admin) -> Any:
+    edit = {"kind": "add_app", "flag": name, "app": body.app_name}
+    return answered(*await service.submit(edit, principal=principal))
 
 
-@router.delete("/flags/{name}/apps/{app}", response_model=FlagOut, summary="Remove an app scope")
+@router.delete("/flags/{name}/apps/{app}", response_model=FlagOut, responses=REQUESTED, summary="Remove an app scope")
 async def remove_app(
     name: FlagName, app: Annotated[str, Path(pattern=NAME_PATTERN)], service: ServiceDep, principal: Admin
-) -> dict[str, Any]:
-    return await service.remove_app(name, app, actor=principal.name)
+) -> Any:
+    edit = {"kind": "remove_app", "flag": name, "app": app}
+    return answered(*await service.submit(edit, principal=principal))

@@ -10,6 +10,18 @@ export class ApiError extends Error {
 }
 
 /**
+ * A write that became a change request (202: it touches a protected environment its author may not
+ * change directly): nothing changed yet, `request` holds it. Views show it as they show a refusal.
+ */
+export class ChangeRequested extends ApiError {
+  constructor(request) {
+    super(202, `it waits for approval in change request #${request.id} (see Change requests)`);
+    this.path = "";
+    this.request = request;
+  }
+}
+
+/**
  * The field a message is about, as a dotted path: "rules[0].conditions[1]: …" → "rules.0.conditions.1",
  * "variants.0.payload: …" → "variants.0.payload", "default_variant 'x' is …" → "default_variant".
  */
@@ -46,6 +58,7 @@ export function createApi(session, { onUnauthorized } = {}) {
         data = null;
       }
     }
+    if (response.status === 202 && data && typeof data.requester === "string") throw new ChangeRequested(data);
     if (!response.ok) {
       const message = data && typeof data.error === "string" ? data.error : `${response.status} ${response.statusText}`;
       const error = new ApiError(response.status, message);

@@ -1,11 +1,12 @@
-// The admin UI: session, hash routing (#/flags, #/flags/NAME, #/cleanup, #/segments, #/tokens, #/sdks,
-// #/audit), the shared store and the live change stream.
+// The admin UI: session, hash routing (#/flags, #/flags/NAME, #/cleanup, #/segments, #/changes, #/tokens,
+// #/sdks, #/audit), the shared store and the live change stream.
 
 import { createApi } from "./api.js";
 import { loadOperators } from "./conditions.js";
 import { followChanges } from "./live.js";
 import { createStore } from "./store.js";
 import * as audit from "./views/audit.js";
+import * as changes from "./views/changes.js";
 import * as cleanup from "./views/cleanup.js";
 import * as flag from "./views/flag.js";
 import * as flags from "./views/flags.js";
@@ -22,6 +23,8 @@ const ROUTES = [
   [/^\/cleanup$/, cleanup, "cleanup"],
   [/^\/segments$/, segments, "segments"],
   [/^\/segments\/([^/]+)$/, segments, "segments"],
+  [/^\/changes$/, changes, "changes"],
+  [/^\/changes\/(\d+)$/, changes, "changes"],
   [/^\/tokens$/, tokens, "tokens"],
   [/^\/sdks$/, sdks, "sdks"],
   [/^\/audit$/, audit, "audit"],

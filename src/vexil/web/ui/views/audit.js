@@ -87,6 +87,7 @@ export function eventItem(event) {
       h("strong", {}, event.action),
       h("span", {}, `${event.entity} `, entity),
       h("span", {}, `by ${event.actor}`),
+      event.via ? via(event.via) : null,
     ),
     rows.length
       ? h(
@@ -117,6 +118,17 @@ export function eventItem(event) {
           ),
         )
       : null,
+  );
+}
+
+/** The change request a write applied: who approved it, who applied it. */
+function via({ change_request: id, approvers, applied_by: applier }) {
+  return h(
+    "span",
+    { class: "via" },
+    "through ",
+    h("a", { href: `#/changes/${id}` }, `change request #${id}`),
+    `, approved by ${approvers.join(", ") || "nobody"}, applied by ${applier}`,
   );
 }
 
