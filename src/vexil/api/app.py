@@ -44,6 +44,7 @@ from vexil.api.routes import (
     compat,
     flags,
     hot,
+    impact,
     meta,
     operators,
     sdk,
@@ -57,6 +58,7 @@ from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.bus import start_replicator
 from vexil.config import Settings
 from vexil.core.auth import Role, TokenCache
+from vexil.core.recent import RecentContexts
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.streams import Streams
@@ -88,6 +90,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         counting = Usage(store, limits=usage_limits(settings))
         counting.start()
         streams.usage = counting
+        recent = RecentContexts(settings.impact_sample)
+        streams.recent = recent
         connected = SdkRegistry(store, lambda: service.snapshot)
         connected.start()
         undo_signals = on_shutdown_signal(streams.close_all)
@@ -104,6 +108,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 answers=answers,
                 sdks=connected,
                 usage=counting,
+                recent=recent,
             )
         finally:
             undo_signals()
@@ -151,6 +156,7 @@ def create_app(settings: Settings) -> FastPath:
         unleash_import.router,
         code_refs.router,
         usage.router,
+        impact.router,
     )
     for router in routers:
         api.include_router(router)

@@ -74,6 +74,33 @@ def flag_from_input(fields: Doc) -> Doc:
     return normalize_flag(doc)
 
 
+def patched(doc: Doc, fields: Doc) -> Doc:
+    """`doc` with the fields of a `PATCH /flags/{name}` laid over it (in place): new `variants`
+    without a `default_variant` reset the default to the first new variant."""
+    if "variants" in fields and "default_variant" not in fields:
+        doc["default_variant"] = None
+    doc.update(fields)
+    return doc
+
+
+def overridden(doc: Doc, environment: str, fields: Doc) -> Doc:
+    """`doc` with `fields` merged into the environment's override (in place); a field given as
+    null inherits the flag's own value again."""
+    override = doc["environments"].setdefault(environment, {})
+    for key, value in fields.items():
+        if value is None:
+            override.pop(key, None)
+        else:
+            override[key] = value
+    return doc
+
+
+# The fields of a stored document that Vexil sets, never put back by a revert.
+STAMPS = ("name", "created_at", "updated_at", "version")
+# The audit entities whose events a revert can put back.
+REVERTIBLE = ("flag", "segment")
+
+
 @dataclass(frozen=True, slots=True)
 class Committed:
     """What one committed write changed (flag documents as committed, None: deleted), for `on_commit`."""
@@ -288,11 +315,11 @@ class FlagService:
     def segment_names(self) -> set[str]:
         return {segment["name"] for segment in self._segments}
 
-    async def create_flag(self, fields: Doc, *, actor: str) -> Doc:
+    async def create_flag(self, fields: Doc, *, actor: str, reverts: int | None = None) -> Doc:
         doc = flag_from_input(fields)
         async with self._lock:
             self._check(doc)
-            created = await self.store.create_flag(doc, actor=actor)
+            created = await self.store.create_flag(doc, actor=actor, reverts=reverts)
             self.apply_flag(created["name"], created)
             self._committed(Committed(flags={created["name"]: created}))
         return created
@@ -305,6 +332,7 @@ class FlagService:
         actor: str,
         action: str = "update",
         expected_version: int | None = None,
+        reverts: int | None = None,
     ) -> Doc:
         def mutate(doc: Doc) -> Doc:
             new = change(doc)
@@ -315,20 +343,16 @@ class FlagService:
 
         async with self._lock:
             updated = await self.store.update_flag(
-                name, mutate, actor=actor, action=action, expected_version=expected_version
+                name, mutate, actor=actor, action=action, expected_version=expected_version, reverts=reverts
             )
             self.apply_flag(name, updated)
             self._committed(Committed(flags={name: updated}))
         return updated
 
     async def patch_flag(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
-        def change(doc: Doc) -> Doc:
-            if "variants" in fields and "default_variant" not in fields:
-                doc["default_variant"] = None
-            doc.update(fields)
-            return doc
-
-        return await self.update_flag(name, change, actor=actor, expected_version=expected_version)
+        return await self.update_flag(
+            name, lambda doc: patched(doc, fields), actor=actor, expected_version=expected_version
+        )
 
     async def toggle(self, name: str, *, actor: str, environment: str | None = None) -> Doc:
         def change(doc: Doc) -> Doc:
@@ -353,17 +377,9 @@ class FlagService:
 
     async def set_override(self, name: str, environment: str, fields: Doc, *, actor: str) -> Doc:
         """Merge `fields` into the environment's override; a field given as null inherits again."""
-
-        def change(doc: Doc) -> Doc:
-            override = doc["environments"].setdefault(environment, {})
-            for key, value in fields.items():
-                if value is None:
-                    override.pop(key, None)
-                else:
-                    override[key] = value
-            return doc
-
-        return await self.update_flag(name, change, actor=actor, action="override")
+        return await self.update_flag(
+            name, lambda doc: overridden(doc, environment, fields), actor=actor, action="override"
+        )
 
     async def delete_override(self, name: str, environment: str, *, actor: str) -> Doc:
         def change(doc: Doc) -> Doc:
@@ -414,10 +430,14 @@ class FlagService:
 
         return await self.update_flag(name, change, actor=actor, action="archive" if archived else "restore")
 
-    async def delete_flag(self, name: str, *, actor: str) -> Doc:
+    async def delete_flag(
+        self, name: str, *, actor: str, expected_version: int | None = None, reverts: int | None = None
+    ) -> Doc:
         async with self._lock:
             self._refuse_if_required(name)
-            deleted = await self.store.delete_flag(name, actor=actor)
+            deleted = await self.store.delete_flag(
+                name, actor=actor, expected_version=expected_version, reverts=reverts
+            )
             self.apply_flag(name, None)
             self._committed(Committed(flags={name: None}))
         return deleted
@@ -435,32 +455,63 @@ class FlagService:
         users = [flag.name for flag in compiled if flag is not None and flag.segments]
         self._publish(users, SEGMENTS)
 
-    async def create_segment(self, fields: Doc, *, actor: str) -> Doc:
+    async def create_segment(self, fields: Doc, *, actor: str, reverts: int | None = None) -> Doc:
         async with self._lock:
             check_segment(fields)
-            created = await self.store.create_segment(fields, actor=actor)
+            created = await self.store.create_segment(fields, actor=actor, reverts=reverts)
             self._committed(Committed(segments=True))
             await self._refresh_segments()
         return created
 
-    async def update_segment(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
+    async def update_segment(
+        self, name: str, fields: Doc, *, actor: str, expected_version: int | None, reverts: int | None = None
+    ) -> Doc:
         def mutate(doc: Doc) -> Doc:
             doc.update(fields)
             check_segment(doc)
             return doc
 
         async with self._lock:
-            updated = await self.store.update_segment(name, mutate, actor=actor, expected_version=expected_version)
+            updated = await self.store.update_segment(
+                name, mutate, actor=actor, expected_version=expected_version, reverts=reverts
+            )
             self._committed(Committed(segments=True))
             await self._refresh_segments()
         return updated
 
-    async def delete_segment(self, name: str, *, actor: str) -> Doc:
+    async def delete_segment(
+        self, name: str, *, actor: str, expected_version: int | None = None, reverts: int | None = None
+    ) -> Doc:
         async with self._lock:
-            deleted = await self.store.delete_segment(name, actor=actor)
+            deleted = await self.store.delete_segment(
+                name, actor=actor, expected_version=expected_version, reverts=reverts
+            )
             self._committed(Committed(segments=True))
             await self._refresh_segments()
         return deleted
+
+    # --- proposed changes, not written (the impact preview, core/impact.py) ---------------
+
+    async def proposed_flag(self, name: str, fields: Doc, overrides: Mapping[str, Doc | None]) -> Doc:
+        """The document flag `name` would have after `PATCH /flags/{name}` with `fields` and, per
+        environment, `POST /flags/{name}/environments` with `overrides` (None: the override
+        removed), checked as those writes check it; nothing is written."""
+        doc = patched(copy.deepcopy(await self.store.get_flag(name)), fields)
+        for environment, override in overrides.items():
+            if override is None:
+                doc["environments"].pop(environment, None)
+            else:
+                overridden(doc, environment, override)
+        doc = flag_from_input({**doc, "name": name})
+        self._check(doc)
+        return doc
+
+    async def proposed_segment(self, name: str, fields: Doc) -> Doc:
+        """The document segment `name` would have after `PATCH /segments/{name}` with `fields`,
+        checked as that write checks it; nothing is written."""
+        doc = {**await self.store.get_segment(name), **fields}
+        check_segment(doc)
+        return doc
 
     # --- tokens ---------------------------------------------------------------------------
 
