@@ -76,7 +76,8 @@ def test_impact__document_as_read__accepted_and_answer_holds_counts_only(
 
 def test_impact__segment_change__flags_using_it_counted(server: LiveServer, admin: httpx.Client) -> None:
     # Given a flag served to a segment of pro users, and users on two plans
-    ok(admin.post("/segments", json={"name": "pros", "conditions": [{"field": "plan", "operator": "eq", "value": "pro"}]}))
+    pros = [{"field": "plan", "operator": "eq", "value": "pro"}]
+    ok(admin.post("/segments", json={"name": "pros", "conditions": pros}))
     rule = {"conditions": [{"operator": "in_segment", "value": "pros"}], "serve": "on"}
     ok(admin.post("/flags", json={"name": "beta", "enabled": True, "rollout_percentage": 0, "rules": [rule]}))
     evaluate_users(server, ["a", "b"], plan="pro")
@@ -93,7 +94,8 @@ def test_impact__refusals__plain_words_and_the_right_status(server: LiveServer, 
     secret = ok(admin.post("/tokens", json={"name": "reader", "role": "server"}))["token"]
     with httpx.Client(base_url=server.url, timeout=10) as http:
         # Then a reader may not preview (it may not write), nor may anyone without a token
-        assert http.post("/flags/beta/impact", json={}, headers={"Authorization": f"Bearer {secret}"}).status_code == 403
+        reader = {"Authorization": f"Bearer {secret}"}
+        assert http.post("/flags/beta/impact", json={}, headers=reader).status_code == 403
         assert http.post("/flags/beta/impact", json={}).status_code == 401
     # And an unknown flag is a 404, an invalid change a 400 that says what is wrong
     assert admin.post("/flags/nope/impact", json={}).status_code == 404

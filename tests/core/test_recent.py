@@ -9,10 +9,11 @@ def test_recent__same_context_twice__kept_once() -> None:
     # Given a sample
     recent = RecentContexts(10)
     # When the same context is offered twice, with its keys in another order the second time
-    recent.offer({"identifier": "u1", "environment": "production", "attributes": {"plan": "pro", "age": 3}})
+    context = {"identifier": "u1", "environment": "production", "attributes": {"plan": "pro", "age": 3}}
+    recent.offer(context)
     recent.offer({"attributes": {"age": 3, "plan": "pro"}, "environment": "production", "identifier": "u1"})
     # Then it is one context
-    assert recent.contexts() == [{"attributes": {"age": 3, "plan": "pro"}, "environment": "production", "identifier": "u1"}]
+    assert recent.contexts() == [context]
 
 
 def test_recent__more_than_size__the_oldest_dropped() -> None:
