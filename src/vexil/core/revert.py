@@ -82,7 +82,7 @@ async def _restore(
 
 def _check_unchanged(event_id: int, entity: str, name: str, current: Doc | None, after: Doc | None) -> None:
     """409 unless `name` is still as event `event_id` left it (`after`)."""
-    force = "revert with force to put back the state before the event anyway"
+    force = "revert anyway (force) to put back the state before the event, undoing those changes too"
     if after is None and current is not None:
         raise Conflict(
             f"{entity} {name!r} was created again after audit event {event_id}: revert that creation first, or {force}"
