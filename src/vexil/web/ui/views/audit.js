@@ -82,7 +82,7 @@ export function mount(main, ctx, { params }) {
     const control = confirmButton({
       id,
       label: "Revert",
-      ariaLabel: `Revert event ${event.id} (${event.action} of ${event.entity} ${event.entity_id})`,
+      ariaLabel: `Revert event ${event.id}`,
       question: revertQuestion(event),
       confirmLabel: "Revert",
       action: async () => {
