@@ -17,17 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import tempfile
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 import orjson
-from asgi_lifespan import LifespanManager
 
-import fixtures as fx
-from inprocess import HEADERS, TOKEN, per_call, scope_of
-from vexil.api.app import create_app
-from vexil.config import Settings
+from inprocess import HEADERS, TOKEN, bench_app, scope_of, side_by_side
 from vexil.core.impact import Proposal, impact
 from vexil.core.recent import RecentContexts
 
@@ -37,38 +32,24 @@ CONTEXT = {"environment": "production", "app": "web", "attributes": {"plan": "pr
 
 async def endpoints(calls: int) -> list[tuple[str, float, float]]:
     """Per endpoint: µs per call with the sample on, and off."""
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(Settings(data_dir=Path(tmp), admin_token=TOKEN))
-        async with LifespanManager(app):
-            runtime = app.slot.get()
-            admin = [*HEADERS, (b"authorization", b"Bearer " + TOKEN.encode())]
-            for body in fx.http_flags():
-                await runtime.service.create_flag(body, actor="bench")
-            names = [f"http-{i:02d}" for i in range(20)]
-            context = {"identifier": "user-123", "environment": "production"}
-            query = b"identifier=user-123&environment=production&plan=pro"
-            cases = {
-                "GET /flags/http-07/evaluate (kept)": (scope_of("GET", "/flags/http-07/evaluate", query), b""),
-                "GET /flags/http-07/evaluate (admin)": (
-                    scope_of("GET", "/flags/http-07/evaluate", query, headers=admin),
-                    b"",
-                ),
-                "POST /evaluate (20 flags, kept)": (
-                    scope_of("POST", "/evaluate"),
-                    orjson.dumps({**context, "flags": names}),
-                ),
-            }
-            sampling, off = runtime.recent, RecentContexts(0)
-            figures = []
-            for what, (scope, body) in cases.items():
-                best = {"on": float("inf"), "off": float("inf")}
-                for _ in range(ROUNDS):
-                    for side, recent in (("on", sampling), ("off", off)):
-                        runtime.recent = recent
-                        best[side] = min(best[side], await per_call(app, scope, body, calls // ROUNDS))
-                runtime.recent = sampling
-                figures.append((what, best["on"], best["off"]))
-            return figures
+    async with bench_app() as (app, runtime):
+        admin = [*HEADERS, (b"authorization", b"Bearer " + TOKEN.encode())]
+        names = [f"http-{i:02d}" for i in range(20)]
+        query = b"identifier=user-123&environment=production&plan=pro"
+        bulk = {"identifier": "user-123", "environment": "production", "flags": names}
+        cases = {
+            "GET /flags/http-07/evaluate (kept)": (scope_of("GET", "/flags/http-07/evaluate", query), b""),
+            "GET /flags/http-07/evaluate (admin)": (scope_of("GET", "/flags/http-07/evaluate", query, admin), b""),
+            "POST /evaluate (20 flags, kept)": (scope_of("POST", "/evaluate"), orjson.dumps(bulk)),
+        }
+        sampling, off = runtime.recent, RecentContexts(0)
+
+        def use(recent: RecentContexts) -> Callable[[], None]:
+            return lambda: setattr(runtime, "recent", recent)
+
+        figures = await side_by_side(app, cases, {"on": use(sampling), "off": use(off)}, calls)
+        runtime.recent = sampling
+        return [(what, best["on"], best["off"]) for what, best in figures]
 
 
 def offer_us(n: int = 10_000) -> float:
