@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from tests.api.sse import SseStream
 from tests.conftest import ADMIN, LiveServer, ok
 from vexil.engine import bucket
 
@@ -103,3 +104,20 @@ def test_impact__refusals__plain_words_and_the_right_status(server: LiveServer, 
     assert invalid.status_code == 400 and "purple" in invalid.json()["error"]
     missing = admin.post("/flags/beta/impact", json={"prerequisites": [{"flag": "ghost"}]})
     assert missing.status_code == 400 and "ghost" in missing.json()["error"]
+
+
+def test_impact__every_surface__offers_its_context(server: LiveServer, admin: httpx.Client) -> None:
+    # Given a flag off, and one user evaluated on each other surface: a stream, the Unleash frontend
+    # API, and the compatibility endpoints
+    ok(admin.post("/flags", json={"name": "beta"}))
+    frontend = ok(admin.post("/tokens", json={"name": "web", "role": "client"}))["token"]
+    with SseStream(f"{server.url}/stream?identifier=streamed") as stream:
+        assert stream.next_data().event == "snapshot"
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        ok(http.get("/api/frontend", params={"userId": "unleashed"}, headers={"Authorization": frontend}))
+        ok(http.post("/flags/check", json={"name": "beta", "identifier": "checked"}))
+        ok(http.post("/api/evaluate", json={"user": {"id": "compat"}}))
+    # When the preview is asked for the flag switched on
+    result = ok(admin.post("/flags/beta/impact", json={"enabled": True}))
+    # Then the four users are sampled and flip
+    assert (result["sampled"], result["flipped"]) == (4, 4)
