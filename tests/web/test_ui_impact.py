@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import ADMIN_ENV, LiveServer, ok, start_server
+from tests.conftest import ADMIN, ADMIN_ENV, LiveServer, ok, start_server
 from tests.web.conftest import DESKTOP, Ui, _tab
 from tests.web.test_ui_flag import open_flag, save
 from vexil.engine import bucket
@@ -81,3 +81,25 @@ def test_flag_page__two_environments__counted_apart_in_dark_mode(dark: Ui) -> No
     expect(environments).to_contain_text(f"production: {flipped(production)} of 100")
     expect(environments).to_contain_text(f"staging: {flipped(staging)} of 100")
     dark.shot("1-preview-dark", full_page=False)
+
+
+def test_segment_page__conditions_edited__preview_counts_the_users_of_its_flags(ui: Ui) -> None:
+    # Given a flag served to a segment of pro users, and users on two plans evaluated
+    pros = [{"field": "plan", "operator": "eq", "value": "pro"}]
+    rule = {"conditions": [{"operator": "in_segment", "value": "pros"}], "serve": "on"}
+    with httpx.Client(base_url=ui.server.url, timeout=10, headers=ADMIN) as api:
+        ok(api.post("/segments", json={"name": "pros", "conditions": pros}))
+        ok(api.post("/flags", json={"name": "pro_only", "enabled": True, "rollout_percentage": 0, "rules": [rule]}))
+        for index in range(12):
+            plan = "pro" if index < 4 else "free"
+            ok(api.get("/flags/pro_only/evaluate", params={"identifier": f"u{index}", "plan": plan}))
+    ui.sign_in(hash="#/segments/pros", view="segment")
+    # When the segment's condition is changed to the free plan and the impact previewed
+    ui.page.locator("#seg-cond-0-value").fill("free")
+    ui.page.get_by_role("button", name="Preview impact").click()
+    # Then all twelve flip: four pros lose the flag, eight free users get it
+    expect(ui.page.locator("#impact .impact-headline")).to_have_text(
+        "12 of 12 recent users would get a different answer."
+    )
+    expect(ui.page.locator("#impact .impact-changes li")).to_have_text(["pro_only: off → on8", "pro_only: on → off4"])
+    ui.shot("1-segment-preview", full_page=False)

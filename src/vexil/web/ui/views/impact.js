@@ -9,9 +9,10 @@ const number = new Intl.NumberFormat();
 
 /**
  * `url`: the impact route (`/flags/{name}/impact`); `pending()`: the body to send, or null when
- * there is nothing valid to preview. Returns `{button, panel, stale}`; call `stale()` on every edit.
+ * there is nothing valid to preview; `nameFlags`: name the flag of each change even when only one
+ * flag is compared (a segment's page). Returns `{button, panel, stale}`; call `stale()` on every edit.
  */
-export function impactPreview(api, url, pending) {
+export function impactPreview(api, url, pending, { nameFlags = false } = {}) {
   const panel = h("div", { class: "impact", id: "impact", role: "status", hidden: true });
   const button = h("button", { type: "button", id: "preview-impact" }, "Preview impact");
   let asked = 0;
@@ -26,7 +27,7 @@ export function impactPreview(api, url, pending) {
     show(h("p", { class: "loading" }, "Counting the recent users this would change…"));
     try {
       const result = await api.post(url, body);
-      if (ticket === asked) show(...describe(result));
+      if (ticket === asked) show(...describe(result, nameFlags));
     } catch (error) {
       if (ticket === asked) show(h("p", { class: "form-error" }, error.message));
     } finally {
@@ -50,7 +51,7 @@ export function impactPreview(api, url, pending) {
 }
 
 /** The counts, in words: the headline, each move from one variant to another, each environment. */
-export function describe(result) {
+export function describe(result, nameFlags = false) {
   if (!result.sampled) {
     return [h("p", {}, "This server has not evaluated any flag recently: there is nobody to compare with yet.")];
   }
@@ -70,7 +71,7 @@ export function describe(result) {
           h(
             "li",
             { dataset: { flag: change.flag, from: change.from ?? "", to: change.to ?? "" } },
-            result.flags.length > 1 ? `${change.flag}: ` : "",
+            nameFlags || result.flags.length > 1 ? `${change.flag}: ` : "",
             h("code", {}, change.from ?? "(none)"),
             " → ",
             h("code", {}, change.to ?? "(none)"),
