@@ -155,3 +155,18 @@ def test_revert__server_token_403_and_no_token_401(admin: httpx.Client) -> None:
     # Then neither may, and the flag is still there
     assert (as_server.status_code, anonymous.status_code) == (403, 401)
     ok(admin.get("/flags/beta"))
+
+
+def test_revert__restore_of_a_flag_others_now_require__409(admin: httpx.Client) -> None:
+    # Given an archived flag restored, and then made a prerequisite of another
+    ok(admin.post("/flags", json={"name": "base"}))
+    ok(admin.post("/flags/base/archive"))
+    ok(admin.post("/flags/base/restore"))
+    restored = newest(admin)
+    ok(admin.post("/flags", json={"name": "top", "prerequisites": [{"flag": "base"}]}))
+    # When the restore is reverted (which would archive it again)
+    response = admin.post(f"/audit/{restored['id']}/revert")
+    # Then it is refused as archiving it would be, and it stays served
+    assert response.status_code == 409
+    assert "is a prerequisite of top" in response.json()["error"]
+    assert ok(admin.get("/flags/base"))["archived"] is False

@@ -69,8 +69,14 @@ async def _restore(
     if entity == "flag":
         if current is None:
             return await service.create_flag({**fields, "name": name}, actor=actor, reverts=event_id)
+
+        def restored(doc: Doc) -> Doc:
+            if fields.get("archived") and not doc["archived"]:
+                service.refuse_if_required(name)  # as archiving does: its dependents would fail closed
+            return dict(fields)
+
         return await service.update_flag(
-            name, lambda doc: dict(fields), actor=actor, expected_version=current["version"], reverts=event_id
+            name, restored, actor=actor, expected_version=current["version"], reverts=event_id
         )
     restored = {"description": fields.get("description") or "", "conditions": fields.get("conditions") or []}
     if current is None:

@@ -406,7 +406,7 @@ class FlagService:
 
         return await self.update_flag(name, change, actor=actor, action="scope")
 
-    def _refuse_if_required(self, name: str) -> None:
+    def refuse_if_required(self, name: str) -> None:
         """A flag that others require cannot go (deleted or archived): they would fail closed."""
         dependents = [
             other
@@ -424,7 +424,7 @@ class FlagService:
             if doc["archived"] == archived:
                 raise Conflict(f"flag {name!r} is {'already' if archived else 'not'} archived")
             if archived:
-                self._refuse_if_required(name)
+                self.refuse_if_required(name)
             doc["archived"] = archived
             return doc
 
@@ -434,7 +434,7 @@ class FlagService:
         self, name: str, *, actor: str, expected_version: int | None = None, reverts: int | None = None
     ) -> Doc:
         async with self._lock:
-            self._refuse_if_required(name)
+            self.refuse_if_required(name)
             deleted = await self.store.delete_flag(
                 name, actor=actor, expected_version=expected_version, reverts=reverts
             )
