@@ -70,19 +70,19 @@ async def _restore(
         if current is None:
             return await service.create_flag({**fields, "name": name}, actor=actor, reverts=event_id)
 
-        def restored(doc: Doc) -> Doc:
+        def put_back(doc: Doc) -> Doc:
             if fields.get("archived") and not doc["archived"]:
                 service.refuse_if_required(name)  # as archiving does: its dependents would fail closed
             return dict(fields)
 
         return await service.update_flag(
-            name, restored, actor=actor, expected_version=current["version"], reverts=event_id
+            name, put_back, actor=actor, expected_version=current["version"], reverts=event_id
         )
-    restored = {"description": fields.get("description") or "", "conditions": fields.get("conditions") or []}
+    segment = {"description": fields.get("description") or "", "conditions": fields.get("conditions") or []}
     if current is None:
-        return await service.create_segment({**restored, "name": name}, actor=actor, reverts=event_id)
+        return await service.create_segment({**segment, "name": name}, actor=actor, reverts=event_id)
     return await service.update_segment(
-        name, restored, actor=actor, expected_version=current["version"], reverts=event_id
+        name, segment, actor=actor, expected_version=current["version"], reverts=event_id
     )
 
 
