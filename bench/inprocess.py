@@ -18,7 +18,8 @@ import pstats
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,35 @@ async def per_call(app: Any, scope: dict[str, Any], body: bytes, calls: int) -> 
         best = min(best, (time.perf_counter() - start) / calls * 1e6)
         assert set(statuses) == {200}, statuses[:3]
     return best
+
+
+@asynccontextmanager
+async def bench_app() -> AsyncIterator[tuple[Any, Any]]:
+    """The app on a fresh SQLite directory, started, with the 20 flags of bench/http.sh: (app, runtime)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(Settings(data_dir=Path(tmp), admin_token=TOKEN))
+        async with LifespanManager(app):
+            runtime = app.slot.get()
+            for body in fx.http_flags():
+                await runtime.service.create_flag(body, actor="bench")
+            yield app, runtime
+
+
+async def side_by_side(
+    app: Any, cases: dict[str, tuple[dict[str, Any], bytes]], sides: dict[str, Callable[[], None]], calls: int
+) -> list[tuple[str, dict[str, float]]]:
+    """Per case, µs per call on each side (`sides`: name -> what switches the app to it), measured
+    in alternating rounds and the best round of each kept, so that other load weighs on all alike."""
+    rounds = 5
+    figures = []
+    for what, (scope, body) in cases.items():
+        best = dict.fromkeys(sides, float("inf"))
+        for _ in range(rounds):
+            for side, switch in sides.items():
+                switch()
+                best[side] = min(best[side], await per_call(app, scope, body, calls // rounds))
+        figures.append((what, best))
+    return figures
 
 
 async def main() -> None:

@@ -71,6 +71,8 @@ class Settings:
     usage_flush_seconds: float = 10.0
     usage_hourly_days: int = 30
     usage_daily_days: int = 365
+    # Distinct contexts recently evaluated, kept in memory for the impact preview (docs/impact.md; 0: none).
+    impact_sample: int = 10_000
     # Seconds between `: ping` comments on open event streams (proxies close idle connections).
     stream_heartbeat: float = 15.0
     # Once started, move the objects built at startup (modules, the app, the compiled flags) out of
@@ -99,6 +101,8 @@ class Settings:
             raise ValueError(
                 f"VEXIL_USAGE_FLUSH_SECONDS: use a number of seconds above 0 and at most {MAX_USAGE_FLUSH_SECONDS}"
             )
+        if self.impact_sample < 0:
+            raise ValueError("VEXIL_IMPACT_SAMPLE: use a number of contexts, 0 or more")
         if self.client_reasons not in CLIENT_REASONS:
             raise ValueError(f"VEXIL_CLIENT_REASONS: use {' or '.join(CLIENT_REASONS)}, not {self.client_reasons!r}")
 
@@ -132,6 +136,7 @@ class Settings:
             usage_flush_seconds=_positive(env, "VEXIL_USAGE_FLUSH_SECONDS", 10.0),
             usage_hourly_days=int(_positive(env, "VEXIL_USAGE_HOURLY_DAYS", 30)),
             usage_daily_days=int(_positive(env, "VEXIL_USAGE_DAILY_DAYS", 365)),
+            impact_sample=int(float(env.get("VEXIL_IMPACT_SAMPLE", 10_000))),
             client_reasons=env.get("VEXIL_CLIENT_REASONS", "full").strip().lower() or "full",
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

@@ -75,3 +75,40 @@ def test_audit__bad_since__server_message(vexil: Vexil) -> None:
     message = vexil.fails("audit", "--since", "yesterday", exit_code=1)
     # Then
     assert message == "since: use an ISO 8601 date and time such as 2026-01-01T00:00:00Z"
+
+
+def test_audit_revert__update__flag_back_and_says_so(vexil: Vexil, flag: str) -> None:
+    # Given a rollout change of the flag
+    vexil.ok("flag", "rollout", flag, "30")
+    changed = vexil.json("audit", "--flag", flag, "--limit", "1")["events"][0]
+    # When it is reverted, confirmed with --yes
+    result = vexil.ok("audit", "revert", str(changed["id"]), "--yes")
+    # Then the CLI says what it did, and the flag is back at 100 %
+    assert f"Reverted audit event {changed['id']}: flag {flag} put back" in result.stdout
+    assert vexil.json("flag", "get", flag)["rollout_percentage"] == 100
+    newest = vexil.json("audit", "--flag", flag, "--limit", "1")["events"][0]
+    assert (newest["action"], newest["reverts"]) == ("revert", changed["id"])
+
+
+def test_audit_revert__answer_no__nothing_reverted(vexil: Vexil, flag: str) -> None:
+    # Given a change
+    vexil.ok("flag", "rollout", flag, "30")
+    changed = vexil.json("audit", "--flag", flag, "--limit", "1")["events"][0]
+    # When the question is answered no
+    result = vexil.run("audit", "revert", str(changed["id"]), input="n\n")
+    # Then nothing changed
+    assert result.exit_code == 1
+    assert vexil.json("flag", "get", flag)["rollout_percentage"] == 30
+
+
+def test_audit_revert__changed_since__server_message_and_force(vexil: Vexil, flag: str) -> None:
+    # Given two changes
+    vexil.ok("flag", "rollout", flag, "30")
+    first = vexil.json("audit", "--flag", flag, "--limit", "1")["events"][0]
+    vexil.ok("flag", "rollout", flag, "40")
+    # When the first is reverted, then reverted with --force
+    message = vexil.fails("audit", "revert", str(first["id"]), "--yes", exit_code=1)
+    vexil.ok("audit", "revert", str(first["id"]), "--yes", "--force")
+    # Then the first refusal says why, and force put the state before it back
+    assert f"changed after audit event {first['id']}" in message
+    assert vexil.json("flag", "get", flag)["rollout_percentage"] == 100

@@ -222,3 +222,21 @@ def test_evaluate__any_context__never_raises(make_flag: FlagFactory, context: An
     results = [snapshot.evaluate("full", context), *snapshot.evaluate_all(context)]
     # Then each answer is an Evaluation
     assert all(result.flag in ("full", "scoped") for result in results)
+
+
+def test_snapshot_with_changes__flags_and_segments_put_in_place__original_untouched(make_flag: FlagFactory) -> None:
+    # Given a snapshot with a flag targeting a segment, and another flag
+    snapshot = Snapshot([targeted(make_flag), make_flag(name="other", enabled=True)], [STAFF_SEGMENT])
+    staff = {"identifier": "u1", "email": "ann@acme.com"}
+    guest = {"identifier": "u2", "email": "bob@example.com"}
+    # When a derived snapshot removes "other", adds "new" and widens the segment to everyone
+    derived = snapshot.with_changes(
+        {"other": None, "new": make_flag(name="new", enabled=True)}, {"staff": {"conditions": []}}
+    )
+    # Then the derived one answers with the changes
+    assert derived.names() == ["f", "new"]
+    assert derived.evaluate("f", guest).variant == "on"
+    # And the original answers as before
+    assert snapshot.names() == ["f", "other"]
+    assert snapshot.evaluate("f", guest).variant == "off"
+    assert snapshot.evaluate("f", staff).variant == "on"

@@ -45,6 +45,7 @@ from vexil.api.routes import (
     compat,
     flags,
     hot,
+    impact,
     meta,
     operators,
     sdk,
@@ -58,6 +59,7 @@ from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.bus import start_replicator
 from vexil.config import Settings
 from vexil.core.auth import Role, TokenCache
+from vexil.core.recent import RecentContexts
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.streams import Streams
@@ -100,6 +102,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         counting = Usage(store, limits=usage_limits(settings))
         counting.start()
         streams.usage = counting
+        recent = RecentContexts(settings.impact_sample)
+        streams.recent = recent
         connected = SdkRegistry(store, lambda: service.snapshot)
         connected.start()
         undo_signals = on_shutdown_signal(streams.close_all)
@@ -116,6 +120,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 answers=answers,
                 sdks=connected,
                 usage=counting,
+                recent=recent,
             )
         finally:
             undo_signals()
@@ -164,6 +169,7 @@ def create_app(settings: Settings) -> FastPath:
         code_refs.router,
         usage.router,
         change_requests.router,
+        impact.router,
     )
     for router in routers:
         api.include_router(router)

@@ -244,12 +244,14 @@ def _one_flag(call: Call, key: str, principal: Principal, raw: bytes) -> Reply:
     kept = runtime.answers.get(kept_as, seq)
     if kept is not None:
         runtime.usage.count_kept(kept_as, counted.OFREP)
+        runtime.recent.seen(kept_as)
         return Reply(kept)
     context = _context(raw, principal)
     snapshot = runtime.service.snapshot
     result = snapshot.evaluate(key, context)
     tallies = (counted.tally(key, context, result.variant),) if key in snapshot else ()
     runtime.usage.count(tallies, counted.OFREP)
+    runtime.recent.offer(context, kept_as if "identifier" in context else None)
     refused = refusal(result, context)
     if refused is not None:
         raise refused
@@ -282,6 +284,7 @@ def _all_flags(call: Call, principal: Principal, raw: bytes) -> Reply:
     tagged = runtime.answers.get(kept_as, seq)
     if tagged is not None:
         runtime.usage.count_kept(kept_as, counted.OFREP)
+        runtime.recent.seen(kept_as)
     else:
         context = _context(raw, principal)
         snapshot = runtime.service.snapshot
@@ -292,6 +295,7 @@ def _all_flags(call: Call, principal: Principal, raw: bytes) -> Reply:
         results = snapshot.evaluate_all(context)  # every flag held: none is not found
         tallies = tuple(counted.tally(result.flag, context, result.variant) for result in results)
         runtime.usage.count(tallies, counted.OFREP)
+        runtime.recent.offer(context, None if keyless else kept_as)
         for result in results:
             if keyless and result.reason in DRAWN_REASONS:
                 refused = refusal(result, context)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from vexil.api.answers import AnswerCache
 from vexil.bus import Replicator
 from vexil.config import Settings
+from vexil.core.recent import RecentContexts
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.streams import Streams
@@ -25,6 +26,8 @@ class Runtime:
     sdks: SdkRegistry
     usage: Usage
     counters: Counter[str] = field(default_factory=Counter)
+    # The contexts recently evaluated, for the impact preview (`core/recent.py`).
+    recent: RecentContexts = field(default_factory=RecentContexts)
 
 
 class RuntimeSlot:

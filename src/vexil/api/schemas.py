@@ -113,6 +113,20 @@ class FlagUpdate(FlagFields):
     version: StrictInt | None = Field(default=None, ge=1, description="Expected current version (409 if it moved).")
 
 
+class FlagImpactInput(FlagUpdate):
+    """A proposed change of one flag: the fields of `PATCH /flags/{name}` (a whole flag document
+    works too: the fields Vexil sets are ignored), and `overrides`, merged into each environment's
+    override as `POST /flags/{name}/environments` merges them (`null`: the override removed)."""
+
+    overrides: dict[Name, Override | None] = Field(
+        default_factory=dict, description="Environment -> override fields (a null field inherits); null removes it."
+    )
+    name: Name | None = Field(default=None, description="Ignored (a flag document may be sent as it is read).")
+    created_at: str | None = Field(default=None, description="Ignored.")
+    updated_at: str | None = Field(default=None, description="Ignored.")
+    archived: StrictBool | None = Field(default=None, description="Ignored.")
+
+
 class AppInput(Input):
     app_name: Name
 
@@ -390,6 +404,41 @@ class AuditEventOut(BaseModel):
         description="Only for a write made by applying a change request: "
         "`{change_request, requester, approvers, applied_by}`.",
     )
+    reverts: int | None = Field(default=None, description="A revert's: the event whose `before` it put back.")
+
+
+class RevertOut(BaseModel):
+    """What a revert changed, shaped like the audit event it made (`after` null: deleted)."""
+
+    reverts: int
+    action: Literal["revert"]
+    entity: Literal["flag", "segment"]
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class ImpactChange(BaseModel):
+    flag: str
+    from_: str | None = Field(alias="from", description="The variant served now (null: no such flag).")
+    to: str | None = Field(description="The variant the change would serve (null: no such flag).")
+    count: int
+
+
+class ImpactCounts(BaseModel):
+    sampled: int
+    flipped: int
+
+
+class ImpactOut(BaseModel):
+    """How many of the contexts recently evaluated by this server a change would flip (counts only)."""
+
+    sampled: int = Field(description="Distinct contexts in the sample (this server's recent evaluations).")
+    flipped: int = Field(description="Contexts for which at least one flag would answer differently.")
+    drawn: int = Field(description="Contexts without an identifier whose answer is a random draw, not compared.")
+    flags: list[str] = Field(description="The flags compared: those changed, and those that depend on them.")
+    by_change: list[ImpactChange]
+    by_environment: dict[str, ImpactCounts] = Field(description='Per context environment ("": none given).')
 
 
 class AuditPage(BaseModel):

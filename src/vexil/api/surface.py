@@ -205,6 +205,7 @@ async def evaluate_one(call: Call) -> Answer:
         kept = runtime.answers.get(key, seq)
         if kept is not None:
             usage.count_kept(key, SERVER)
+            runtime.recent.seen(key)
             return Reply(kept)
     context = contexts.from_query(call.query()) if call.method == "GET" else contexts.from_body(await call.json())
     call.place(principal, context)
@@ -212,11 +213,15 @@ async def evaluate_one(call: Call) -> Answer:
     tallies = (tally(name, context, result.variant),) if result.reason is not Reason.FLAG_NOT_FOUND else ()
     usage.count(tallies, SERVER)
     if admin:
+        runtime.recent.offer(context)
         return Reply(orjson.dumps(result.admin_dict()))
     answer = wire.client_single(result, runtime.settings.coarse_reasons)
     if "identifier" in context:
         runtime.answers.put(key, seq, answer, len(request) + len(name))
         usage.keep(key, tallies)
+        runtime.recent.offer(context, key)
+    else:
+        runtime.recent.offer(context)
     return Reply(answer)
 
 
@@ -243,6 +248,7 @@ async def evaluate_all(call: Call) -> Answer:
     kept = runtime.answers.get(key, seq)
     if kept is not None:
         runtime.usage.count_kept(key, BULK)
+        runtime.recent.seen(key)
         return Reply(kept)
     body = await call.json()
     names = flag_names(body.get("flags"), runtime)
@@ -255,6 +261,9 @@ async def evaluate_all(call: Call) -> Answer:
     if "identifier" in context:
         runtime.answers.put(key, seq, answer, len(request))
         runtime.usage.keep(key, tallies)
+        runtime.recent.offer(context, key)
+    else:
+        runtime.recent.offer(context)
     return Reply(answer)
 
 
@@ -272,6 +281,7 @@ async def compat_check(call: Call) -> Answer:
         return Reply(orjson.dumps({"error": f"flag {name!r} not found"}), 404)
     result = snapshot.evaluate(name, context)
     call.runtime.usage.count((tally(name, context, result.variant),), COMPAT)
+    call.runtime.recent.offer(context)
     reason = result.client_reason(call.runtime.settings.coarse_reasons)
     return Reply(
         orjson.dumps({"name": name, "enabled": result.active, "variant": result.variant, "reason": reason.value})
@@ -298,6 +308,7 @@ async def compat_evaluate(call: Call) -> Answer:
     call.runtime.counters["evaluations"] += 1
     results = call.runtime.service.snapshot.evaluate_all(context)
     call.runtime.usage.count([tally(r.flag, context, r.variant) for r in results], COMPAT)
+    call.runtime.recent.offer(context)
     coarse = call.runtime.settings.coarse_reasons
     return Reply(
         orjson.dumps(

@@ -63,6 +63,7 @@ async def frontend_toggles(call: Call) -> Answer:
     body = runtime.answers.get(key, seq)
     if body is not None:
         runtime.usage.count_kept(key, FRONTEND)
+        runtime.recent.seen(key)
     else:
         context = await unleash_context(call)
         if principal.environment is not None:
@@ -70,6 +71,7 @@ async def frontend_toggles(call: Call) -> Answer:
         results = runtime.service.snapshot.evaluate_all(context)
         tallies = tuple(tally(result.flag, context, result.variant) for result in results)
         runtime.usage.count(tallies, FRONTEND)
+        runtime.recent.offer(context, key if "identifier" in context else None)
         body = frontend.toggles(results)
         if "identifier" in context:
             runtime.answers.put(key, seq, body, len(request))

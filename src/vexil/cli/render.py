@@ -235,7 +235,7 @@ def audit_table(events: Iterable[Doc]) -> RenderableType:
             Text(str(event["id"])),
             _when(event["at"]),
             Text(event["actor"]),
-            Text(event["action"]),
+            Text(event["action"] if event.get("reverts") is None else f"revert of {event['reverts']}"),
             Text(event["entity"]),
             Text(event["entity_id"]),
         )

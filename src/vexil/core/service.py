@@ -43,7 +43,7 @@ from vexil.core.validation import (
 )
 from vexil.core.values import value_error
 from vexil.engine import CompiledFlag, Snapshot, show_value
-from vexil.store import OVERRIDE_KEYS, check_version, utcnow
+from vexil.store import OVERRIDE_KEYS, By, check_version, utcnow
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.sql import ImportedState, SqlStore, imported_documents, imported_environments
 
@@ -76,6 +76,12 @@ def flag_from_input(fields: Doc) -> Doc:
     doc["environments"] = {env: _clean_override(o) for env, o in doc.get("environments", {}).items()}
     doc["apps"] = sorted(set(doc.get("apps", [])))
     return normalize_flag(doc)
+
+
+# The fields of a stored document that Vexil sets, never put back by a revert.
+STAMPS = ("name", "created_at", "updated_at", "version")
+# The audit entities whose events a revert can put back.
+REVERTIBLE = ("flag", "segment")
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,11 +307,11 @@ class FlagService:
     def segment_names(self) -> set[str]:
         return {segment["name"] for segment in self._segments}
 
-    async def create_flag(self, fields: Doc, *, actor: str) -> Doc:
+    async def create_flag(self, fields: Doc, *, actor: str, reverts: int | None = None) -> Doc:
         doc = flag_from_input(fields)
         async with self._lock:
             self._check(doc)
-            created = await self.store.create_flag(doc, actor=actor)
+            created = await self.store.create_flag(doc, actor=actor, reverts=reverts)
             self.apply_flag(created["name"], created)
             self._committed(Committed(flags={created["name"]: created}))
         return created
@@ -315,12 +321,12 @@ class FlagService:
         name: str,
         change: Callable[[Doc], Doc],
         *,
-        actor: str,
-        action: str = "update",
+        by: By,
         expected_version: int | None = None,
         guard: Callable[[Doc, Doc], None] | None = None,
     ) -> Doc:
-        """Write `change(the flag)`, checked; `guard(before, after)` may refuse it by raising."""
+        """Write `change(the flag)`, checked, audited as `by` says; `guard(before, after)` may refuse
+        it by raising."""
 
         def mutate(doc: Doc) -> Doc:
             before = copy.deepcopy(doc) if guard is not None else doc
@@ -331,7 +337,12 @@ class FlagService:
 
         async with self._lock:
             updated = await self.store.update_flag(
-                name, mutate, actor=actor, action=action, expected_version=expected_version
+                name,
+                mutate,
+                actor=by.actor,
+                action=by.action,
+                expected_version=expected_version,
+                reverts=by.reverts,
             )
             self.apply_flag(name, updated)
             self._committed(Committed(flags={name: updated}))
@@ -357,8 +368,7 @@ class FlagService:
         return await self.update_flag(
             edit["flag"],
             lambda doc: apply_edit(edit, doc),
-            actor=actor,
-            action=action_of(edit),
+            by=By(actor, action_of(edit)),
             expected_version=expected_version,
             guard=guard,
         )
@@ -408,7 +418,7 @@ class FlagService:
     async def remove_app(self, name: str, app: str, *, actor: str) -> Doc:
         return await self.edit({"kind": "remove_app", "flag": name, "app": app}, actor=actor)
 
-    def _refuse_if_required(self, name: str) -> None:
+    def refuse_if_required(self, name: str) -> None:
         """A flag that others require cannot go (deleted or archived): they would fail closed."""
         dependents = [
             other
@@ -426,16 +436,20 @@ class FlagService:
             if doc["archived"] == archived:
                 raise Conflict(f"flag {name!r} is {'already' if archived else 'not'} archived")
             if archived:
-                self._refuse_if_required(name)
+                self.refuse_if_required(name)
             doc["archived"] = archived
             return doc
 
-        return await self.update_flag(name, change, actor=actor, action="archive" if archived else "restore")
+        return await self.update_flag(name, change, by=By(actor, "archive" if archived else "restore"))
 
-    async def delete_flag(self, name: str, *, actor: str) -> Doc:
+    async def delete_flag(
+        self, name: str, *, actor: str, expected_version: int | None = None, reverts: int | None = None
+    ) -> Doc:
         async with self._lock:
-            self._refuse_if_required(name)
-            deleted = await self.store.delete_flag(name, actor=actor)
+            self.refuse_if_required(name)
+            deleted = await self.store.delete_flag(
+                name, actor=actor, expected_version=expected_version, reverts=reverts
+            )
             self.apply_flag(name, None)
             self._committed(Committed(flags={name: None}))
         return deleted
@@ -596,32 +610,65 @@ class FlagService:
         users = [flag.name for flag in compiled if flag is not None and flag.segments]
         self._publish(users, SEGMENTS)
 
-    async def create_segment(self, fields: Doc, *, actor: str) -> Doc:
+    async def create_segment(self, fields: Doc, *, actor: str, reverts: int | None = None) -> Doc:
         async with self._lock:
             check_segment(fields)
-            created = await self.store.create_segment(fields, actor=actor)
+            created = await self.store.create_segment(fields, actor=actor, reverts=reverts)
             self._committed(Committed(segments=True))
             await self._refresh_segments()
         return created
 
-    async def update_segment(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
+    async def update_segment(
+        self, name: str, fields: Doc, *, actor: str, expected_version: int | None, reverts: int | None = None
+    ) -> Doc:
         def mutate(doc: Doc) -> Doc:
             doc.update(fields)
             check_segment(doc)
             return doc
 
         async with self._lock:
-            updated = await self.store.update_segment(name, mutate, actor=actor, expected_version=expected_version)
+            updated = await self.store.update_segment(
+                name, mutate, actor=actor, expected_version=expected_version, reverts=reverts
+            )
             self._committed(Committed(segments=True))
             await self._refresh_segments()
         return updated
 
-    async def delete_segment(self, name: str, *, actor: str) -> Doc:
+    async def delete_segment(
+        self, name: str, *, actor: str, expected_version: int | None = None, reverts: int | None = None
+    ) -> Doc:
         async with self._lock:
-            deleted = await self.store.delete_segment(name, actor=actor)
+            deleted = await self.store.delete_segment(
+                name, actor=actor, expected_version=expected_version, reverts=reverts
+            )
             self._committed(Committed(segments=True))
             await self._refresh_segments()
         return deleted
+
+    # --- proposed changes, not written (the impact preview, core/impact.py) ---------------
+
+    async def proposed_flag(self, name: str, fields: Doc, overrides: Mapping[str, Doc | None]) -> Doc:
+        """The document flag `name` would have after `PATCH /flags/{name}` with `fields` and, per
+        environment, `POST /flags/{name}/environments` with `overrides` (None: the override
+        removed), checked as those writes check it; nothing is written."""
+        doc = apply_edit(
+            {"kind": "patch", "flag": name, "fields": fields}, copy.deepcopy(await self.store.get_flag(name))
+        )
+        for environment, override in overrides.items():
+            if override is None:
+                doc["environments"].pop(environment, None)
+            else:
+                apply_edit({"kind": "override", "flag": name, "environment": environment, "fields": override}, doc)
+        doc = flag_from_input({**doc, "name": name})
+        self._check(doc)
+        return doc
+
+    async def proposed_segment(self, name: str, fields: Doc) -> Doc:
+        """The document segment `name` would have after `PATCH /segments/{name}` with `fields`,
+        checked as that write checks it; nothing is written."""
+        doc = {**await self.store.get_segment(name), **fields}
+        check_segment(doc)
+        return doc
 
     # --- tokens ---------------------------------------------------------------------------
 

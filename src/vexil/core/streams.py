@@ -46,6 +46,7 @@ import orjson
 from vexil.core.auth import Principal, Role
 from vexil.core.changes import is_marker
 from vexil.core.feed import SdkFeed, sse
+from vexil.core.recent import RecentContexts
 from vexil.core.service import FlagService
 from vexil.core.usage import STREAM, Usage, tally
 from vexil.engine import Snapshot
@@ -72,6 +73,7 @@ class Streams:
         self.held = 0  # what the open streams are charged, together
         self.open: set[EventStream] = set()
         self.usage: Usage | None = None  # where client streams count what they send, when set
+        self.recent: RecentContexts | None = None  # where client streams offer their context, when set
         self.closing = False
         self._ticker: asyncio.Task[None] | None = None
         self._frames_seq = -1
@@ -328,7 +330,7 @@ class ClientStream(EventStream):
     reasons as `COARSE_REASONS` puts them (docs/spec.md §2), and a change the client would not see
     in them sends nothing."""
 
-    __slots__ = ("coarse", "context", "last", "only", "refreshing")
+    __slots__ = ("coarse", "context", "last", "offered", "only", "refreshing")
 
     def __init__(
         self,
@@ -346,6 +348,7 @@ class ClientStream(EventStream):
         self.only = None if flags is None else frozenset(flags)
         self.last: dict[str, Evaluation] = {}
         self.refreshing = False  # a fresh snapshot is being made (`refresh`): changes wait for it
+        self.offered = False  # whether the context went to the recent sample (`core/recent.py`)
 
     def results_held(self, snapshot: Snapshot) -> int:
         return len(snapshot) if self.only is None else min(len(self.only), len(snapshot))
@@ -367,6 +370,15 @@ class ClientStream(EventStream):
         if usage is not None:
             context = self.context
             usage.count([tally(r.flag, context, r.variant) for r in results if r is not None], STREAM)
+        recent = self.streams.recent
+        if recent is not None:
+            # Encoded once per stream; later sends only mark it recent again (by the stream's id:
+            # no reference that would keep a closed stream alive).
+            if self.offered:
+                recent.seen(id(self))
+            else:
+                recent.offer(self.context, id(self))
+                self.offered = True
 
     def snapshot(self) -> bytes:
         self.last, data = self._fresh(self.streams.service.snapshot)

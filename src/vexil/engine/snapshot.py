@@ -108,6 +108,31 @@ class Snapshot:
             if flag.segments & changed:
                 self._store(compile_flag(flag.doc, new))
 
+    def with_changes(
+        self, flags: Mapping[str, FlagDoc | None], segments: Mapping[str, Mapping[str, Any] | None] | None = None
+    ) -> Snapshot:
+        """A new snapshot: this one with ``flags`` put in place (``None``: removed) and ``segments``
+        put in place of those of the same names (``None``: removed). This one is left as it is; the
+        compiled flags that no change touches are shared, so the cost is that of the changes (and of
+        copying the name tables), not of compiling every flag again.
+        """
+        derived = Snapshot()
+        derived._segments = dict(self._segments)
+        derived._flags.update(self._flags)
+        derived._runs.update(self._runs)  # the resolver reads this very dict
+        derived._with_prerequisites.update(self._with_prerequisites)
+        if segments:
+            kept = [{"name": name, "conditions": conditions} for name, conditions in self._segments.items()]
+            docs = [doc for doc in kept if doc["name"] not in segments]
+            changed = [{**doc, "name": name} for name, doc in segments.items() if doc is not None]
+            derived.set_segments([*docs, *changed])
+        for name, doc in flags.items():
+            if doc is None:
+                derived.remove_flag(name)
+            else:
+                derived.upsert_flag(doc)
+        return derived
+
     def _store(self, flag: CompiledFlag) -> None:
         self._flags[flag.name] = flag
         self._runs[flag.name] = flag.evaluate

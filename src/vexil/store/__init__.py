@@ -17,7 +17,7 @@ from vexil.store._values import MAX_DEPTH, check_text, document_problem, scalar_
 from vexil.store._versions import StoredVersions, differing
 from vexil.store.errors import Conflict, InvalidValue, NotFound, StoreError, StoreUnavailable
 from vexil.store.migrate import migrate
-from vexil.store.sql import DEFAULT_ENVIRONMENTS, SqlStore
+from vexil.store.sql import DEFAULT_ENVIRONMENTS, By, SqlStore
 
 __all__ = [
     "DEFAULT_ENVIRONMENTS",
@@ -25,6 +25,7 @@ __all__ = [
     "MAX_APPROVALS",
     "MAX_DEPTH",
     "OVERRIDE_KEYS",
+    "By",
     "Conflict",
     "InvalidValue",
     "NotFound",

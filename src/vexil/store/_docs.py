@@ -216,6 +216,7 @@ def audit_doc(row: AuditRow) -> Doc:
         "entity_id": row.entity_id,
         "before": row.before,
         "after": row.after,
+        "reverts": row.reverts,
     } | ({} if row.via is None else {"via": row.via})
 
 

@@ -14,6 +14,9 @@ from vexil.store._values import check_text
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.tables import AuditRow, EnvironmentRow, FlagAppRow, FlagOverrideRow, FlagRow, SegmentRow
 
+# The action of an event that puts back the state before another one (`reverted`).
+REVERT = "revert"
+
 
 def record(
     session: AsyncSession, actor: str, action: str, target: tuple[str, str], before: Doc | None, after: Doc | None
@@ -26,6 +29,13 @@ def record(
     )
     session.add(row)
     return row
+
+
+def reverted(row: AuditRow, reverts: int | None) -> None:
+    """Make `row` the event of a revert of event `reverts` (when given): action `revert`, naming it."""
+    if reverts is not None:
+        row.action = REVERT
+        row.reverts = reverts
 
 
 def check_version(entity: str, name: str, version: int, expected: int | None) -> None:

@@ -57,6 +57,7 @@ from vexil.store._queries import (
     insert_flags,
     load_flag_doc,
     record,
+    reverted,
     segment_row,
     segment_users,
 )
@@ -97,11 +98,13 @@ Mutate = Callable[[Doc], Doc]
 
 @dataclass(frozen=True, slots=True)
 class By:
-    """Who made a write and how the audit log names it; `via`: the change request it applied."""
+    """Who made a write and how the audit log names it; `via`: the change request it applied;
+    `reverts`: the audit event whose `before` it puts back."""
 
     actor: str
     action: str
     via: Doc | None = None
+    reverts: int | None = None
 
 
 def imported_documents(parsed: ImportedState) -> tuple[list[Doc], list[Doc]]:
@@ -267,8 +270,9 @@ class SqlStore:
         async with self._read() as session:
             return await load_flag_doc(session, await flag_row(session, name))
 
-    async def create_flag(self, doc: Mapping[str, Any], *, actor: str) -> Doc:
-        """Create a flag from a validated document (only `name` is required; defaults per docs/model.md)."""
+    async def create_flag(self, doc: Mapping[str, Any], *, actor: str, reverts: int | None = None) -> Doc:
+        """Create a flag from a validated document (only `name` is required; defaults per docs/model.md);
+        `reverts`: the audit event whose `before` this puts back (every write method takes it)."""
         check_document(doc)
         parts = FlagParts(doc)
         async with self._write() as session, db_errors():
@@ -281,7 +285,7 @@ class SqlStore:
             await session.flush()
             await insert_flag_children(session, row.id, parts)
             after = flag_doc(row, parts.overrides, parts.apps)
-            record(session, actor, "create", ("flag", parts.name), None, after)
+            reverted(record(session, actor, "create", ("flag", parts.name), None, after), reverts)
             await session.commit()
         return after
 
@@ -293,6 +297,7 @@ class SqlStore:
         actor: str,
         action: str = "update",
         expected_version: int | None = None,
+        reverts: int | None = None,
     ) -> Doc:
         """Replace a flag by `mutate(copy of the current document)`, atomically.
 
@@ -303,7 +308,7 @@ class SqlStore:
         """
         async with self._write() as session:
             after = await self._replace_flag(
-                session, name, mutate, by=By(actor, action), expected_version=expected_version
+                session, name, mutate, by=By(actor, action, reverts=reverts), expected_version=expected_version
             )
             async with db_errors():
                 await session.commit()
@@ -331,17 +336,22 @@ class SqlStore:
             await session.execute(delete(FlagAppRow).where(FlagAppRow.flag_id == row.id))
             await insert_flag_children(session, row.id, parts)
             after = flag_doc(row, parts.overrides, parts.apps)
-            record(session, by.actor, by.action, ("flag", name), before, after).via = by.via
+            event = record(session, by.actor, by.action, ("flag", name), before, after)
+            event.via = by.via
+            reverted(event, by.reverts)
             await session.flush()
         return after
 
-    async def delete_flag(self, name: str, *, actor: str) -> Doc:
+    async def delete_flag(
+        self, name: str, *, actor: str, expected_version: int | None = None, reverts: int | None = None
+    ) -> Doc:
         """Delete a flag with its overrides and app scopes; returns what was deleted."""
         async with self._write() as session, db_errors():
             row = await flag_row(session, name, lock=True)
             before = await load_flag_doc(session, row)
+            check_version("flag", name, before["version"], expected_version)
             await session.delete(row)  # overrides and apps go by ON DELETE CASCADE
-            record(session, actor, "delete", ("flag", name), before, None)
+            reverted(record(session, actor, "delete", ("flag", name), before, None), reverts)
             await session.commit()
         return before
 
@@ -443,7 +453,7 @@ class SqlStore:
         async with self._read() as session:
             return segment_doc(await segment_row(session, name))
 
-    async def create_segment(self, doc: Mapping[str, Any], *, actor: str) -> Doc:
+    async def create_segment(self, doc: Mapping[str, Any], *, actor: str, reverts: int | None = None) -> Doc:
         check_document(doc)
         name = str(doc["name"])
         async with self._write() as session, db_errors():
@@ -453,12 +463,12 @@ class SqlStore:
             row = SegmentRow(name=name, **segment_columns(doc), created_at=now, updated_at=now, version=1)
             session.add(row)
             after = segment_doc(row)
-            record(session, actor, "create", ("segment", name), None, after)
+            reverted(record(session, actor, "create", ("segment", name), None, after), reverts)
             await session.commit()
         return after
 
     async def update_segment(
-        self, name: str, mutate: Mutate, *, actor: str, expected_version: int | None = None
+        self, name: str, mutate: Mutate, *, actor: str, expected_version: int | None = None, reverts: int | None = None
     ) -> Doc:
         """Like `update_flag`, for a segment."""
         async with self._write() as session:
@@ -475,20 +485,23 @@ class SqlStore:
                 row.updated_at = later_than(row.updated_at)
                 row.version += 1
                 after = segment_doc(row)
-                record(session, actor, "update", ("segment", name), before, after)
+                reverted(record(session, actor, "update", ("segment", name), before, after), reverts)
                 await session.commit()
         return after
 
-    async def delete_segment(self, name: str, *, actor: str) -> Doc:
+    async def delete_segment(
+        self, name: str, *, actor: str, expected_version: int | None = None, reverts: int | None = None
+    ) -> Doc:
         """Delete a segment no flag (or other segment) refers to; `Conflict` names the users."""
         async with self._write() as session, db_errors():
             row = await segment_row(session, name, lock=True)
+            check_version("segment", name, row.version, expected_version)
             users = await segment_users(session, name)
             if users:
                 raise Conflict(f"segment {name!r} is in use by {', '.join(users)}")
             before = segment_doc(row)
             await session.delete(row)
-            record(session, actor, "delete", ("segment", name), before, None)
+            reverted(record(session, actor, "delete", ("segment", name), before, None), reverts)
             await session.commit()
         return before
 
@@ -629,6 +642,14 @@ class SqlStore:
         return after, written
 
     # --- audit ---------------------------------------------------------------------------------
+
+    async def get_audit(self, event_id: int) -> Doc:
+        """One audit event by id (`NotFound` if there is none)."""
+        async with self._read() as session:
+            row = await session.get(AuditRow, event_id)
+            if row is None:
+                raise NotFound(f"audit event {event_id} not found")
+            return audit_doc(row)
 
     async def list_audit(
         self,

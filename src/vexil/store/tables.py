@@ -196,6 +196,8 @@ class AuditRow(Base):
     entity_id: Mapped[str] = mapped_column(String)
     before: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
+    # The id of the event this one reverts (its `before` put back), else NULL.
+    reverts: Mapped[int | None] = mapped_column(AuditId, nullable=True)
     # An import's event keeps the whole state it replaced, compressed (`store/_kept.py`), so that it
     # can be restored; deferred, so that reading the log never loads it.
     previous_state: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -26,9 +26,11 @@ from vexil.api.schemas import (
     FlagImported,
     ImportInput,
     ImportResult,
+    RevertOut,
     SegmentCreate,
 )
 from vexil.core.imports import Mode
+from vexil.core.revert import revert
 from vexil.core.validation import InvalidInput
 from vexil.core.values import readable
 
@@ -86,6 +88,23 @@ async def audit(
     events = [readable(event) for event in events]
     next_before = events[-1]["id"] if len(events) == limit else None
     return {"events": events, "next_before_id": next_before}
+
+
+@router.post(
+    "/audit/{event_id}/revert",
+    response_model=RevertOut,
+    summary="Put a flag or segment back as it was before an audit event",
+    responses={409: {"description": "The event has no state to put back, or it changed since (without force)."}},
+)
+async def revert_event(
+    event_id: Annotated[int, Path(ge=1, le=2**62, description="The audit event to revert.")],
+    service: ServiceDep,
+    principal: Admin,
+    force: Annotated[
+        bool, Query(description="Put back the state before the event even if it changed since (later changes lost).")
+    ] = False,
+) -> dict[str, Any]:
+    return await revert(service, event_id, actor=principal.name, force=force)
 
 
 @router.get("/environments", response_model=EnvironmentList, summary="List environments")

@@ -1,8 +1,12 @@
-// The audit log: filters (flag, actor, since), pages of 50 (`before_id`), and each event's
-// before/after as a key-by-key diff.
+// The audit log: filters (flag, actor, since), pages of 50 (`before_id`), each event's
+// before/after as a key-by-key diff, and, for admins, "Revert" on each change of a flag or a
+// segment: after a confirmation, POST /audit/{id}/revert puts back the state before it
+// (docs/audit.md); when the thing changed since, the server says so and the button offers
+// "Revert anyway".
 
 import { query } from "../api.js";
 import { h, showJson } from "../dom.js";
+import { confirmButton } from "./confirm.js";
 import { canonical } from "../flagdraft.js";
 import { clearErrors, showApiError } from "../forms.js";
 
@@ -57,7 +61,7 @@ export function mount(main, ctx, { params }) {
   function show(page) {
     list.replaceChildren(
       ...(page.events.length
-        ? page.events.map(eventItem)
+        ? page.events.map((event) => withRevert(eventItem(event), event))
         : [h("p", { class: "empty" }, filters.before_id ? "No older events." : "No events match.")]),
     );
     const base = { flag: filters.flag, actor: filters.actor, since: filters.since };
@@ -69,6 +73,43 @@ export function mount(main, ctx, { params }) {
     }
     pager.replaceChildren(...links);
   }
+
+  /** `item` with a Revert button, for an admin and an event that has a state to put back. */
+  function withRevert(item, event) {
+    if (ctx.readOnly || !REVERTIBLE.has(event.entity)) return item;
+    let force = false;
+    const id = `revert-${event.id}`;
+    const control = confirmButton({
+      id,
+      label: "Revert",
+      ariaLabel: `Revert event ${event.id}`,
+      question: revertQuestion(event),
+      confirmLabel: "Revert",
+      action: async () => {
+        try {
+          await ctx.api.post(`/audit/${event.id}/revert${query({ force: force ? "true" : "" })}`);
+        } catch (error) {
+          if (error.status === 409 && !force && /\(force\)/.test(error.message)) {
+            force = true;
+            control.querySelector(`#${id}-confirm`).textContent = "Revert anyway";
+          }
+          throw error;
+        }
+        await load();
+      },
+    });
+    item.querySelector(".event-head").append(control);
+    return item;
+  }
+}
+
+const REVERTIBLE = new Set(["flag", "segment"]);
+
+function revertQuestion(event) {
+  const what = `${event.entity} ${event.entity_id}`;
+  if (event.before === null || event.before === undefined) return `Delete ${what}, which this event created?`;
+  if (event.after === null || event.after === undefined) return `Create ${what} again, as it was before it was deleted?`;
+  return `Put ${what} back as it was before this change? Evaluations follow at once.`;
 }
 
 export function eventItem(event) {
@@ -88,6 +129,8 @@ export function eventItem(event) {
       h("span", {}, `${event.entity} `, entity),
       h("span", {}, `by ${event.actor}`),
       event.via ? via(event.via) : null,
+      event.reverts ? h("span", { class: "reverts" }, `reverts #${event.reverts}`) : null,
+      h("span", { class: "event-id", title: "Event id" }, `#${event.id}`),
     ),
     rows.length
       ? h(

@@ -12,6 +12,7 @@ import { clearErrors, showApiError, showError } from "../forms.js";
 import { stateOf } from "../store.js";
 import { ago, setArchived } from "../lifecycle.js";
 import { eventItem } from "./audit.js";
+import { impactPreview } from "./impact.js";
 import {
   aboutSection,
   allowlistSection,
@@ -48,6 +49,7 @@ export function mount(main, ctx, { args: [name] }) {
   const form = h("form", { id: "flag-form", novalidate: true, onsubmit: onSave });
   const stateText = h("span", { class: "state", role: "status" });
   const formError = h("p", { class: "form-error", role: "alert" });
+  const impact = impactPreview(ctx.api, path("/flags", name, "impact"), pendingBody);
   const danger = h("section", { class: "card", "aria-labelledby": "danger-title" });
   // The last changes to this flag, from the audit log (refreshed after each change).
   const history = h("section", { class: "card", "aria-labelledby": "history-title", id: "history", tabindex: "-1" });
@@ -170,8 +172,10 @@ export function mount(main, ctx, { args: [name] }) {
             { class: "savebar" },
             stateText,
             h("button", { type: "button", id: "discard", onclick: discard }, "Discard changes"),
+            readOnly ? null : impact.button,
             h("button", { type: "submit", class: "primary", id: "save" }, "Save"),
             formError,
+            impact.panel,
           ),
         ),
       );
@@ -349,6 +353,7 @@ export function mount(main, ctx, { args: [name] }) {
   }
 
   function changed() {
+    impact.stale();
     const { fields, errors } = toFields(draft);
     const keys = changedFields(baseFields, fields);
     const dirty = keys.length > 0 || errors.length > 0;
@@ -362,6 +367,18 @@ export function mount(main, ctx, { args: [name] }) {
   function isDirty() {
     const { fields, errors } = toFields(draft);
     return errors.length > 0 || changedFields(baseFields, fields).length > 0;
+  }
+
+  /** The PATCH body of the pending edit (without `version`), or null when there is none or it is invalid. */
+  function pendingBody() {
+    const { fields, errors } = toFields(draft);
+    const keys = changedFields(baseFields, fields);
+    if (errors.length || !keys.length) return null;
+    const body = {};
+    for (const key of keys) body[key] = fields[key];
+    // Variants sent without default_variant would reset it to the first variant.
+    if (body.variants) body.default_variant = fields.default_variant;
+    return body;
   }
 
   async function onSave(event) {
@@ -380,10 +397,7 @@ export function mount(main, ctx, { args: [name] }) {
       stateText.textContent = "Nothing to save.";
       return;
     }
-    const body = { version: base.version };
-    for (const key of keys) body[key] = fields[key];
-    // Variants sent without default_variant would reset it to the first variant.
-    if (body.variants) body.default_variant = fields.default_variant;
+    const body = { ...pendingBody(), version: base.version };
     await act(
       () => ctx.api.patch(path("/flags", name), body),
       (doc) => {

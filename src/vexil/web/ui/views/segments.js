@@ -7,6 +7,7 @@ import { conditionDraft, conditionFromDraft, conditionsEditor, takesSegment } fr
 import { canonical } from "../flagdraft.js";
 import { clearErrors, showApiError, showError } from "../forms.js";
 import { confirmButton } from "./confirm.js";
+import { impactPreview } from "./impact.js";
 
 export function mount(main, ctx, { args }) {
   return args.length ? mountOne(main, ctx, args[0]) : mountList(main, ctx);
@@ -129,6 +130,11 @@ function mountOne(main, ctx, name) {
   const notice = h("div", {});
   const form = h("form", { id: "segment-form", novalidate: true, onsubmit: onSave });
   const state = h("span", { class: "state", role: "status" });
+  // What the pending edit would flip among recent users (docs/impact.md), sent as Save would send it.
+  const impact = impactPreview(ctx.api, path("/segments", name, "impact"), () => {
+    const { fields: body, errors } = fields();
+    return errors.length || !isDirty() ? null : body;
+  }, { nameFlags: true });
   const danger = h("section", { class: "card", "aria-labelledby": "segment-danger" });
   main.append(h("p", { class: "crumbs" }, h("a", { href: "#/segments" }, "← All segments")), head, notice, form, danger);
   const unsubscribe = ctx.store.subscribeSegments(onRemote);
@@ -174,6 +180,7 @@ function mountOne(main, ctx, name) {
   }
 
   function changed() {
+    impact.stale();
     const dirty = isDirty();
     state.className = dirty ? "state dirty" : "state";
     state.textContent = ctx.readOnly ? "Read-only." : dirty ? "Unsaved changes" : "No unsaved changes";
@@ -206,8 +213,10 @@ function mountOne(main, ctx, name) {
           "div",
           { class: "savebar" },
           state,
+          ctx.readOnly ? null : impact.button,
           h("button", { type: "submit", class: "primary", id: "segment-save" }, "Save"),
           h("p", { class: "form-error", role: "alert" }),
+          impact.panel,
         ),
       ),
     );
