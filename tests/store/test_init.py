@@ -11,6 +11,7 @@ def test_all__every_name__exported_and_importable() -> None:
 
     # Then
     assert exported == {
+        "By",
         "DEFAULT_ENVIRONMENTS",
         "FLAG_KEYS",
         "MAX_APPROVALS",
