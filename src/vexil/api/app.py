@@ -46,6 +46,7 @@ from vexil.api.routes import (
     hot,
     meta,
     operators,
+    people,
     sdk,
     sdks,
     segments,
@@ -57,8 +58,10 @@ from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.bus import start_replicator
 from vexil.config import Settings
 from vexil.core.auth import Role, TokenCache
+from vexil.core.people import People
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
+from vexil.core.sessions import SessionPolicy, Sessions
 from vexil.core.streams import Streams
 from vexil.core.usage import Usage, UsageLimits
 from vexil.store.sql import SqlStore
@@ -68,7 +71,7 @@ log = logging.getLogger("vexil")
 DESCRIPTION = """Self-hosted feature flags: server-side evaluation, per-environment overrides, rollouts,
 targeting rules, variants with payloads and an audit log. Send tokens as `Authorization: Bearer <token>`
 (or `x-api-key`, `x-admin-token`). Writes need an admin token; reading configuration a server token."""
-TAGS = ("evaluation", "flags", "segments", "tokens", "admin", "sdk", "compatibility", "unleash", "meta")
+TAGS = ("evaluation", "flags", "segments", "tokens", "people", "admin", "sdk", "compatibility", "unleash", "meta")
 
 
 @asynccontextmanager
@@ -90,6 +93,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         streams.usage = counting
         connected = SdkRegistry(store, lambda: service.snapshot)
         connected.start()
+        sessions = Sessions(store, policy=session_policy(settings))
         undo_signals = on_shutdown_signal(streams.close_all)
         try:
             if settings.freeze_gc:
@@ -104,6 +108,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 answers=answers,
                 sdks=connected,
                 usage=counting,
+                sessions=sessions,
+                people=People(store, changed=sessions.forget),
             )
         finally:
             undo_signals()
@@ -113,6 +119,12 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             await replicator.close()
     finally:
         await store.close()
+
+
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(
+        idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_max_hours)
+    )
 
 
 def usage_limits(settings: Settings) -> UsageLimits:
@@ -146,7 +158,7 @@ def create_app(settings: Settings) -> FastPath:
     )
     errors.install(api)
     routers = (
-        *(meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router),
+        *(meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router, people.router),
         *(admin.router, sdk.router, sdks.router, operators.router),
         unleash_import.router,
         code_refs.router,
@@ -185,13 +197,10 @@ def _guards(routes: list[BaseRoute], settings: Settings) -> list[Guard]:
         ):
             continue
         role = needed_role(route)
-        if role is not Role.ADMIN:
-            limit = settings.max_client_body_bytes if role in {None, Role.CLIENT} else settings.max_body_bytes
-        elif route.path in {admin.IMPORT_PATH, unleash_import.IMPORT_UNLEASH_PATH}:
+        if route.path in {admin.IMPORT_PATH, unleash_import.IMPORT_UNLEASH_PATH}:
             guards.append(Guard(route, role, settings.max_import_bytes, parses_itself=True))
             continue
-        else:
-            limit = settings.max_body_bytes
+        limit = settings.max_client_body_bytes if role in {None, Role.CLIENT} else settings.max_body_bytes
         guards.append(Guard(route, role, limit))
     return guards
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from vexil.api.answers import AnswerCache
 from vexil.bus import Replicator
 from vexil.config import Settings
+from vexil.core.people import People
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
+from vexil.core.sessions import Sessions
 from vexil.core.streams import Streams
 from vexil.core.usage import Usage
 
@@ -24,6 +26,8 @@ class Runtime:
     answers: AnswerCache
     sdks: SdkRegistry
     usage: Usage
+    sessions: Sessions
+    people: People
     counters: Counter[str] = field(default_factory=Counter)
 
 

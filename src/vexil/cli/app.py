@@ -25,6 +25,7 @@ COMMANDS = {
     "eval": ("vexil.cli.evaluate", "eval_command"),
     "audit": ("vexil.cli.audit", "audit_command"),
     "token": ("vexil.cli.tokens", "token_group"),
+    "user": ("vexil.cli.users", "user_group"),
     "export": ("vexil.cli.transfer", "export_command"),
     "import": ("vexil.cli.transfer", "import_command"),
     "serve": ("vexil.cli.serve", "serve_command"),

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from vexil.api.deps import Admin, Reader, RuntimeDep, ServiceDep
+from vexil.api.deps import Editor, Reader, RuntimeDep, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.params import plain_parameters
 from vexil.api.schemas import (
@@ -91,17 +91,17 @@ async def flag_stale(name: FlagName, service: ServiceDep, runtime: RuntimeDep, _
 
 
 @router.post("/flags/{name}/archive", response_model=FlagOut, summary="Archive a flag (kept, but not served)")
-async def archive_flag(name: FlagName, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def archive_flag(name: FlagName, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     return await service.set_archived(name, True, actor=principal.name)
 
 
 @router.post("/flags/{name}/restore", response_model=FlagOut, summary="Restore an archived flag")
-async def restore_flag(name: FlagName, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def restore_flag(name: FlagName, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     return await service.set_archived(name, False, actor=principal.name)
 
 
 @router.post("/flags", response_model=FlagOut, status_code=201, summary="Create a flag")
-async def create_flag(body: FlagCreate, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def create_flag(body: FlagCreate, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     return await service.create_flag(body.model_dump(), actor=principal.name)
 
 
@@ -115,7 +115,7 @@ async def update_flag(
     name: FlagName,
     body: FlagUpdate,
     service: ServiceDep,
-    principal: Admin,
+    principal: Editor,
     if_match: Annotated[str | None, Header(description="Expected version, as from ETag.")] = None,
 ) -> dict[str, Any]:
     fields = body.given()
@@ -126,20 +126,20 @@ async def update_flag(
 
 
 @router.delete("/flags/{name}", status_code=204, summary="Delete a flag, its overrides and scopes")
-async def delete_flag(name: FlagName, service: ServiceDep, principal: Admin) -> Response:
+async def delete_flag(name: FlagName, service: ServiceDep, principal: Editor) -> Response:
     await service.delete_flag(name, actor=principal.name)
     return Response(status_code=204)
 
 
 @router.post("/flags/{name}/toggle", response_model=FlagOut, summary="Flip enabled (or one environment's)")
 async def toggle_flag(
-    name: FlagName, service: ServiceDep, principal: Admin, environment: EnvironmentQuery = None
+    name: FlagName, service: ServiceDep, principal: Editor, environment: EnvironmentQuery = None
 ) -> dict[str, Any]:
     return await service.toggle(name, actor=principal.name, environment=environment)
 
 
 @router.post("/flags/{name}/environments", response_model=FlagOut, summary="Set an environment override")
-async def set_override(name: FlagName, body: OverrideInput, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def set_override(name: FlagName, body: OverrideInput, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     fields = body.given()
     environment = fields.pop("environment")
     return await service.set_override(name, environment, fields, actor=principal.name)
@@ -152,18 +152,18 @@ async def delete_override(
     name: FlagName,
     environment: Annotated[str, Path(pattern=NAME_PATTERN)],
     service: ServiceDep,
-    principal: Admin,
+    principal: Editor,
 ) -> dict[str, Any]:
     return await service.delete_override(name, environment, actor=principal.name)
 
 
 @router.post("/flags/{name}/apps", response_model=FlagOut, summary="Scope a flag to an app")
-async def add_app(name: FlagName, body: AppInput, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def add_app(name: FlagName, body: AppInput, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     return await service.add_app(name, body.app_name, actor=principal.name)
 
 
 @router.delete("/flags/{name}/apps/{app}", response_model=FlagOut, summary="Remove an app scope")
 async def remove_app(
-    name: FlagName, app: Annotated[str, Path(pattern=NAME_PATTERN)], service: ServiceDep, principal: Admin
+    name: FlagName, app: Annotated[str, Path(pattern=NAME_PATTERN)], service: ServiceDep, principal: Editor
 ) -> dict[str, Any]:
     return await service.remove_app(name, app, actor=principal.name)
