@@ -105,7 +105,7 @@ async def test_csrf__cookie_write_without_or_with_a_wrong_header__403_and_nothin
     # And with the right header it is made, her email as the audit actor
     ok(await client.post("/flags", json={"name": "csrf-a"}, headers=session.headers))
     events = ok(await client.get("/audit?flag=csrf-a", headers=ADMIN))["events"]
-    assert [event["actor"] for event in events] == ["frank@example.com"]
+    assert [(event["actor"], event["actor_kind"]) for event in events] == [("frank@example.com", "person")]
 
 
 async def test_csrf__token_authenticated_write__needs_no_header(client: httpx.AsyncClient) -> None:

@@ -406,7 +406,8 @@ class TokenList(BaseModel):
 class AuditEventOut(BaseModel):
     id: int
     at: str
-    actor: str
+    actor: str = Field(description="The person's email, or the token's name (`vexil`: Vexil itself).")
+    actor_kind: Literal["person", "token", "vexil"]
     action: str
     entity: str
     entity_id: str
