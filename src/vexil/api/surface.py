@@ -24,6 +24,7 @@ from starlette.types import Receive
 from vexil.api import context as contexts
 from vexil.api import wire
 from vexil.api.credentials import token_from_headers
+from vexil.api.deps import authenticate
 from vexil.api.errors import HANDLED, BadRequest, describe
 from vexil.api.limits import BodyTooLarge, ClientGone, declared_length, parse_json, read_body, too_large
 from vexil.api.runtime import Runtime
@@ -362,7 +363,9 @@ def checked_environment(environment: str | None) -> str | None:
 
 
 async def sdk_stream(call: Call) -> Answer:
-    principal = call.runtime.service.tokens.require(call.token(), Role.SERVER)
+    """The server SDKs' stream, with a token; and the admin UI's, with a person's session (a
+    management read: `api/deps.authenticate`, looked up once, when the stream opens)."""
+    principal = await authenticate(call.runtime, call.headers, "GET", Role.SERVER)
     params = dict(call.query())
     environment = principal.environment_for(checked_environment(params.get("environment")))
     last_event_id = _last_event_id(call, params)

@@ -169,7 +169,10 @@ class TokenCache:
 
     def refusal(self, principal: Principal, role: Role) -> str | None:
         """Why `principal`, authenticated earlier, may no longer act as `role` (revoked, or narrowed
-        below it), in plain words; None while it still may."""
+        below it), in plain words; None while it still may. A person's session is not a token: its
+        end is not heard of here (docs/people.md: an open stream of a session runs until it reconnects)."""
+        if principal.is_person:
+            return None
         entry = self._by_hash.get(principal.key)
         if entry is None:
             return "the token was revoked"

@@ -66,6 +66,20 @@ async def sign_in(body: SignIn, request: Request, response: Response, runtime: R
     return _person(signed_in.person, signed_in.csrf_token)
 
 
+@router.get(
+    "/session",
+    response_model=WhoAmI,
+    responses={204: {"description": "No live session: the cookie is absent, ended or expired"}},
+    summary="The signed-in person of the session cookie, or 204 (the admin UI asks on load)",
+)
+async def current_session(request: Request, runtime: RuntimeDep) -> Any:
+    secret = session_from_headers(request.scope["headers"])
+    principal = None if secret is None else await runtime.sessions.principal(secret)
+    if secret is None or principal is None or principal.person_id is None:
+        return Response(status_code=204)
+    return _person(await runtime.service.store.get_person(principal.person_id), csrf_token(secret))
+
+
 @router.delete("/session", status_code=204, summary="Sign out: the session ends on every replica")
 async def sign_out(request: Request, runtime: RuntimeDep) -> Response:
     """Ends the cookie's session (a live one only with its CSRF header) and clears the cookie; a
