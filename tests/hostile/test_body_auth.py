@@ -14,7 +14,7 @@ import httpx
 
 from tests.conftest import ADMIN, ADMIN_ENV, LiveServer, admin_client, ok
 from tests.hostile.conftest import MIB, connect, first_response, memory, request_head
-from vexil.api.deps import SESSION_ENDED
+from vexil.api.deps import NO_CSRF, SESSION_ENDED
 
 
 def _tokens(server: LiveServer) -> dict[str, str]:
@@ -22,6 +22,19 @@ def _tokens(server: LiveServer) -> dict[str, str]:
         return {
             role: ok(admin.post("/tokens", json={"name": role, "role": role}))["token"] for role in ("client", "server")
         }
+
+
+def _viewer_session(server: LiveServer) -> tuple[str, str]:
+    """The cookie header and CSRF token of a signed-in viewer person."""
+    password = "a viewer's password"
+    with admin_client(server) as admin:
+        ok(
+            admin.post(
+                "/users", json={"email": "viewer@example.com", "name": "V", "password": password, "role": "viewer"}
+            )
+        )
+    response = httpx.post(server.url + "/session", json={"email": "viewer@example.com", "password": password})
+    return f"vexil_session={response.cookies['vexil_session']}", ok(response)["csrf_token"]
 
 
 def test_import__anonymous_60_mib__401_before_the_body_and_server_rss_grows_under_20_mb(
@@ -65,11 +78,14 @@ WRITES = [
 def test_writes__without_the_role__401_or_403_before_a_byte_of_the_body(
     live_server: Callable[..., LiveServer],
 ) -> None:
-    # Given a server with a client and a server token
+    # Given a server with a client and a server token, and a signed-in viewer
     server = live_server(env=ADMIN_ENV)
     tokens = _tokens(server)
+    cookie, csrf = _viewer_session(server)
     cases = [
         ({}, 401, "this needs an {role} token"),
+        ({"cookie": cookie}, 403, NO_CSRF),
+        ({"cookie": cookie, "x-csrf-token": csrf}, 403, "this needs the {role} role; viewer@example.com is a viewer"),
         ({"Authorization": "Bearer vx_wrong"}, 401, "invalid token"),
         ({"Authorization": f"Bearer {tokens['client']}"}, 403, "this needs an {role} token"),
         ({"x-api-key": tokens["server"]}, 403, "this needs an {role} token"),

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import admin_client, ok
-from tests.web.conftest import LiveServer, Ui
+from tests.conftest import LiveServer, admin_client, ok
+from tests.web.conftest import Ui
 
 pytestmark = pytest.mark.slow
 PASSWORD = "correct horse battery"
