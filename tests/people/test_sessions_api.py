@@ -164,3 +164,33 @@ async def test_viewer_session__reads_but_cannot_write__403_naming_the_role(clien
         403,
         {"error": "this needs the editor role; ivan@example.com is a viewer"},
     )
+
+
+async def test_sign_in__over_https__the_cookie_is_secure(client: httpx.AsyncClient) -> None:
+    # Given a person, and a request that came over https
+    await add_person(client, "tls@example.com", "viewer")
+    # When she signs in
+    response = await client.post("https://vexil/session", json={"email": "tls@example.com", "password": PASSWORD})
+    # Then the cookie is only ever sent back over https
+    assert response.status_code == 200
+    assert "Secure" in {part.strip() for part in response.headers["set-cookie"].split(";")}
+
+
+async def test_sign_in__from_a_page_of_another_site__403(client: httpx.AsyncClient) -> None:
+    # Given a person
+    await add_person(client, "origin@example.com", "viewer")
+    # When a page of another site posts her credentials (login CSRF)
+    response = await client.post(
+        "/session",
+        json={"email": "origin@example.com", "password": PASSWORD},
+        headers={"origin": "https://evil.example"},
+    )
+    # Then it is refused, and no cookie is set
+    assert response.status_code == 403
+    assert "another site" in response.json()["error"]
+    assert "set-cookie" not in response.headers
+    # And from Vexil's own page it works
+    same = await client.post(
+        "/session", json={"email": "origin@example.com", "password": PASSWORD}, headers={"origin": "http://vexil"}
+    )
+    assert same.status_code == 200
