@@ -79,7 +79,8 @@ def test_editor__signs_in_toggles_and_signs_out__no_admin_pages(ui: Ui) -> None:
     assert events[0]["actor"] == "eddie@example.com"
     ui.shot("1-editor")
     # And the people page is not for him
-    ui.go("#/people", "forbidden")
+    ui.go("#/people", "people")
+    expect(ui.page.locator("main .notice")).to_contain_text("only be listed and added by an admin")
     # When he signs out
     ui.go("#/flags", "flags")
     ui.page.get_by_role("button", name="Sign out").click()
@@ -141,3 +142,10 @@ def test_people_page__admin_adds_promotes_and_disables__last_admin_kept(ui: Ui, 
     ui.shot("1-people")
     dark.sign_in_person("ada@example.com", PASSWORD, hash="#/people", view="people")
     dark.shot("1-people-dark")
+
+
+def test_people_page__phone_viewport__no_sideways_scroll(phone: Ui) -> None:
+    person(phone.server, "ada@example.com", "admin", "Ada Admin")
+    phone.sign_in_person("ada@example.com", PASSWORD, hash="#/people", view="people")
+    assert phone.overflow_x() == 0
+    phone.shot("1-people-phone")

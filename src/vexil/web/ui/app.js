@@ -26,8 +26,8 @@ const ROUTES = [
   [/^\/flags\/([^/]+)$/, flag, "flags"],
   [/^\/segments$/, segments, "segments"],
   [/^\/segments\/([^/]+)$/, segments, "segments"],
-  [/^\/tokens$/, tokens, "tokens", "admin"],
-  [/^\/people$/, people, "people", "admin"],
+  [/^\/tokens$/, tokens, "tokens"],
+  [/^\/people$/, people, "people"],
   [/^\/sdks$/, sdks, "sdks"],
   [/^\/audit$/, audit, "audit"],
 ];
@@ -250,15 +250,8 @@ function route() {
     return;
   }
   const { path, params } = parseHash();
-  for (const [pattern, module, section, needs] of ROUTES) {
+  for (const [pattern, module, section] of ROUTES) {
     const match = pattern.exec(path);
-    if (match && needs && !ctx.can(needs)) {
-      markNav(null);
-      main.append(h1("Not for your role"));
-      main.append(Object.assign(document.createElement("p"), { textContent: `This page is for ${needs}s only.` }));
-      ctx.ready("forbidden");
-      return;
-    }
     if (match) {
       markNav(section);
       const args = match.slice(1).map(decodeURIComponent);
@@ -268,14 +261,10 @@ function route() {
     }
   }
   markNav(null);
-  main.append(h1("Not found"));
+  main.append(Object.assign(document.createElement("h1"), { textContent: "Not found", tabIndex: -1 }));
   const back = Object.assign(document.createElement("a"), { href: "#/flags", textContent: "Back to the flags" });
   main.append(back);
   ctx.ready("not-found");
-}
-
-function h1(text) {
-  return Object.assign(document.createElement("h1"), { textContent: text, tabIndex: -1 });
 }
 
 function markNav(section) {

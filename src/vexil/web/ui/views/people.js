@@ -20,6 +20,11 @@ export function mount(main, ctx) {
       h("p", { class: "hint" }, "Everyone who signs in to this admin UI, and what their role lets them do."),
     ),
   );
+  if (!ctx.isAdmin) {
+    main.append(h("p", { class: "notice" }, "People can only be listed and added by an admin."));
+    ctx.ready("people");
+    return {};
+  }
   const list = h("div", {}, h("p", { class: "loading" }, "Loading…"));
   const status = h("p", { class: "status", role: "status", id: "people-status" });
   const email = h("input", { id: "new-person-email", type: "email", autocomplete: "off", placeholder: "alice@example.com" });

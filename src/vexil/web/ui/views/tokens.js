@@ -16,7 +16,7 @@ const ROLES = [
 export function mount(main, ctx) {
   main.append(h("div", { class: "page-head" }, h("h1", {}, "Tokens")));
   if (!ctx.isAdmin) {
-    main.append(h("p", { class: "notice" }, "Tokens can only be listed and created by an admin."));
+    main.append(h("p", { class: "notice" }, "Tokens can only be listed and created by an admin (an admin person, or an admin token)."));
     ctx.ready("tokens");
     return {};
   }
