@@ -41,6 +41,9 @@ CACHE_SECONDS = 5.0
 # A session's last use is written at most this often (the idle lifetime is this precise).
 TOUCH_EVERY = timedelta(minutes=1)
 CACHE_SIZE = 10_000
+# Keys (emails, addresses) the throttle remembers at most: past it, those whose failures all left
+# the window are forgotten (an attacker trying many emails cannot grow it without bound).
+THROTTLE_KEYS = 100_000
 WRONG_CREDENTIALS = "email or password is wrong"
 
 
@@ -118,6 +121,10 @@ class SignInThrottle:
 
     def failed(self, email: str, address: str) -> None:
         now = self.clock()
+        if len(self._failures) >= THROTTLE_KEYS:
+            self._failures = {
+                key: failures for key, failures in self._failures.items() if now - failures[-1] < self.policy.window
+            }
         for key in (f"email:{email}", f"address:{address}"):
             self._failures.setdefault(key, deque()).append(now)
 
