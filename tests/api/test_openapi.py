@@ -98,8 +98,9 @@ async def test_openapi__errors__only_those_each_route_can_answer(client: httpx.A
     # And open routes that read no token list no error at all
     assert statuses("GET", "/operators") == set()
     assert statuses("GET", "/metrics") == set()
-    # And the SDK stream needs a server token; OFREP any token, with its own error shape kept
-    assert operations["GET", "/sdk/stream"]["security"] == REQUIRED
+    # And the SDK stream needs a server token (or a person's session: the admin UI follows it);
+    # OFREP any token, with its own error shape kept
+    assert operations["GET", "/sdk/stream"]["security"] == REQUIRED_OR_SESSION
     ofrep = operations["POST", "/ofrep/v1/evaluate/flags/{key}"]
     assert ofrep["security"] == REQUIRED
     assert ofrep["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/OfrepFailure")

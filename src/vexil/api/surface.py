@@ -395,6 +395,8 @@ class Endpoint:
     # Who may call: the least role whose token must be presented, or None when a token is optional
     # (then only `VEXIL_REQUIRE_CLIENT_TOKEN` makes one necessary). The OpenAPI security follows it.
     token: Role | None = None
+    # A person's session is accepted too (management reads the admin UI makes: `api/deps.authenticate`).
+    sessions: bool = False
     # The statuses of its `{"error"}` answers (`api/errors.py`'s ERROR_RESPONSES), and only those:
     # `api/routes/hot.py` documents them, and no others, for this route.
     errors: tuple[int, ...] = ()
@@ -538,6 +540,7 @@ NATIVE: tuple[Endpoint, ...] = (
         ok=SDK_STREAM_OK,
         stream=True,
         token=Role.SERVER,
+        sessions=True,
         errors=(400, 401, 403, 503),
     ),
 )

@@ -236,6 +236,7 @@ UNLEASH_CLIENT: tuple[Endpoint, ...] = (
         tags=("unleash",),
         ok=_FLAG_UNLEASH_OK,
         token=Role.SERVER,
+        sessions=True,
         errors=(401, 403, 404),
     ),
 )
