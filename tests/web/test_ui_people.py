@@ -149,3 +149,20 @@ def test_people_page__phone_viewport__no_sideways_scroll(phone: Ui) -> None:
     phone.sign_in_person("ada@example.com", PASSWORD, hash="#/people", view="people")
     assert phone.overflow_x() == 0
     phone.shot("1-people-phone")
+
+
+def test_audit_log__a_persons_change__names_the_person(ui: Ui) -> None:
+    # Given an editor who changed a flag, and a flag the admin token made
+    person(ui.server, "eddie@example.com", "editor", "Eddie Editor")
+    flag(ui.server, "people_audit_flag")
+    ui.sign_in_person("eddie@example.com", PASSWORD)
+    ui.toggle("people_audit_flag", "production").click()
+    expect(ui.toggle("people_audit_flag", "production")).to_have_attribute("aria-pressed", "true")
+    # When the audit log of that flag is shown
+    ui.go("#/audit?flag=people_audit_flag", "audit")
+    # Then the toggle names him as a person, and the creation the admin token
+    events = ui.page.locator("article.event")
+    expect(events.first.locator(".actor")).to_contain_text("by eddie@example.com")
+    expect(events.first.locator(".badge.actor-person")).to_have_text("person")
+    expect(events.last.locator(".badge.actor-token")).to_have_text("token")
+    ui.shot("1-audit")
