@@ -90,6 +90,13 @@ class Settings:
     # `full`: client surfaces give the engine's reasons; `coarse`: only `flag_not_found`,
     # `disabled` and `targeting_match`, which reveal neither allowlists nor targeting.
     client_reasons: str = "full"
+    # --- people's sessions (docs/people.md) ---
+    # A session ends after this many minutes without a request, and this many hours after sign-in.
+    session_idle_minutes: float = 12 * 60
+    session_max_hours: float = 7 * 24
+    # Mark the session cookie Secure even when the request did not come over https (behind a TLS
+    # proxy that does not say so); it is Secure anyway when the request came over https.
+    secure_cookies: bool = False
 
     @property
     def coarse_reasons(self) -> bool:
@@ -138,6 +145,9 @@ class Settings:
             usage_daily_days=int(_positive(env, "VEXIL_USAGE_DAILY_DAYS", 365)),
             impact_sample=int(float(env.get("VEXIL_IMPACT_SAMPLE", 10_000))),
             client_reasons=env.get("VEXIL_CLIENT_REASONS", "full").strip().lower() or "full",
+            session_idle_minutes=_positive(env, "VEXIL_SESSION_IDLE_MINUTES", 12 * 60),
+            session_max_hours=_positive(env, "VEXIL_SESSION_MAX_HOURS", 7 * 24),
+            secure_cookies=env.get("VEXIL_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 

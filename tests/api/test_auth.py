@@ -24,7 +24,7 @@ async def token(client: httpx.AsyncClient, name: str, role: str) -> str:
 async def test_write__without_token__401(client: httpx.AsyncClient) -> None:
     response = await client.post("/flags", json={"name": "x"})
     assert response.status_code == 401
-    assert response.json()["error"].startswith("this needs an admin token")
+    assert response.json()["error"].startswith("this needs an editor token")
 
 
 async def test_write__wrong_token__401(client: httpx.AsyncClient) -> None:
@@ -118,11 +118,13 @@ async def test_first_start__no_token_configured__admin_token_file_owner_only(tmp
 async def test_whoami__names_the_token_and_its_role(client: httpx.AsyncClient) -> None:
     server = await token(client, "sdk-reader", "server")
     assert (await client.get("/whoami", headers=ADMIN)).json() == {
+        "kind": "token",
         "name": "admin",
         "role": "admin",
         "environment": None,
     }
     assert (await client.get("/whoami", headers={"x-api-key": server})).json() == {
+        "kind": "token",
         "name": "sdk-reader",
         "role": "server",
         "environment": None,

@@ -360,11 +360,11 @@ async def test_seed002_put__no_token_401_before_the_body__non_admin_403(client: 
     browser = await token(client, "browser", "client")
     path = "/api/admin/flags/checkout"
     big = b'{"enabled": "' + b"x" * (1024 * 1024) + b'"}'
-    # When / Then: without a valid admin token, whatever the body
+    # When / Then: without a valid editor token, whatever the body
     for body in (b'{"enabled": true}', b"{not json", big):
         response = await client.put(path, content=body)
         assert response.status_code == 401, response.text
-        assert response.json() == {"error": "this needs an admin token"}
+        assert response.json() == {"error": "this needs an editor token"}
         assert response.headers["www-authenticate"] == "Bearer"
     assert (await client.put(path, content=b"{}", headers={"x-admin-token": "nope"})).status_code == 401
     for secret in (reader, browser):

@@ -158,7 +158,12 @@ def test_describe_validation_error__union__the_best_matching_member_without_its_
         ("POST", "/flags/create", {"name": "Bad"}, f"name: {NAME_RULE}"),
         ("POST", "/flags/create", {}, "name: this field is required"),
         ("POST", "/flags/set", {"name": "ok"}, "enabled: this field is required"),
-        ("POST", "/tokens", {"name": "ci", "role": "god"}, 'role: "god" is not accepted; use admin, server or client'),
+        (
+            "POST",
+            "/tokens",
+            {"name": "ci", "role": "god"},
+            'role: "god" is not accepted; use client, server, viewer, editor or admin',
+        ),
         ("POST", "/import", {"flags": [{"name": "ok"}, {"name": "No"}]}, f"flags[1].name: {NAME_RULE}"),
         ("GET", "/audit?limit=0", None, "limit: use a number of at least 1"),
         ("GET", "/audit?since=yesterday", None, "since: use an ISO 8601 date and time such as 2026-01-01T00:00:00Z"),

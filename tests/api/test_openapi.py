@@ -15,6 +15,8 @@ pytestmark = pytest.mark.asyncio
 
 REQUIRED: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
 OPTIONAL: list[dict[str, list[str]]] = [{}, {"bearer": []}, {"apiKey": []}]
+# The management routes also take a signed-in person's session cookie (docs/people.md).
+REQUIRED_OR_SESSION: list[dict[str, list[str]]] = [*REQUIRED, {"session": []}]
 CONTEXT = {"identifier", "environment", "app", "attributes"}
 
 
@@ -37,13 +39,20 @@ async def test_openapi__every_route__declares_its_path_parameters_and_security(c
         "description": schema["components"]["securitySchemes"]["bearer"]["description"],
     }
     assert schema["components"]["securitySchemes"]["apiKey"]["name"] == "X-API-Key"
+    assert schema["components"]["securitySchemes"]["session"] | {"description": ""} == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "vexil_session",
+        "description": "",
+    }
     for method, path, operation in await _operations(client):
         declared = {(p["name"], p["in"]) for p in operation.get("parameters", [])}
         # And every `{param}` of every path is declared as a path parameter
         for name in re.findall(r"{([^}]+)}", path):
             assert (name, "path") in declared, f"{method} {path}: {name}"
         # And every route says who may call it: a token required, optional, or none read
-        assert operation.get("security") in (REQUIRED, OPTIONAL, []), f"{method} {path}: {operation.get('security')}"
+        security = operation.get("security")
+        assert security in (REQUIRED, REQUIRED_OR_SESSION, OPTIONAL, []), f"{method} {path}: {security}"
         # And no route lists FastAPI's 422: Vexil answers 400 for invalid input
         assert "422" not in operation["responses"], f"{method} {path}"
 
@@ -51,14 +60,15 @@ async def test_openapi__every_route__declares_its_path_parameters_and_security(c
 async def test_openapi__security__matches_what_the_server_does_without_a_token(client: httpx.AsyncClient) -> None:
     # Given every operation of the document
     for method, path, operation in await _operations(client):
-        if _streams(operation) and operation["security"] != REQUIRED:
+        required = operation["security"] in (REQUIRED, REQUIRED_OR_SESSION)
+        if _streams(operation) and not required:
             continue  # an open stream would stay open; its security is checked by the next test
         url = re.sub(r"{[^}]+}", "no_such_thing", path)
         # When it is called without a token (and with an empty JSON body where it takes one)
         body: dict[str, Any] | None = {} if "requestBody" in operation else None
         response = await client.request(method, url, json=body, follow_redirects=False)
         # Then a route that requires a token answers 401 and documents 401; any other route does not answer 401
-        if operation["security"] == REQUIRED:
+        if required:
             assert response.status_code == 401, f"{method} {path}: {response.status_code}"
             assert "401" in operation["responses"], f"{method} {path}"
         else:
@@ -88,8 +98,9 @@ async def test_openapi__errors__only_those_each_route_can_answer(client: httpx.A
     # And open routes that read no token list no error at all
     assert statuses("GET", "/operators") == set()
     assert statuses("GET", "/metrics") == set()
-    # And the SDK stream needs a server token; OFREP any token, with its own error shape kept
-    assert operations["GET", "/sdk/stream"]["security"] == REQUIRED
+    # And the SDK stream needs a server token (or a person's session: the admin UI follows it);
+    # OFREP any token, with its own error shape kept
+    assert operations["GET", "/sdk/stream"]["security"] == REQUIRED_OR_SESSION
     ofrep = operations["POST", "/ofrep/v1/evaluate/flags/{key}"]
     assert ofrep["security"] == REQUIRED
     assert ofrep["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/OfrepFailure")

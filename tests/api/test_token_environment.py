@@ -129,6 +129,7 @@ async def test_create_token__unknown_environment__400_naming_the_known_ones(clie
 async def test_whoami__bound_token__names_its_environment(client: httpx.AsyncClient) -> None:
     secret = await token(client, "sdk-prod", "server", "production")
     assert ok(await client.get("/whoami", headers={"Authorization": secret})) == {
+        "kind": "token",
         "name": "sdk-prod",
         "role": "server",
         "environment": "production",

@@ -44,7 +44,7 @@ def test_token__server_role__reads_but_cannot_write(vexil: Vexil, new_name: NewN
     message = reader.fails("flag", "enable", flag, exit_code=1)
     # Then
     assert got["name"] == flag
-    assert message == "this needs an admin token (HTTP 403)"
+    assert message == "this needs an editor token (HTTP 403)"
 
 
 def test_token_revoke__then_used__refused(vexil: Vexil, new_name: NewName) -> None:

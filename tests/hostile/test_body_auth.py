@@ -14,6 +14,7 @@ import httpx
 
 from tests.conftest import ADMIN, ADMIN_ENV, LiveServer, admin_client, ok
 from tests.hostile.conftest import MIB, connect, first_response, memory, request_head
+from vexil.api.deps import NO_CSRF, SESSION_ENDED
 
 
 def _tokens(server: LiveServer) -> dict[str, str]:
@@ -21,6 +22,19 @@ def _tokens(server: LiveServer) -> dict[str, str]:
         return {
             role: ok(admin.post("/tokens", json={"name": role, "role": role}))["token"] for role in ("client", "server")
         }
+
+
+def _viewer_session(server: LiveServer) -> tuple[str, str]:
+    """The cookie header and CSRF token of a signed-in viewer person."""
+    password = "a viewer's password"
+    with admin_client(server) as admin:
+        ok(
+            admin.post(
+                "/users", json={"email": "viewer@example.com", "name": "V", "password": password, "role": "viewer"}
+            )
+        )
+    response = httpx.post(server.url + "/session", json={"email": "viewer@example.com", "password": password})
+    return f"vexil_session={response.cookies['vexil_session']}", ok(response)["csrf_token"]
 
 
 def test_import__anonymous_60_mib__401_before_the_body_and_server_rss_grows_under_20_mb(
@@ -47,32 +61,39 @@ def test_import__anonymous_60_mib__401_before_the_body_and_server_rss_grows_unde
     assert memory(server)["VmHWM"] - peak_before < 20 * MIB
 
 
+# Each write, and the role it needs (docs/spec.md §4).
 WRITES = [
-    ("POST", "/import"),
-    ("POST", "/flags"),
-    ("PATCH", "/flags/x"),
-    ("POST", "/flags/x/environments"),
-    ("DELETE", "/segments/x"),
-    ("POST", "/tokens"),
-    ("POST", "/flags/create"),
-    ("PUT", "/api/admin/flags/x"),
+    ("POST", "/import", "admin"),
+    ("POST", "/flags", "editor"),
+    ("PATCH", "/flags/x", "editor"),
+    ("POST", "/flags/x/environments", "editor"),
+    ("DELETE", "/segments/x", "editor"),
+    ("POST", "/tokens", "admin"),
+    ("POST", "/flags/create", "editor"),
+    ("PUT", "/api/admin/flags/x", "editor"),
+    ("POST", "/users", "admin"),
 ]
 
 
-def test_writes__without_an_admin_token__401_or_403_before_a_byte_of_the_body(
+def test_writes__without_the_role__401_or_403_before_a_byte_of_the_body(
     live_server: Callable[..., LiveServer],
 ) -> None:
-    # Given a server with a client and a server token
+    # Given a server with a client and a server token, and a signed-in viewer
     server = live_server(env=ADMIN_ENV)
     tokens = _tokens(server)
+    cookie, csrf = _viewer_session(server)
     cases = [
-        ({}, 401, "this needs an admin token"),
+        ({}, 401, "this needs an {role} token"),
+        ({"cookie": cookie}, 403, NO_CSRF),
+        ({"cookie": cookie, "x-csrf-token": csrf}, 403, "this needs the {role} role; viewer@example.com is a viewer"),
         ({"Authorization": "Bearer vx_wrong"}, 401, "invalid token"),
-        ({"Authorization": f"Bearer {tokens['client']}"}, 403, "this needs an admin token"),
-        ({"x-api-key": tokens["server"]}, 403, "this needs an admin token"),
+        ({"Authorization": f"Bearer {tokens['client']}"}, 403, "this needs an {role} token"),
+        ({"x-api-key": tokens["server"]}, 403, "this needs an {role} token"),
+        ({"cookie": "vexil_session=not-a-session"}, 401, SESSION_ENDED),
     ]
-    for method, path in WRITES:
-        for headers, expected, message in cases:
+    for method, path, role in WRITES:
+        for headers, expected, words in cases:
+            message = words.format(role=role)
             with connect(server) as sock:
                 # When only the headers of a 100 MiB write are sent
                 sock.sendall(request_head(method, path, length=100 * MIB, headers=headers))

@@ -20,7 +20,18 @@ async def test_list_audit__writes__newest_first_with_every_field(store: SqlStore
     # Then
     assert [(e["entity_id"], e["actor"]) for e in events] == [("b", "bob"), ("a", "alice")]
     assert events[0]["id"] > events[1]["id"]
-    assert set(events[0]) == {"id", "at", "actor", "action", "entity", "entity_id", "before", "after", "reverts"}
+    assert set(events[0]) == {
+        "id",
+        "at",
+        "actor",
+        "actor_kind",
+        "action",
+        "entity",
+        "entity_id",
+        "before",
+        "after",
+        "reverts",
+    }
     assert events[0]["at"] >= events[1]["at"]
 
 

@@ -31,7 +31,18 @@ async def test_import_state__replaced_state__kept_in_its_event_as_an_export(stor
     assert found == event["id"] and event["entity"] == "import"
     assert kept == without_stamp(before)
     # and reading the log does not carry it
-    assert set(event) == {"id", "at", "actor", "action", "entity", "entity_id", "before", "after", "reverts"}
+    assert set(event) == {
+        "id",
+        "at",
+        "actor",
+        "actor_kind",
+        "action",
+        "entity",
+        "entity_id",
+        "before",
+        "after",
+        "reverts",
+    }
 
 
 async def test_import_state__more_imports_than_kept__oldest_state_forgotten_events_remain(store: SqlStore) -> None:

@@ -109,9 +109,20 @@ class Ui:
         self.page.goto(f"{self.server.url}/ui/{hash}")
 
     def sign_in(self, token: str = ADMIN_TOKEN, hash: str = "#/flags", view: str = "flags") -> None:
+        """Sign in with a token (the sign-in page's secondary way)."""
         self.open(hash)
+        self.page.locator("#use-token").click()
         self.page.get_by_label("Token").fill(token)
         self.page.get_by_label("Token").press("Enter")
+        self.wait_ready(view)
+        expect(self.page.locator("#live")).to_have_attribute("data-state", "live", timeout=TIMEOUT_MS)
+
+    def sign_in_person(self, email: str, password: str, hash: str = "#/flags", view: str = "flags") -> None:
+        """Sign in with email and password (the session cookie; docs/people.md)."""
+        self.open(hash)
+        self.page.get_by_label("Email").fill(email)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_label("Password").press("Enter")
         self.wait_ready(view)
         expect(self.page.locator("#live")).to_have_attribute("data-state", "live", timeout=TIMEOUT_MS)
 
@@ -191,3 +202,9 @@ def ui(browser: Browser, ui_server: LiveServer, request: pytest.FixtureRequest) 
 def phone(browser: Browser, ui_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Ui]:
     """The same at a phone's 390x844."""
     yield from _tab(browser, ui_server, request, PHONE)
+
+
+@pytest.fixture
+def dark(browser: Browser, ui_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Ui]:
+    """The same at 1280x800 in dark mode."""
+    yield from _tab(browser, ui_server, request, DESKTOP, "dark")

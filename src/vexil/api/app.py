@@ -48,6 +48,7 @@ from vexil.api.routes import (
     impact,
     meta,
     operators,
+    people,
     sdk,
     sdks,
     segments,
@@ -59,9 +60,11 @@ from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.bus import start_replicator
 from vexil.config import Settings
 from vexil.core.auth import Role, TokenCache
+from vexil.core.people import People
 from vexil.core.recent import RecentContexts
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
+from vexil.core.sessions import SessionPolicy, Sessions
 from vexil.core.streams import Streams
 from vexil.core.usage import Usage, UsageLimits
 from vexil.store.sql import SqlStore
@@ -77,6 +80,7 @@ TAGS = (
     "change requests",
     "segments",
     "tokens",
+    "people",
     "admin",
     "sdk",
     "compatibility",
@@ -106,6 +110,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         streams.recent = recent
         connected = SdkRegistry(store, lambda: service.snapshot)
         connected.start()
+        sessions = Sessions(store, policy=session_policy(settings))
         undo_signals = on_shutdown_signal(streams.close_all)
         try:
             if settings.freeze_gc:
@@ -121,6 +126,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 sdks=connected,
                 usage=counting,
                 recent=recent,
+                sessions=sessions,
+                people=People(store, changed=sessions.forget),
             )
         finally:
             undo_signals()
@@ -130,6 +137,12 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             await replicator.close()
     finally:
         await store.close()
+
+
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(
+        idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_max_hours)
+    )
 
 
 def usage_limits(settings: Settings) -> UsageLimits:
@@ -163,7 +176,7 @@ def create_app(settings: Settings) -> FastPath:
     )
     errors.install(api)
     routers = (
-        *(meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router),
+        *(meta.router, hot.router(slot), compat.router, flags.router, segments.router, tokens.router, people.router),
         *(admin.router, sdk.router, sdks.router, operators.router),
         unleash_import.router,
         code_refs.router,
@@ -204,13 +217,10 @@ def _guards(routes: list[BaseRoute], settings: Settings) -> list[Guard]:
         ):
             continue
         role = needed_role(route)
-        if role is not Role.ADMIN:
-            limit = settings.max_client_body_bytes if role in {None, Role.CLIENT} else settings.max_body_bytes
-        elif route.path in {admin.IMPORT_PATH, unleash_import.IMPORT_UNLEASH_PATH}:
+        if route.path in {admin.IMPORT_PATH, unleash_import.IMPORT_UNLEASH_PATH}:
             guards.append(Guard(route, role, settings.max_import_bytes, parses_itself=True))
             continue
-        else:
-            limit = settings.max_body_bytes
+        limit = settings.max_client_body_bytes if role in {None, Role.CLIENT} else settings.max_body_bytes
         guards.append(Guard(route, role, limit))
     return guards
 

@@ -1,8 +1,14 @@
-"""Where a request carries its token: the one reading of the credential headers."""
+"""Where a request carries its credentials: the one reading of the token headers, and of the
+session cookie and CSRF header of a signed-in person (docs/people.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from http.cookies import CookieError, SimpleCookie
+
+SESSION_COOKIE = "vexil_session"
+CSRF_HEADER = "X-CSRF-Token"
+_CSRF = CSRF_HEADER.lower().encode("latin-1")
 
 
 def token_from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
@@ -27,3 +33,23 @@ def token_from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
             admin_token = admin_token or value
     chosen = api_key or admin_token
     return chosen.decode("latin-1") if chosen else None
+
+
+def session_from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The session cookie's secret, from raw ASGI headers; None when there is none."""
+    for name, value in headers:
+        if name == b"cookie" and SESSION_COOKIE.encode() in value:
+            try:
+                morsel = SimpleCookie(value.decode("latin-1")).get(SESSION_COOKIE)
+            except CookieError:
+                continue
+            if morsel is not None and morsel.value:
+                return morsel.value
+    return None
+
+
+def csrf_from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name == _CSRF:
+            return value.decode("latin-1")
+    return None

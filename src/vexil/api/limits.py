@@ -1,13 +1,14 @@
 """Request bodies: who may send how much, read within that limit, and read as strict JSON.
 
-Every body is authenticated before a byte of it is held. The raw layer's handlers (`api/surface.py`)
-check the caller first and then read within the caller's limit; for the FastAPI routes, `BodyLimit`
-does the same from a table built once from the routes themselves (`api/deps.needed_role`): it
-answers 401 or 403 before reading, then reads within the route's limit. A route that needs no
-token takes the small limit of anonymous callers; only `POST /import`, an admin route, takes the
-large one. A body is never buffered past its limit (413, as soon as the `Content-Length` or the
-bytes received pass it), and every body is read as JSON whatever its Content-Type says (`curl -d
-'{...}'` sends a form type by default).
+Every body is authenticated before a byte of it is held (a token, or a session cookie and its CSRF
+header: `api/deps.authenticate`). The raw layer's handlers (`api/surface.py`) check the caller
+first and then read within the caller's limit; for the FastAPI routes, `BodyLimit` does the same
+from a table built once from the routes themselves (`api/deps.needed_role`): it answers 401 or 403
+before reading, then reads within the route's limit. A route that needs no token takes the small
+limit of anonymous callers; only `POST /import`, an admin route, takes the large one. A body is
+never buffered past its limit (413, as soon as the `Content-Length` or the bytes received pass it),
+and every body is read as JSON whatever its Content-Type says (`curl -d '{...}'` sends a form type
+by default).
 
 Strict JSON (docs/spec.md §3): what one surface stores, every other must be able to encode, and
 PostgreSQL and SQLite must take or refuse the same input. So a body is refused (400) when it is not
@@ -30,7 +31,7 @@ import orjson
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vexil.api.credentials import token_from_headers
+from vexil.api.deps import authenticate
 from vexil.api.errors import BadRequest, describe
 from vexil.api.runtime import RuntimeSlot
 from vexil.core.auth import AuthError, Role
@@ -212,10 +213,11 @@ class BodyLimit:
                 return guard
         return None
 
-    async def read(self, guard: Guard, headers: list[tuple[bytes, bytes]], receive: Receive) -> bytes:
+    async def read(self, guard: Guard, scope: Scope, receive: Receive) -> bytes:
         """The body, once the caller is known to have the route's role and it is within the limit."""
+        headers, method = scope["headers"], scope["method"]
         if guard.role is not None:
-            self.slot.get().service.tokens.require(token_from_headers(headers), guard.role)
+            await authenticate(self.slot.get(), headers, method, guard.role)
         declared = declared_length(headers)
         if declared is not None and declared > guard.limit:
             raise too_large(guard.limit)
@@ -237,7 +239,7 @@ class BodyLimit:
             return
         headers = scope["headers"]
         try:
-            body = await self.read(guard, headers, receive)
+            body = await self.read(guard, scope, receive)
         except (AuthError, BadRequest) as exc:
             await send_error(send, exc, cors=any(key == b"origin" for key, _ in headers))
             return

@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
+from vexil.api.credentials import CSRF_HEADER, SESSION_COOKIE
 from vexil.api.deps import needed_role
 from vexil.api.errors import ERROR_RESPONSES, ErrorOut
 from vexil.api.params import plain_parameters
@@ -41,6 +42,17 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     },
     "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "`X-API-Key: <token>`."},
 }
+# The management routes (not the evaluation endpoints) also take a signed-in person's session.
+SESSION_SCHEME: dict[str, dict[str, Any]] = {
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": SESSION_COOKIE,
+        "description": "The session cookie set by `POST /session` (docs/people.md). A change made with it "
+        f"(POST, PUT, PATCH, DELETE) also needs the `{CSRF_HEADER}` header: the session's `csrf_token`, "
+        "given by `POST /session` and `GET /whoami`; without it, 403.",
+    }
+}
 _ANY_SCHEME: list[dict[str, list[str]]] = [{name: []} for name in SECURITY_SCHEMES]
 
 # Routes that read a token when one is given, and answer without one (more, or the same, with it).
@@ -48,7 +60,13 @@ READS_TOKEN_IF_GIVEN = frozenset({("GET", "/health")})
 # Routes that name a resource in their body rather than their path (so they can answer 404).
 NAMES_IN_BODY = frozenset({("POST", "/flags/toggle"), ("POST", "/flags/set"), ("POST", "/flags/delete")})
 
-_ROLE_WORDS = {Role.CLIENT: "any token", Role.SERVER: "a server or admin token", Role.ADMIN: "an admin token"}
+_ROLE_WORDS = {
+    Role.CLIENT: "any token",
+    Role.SERVER: "a token of the server role or above",
+    Role.VIEWER: "a token or person of the viewer role or above",
+    Role.EDITOR: "a token or person of the editor or admin role (or the session's CSRF header is missing)",
+    Role.ADMIN: "an admin token or person (or the session's CSRF header is missing)",
+}
 _OPEN_401 = "Only when the server requires client tokens (VEXIL_REQUIRE_CLIENT_TOKEN): no token, or not a valid one"
 _OPEN_403 = "A token bound to one environment, asked for another"
 _OTHER_WORDS = {
@@ -58,11 +76,14 @@ _OTHER_WORDS = {
 }
 
 
-def security(role: Role | None, *, optional: bool) -> list[dict[str, list[str]]]:
-    """The OpenAPI `security` of a route: a token of `role` required, a token optional (`{}` first),
-    or none read at all (an empty list)."""
+def security(role: Role | None, *, optional: bool, session: bool = False) -> list[dict[str, list[str]]]:
+    """The OpenAPI `security` of a route: a token of `role` required (or, with `session`, a
+    person's session), a token optional (`{}` first), or none read at all (an empty list)."""
     if role is not None:
-        return list(_ANY_SCHEME)
+        schemes = list(_ANY_SCHEME)
+        if session:
+            schemes.append({"session": []})
+        return schemes
     return [{}, *_ANY_SCHEME] if optional else []
 
 
@@ -97,7 +118,7 @@ def route_errors(route: APIRoute, method: str, operation: dict[str, Any]) -> set
         statuses.add(413)
     if route.dependant.path_params or (method, route.path) in NAMES_IN_BODY:
         statuses.add(404)
-    if role is Role.ADMIN and method != "GET":
+    if role in {Role.EDITOR, Role.ADMIN} and method != "GET":
         statuses |= {409, 503}
     return statuses
 
@@ -112,7 +133,7 @@ def document_routes(schema: dict[str, Any], routes: list[APIRoute], raw: set[tup
     `raw`, are documented by `api/routes/hot.py`). Error statuses FastAPI added (the routers' blanket,
     its 422) are replaced; others (a 304, say) are kept."""
     components = schema.setdefault("components", {})
-    components["securitySchemes"] = SECURITY_SCHEMES
+    components["securitySchemes"] = SECURITY_SCHEMES | SESSION_SCHEME
     components.setdefault("schemas", {})[ErrorOut.__name__] = ErrorOut.model_json_schema()
     for route in routes:
         for method in sorted(route.methods or ()):
@@ -120,7 +141,8 @@ def document_routes(schema: dict[str, Any], routes: list[APIRoute], raw: set[tup
             if operation is None or (method, route.path) in raw:
                 continue
             role = needed_role(route)
-            operation["security"] = security(role, optional=(method, route.path) in READS_TOKEN_IF_GIVEN)
+            optional = (method, route.path) in READS_TOKEN_IF_GIVEN
+            operation["security"] = security(role, optional=optional, session=True)
             responses = operation["responses"]
             for status in [*ERROR_RESPONSES, 422, 503]:
                 responses.pop(str(status), None)

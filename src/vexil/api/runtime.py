@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from vexil.api.answers import AnswerCache
 from vexil.bus import Replicator
 from vexil.config import Settings
+from vexil.core.people import People
 from vexil.core.recent import RecentContexts
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
+from vexil.core.sessions import Sessions
 from vexil.core.streams import Streams
 from vexil.core.usage import Usage
 
@@ -25,6 +27,8 @@ class Runtime:
     answers: AnswerCache
     sdks: SdkRegistry
     usage: Usage
+    sessions: Sessions
+    people: People
     counters: Counter[str] = field(default_factory=Counter)
     # The contexts recently evaluated, for the impact preview (`core/recent.py`).
     recent: RecentContexts = field(default_factory=RecentContexts)

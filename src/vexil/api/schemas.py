@@ -166,9 +166,13 @@ class SegmentUpdate(Input):
     version: StrictInt | None = Field(default=None, ge=1)
 
 
+TokenRole = Literal["client", "server", "viewer", "editor", "admin"]
+PersonRole = Literal["viewer", "editor", "admin"]
+
+
 class TokenCreate(Input):
     name: Name
-    role: Literal["admin", "server", "client"]
+    role: TokenRole
     environment: Name | None = Field(
         default=None,
         description="Bind the token to this environment: every evaluation made with it happens there, and "
@@ -380,10 +384,62 @@ class TokenCreated(TokenOut):
     token: str = Field(description="The secret, shown this once.")
 
 
-class WhoAmI(BaseModel):
+class TokenWhoAmI(BaseModel):
+    kind: Literal["token"]
     name: str
-    role: Literal["admin", "server", "client"]
+    role: TokenRole
     environment: str | None = None
+
+
+class PersonWhoAmI(BaseModel):
+    kind: Literal["person"]
+    id: int
+    email: str
+    name: str
+    role: PersonRole
+    csrf_token: str = Field(description="Send it as `X-CSRF-Token` with every change made with the session cookie.")
+
+
+# A token (its name, role and environment) or a signed-in person (with the session's CSRF token).
+WhoAmI = Annotated[TokenWhoAmI | PersonWhoAmI, Field(discriminator="kind")]
+
+
+class PersonCreate(Input):
+    email: str = Field(max_length=254, description="Unique whatever its case; kept lowercased.")
+    name: str = Field(min_length=1, max_length=200)
+    password: str | None = Field(
+        default=None, min_length=10, max_length=1024, description="Left out: the person cannot sign in with one."
+    )
+    role: PersonRole
+
+
+class PersonPatch(Input):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: PersonRole | None = None
+    password: str | None = Field(default=None, min_length=10, max_length=1024)
+    disabled: StrictBool | None = Field(
+        default=None, description="A disabled person cannot sign in; their sessions end."
+    )
+
+
+class PersonOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: PersonRole
+    disabled: bool
+    has_password: bool
+    created_at: str
+    updated_at: str
+
+
+class PeopleList(BaseModel):
+    people: list[PersonOut]
+
+
+class SignIn(Input):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
 
 
 class TokenList(BaseModel):
@@ -393,7 +449,8 @@ class TokenList(BaseModel):
 class AuditEventOut(BaseModel):
     id: int
     at: str
-    actor: str
+    actor: str = Field(description="The person's email, or the token's name (`vexil`: Vexil itself).")
+    actor_kind: Literal["person", "token", "vexil"]
     action: str
     entity: str
     entity_id: str

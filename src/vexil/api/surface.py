@@ -24,6 +24,7 @@ from starlette.types import Receive
 from vexil.api import context as contexts
 from vexil.api import wire
 from vexil.api.credentials import token_from_headers
+from vexil.api.deps import authenticate
 from vexil.api.errors import HANDLED, BadRequest, describe
 from vexil.api.limits import BodyTooLarge, ClientGone, declared_length, parse_json, read_body, too_large
 from vexil.api.runtime import Runtime
@@ -373,7 +374,9 @@ def checked_environment(environment: str | None) -> str | None:
 
 
 async def sdk_stream(call: Call) -> Answer:
-    principal = call.runtime.service.tokens.require(call.token(), Role.SERVER)
+    """The server SDKs' stream, with a token; and the admin UI's, with a person's session (a
+    management read: `api/deps.authenticate`, looked up once, when the stream opens)."""
+    principal = await authenticate(call.runtime, call.headers, "GET", Role.SERVER)
     params = dict(call.query())
     environment = principal.environment_for(checked_environment(params.get("environment")))
     last_event_id = _last_event_id(call, params)
@@ -403,6 +406,8 @@ class Endpoint:
     # Who may call: the least role whose token must be presented, or None when a token is optional
     # (then only `VEXIL_REQUIRE_CLIENT_TOKEN` makes one necessary). The OpenAPI security follows it.
     token: Role | None = None
+    # A person's session is accepted too (management reads the admin UI makes: `api/deps.authenticate`).
+    sessions: bool = False
     # The statuses of its `{"error"}` answers (`api/errors.py`'s ERROR_RESPONSES), and only those:
     # `api/routes/hot.py` documents them, and no others, for this route.
     errors: tuple[int, ...] = ()
@@ -546,6 +551,7 @@ NATIVE: tuple[Endpoint, ...] = (
         ok=SDK_STREAM_OK,
         stream=True,
         token=Role.SERVER,
+        sessions=True,
         errors=(400, 401, 403, 503),
     ),
 )

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from vexil.api.deps import authenticate
 from vexil.api.surface import Answer, Call, Endpoint, Reply, etag_of, etagged
 from vexil.core.auth import Principal, Role
 from vexil.core.service import FlagService
@@ -153,8 +154,9 @@ async def client_features(call: Call) -> Answer:
 
 
 async def flag_unleash(call: Call) -> Answer:
-    """Whether the flag is in the Unleash feed of each environment (and of unbound tokens), and why not."""
-    principal = _reader(call)
+    """Whether the flag is in the Unleash feed of each environment (and of unbound tokens), and why not.
+    A management read the admin UI makes: a person's session is accepted too (`api/deps.authenticate`)."""
+    principal = await authenticate(call.runtime, call.headers, "GET", Role.SERVER)
     name = call.params["name"]
     service = call.runtime.service
     doc = service.snapshot.get_doc(name)
@@ -234,6 +236,7 @@ UNLEASH_CLIENT: tuple[Endpoint, ...] = (
         tags=("unleash",),
         ok=_FLAG_UNLEASH_OK,
         token=Role.SERVER,
+        sessions=True,
         errors=(401, 403, 404),
     ),
 )

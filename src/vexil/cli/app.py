@@ -26,6 +26,7 @@ COMMANDS = {
     "audit": ("vexil.cli.audit", "audit_command"),
     "change": ("vexil.cli.changes", "change_group"),
     "token": ("vexil.cli.tokens", "token_group"),
+    "user": ("vexil.cli.users", "user_group"),
     "export": ("vexil.cli.transfer", "export_command"),
     "import": ("vexil.cli.transfer", "import_command"),
     "serve": ("vexil.cli.serve", "serve_command"),

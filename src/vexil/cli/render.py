@@ -264,6 +264,26 @@ def tokens_table(tokens: Iterable[Doc]) -> RenderableType:
     return table
 
 
+def people_table(people: Iterable[Doc]) -> RenderableType:
+    people = list(people)
+    if not people:
+        return Text("No people yet: vexil user create EMAIL --name NAME --admin", style="dim")
+    table = Table()
+    table.add_column("Email", no_wrap=True)
+    for column in ("Name", "Role", "Created", "Status"):
+        table.add_column(column, overflow=WRAP)
+    for person in people:
+        status = Text("disabled", style="red") if person["disabled"] else Text("active", style="green")
+        table.add_row(
+            Text(person["email"], style="bold"),
+            Text(person["name"]),
+            Text(person["role"]),
+            _when(person["created_at"]),
+            status,
+        )
+    return table
+
+
 def sdks_table(sdks: Iterable[Doc]) -> RenderableType:
     """Connected SDKs: one row per app, environment and instance."""
     sdks = list(sdks)

@@ -8,7 +8,7 @@ from vexil.cli import render
 from vexil.cli.client import path
 from vexil.cli.state import State, json_option, pass_state
 
-ROLES = ("admin", "server", "client")
+ROLES = ("admin", "editor", "viewer", "server", "client")
 
 
 @click.group("token")
@@ -22,7 +22,8 @@ def token_group() -> None:
     "--role",
     type=click.Choice(ROLES),
     required=True,
-    help="admin: everything; server: read configuration (SDKs); client: evaluate only.",
+    help="admin: everything; editor: change flags and segments; viewer: read the management API; "
+    "server: read configuration (SDKs); client: evaluate only.",
 )
 @click.option(
     "--env",

@@ -43,12 +43,33 @@ def reserved_name_message(name: str) -> str | None:
 
 
 class Role(StrEnum):
-    ADMIN = "admin"
-    SERVER = "server"
+    """The one ladder of roles (docs/spec.md §4), each allowing what the ones below it allow:
+    client (evaluate) < server (read configuration: SDKs) < viewer (read the management API, as a
+    person) < editor (change flags, segments, overrides, flag imports) < admin (also tokens, people,
+    environments, whole-state imports). People have viewer, editor or admin; tokens any of the five."""
+
     CLIENT = "client"
+    SERVER = "server"
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
 
 
-_RANK = {Role.CLIENT: 0, Role.SERVER: 1, Role.ADMIN: 2}
+LADDER = tuple(Role)
+PERSON_ROLES = (Role.VIEWER, Role.EDITOR, Role.ADMIN)
+_RANK = {role: rank for rank, role in enumerate(LADDER)}
+TOKEN = "token"
+PERSON = "person"
+
+
+def rank(role: Role) -> int:
+    """Where `role` stands on the ladder (client 0 ... admin 4)."""
+    return _RANK[role]
+
+
+def needs(role: Role) -> str:
+    """`a server token`, `an admin token`: what a request needs, in words."""
+    return f"a{_an(role)} {role.value} token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +80,16 @@ class Principal:
     key: str = field(default="", repr=False)
     # The environment every evaluation made with this token happens in (None: unbound).
     environment: str | None = None
+    # `token`, or `person` (signed in with a session: `name` is the email, `person_id` the id).
+    kind: str = TOKEN
+    person_id: int | None = None
 
     def can(self, needed: Role) -> bool:
         return _RANK[self.role] >= _RANK[needed]
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind == PERSON
 
     def environment_for(self, asked: str | None) -> str | None:
         """The environment an evaluation with this token happens in, given the one a caller named:
@@ -141,7 +169,10 @@ class TokenCache:
 
     def refusal(self, principal: Principal, role: Role) -> str | None:
         """Why `principal`, authenticated earlier, may no longer act as `role` (revoked, or narrowed
-        below it), in plain words; None while it still may."""
+        below it), in plain words; None while it still may. A person's session is not a token: its
+        end is not heard of here (docs/people.md: an open stream of a session runs until it reconnects)."""
+        if principal.is_person:
+            return None
         entry = self._by_hash.get(principal.key)
         if entry is None:
             return "the token was revoked"
@@ -170,7 +201,21 @@ class TokenCache:
     def require(self, secret: str | None, role: Role) -> Principal:
         principal = self.authenticate(secret)
         if principal is None:
-            raise Unauthenticated(f"this needs a{'n' if role is Role.ADMIN else ''} {role.value} token")
-        if not principal.can(role):
-            raise Forbidden(f"this needs a{'n' if role is Role.ADMIN else ''} {role.value} token")
+            raise Unauthenticated(f"this needs {needs(role)}")
+        return authorize(principal, role)
+
+
+def authorize(principal: Principal, role: Role) -> Principal:
+    """The one decision of who may do what: `principal` if its role is `role` or above on the
+    ladder, else `Forbidden` in words that say what was needed and what the caller has."""
+    if principal.can(role):
         return principal
+    if principal.is_person:
+        raise Forbidden(
+            f"this needs the {role.value} role; {principal.name} is a{_an(principal.role)} {principal.role.value}"
+        )
+    raise Forbidden(f"this needs {needs(role)}")
+
+
+def _an(role: Role) -> str:
+    return "n" if role in {Role.ADMIN, Role.EDITOR} else ""

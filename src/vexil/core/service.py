@@ -694,7 +694,7 @@ class FlagService:
         return token, secret
 
     async def revoke_token(self, name: str, *, actor: str) -> Doc:
-        token = await self.store.revoke_token(name, actor=actor)
+        token = await self.store.revoke_token(name, actor=actor, configured_admin=self._bootstrap_secret is not None)
         self._committed(Committed(tokens=True))
         await self.reload_tokens()
         return token

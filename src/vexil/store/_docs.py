@@ -206,11 +206,20 @@ def token_doc(row: TokenRow) -> Doc:
     }
 
 
+def actor_kind(actor: str) -> str:
+    """Who made a change, by the actor's name: a person (an email: token names cannot hold an @,
+    core/names.py), Vexil itself (`vexil`), or a token (its name)."""
+    if "@" in actor:
+        return "person"
+    return "vexil" if actor == "vexil" else "token"
+
+
 def audit_doc(row: AuditRow) -> Doc:
     return {
         "id": row.id,
         "at": format_time(row.at),
         "actor": row.actor,
+        "actor_kind": actor_kind(row.actor),
         "action": row.action,
         "entity": row.entity,
         "entity_id": row.entity_id,

@@ -41,8 +41,10 @@ __all__ = [
     "FlagOverrideRow",
     "FlagRow",
     "FlagUsageRow",
+    "PersonRow",
     "SdkInstanceRow",
     "SegmentRow",
+    "SessionRow",
     "TokenRow",
     "UtcDateTime",
 ]
@@ -177,6 +179,36 @@ class TokenRow(Base):
     environment: Mapped[str | None] = mapped_column(String, nullable=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class PersonRow(Base):
+    """A person who signs in to the admin UI (docs/people.md). `email` is kept lowercased, so the
+    unique index makes it unique whatever its case; `password_hash` (argon2id) is NULL for a person
+    who cannot sign in with a password."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String)
+    password_hash: Mapped[str | None] = mapped_column(String, nullable=True)
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SessionRow(Base):
+    """A signed-in browser: the SHA-256 of its cookie's secret (never the secret), whose person,
+    and the times its idle and absolute lifetimes count from (`core/sessions.py`). Kept in the
+    database so that every replica knows it, and signing out anywhere ends it everywhere."""
+
+    __tablename__ = "sessions"
+
+    secret_hash: Mapped[str] = mapped_column(String, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
 
 
 class AuditRow(Base):

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from vexil.api.deps import Admin, RuntimeDep, ServiceDep
+from vexil.api.deps import Editor, RuntimeDep, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.schemas import CompatCreate, CompatFlagWritten, CompatName, CompatSet
 from vexil.api.seeds import SeedFlagAnswer, SeedFlagUpdate, one_environment, seed_flag
@@ -38,22 +38,22 @@ def _answer(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/flags/create", response_model=CompatFlagWritten, status_code=201, summary="Create a boolean flag")
-async def create(body: CompatCreate, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def create(body: CompatCreate, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     return _answer(await service.create_flag(body.model_dump(), actor=principal.name))
 
 
 @router.post("/flags/toggle", response_model=CompatFlagWritten, summary="Flip a flag's kill switch")
-async def toggle(body: CompatName, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def toggle(body: CompatName, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     return _answer(await service.toggle(body.name, actor=principal.name))
 
 
 @router.post("/flags/set", response_model=CompatFlagWritten, summary="Set a flag's kill switch")
-async def set_enabled(body: CompatSet, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def set_enabled(body: CompatSet, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     return _answer(await service.set_enabled(body.name, body.enabled, actor=principal.name))
 
 
 @router.post("/flags/delete", response_model=CompatFlagWritten, summary="Delete a flag")
-async def delete(body: CompatName, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def delete(body: CompatName, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     return _answer(await service.delete_flag(body.name, actor=principal.name))
 
 
@@ -78,7 +78,7 @@ async def seed_update(
     id: str,
     request: Request,
     runtime: RuntimeDep,
-    principal: Admin,
+    principal: Editor,
     environment: Annotated[
         str | None, Query(pattern=NAME_PATTERN, description="Change this environment's override.")
     ] = None,

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
-from vexil.api.deps import Admin, Reader, RuntimeDep, ServiceDep
+from vexil.api.deps import Editor, Reader, RuntimeDep, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.params import plain_parameters
 from vexil.api.routes.change_requests import REQUESTED, answered
@@ -113,17 +113,17 @@ async def cleanup_list(service: ServiceDep, runtime: RuntimeDep, _: Reader) -> d
 
 
 @router.post("/flags/{name}/archive", response_model=FlagOut, summary="Archive a flag (kept, but not served)")
-async def archive_flag(name: FlagName, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def archive_flag(name: FlagName, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     return await service.set_archived(name, True, actor=principal.name)
 
 
 @router.post("/flags/{name}/restore", response_model=FlagOut, summary="Restore an archived flag")
-async def restore_flag(name: FlagName, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def restore_flag(name: FlagName, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     return await service.set_archived(name, False, actor=principal.name)
 
 
 @router.post("/flags", response_model=FlagOut, status_code=201, summary="Create a flag")
-async def create_flag(body: FlagCreate, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def create_flag(body: FlagCreate, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     return await service.create_flag(body.model_dump(), actor=principal.name)
 
 
@@ -142,7 +142,7 @@ async def update_flag(
     name: FlagName,
     body: FlagUpdate,
     service: ServiceDep,
-    principal: Admin,
+    principal: Editor,
     if_match: Annotated[str | None, Header(description="Expected version, as from ETag.")] = None,
 ) -> Any:
     fields = body.given()
@@ -154,7 +154,7 @@ async def update_flag(
 
 
 @router.delete("/flags/{name}", status_code=204, summary="Delete a flag, its overrides and scopes")
-async def delete_flag(name: FlagName, service: ServiceDep, principal: Admin) -> Response:
+async def delete_flag(name: FlagName, service: ServiceDep, principal: Editor) -> Response:
     await service.delete_flag(name, actor=principal.name)
     return Response(status_code=204)
 
@@ -166,7 +166,7 @@ async def delete_flag(name: FlagName, service: ServiceDep, principal: Admin) -> 
     summary="Flip enabled (or one environment's)",
 )
 async def toggle_flag(
-    name: FlagName, service: ServiceDep, principal: Admin, environment: EnvironmentQuery = None
+    name: FlagName, service: ServiceDep, principal: Editor, environment: EnvironmentQuery = None
 ) -> Any:
     edit = {"kind": "toggle", "flag": name, "environment": environment}
     return answered(*await service.submit(edit, principal=principal))
@@ -175,7 +175,7 @@ async def toggle_flag(
 @router.post(
     "/flags/{name}/environments", response_model=FlagOut, responses=REQUESTED, summary="Set an environment override"
 )
-async def set_override(name: FlagName, body: OverrideInput, service: ServiceDep, principal: Admin) -> Any:
+async def set_override(name: FlagName, body: OverrideInput, service: ServiceDep, principal: Editor) -> Any:
     fields = body.given()
     edit = {"kind": "override", "flag": name, "environment": fields.pop("environment"), "fields": fields}
     return answered(*await service.submit(edit, principal=principal))
@@ -191,21 +191,21 @@ async def delete_override(
     name: FlagName,
     environment: Annotated[str, Path(pattern=NAME_PATTERN)],
     service: ServiceDep,
-    principal: Admin,
+    principal: Editor,
 ) -> Any:
     edit = {"kind": "remove_override", "flag": name, "environment": environment}
     return answered(*await service.submit(edit, principal=principal))
 
 
 @router.post("/flags/{name}/apps", response_model=FlagOut, responses=REQUESTED, summary="Scope a flag to an app")
-async def add_app(name: FlagName, body: AppInput, service: ServiceDep, principal: Admin) -> Any:
+async def add_app(name: FlagName, body: AppInput, service: ServiceDep, principal: Editor) -> Any:
     edit = {"kind": "add_app", "flag": name, "app": body.app_name}
     return answered(*await service.submit(edit, principal=principal))
 
 
 @router.delete("/flags/{name}/apps/{app}", response_model=FlagOut, responses=REQUESTED, summary="Remove an app scope")
 async def remove_app(
-    name: FlagName, app: Annotated[str, Path(pattern=NAME_PATTERN)], service: ServiceDep, principal: Admin
+    name: FlagName, app: Annotated[str, Path(pattern=NAME_PATTERN)], service: ServiceDep, principal: Editor
 ) -> Any:
     edit = {"kind": "remove_app", "flag": name, "app": app}
     return answered(*await service.submit(edit, principal=principal))

@@ -68,7 +68,10 @@ def _openapi(route: Endpoint) -> dict[str, Any]:
         if schema.get("type") == "object":  # free-form: each of its keys is a parameter of its own
             parameter |= {"style": "form", "explode": True}
         parameters.append(parameter)
-    extra: dict[str, Any] = {"parameters": parameters, "security": security(route.token, optional=True)}
+    extra: dict[str, Any] = {
+        "parameters": parameters,
+        "security": security(route.token, optional=True, session=route.sessions),
+    }
     if route.body is not None:
         schema = {"$ref": f"#/components/schemas/{route.body.__name__}"}
         extra["requestBody"] = {"required": False, "content": {"application/json": {"schema": schema}}}

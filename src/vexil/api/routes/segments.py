@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
-from vexil.api.deps import Admin, Reader, ServiceDep
+from vexil.api.deps import Editor, Reader, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.schemas import SegmentCreate, SegmentList, SegmentOut, SegmentUpdate
 from vexil.core.names import NAME_PATTERN
@@ -23,7 +23,7 @@ async def list_segments(service: ServiceDep, _: Reader) -> dict[str, Any]:
 
 
 @router.post("/segments", response_model=SegmentOut, status_code=201, summary="Create a segment")
-async def create_segment(body: SegmentCreate, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def create_segment(body: SegmentCreate, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     return await service.create_segment(body.model_dump(), actor=principal.name)
 
 
@@ -34,7 +34,7 @@ async def get_segment(name: SegmentName, service: ServiceDep, _: Reader) -> dict
 
 @router.patch("/segments/{name}", response_model=SegmentOut, summary="Update a segment")
 async def update_segment(
-    name: SegmentName, body: SegmentUpdate, service: ServiceDep, principal: Admin
+    name: SegmentName, body: SegmentUpdate, service: ServiceDep, principal: Editor
 ) -> dict[str, Any]:
     fields = {k: v for k, v in body.given().items() if v is not None}
     expected = fields.pop("version", None)
@@ -42,6 +42,6 @@ async def update_segment(
 
 
 @router.delete("/segments/{name}", status_code=204, summary="Delete a segment (409 while a flag uses it)")
-async def delete_segment(name: SegmentName, service: ServiceDep, principal: Admin) -> Response:
+async def delete_segment(name: SegmentName, service: ServiceDep, principal: Editor) -> Response:
     await service.delete_segment(name, actor=principal.name)
     return Response(status_code=204)

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 
-from vexil.api.deps import Admin, AnyToken, ServiceDep
+from vexil.api.deps import Admin, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.params import plain_parameters
-from vexil.api.schemas import TokenCreate, TokenCreated, TokenList, TokenOut, WhoAmI
+from vexil.api.schemas import TokenCreate, TokenCreated, TokenList, TokenOut
 from vexil.core.names import NAME_PATTERN
 
 router = APIRouter(tags=["tokens"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
@@ -33,8 +33,3 @@ async def revoke_token(
     name: Annotated[str, Path(pattern=NAME_PATTERN)], service: ServiceDep, principal: Admin
 ) -> dict[str, Any]:
     return await service.revoke_token(name, actor=principal.name)
-
-
-@router.get("/whoami", response_model=WhoAmI, summary="The name and role of the presented token")
-async def whoami(principal: AnyToken) -> dict[str, Any]:
-    return {"name": principal.name, "role": principal.role.value, "environment": principal.environment}

@@ -17,7 +17,7 @@ import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, ValidationError
 
-from vexil.api.deps import Admin, ServiceDep
+from vexil.api.deps import Editor, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES, BadRequest, describe_validation_error
 from vexil.api.limits import check_parsed, why_not_json
 from vexil.api.schemas import FlagCreate, SegmentCreate
@@ -56,7 +56,7 @@ BODY = {
     summary="Create flags and segments from an Unleash export, atomically",
     openapi_extra={"requestBody": BODY},
 )
-async def import_unleash(request: Request, service: ServiceDep, principal: Admin) -> dict[str, Any]:
+async def import_unleash(request: Request, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     conversion = await asyncio.to_thread(_converted, await request.body())
     created = await service.add_documents(conversion.flags, conversion.segments, actor=principal.name)
     return {**created, "warnings": conversion.warnings}

@@ -1,4 +1,5 @@
-// The HTTP API, with the session's bearer token. Errors are `ApiError`s carrying the API's
+// The HTTP API, as the signed-in person (the session cookie, sent by the browser, and the session's
+// CSRF token on every change) or with a bearer token. Errors are `ApiError`s carrying the API's
 // `{"error": ...}` message and, where the message names one, the path of the field at fault.
 
 export class ApiError extends Error {
@@ -38,7 +39,8 @@ export function createApi(session, { onUnauthorized } = {}) {
   async function request(method, path, body) {
     const headers = { Accept: "application/json" };
     if (session.token) headers.Authorization = `Bearer ${session.token}`;
-    const init = { method, headers, cache: "no-store" };
+    else if (session.csrf && method !== "GET") headers["X-CSRF-Token"] = session.csrf;
+    const init = { method, headers, cache: "no-store", credentials: "same-origin" };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);

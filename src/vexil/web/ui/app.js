@@ -1,5 +1,10 @@
 // The admin UI: session, hash routing (#/flags, #/flags/NAME, #/cleanup, #/segments, #/changes, #/tokens,
-// #/sdks, #/audit), the shared store and the live change stream.
+// #/people, #/sdks, #/audit), the shared store and the live change stream.
+//
+// Who is signed in: a person (email and password: the server's HttpOnly session cookie, which this
+// code never sees, and the session's CSRF token, asked of GET /whoami on every load) or a token
+// (kept in sessionStorage, as before). `ctx.can(role)` says what the UI offers: a viewer sees no
+// control that changes anything, an editor no tokens or people.
 
 import { createApi } from "./api.js";
 import { loadOperators } from "./conditions.js";
@@ -10,6 +15,7 @@ import * as changes from "./views/changes.js";
 import * as cleanup from "./views/cleanup.js";
 import * as flag from "./views/flag.js";
 import * as flags from "./views/flags.js";
+import * as people from "./views/people.js";
 import * as sdks from "./views/sdks.js";
 import * as segments from "./views/segments.js";
 import * as signin from "./views/signin.js";
@@ -26,14 +32,24 @@ const ROUTES = [
   [/^\/changes$/, changes, "changes"],
   [/^\/changes\/(\d+)$/, changes, "changes"],
   [/^\/tokens$/, tokens, "tokens"],
+  [/^\/people$/, people, "people"],
   [/^\/sdks$/, sdks, "sdks"],
   [/^\/audit$/, audit, "audit"],
 ];
 
+// The ladder of docs/spec.md §4: each role may do what those before it may.
+const LADDER = ["client", "server", "viewer", "editor", "admin"];
+const ROLE_NAMES = { viewer: "Viewer", editor: "Editor", admin: "Admin" };
+
 const session = loadSession();
 const store = createStore();
 const api = createApi(session, {
-  onUnauthorized: () => signOut("Your token is no longer accepted (revoked?): sign in again."),
+  onUnauthorized: () =>
+    signOut(
+      session.kind === "person"
+        ? "Your session has ended (signed out elsewhere, expired, or your account was disabled): sign in again."
+        : "Your token is no longer accepted (revoked?): sign in again.",
+    ),
 });
 
 let view = null;
@@ -45,8 +61,16 @@ const ctx = {
   api,
   store,
   session,
+  /** Whether the signed-in person or token has `role` or above. */
+  can(role) {
+    return LADDER.indexOf(session.role) >= LADDER.indexOf(role);
+  },
+  /** Nothing can be changed: flags, segments and overrides need the editor role. */
   get readOnly() {
-    return session.role !== "admin";
+    return !ctx.can("editor");
+  },
+  get isAdmin() {
+    return ctx.can("admin");
   },
   /** Resolves once environments are known. */
   environments: null,
@@ -69,15 +93,18 @@ const ctx = {
     performance.mark(`vexil:ready:${name}`);
     document.getElementById("main").dataset.ready = name;
   },
+  /** Signed in with a token whose role is `role`. */
   signIn(token, role) {
-    session.token = token;
-    session.role = role;
+    Object.assign(session, { kind: "token", token, role, name: "", email: "", csrf: "" });
     sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token, role }));
-    startSession();
-    const target = location.hash && !location.hash.startsWith("#/signin") ? location.hash : "#/flags";
-    ctx.navigate(target);
+    enter();
   },
-  signOut: () => signOut(""),
+  /** Signed in as a person: what POST /session answered (the cookie is the browser's). */
+  signInPerson(person) {
+    setPerson(person);
+    enter();
+  },
+  signOut: () => signOut("", { endSession: true }),
   takeSigninNotice() {
     const notice = signinNotice;
     signinNotice = "";
@@ -86,13 +113,45 @@ const ctx = {
 };
 
 function loadSession() {
+  const blank = { kind: null, token: null, role: null, name: "", email: "", csrf: "" };
   try {
     const saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
-    if (saved && typeof saved.token === "string") return { token: saved.token, role: saved.role };
+    if (saved && typeof saved.token === "string") return { ...blank, kind: "token", token: saved.token, role: saved.role };
   } catch {
     // a malformed entry: signed out
   }
-  return { token: null, role: null };
+  return blank;
+}
+
+function setPerson(person) {
+  Object.assign(session, {
+    kind: "person",
+    token: null,
+    role: person.role,
+    name: person.name,
+    email: person.email,
+    csrf: person.csrf_token,
+  });
+}
+
+function signedIn() {
+  return Boolean(session.kind);
+}
+
+function enter() {
+  startSession();
+  const target = location.hash && !location.hash.startsWith("#/signin") ? location.hash : "#/flags";
+  ctx.navigate(target);
+}
+
+/** A session cookie from an earlier visit: GET /session says whose (and gives its CSRF token), or 204. */
+async function resumePerson() {
+  try {
+    const me = await createApi({ token: null }).get("/session");
+    if (me && me.kind === "person") setPerson(me);
+  } catch {
+    // no session, or it ended: the sign-in page
+  }
 }
 
 function startSession() {
@@ -123,11 +182,11 @@ function startSession() {
   renderChrome();
 }
 
-function signOut(notice) {
+function signOut(notice, { endSession = false } = {}) {
   if (stopLive) stopLive();
   stopLive = null;
-  session.token = null;
-  session.role = null;
+  if (endSession && session.kind === "person") api.del("/session").catch(() => {});
+  Object.assign(session, { kind: null, token: null, role: null, name: "", email: "", csrf: "" });
   sessionStorage.removeItem(SESSION_KEY);
   store.clear();
   signinNotice = notice;
@@ -151,16 +210,31 @@ function showLive(state) {
 }
 
 function renderChrome() {
-  const signedIn = Boolean(session.token);
-  document.getElementById("nav").hidden = !signedIn;
-  document.getElementById("session").hidden = !signedIn;
-  document.getElementById("readonly").hidden = !signedIn || session.role === "admin";
-  document.getElementById("role").textContent = signedIn
-    ? session.role === "admin"
-      ? "Admin"
-      : "Read-only (server token)"
-    : "";
-  document.body.dataset.role = signedIn ? session.role : "";
+  const inside = signedIn();
+  document.getElementById("nav").hidden = !inside;
+  document.getElementById("session").hidden = !inside;
+  for (const link of document.querySelectorAll("#nav a[data-needs]")) link.hidden = !ctx.can(link.dataset.needs);
+  const banner = document.getElementById("readonly");
+  banner.hidden = !inside || !ctx.readOnly;
+  banner.textContent =
+    session.kind === "person"
+      ? "Read-only: you are a viewer, so everything is shown but nothing can be changed. An admin can make you an editor."
+      : "Read-only: you signed in with a read-only token, so everything is shown but nothing can be changed. Sign in as an editor to make changes.";
+  const who = document.getElementById("who");
+  const role = document.getElementById("role");
+  if (session.kind === "person") {
+    who.textContent = session.name || session.email;
+    who.title = session.email;
+    role.textContent = ROLE_NAMES[session.role] || session.role;
+  } else {
+    who.textContent = inside ? "Token" : "";
+    who.title = "";
+    role.textContent = inside ? (ROLE_NAMES[session.role] || session.role) + (ctx.readOnly ? " (read-only)" : "") : "";
+  }
+  document.body.dataset.role = inside ? session.role : "";
+  document.body.dataset.kind = inside ? session.kind : "";
+  if (inside && ctx.readOnly) document.body.dataset.readonly = "";
+  else delete document.body.dataset.readonly;
 }
 
 function parseHash() {
@@ -175,7 +249,7 @@ function route() {
   const main = document.getElementById("main");
   main.replaceChildren();
   delete main.dataset.ready;
-  if (!session.token) {
+  if (!signedIn()) {
     markNav(null);
     view = signin.mount(main, ctx);
     return;
@@ -219,8 +293,11 @@ function focusHeading(main) {
   }
 }
 
-document.getElementById("signout").addEventListener("click", () => signOut(""));
+document.getElementById("signout").addEventListener("click", () => signOut("", { endSession: true }));
 window.addEventListener("hashchange", route);
-if (session.token) startSession();
-else renderChrome();
-route();
+(async () => {
+  if (!signedIn()) await resumePerson();
+  if (signedIn()) startSession();
+  else renderChrome();
+  route();
+})();

@@ -1,5 +1,6 @@
 // The server-SDK change stream (GET /sdk/stream, docs/live.md) read with fetch(), because
-// EventSource cannot send the Authorization header. Reconnects with backoff and Last-Event-ID.
+// EventSource cannot send the Authorization header; a signed-in person's stream goes with the
+// session cookie instead (token null). Reconnects with backoff and Last-Event-ID.
 
 const MIN_RETRY_MS = 500;
 const MAX_RETRY_MS = 15000;
@@ -61,9 +62,11 @@ export function followChanges(token, { onConfig, onFlags, onSegments, onStatus }
     onStatus("connecting");
     while (!stopped) {
       try {
-        const headers = { Authorization: `Bearer ${token}`, Accept: "text/event-stream" };
+        const headers = { Accept: "text/event-stream" };
+        if (token) headers.Authorization = `Bearer ${token}`;
         if (lastEventId) headers["Last-Event-ID"] = lastEventId;
-        const response = await fetch("/sdk/stream", { headers, signal: controller.signal, cache: "no-store" });
+        const init = { headers, signal: controller.signal, cache: "no-store", credentials: "same-origin" };
+        const response = await fetch("/sdk/stream", init);
         if (response.status === 401 || response.status === 403) {
           onStatus("stopped");
           return;

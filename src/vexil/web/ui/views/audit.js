@@ -12,6 +12,9 @@ import { clearErrors, showApiError } from "../forms.js";
 
 const PAGE = 50;
 
+// Who acted: a person (an email), a token (its name), or Vexil itself.
+const ACTOR_KINDS = { person: "person", token: "token", vexil: "Vexil" };
+
 export function mount(main, ctx, { params }) {
   const filters = {
     flag: params.get("flag") || "",
@@ -127,7 +130,12 @@ export function eventItem(event) {
       h("time", { datetime: event.at }, new Date(event.at).toLocaleString()),
       h("strong", {}, event.action),
       h("span", {}, `${event.entity} `, entity),
-      h("span", {}, `by ${event.actor}`),
+      h(
+        "span",
+        { class: "actor" },
+        `by ${event.actor}`,
+        event.actor_kind ? h("span", { class: `badge actor-${event.actor_kind}` }, ACTOR_KINDS[event.actor_kind] || event.actor_kind) : null,
+      ),
       event.via ? via(event.via) : null,
       event.reverts ? h("span", { class: "reverts" }, `reverts #${event.reverts}`) : null,
       h("span", { class: "event-id", title: "Event id" }, `#${event.id}`),

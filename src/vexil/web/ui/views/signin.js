@@ -1,65 +1,141 @@
-// Sign in with a token: admin (editable) or server (read-only). The token stays in sessionStorage.
+// Sign in: with email and password (the server sets an HttpOnly session cookie; docs/people.md),
+// or, as the secondary way, with a token (kept in sessionStorage).
 
-import { createApi } from "../api.js";
+import { ApiError, createApi } from "../api.js";
 import { h } from "../dom.js";
 import { clearErrors, showError } from "../forms.js";
 
 export function mount(main, ctx) {
-  const input = h("input", {
-    id: "token",
-    name: "token",
-    type: "password",
-    autocomplete: "off",
-    spellcheck: "false",
-    required: true,
-  });
-  const submit = h("button", { type: "submit", class: "primary" }, "Sign in");
   const notice = ctx.takeSigninNotice();
-  const form = h(
-    "form",
-    { class: "card signin", novalidate: true, onsubmit: onSubmit },
-    h("h1", {}, "Sign in to Vexil"),
-    notice ? h("p", { class: "notice", role: "alert" }, notice) : null,
+  const slot = h("div", {});
+  main.append(
     h(
-      "p",
-      {},
-      "Use an admin token to manage flags, or a server token to look around read-only. With ",
-      h("code", {}, "make run"),
-      " the admin token is in ",
-      h("code", {}, "vexil-data/admin-token"),
-      ".",
+      "div",
+      { class: "signin" },
+      h("div", { class: "signin-brand" }, h("span", { class: "signin-mark", "aria-hidden": "true" }, "V"), "Vexil"),
+      notice ? h("p", { class: "notice", role: "alert" }, notice) : null,
+      slot,
     ),
-    h("div", { class: "field", dataset: { path: "token" } }, h("label", { for: "token" }, "Token"), input),
-    h("p", { class: "form-error", role: "alert" }),
-    h("div", { class: "actions" }, submit),
   );
-  main.append(form);
-  input.focus();
+  showPassword();
   ctx.ready("signin");
+  return {};
 
-  async function onSubmit(event) {
-    event.preventDefault();
-    clearErrors(form);
-    const token = input.value.trim();
-    if (!token) {
-      showError(form, "token", "Enter a token.");
-      input.focus();
-      return;
+  function showPassword() {
+    const email = h("input", { id: "email", name: "email", type: "email", autocomplete: "username", required: true });
+    const password = h("input", {
+      id: "password",
+      name: "password",
+      type: "password",
+      autocomplete: "current-password",
+      required: true,
+    });
+    const submit = h("button", { type: "submit", class: "primary wide" }, "Sign in");
+    const form = h(
+      "form",
+      { class: "card", id: "signin-form", novalidate: true, onsubmit: onSubmit },
+      h("h1", {}, "Sign in"),
+      h("p", { class: "hint" }, "With the email and password an admin gave you."),
+      h("div", { class: "field", dataset: { path: "email" } }, h("label", { for: "email" }, "Email"), email),
+      h("div", { class: "field", dataset: { path: "password" } }, h("label", { for: "password" }, "Password"), password),
+      h("p", { class: "form-error", role: "alert" }),
+      h("div", { class: "actions" }, submit),
+      h(
+        "p",
+        { class: "signin-other" },
+        h("button", { type: "button", class: "link", id: "use-token", onclick: showToken }, "Sign in with a token instead"),
+      ),
+    );
+    slot.replaceChildren(form);
+    email.focus();
+
+    async function onSubmit(event) {
+      event.preventDefault();
+      clearErrors(form);
+      if (!email.value.trim()) return fail(email, "email", "Enter your email.");
+      if (!password.value) return fail(password, "password", "Enter your password.");
+      submit.disabled = true;
+      try {
+        const person = await createApi({ token: null }).post("/session", {
+          email: email.value.trim(),
+          password: password.value,
+        });
+        ctx.signInPerson(person);
+      } catch (error) {
+        const message =
+          error instanceof ApiError && error.status === 401 ? "The email or the password is wrong." : error.message;
+        fail(password, "password", message);
+        password.select();
+      } finally {
+        submit.disabled = false;
+      }
     }
-    submit.disabled = true;
-    try {
-      const role = await roleOf(token);
-      ctx.signIn(token, role);
-    } catch (error) {
-      showError(form, "token", error.message);
+
+    function fail(input, path, message) {
+      showError(form, path, message);
       input.focus();
-    } finally {
-      submit.disabled = false;
+    }
+  }
+
+  function showToken() {
+    const input = h("input", {
+      id: "token",
+      name: "token",
+      type: "password",
+      autocomplete: "off",
+      spellcheck: "false",
+      required: true,
+    });
+    const submit = h("button", { type: "submit", class: "primary wide" }, "Sign in with the token");
+    const form = h(
+      "form",
+      { class: "card", id: "token-form", novalidate: true, onsubmit: onSubmit },
+      h("h1", {}, "Sign in with a token"),
+      h(
+        "p",
+        { class: "hint" },
+        "For automation and first setup. With ",
+        h("code", {}, "make run"),
+        " the admin token is in ",
+        h("code", {}, "vexil-data/admin-token"),
+        ".",
+      ),
+      h("div", { class: "field", dataset: { path: "token" } }, h("label", { for: "token" }, "Token"), input),
+      h("p", { class: "form-error", role: "alert" }),
+      h("div", { class: "actions" }, submit),
+      h(
+        "p",
+        { class: "signin-other" },
+        h("button", { type: "button", class: "link", id: "use-password", onclick: showPassword }, "Sign in with email and password"),
+      ),
+    );
+    slot.replaceChildren(form);
+    input.focus();
+
+    async function onSubmit(event) {
+      event.preventDefault();
+      clearErrors(form);
+      const token = input.value.trim();
+      if (!token) {
+        showError(form, "token", "Enter a token.");
+        input.focus();
+        return;
+      }
+      submit.disabled = true;
+      try {
+        const role = await roleOf(token);
+        ctx.signIn(token, role);
+      } catch (error) {
+        showError(form, "token", error.message);
+        input.focus();
+      } finally {
+        submit.disabled = false;
+      }
     }
   }
 }
 
-/** "admin" or "server", or throws with a message for the person signing in. */
+/** The token's role, or throws with a message for the person signing in. */
 async function roleOf(token) {
   const api = createApi({ token });
   let role;
@@ -69,6 +145,6 @@ async function roleOf(token) {
     if (error.status === 401) throw new Error("This token is not valid (mistyped, or revoked).");
     throw new Error(`Could not sign in: ${error.message}`);
   }
-  if (role === "client") throw new Error("A client token cannot read flags: use an admin or a server token.");
+  if (role === "client") throw new Error("A client token cannot read flags: use a token of the server role or above.");
   return role;
 }

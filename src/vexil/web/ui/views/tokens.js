@@ -1,4 +1,4 @@
-// API tokens: list, create (the secret is shown this once) and revoke. Admin tokens only.
+// API tokens: list, create (the secret is shown this once) and revoke. Admins only.
 
 import { path } from "../api.js";
 import { h } from "../dom.js";
@@ -8,15 +8,15 @@ import { confirmButton } from "./confirm.js";
 const ROLES = [
   ["server", "server: reads flag configuration (SDKs that evaluate locally)"],
   ["client", "client: resolved values only (browsers, apps)"],
+  ["viewer", "viewer: reads the management API (dashboards, audits)"],
+  ["editor", "editor: changes flags and segments (CI, scripts)"],
   ["admin", "admin: everything"],
 ];
 
 export function mount(main, ctx) {
   main.append(h("div", { class: "page-head" }, h("h1", {}, "Tokens")));
-  if (ctx.readOnly) {
-    main.append(
-      h("p", { class: "notice" }, "Tokens can only be listed and created with an admin token; you signed in with a server token."),
-    );
+  if (!ctx.isAdmin) {
+    main.append(h("p", { class: "notice" }, "Tokens can only be listed and created by an admin (an admin person, or an admin token)."));
     ctx.ready("tokens");
     return {};
   }
