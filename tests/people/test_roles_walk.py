@@ -43,6 +43,17 @@ NEEDS: dict[tuple[str, str], Role | None] = {
     ("PATCH", "/segments/{name}"): Role.EDITOR,
     ("DELETE", "/segments/{name}"): Role.EDITOR,
     ("POST", "/import/unleash"): Role.EDITOR,
+    ("POST", "/audit/{event_id}/revert"): Role.EDITOR,
+    ("POST", "/change-requests"): Role.EDITOR,
+    ("POST", "/change-requests/{id}/comments"): Role.EDITOR,
+    ("POST", "/change-requests/{id}/open"): Role.EDITOR,
+    ("POST", "/change-requests/{id}/approve"): Role.EDITOR,
+    ("POST", "/change-requests/{id}/reject"): Role.EDITOR,
+    ("POST", "/change-requests/{id}/rebase"): Role.EDITOR,
+    ("POST", "/change-requests/{id}/apply"): Role.EDITOR,
+    # Previews: they change nothing, but only those who may write see them (docs/impact.md).
+    ("POST", "/flags/{name}/impact"): Role.EDITOR,
+    ("POST", "/segments/{name}/impact"): Role.EDITOR,
     ("POST", "/tokens"): Role.ADMIN,
     ("DELETE", "/tokens/{name}"): Role.ADMIN,
     ("POST", "/users"): Role.ADMIN,
@@ -58,6 +69,7 @@ NEEDS: dict[tuple[str, str], Role | None] = {
     ("POST", "/api/client/metrics"): Role.SERVER,
     ("POST", "/api/frontend/client/register"): Role.CLIENT,
     ("POST", "/api/frontend/client/metrics"): Role.CLIENT,
+    ("POST", "/usage/reads"): None,  # open like /stream (docs/usage.md)
     ("POST", "/session"): None,
     ("DELETE", "/session"): None,  # walked last: people sign out
 }
@@ -94,6 +106,23 @@ class Walk:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
         self.counter = itertools.count()
+        self.maker: dict[str, str] | None = None
+
+    async def request(self, n: int, *, draft: bool = False, approved: bool = False) -> str:
+        """A change request's path, made by an editor token other than the admin token, so that the
+        admin token may approve it (nobody approves their own)."""
+        if self.maker is None:
+            secret = await self.admin("POST", "/tokens", {"name": "request-maker", "role": "editor"})
+            self.maker = {"Authorization": f"Bearer {secret['token']}"}
+        change = {"kind": "patch", "flag": await self.flag(n), "fields": {"description": "requested"}}
+        made = ok(
+            await self.client.post(
+                "/change-requests", json={"title": f"walk {n}", "changes": [change], "draft": draft}, headers=self.maker
+            )
+        )
+        if approved:
+            await self.admin("POST", f"/change-requests/{made['id']}/approve")
+        return f"/change-requests/{made['id']}"
 
     async def admin(self, method: str, url: str, body: Body = None) -> Any:
         return ok(await self.client.request(method, url, json=body, headers=ADMIN))
@@ -140,6 +169,32 @@ class Walk:
             case "PATCH" | "DELETE", "/segments/{name}":
                 await self.admin("POST", "/segments", {"name": f"seg-{n}"})
                 return f"/segments/seg-{n}", {"description": "walked"} if method == "PATCH" else None
+            case "POST", "/audit/{event_id}/revert":
+                name = await self.flag(n)
+                await self.admin("PATCH", f"/flags/{name}", {"description": "to revert"})
+                event = (await self.admin("GET", f"/audit?flag={name}&limit=1"))["events"][0]
+                return f"/audit/{event['id']}/revert", None
+            case "POST", "/change-requests":
+                change = {"kind": "patch", "flag": await self.flag(n), "fields": {"description": "requested"}}
+                return path, {"title": f"walk {n}", "changes": [change]}
+            case "POST", "/change-requests/{id}/comments":
+                return f"{await self.request(n)}/comments", {"text": "looks right"}
+            case "POST", "/change-requests/{id}/open":
+                return f"{await self.request(n, draft=True)}/open", None
+            case (
+                "POST",
+                "/change-requests/{id}/approve" | "/change-requests/{id}/reject" | "/change-requests/{id}/rebase",
+            ):
+                return f"{await self.request(n)}/{path.rsplit('/', 1)[1]}", None
+            case "POST", "/change-requests/{id}/apply":
+                return f"{await self.request(n, approved=True)}/apply", None
+            case "POST", "/flags/{name}/impact":
+                return f"/flags/{await self.flag(n)}/impact", {"description": "previewed"}
+            case "POST", "/segments/{name}/impact":
+                await self.admin("POST", "/segments", {"name": f"seg-{n}"})
+                return f"/segments/seg-{n}/impact", {"description": "previewed"}
+            case "POST", "/usage/reads":
+                return path, METRICS
             case "POST", "/import/unleash":
                 return path, {**UNLEASH_EXPORT, "features": [{"name": f"unleash-{n}"}]}
             case "POST", "/tokens":
@@ -188,6 +243,7 @@ class Walk:
             (await self.admin("GET", "/audit?limit=1"))["events"],
             await self.admin("GET", "/code-refs"),
             await self.admin("GET", "/sdks?usage=true"),
+            await self.admin("GET", "/change-requests"),
         ]
 
 

@@ -117,7 +117,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 tune_gc()
             print(startup_block(settings, len(service.snapshot)), file=sys.stderr, flush=True)
             answers = AnswerCache(settings.answer_cache_bytes)
-            yield Runtime(
+            runtime = Runtime(
                 settings=settings,
                 service=service,
                 streams=streams,
@@ -129,6 +129,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 sessions=sessions,
                 people=People(store, changed=sessions.forget),
             )
+            service.impact = impact.change_request_preview(runtime)
+            yield runtime
         finally:
             undo_signals()
             await streams.stop()

@@ -11,24 +11,35 @@ Version check: by default the entity must still be as the event left it (the ver
 revert is refused with 409, saying so. `force` restores the `before` whatever happened since.
 Either way the write itself is conditional on the version just read, so a change made meanwhile
 (another person, another replica) is never overwritten blindly.
+
+In a protected environment a revert is a write like any other: by someone who may not change that
+environment directly, putting a flag back becomes a change request (docs/change-requests.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from vexil.core.auth import Principal
+from vexil.core.edits import apply_edit
+from vexil.core.protection import may_bypass, needs_request
 from vexil.core.service import REVERTIBLE, STAMPS, FlagService
 from vexil.store import By
 from vexil.store.errors import Conflict, NotFound
 
-__all__ = ["revert"]
+__all__ = ["RevertRequested", "revert"]
 
 Doc = dict[str, Any]
 
 
-async def revert(service: FlagService, event_id: int, *, actor: str, force: bool = False) -> Doc:
+async def revert(service: FlagService, event_id: int, *, principal: Principal, force: bool = False) -> Doc:
     """Put back the state before audit event `event_id`; answers what changed, shaped like the
-    audit event it makes (`NotFound` for an unknown event, `Conflict` for one that cannot be)."""
+    audit event it makes (`NotFound` for an unknown event, `Conflict` for one that cannot be).
+
+    Where putting a flag back would change what a protected environment evaluates and `principal`
+    may not change it directly (`core/protection.py`), nothing changes: `RevertRequested` carries
+    the change request made instead, which holds the flag's earlier fields as one patch."""
+    actor = principal.name
     event = await service.store.get_audit(event_id)
     entity, name = event["entity"], event["entity_id"]
     before, after = event["before"], event["after"]
@@ -51,6 +62,8 @@ async def revert(service: FlagService, event_id: int, *, actor: str, force: bool
             await service.delete_segment(name, actor=actor, expected_version=current["version"], reverts=event_id)
     else:
         fields = {key: value for key, value in before.items() if key not in STAMPS}
+        if entity == "flag" and current is not None:
+            await _request_if_protected(service, event_id, fields, current, principal)
         result = await _restore(service, (entity, name), fields, current, event_id, actor)
     return {
         "reverts": event_id,
@@ -85,6 +98,29 @@ async def _restore(
     return await service.update_segment(
         name, segment, actor=actor, expected_version=current["version"], reverts=event_id
     )
+
+
+class RevertRequested(Exception):
+    """A revert that became a change request (`request`), as a write in a protected environment does."""
+
+    def __init__(self, request: Doc) -> None:
+        super().__init__(f"change request {request['id']}")
+        self.request = request
+
+
+async def _request_if_protected(
+    service: FlagService, event_id: int, fields: Doc, current: Doc, principal: Principal
+) -> None:
+    """Raise `RevertRequested` with a new change request when putting `fields` back in place of
+    `current` touches a protected environment that `principal` may not change directly."""
+    if may_bypass(principal):
+        return
+    proposed = apply_edit({"kind": "patch", "flag": current["name"], "fields": fields}, dict(current))
+    touched = needs_request(current, proposed, await service.store.list_environments(), principal)
+    if touched:
+        change = {"kind": "patch", "flag": current["name"], "fields": fields, "version": current["version"]}
+        title = f"Revert audit event {event_id} of {current['name']} in {', '.join(sorted(touched))}"
+        raise RevertRequested(await service.create_change_request(title, [change], actor=principal.name))
 
 
 def _check_unchanged(event_id: int, entity: str, name: str, current: Doc | None, after: Doc | None) -> None:

@@ -522,10 +522,10 @@ class FlagService:
         }
         return await self.store.create_change_request(fields, actor=actor)
 
-    async def change_request(self, request_id: int) -> Doc:
+    async def change_request(self, request_id: int, *, with_impact: bool = True) -> Doc:
         """A change request with, for each flag it changes, the diff of its changes against the flag as
         it is now, the version they were made against and the flag's current one, and the impact
-        preview (`self.impact`, None while nothing computes it)."""
+        preview (`self.impact`; None while nothing computes it, or not `with_impact`)."""
         request = await self.store.get_change_request(request_id)
         proposed = await self._proposed(request["changes"])
         versions = {change["flag"]: change["version"] for change in request["changes"]}
@@ -539,7 +539,8 @@ class FlagService:
             }
             for name, (current, after) in proposed.items()
         ]
-        request["impact"] = None if self.impact is None else await self.impact(request, proposed)
+        preview = self.impact if with_impact else None
+        request["impact"] = None if preview is None else await preview(request, proposed)
         return request
 
     async def comment_change_request(self, request_id: int, text: str, *, actor: str) -> Doc:

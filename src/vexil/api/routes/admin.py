@@ -11,11 +11,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from vexil.api.deps import Admin, Reader, ServiceDep
+from vexil.api.deps import Admin, Editor, Reader, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.limits import check_parsed, why_not_json
 from vexil.api.params import plain_parameters
 from vexil.api.pieces import loads_in_pieces
+from vexil.api.routes.change_requests import REQUESTED, answered
 from vexil.api.schemas import (
     AuditPage,
     EnvironmentInput,
@@ -30,7 +31,7 @@ from vexil.api.schemas import (
     SegmentCreate,
 )
 from vexil.core.imports import Mode
-from vexil.core.revert import revert
+from vexil.core.revert import RevertRequested, revert
 from vexil.core.validation import InvalidInput
 from vexil.core.values import readable
 
@@ -94,17 +95,23 @@ async def audit(
     "/audit/{event_id}/revert",
     response_model=RevertOut,
     summary="Put a flag or segment back as it was before an audit event",
-    responses={409: {"description": "The event has no state to put back, or it changed since (without force)."}},
+    responses={
+        **REQUESTED,
+        409: {"description": "The event has no state to put back, or it changed since (without force)."},
+    },
 )
 async def revert_event(
     event_id: Annotated[int, Path(ge=1, le=2**62, description="The audit event to revert.")],
     service: ServiceDep,
-    principal: Admin,
+    principal: Editor,
     force: Annotated[
         bool, Query(description="Put back the state before the event even if it changed since (later changes lost).")
     ] = False,
-) -> dict[str, Any]:
-    return await revert(service, event_id, actor=principal.name, force=force)
+) -> Any:
+    try:
+        return await revert(service, event_id, principal=principal, force=force)
+    except RevertRequested as requested:
+        return answered(None, requested.request)
 
 
 @router.get("/environments", response_model=EnvironmentList, summary="List environments")

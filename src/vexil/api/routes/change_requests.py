@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
-from vexil.api.deps import Admin, Reader, ServiceDep
+from vexil.api.deps import Editor, Reader, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.params import plain_parameters
 from vexil.api.schemas import (
@@ -23,14 +23,15 @@ from vexil.api.schemas import (
     CommentInput,
     ReviewInput,
 )
+from vexil.core.auth import Role
 from vexil.core.change_requests import STATES
 from vexil.core.values import readable
 
 router = APIRouter(tags=["change requests"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
 
-# Who may write flags, and so make, review and apply change requests (admins today; the editor role
-# too once there is one: its writes in protected environments become change requests).
-Writer = Admin
+# Who may write flags, and so make, review and apply change requests: editors and admins (an
+# editor's writes in a protected environment become change requests; an admin's apply directly).
+Writer = Editor
 RequestId = Annotated[int, Path(ge=1, le=2**62, description="The change request's id.")]
 StateQuery = Annotated[
     str | None, Query(pattern="^(" + "|".join(STATES) + ")$", description="Only those in this state.")
@@ -84,8 +85,10 @@ async def create_change_request(body: ChangeRequestCreate, service: ServiceDep, 
     response_model=ChangeRequestOut,
     summary="Read a change request, with the diff of its changes against the flags as they are",
 )
-async def get_change_request(id: RequestId, service: ServiceDep, _: Reader) -> dict[str, Any]:
-    return readable(await service.change_request(id))  # type: ignore[no-any-return]
+async def get_change_request(id: RequestId, service: ServiceDep, principal: Reader) -> dict[str, Any]:
+    # The impact preview is for those who may write (docs/impact.md): a reader gets `impact` null.
+    request = await service.change_request(id, with_impact=principal.can(Role.EDITOR))
+    return readable(request)  # type: ignore[no-any-return]
 
 
 @router.post("/change-requests/{id}/comments", response_model=ChangeRequestOut, summary="Comment on a change request")

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from vexil.api.deps import Admin, RuntimeDep
+from vexil.api.deps import Editor, RuntimeDep
 from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.params import plain_parameters
 from vexil.api.routes.flags import FlagName
@@ -24,7 +24,7 @@ IGNORED = ("name", "created_at", "updated_at", "archived", "version")
 
 
 @router.post("/flags/{name}/impact", response_model=ImpactOut, summary="How many recent contexts a change would flip")
-async def flag_impact(name: FlagName, body: FlagImpactInput, runtime: RuntimeDep, _: Admin) -> dict[str, Any]:
+async def flag_impact(name: FlagName, body: FlagImpactInput, runtime: RuntimeDep, _: Editor) -> dict[str, Any]:
     fields = {key: value for key, value in body.given().items() if key not in (*IGNORED, "overrides")}
     overrides = {env: None if override is None else override.given() for env, override in body.overrides.items()}
     service = runtime.service
@@ -38,7 +38,7 @@ async def flag_impact(name: FlagName, body: FlagImpactInput, runtime: RuntimeDep
     tags=["segments"],
     summary="How many recent contexts a segment change would flip",
 )
-async def segment_impact(name: SegmentName, body: SegmentUpdate, runtime: RuntimeDep, _: Admin) -> dict[str, Any]:
+async def segment_impact(name: SegmentName, body: SegmentUpdate, runtime: RuntimeDep, _: Editor) -> dict[str, Any]:
     fields = {k: v for k, v in body.given().items() if v is not None and k != "version"}
     proposed = await runtime.service.proposed_segment(name, fields)
     return await _counted(runtime, Proposal(segments={name: proposed}))
@@ -48,3 +48,14 @@ async def _counted(runtime: Any, proposal: Proposal) -> dict[str, Any]:
     """`impact` over the sample, in a worker thread (10,000 contexts take a few tens of milliseconds)."""
     sample = runtime.recent.contexts()
     return await asyncio.to_thread(impact, runtime.service.snapshot, proposal, sample)
+
+
+def change_request_preview(runtime: Any) -> Any:
+    """The impact preview of a change request (`FlagService.impact`): its proposed flags counted
+    over this server's recent contexts, as `POST /flags/{name}/impact` counts one flag's."""
+
+    async def preview(request: dict[str, Any], proposed: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
+        flags = {name: after for name, (_, after) in proposed.items() if after is not None}
+        return await _counted(runtime, Proposal(flags=flags))
+
+    return preview
