@@ -50,6 +50,7 @@ from vexil.api.routes import (
     sdk,
     sdks,
     segments,
+    sso,
     tokens,
     unleash_import,
     usage,
@@ -62,6 +63,7 @@ from vexil.core.people import People
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.sessions import SessionPolicy, Sessions
+from vexil.core.sso import Sso
 from vexil.core.streams import Streams
 from vexil.core.usage import Usage, UsageLimits
 from vexil.store.sql import SqlStore
@@ -110,6 +112,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 usage=counting,
                 sessions=sessions,
                 people=People(store, changed=sessions.forget),
+                sso=Sso(settings.oidc) if settings.oidc else None,
             )
         finally:
             undo_signals()
@@ -163,6 +166,7 @@ def create_app(settings: Settings) -> FastPath:
         unleash_import.router,
         code_refs.router,
         usage.router,
+        sso.router,
     )
     for router in routers:
         api.include_router(router)

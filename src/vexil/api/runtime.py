@@ -13,6 +13,7 @@ from vexil.core.people import People
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.sessions import Sessions
+from vexil.core.sso import Sso
 from vexil.core.streams import Streams
 from vexil.core.usage import Usage
 
@@ -29,6 +30,8 @@ class Runtime:
     sessions: Sessions
     people: People
     counters: Counter[str] = field(default_factory=Counter)
+    # Single sign-on's provider (`core/sso.py`); None when not configured.
+    sso: Sso | None = None
 
 
 class RuntimeSlot:
