@@ -223,5 +223,6 @@ def _openapi(api: FastAPI, routes: list[BaseRoute]) -> dict[str, Any]:
             components[model.__name__] = document
         raw = {(endpoint.method, endpoint.path) for endpoint in ENDPOINTS}
         openapi.document_routes(schema, [route for route in routes if isinstance(route, APIRoute)], raw)
+        sso.document(schema)
         api.openapi_schema = schema
     return api.openapi_schema

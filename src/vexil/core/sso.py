@@ -304,14 +304,21 @@ class Sso:
     async def _decode(self, id_token: str, algorithms: set[str]) -> jwt.Token:
         for fresh in (False, True):
             if fresh or self._keys is None:
-                provider = await self.provider()
-                self._keys = KeySet.import_key_set(await self._get_json(provider["jwks_uri"], "its signing keys"))  # type: ignore[arg-type]
+                self._keys = await self._key_set()
             try:
                 return jwt.decode(id_token, self._keys, algorithms=sorted(algorithms))
             except (JoseError, ValueError) as exc:
                 if fresh:
                     raise SsoRefused(f"the ID token's signature is not valid ({_why(exc)})", 401) from exc
         raise AssertionError("unreachable")
+
+    async def _key_set(self) -> KeySet:
+        provider = await self.provider()
+        published = await self._get_json(provider["jwks_uri"], "its signing keys")
+        try:
+            return KeySet.import_key_set(published)  # type: ignore[arg-type]
+        except (JoseError, ValueError, TypeError, KeyError) as exc:
+            raise SsoRefused(f"the identity provider's signing keys cannot be read ({_why(exc)})", 502) from exc
 
     # --- who signed in ------------------------------------------------------------------------
 
@@ -327,7 +334,8 @@ class Sso:
                 "(VEXIL_OIDC_SCOPES) or an email at the provider",
                 403,
             ) from exc
-        name = claims.get("name") or claims.get("preferred_username") or email.split("@")[0]
+        given = claims.get("name") or claims.get("preferred_username")
+        name = (given.strip() if isinstance(given, str) else "") or email.split("@")[0]
         role = self.role(claims)
         if role is None:
             values = ", ".join(sorted(_claim_values(claims, self.settings.role_claim))) or "none"
@@ -336,7 +344,7 @@ class Sso:
                 "role (VEXIL_OIDC_ROLES): ask an admin",
                 403,
             )
-        return Identity(str(claims["sub"]), email, str(name)[:200], role)
+        return Identity(str(claims["sub"]), email, name[:200], role)
 
     def role(self, claims: Mapping[str, Any]) -> str | None:
         """The highest role that a value of the role claim maps to, else the default role."""

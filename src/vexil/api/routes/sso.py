@@ -109,6 +109,38 @@ async def sso_callback(request: Request, runtime: RuntimeDep) -> Response:
     return response
 
 
+# The refusals of each route (`document`); a browser that asks for HTML gets a 303 to the sign-in
+# page with the same words in `?sso_error=` instead.
+ERRORS = {
+    "/sso/login": {
+        404: NOT_CONFIGURED,
+        502: "The identity provider cannot be reached, or its discovery document is wrong",
+    },
+    CALLBACK_PATH: {
+        400: "Not the sign-in this browser started: no or a forged pending cookie, another state, expired "
+        "(10 minutes), already used, or no code",
+        401: "The identity provider refused the sign-in or the code, or the ID token is not valid "
+        "(signature, issuer, audience, expiry, nonce)",
+        403: "The person has no email, no mapped role (and there is no default role), is disabled, or is "
+        "unknown to Vexil while people are not made on first sign-in",
+        404: NOT_CONFIGURED,
+        409: "The new role would leave no admin person",
+        429: "Too many failed sign-ins from this address: Retry-After says when to try again",
+        502: "The identity provider cannot be reached, or answered something unusable",
+    },
+}
+
+
+def document(schema: dict[str, Any]) -> None:
+    """Write the refusals of the single sign-on routes into the OpenAPI `schema` (`api/app.py`)."""
+    ref = {"$ref": "#/components/schemas/ErrorOut"}
+    for path, statuses in ERRORS.items():
+        responses = schema["paths"][path]["get"]["responses"]
+        responses.pop("400", None)
+        for status, words in statuses.items():
+            responses[str(status)] = {"description": words, "content": {"application/json": {"schema": ref}}}
+
+
 def _configured(runtime: Runtime) -> Sso:
     if runtime.sso is None:
         raise SsoRefused(NOT_CONFIGURED, 404)
