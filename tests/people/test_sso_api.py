@@ -350,3 +350,72 @@ def test_oidc_settings__from_env__roles_and_defaults(tmp_path: Path) -> None:
     # And a role that is not a person's is refused in plain words
     with pytest.raises(ValueError, match="VEXIL_OIDC_ROLES: staff=owner: use a role of viewer, editor, admin"):
         Settings.from_env({**env, "VEXIL_OIDC_ROLES": "staff=owner"})
+
+
+async def test_sso__provider_demotes_the_last_admin__409_and_the_role_kept(
+    sso_client: httpx.AsyncClient, provider: Provider
+) -> None:
+    # Given olga, made admin by her first sign-in, the only admin person
+    first = await sso_sign_in(sso_client, "olga")
+    assert ok(await sso_client.get("/session", headers=session_cookie(first)))["role"] == "admin"
+    # When the provider moves her to the viewers and she signs in again
+    provider.set_groups("olga", ["vexil-viewers"])
+    again = await sso_sign_in(sso_client, "olga")
+    # Then she is refused (Vexil would have no admin left), and stays an admin
+    assert again.status_code == 409
+    assert again.json()["error"].startswith("olga@example.com is the last admin")
+    people = ok(await sso_client.get("/users", headers=ADMIN))["people"]
+    assert [(p["email"], p["role"]) for p in people] == [("olga@example.com", "admin")]
+
+
+async def test_sso__disabled_person__403(sso_client: httpx.AsyncClient) -> None:
+    # Given alice, made by single sign-on, then disabled by an admin
+    first = await sso_sign_in(sso_client, "alice")
+    person = ok(await sso_client.get("/session", headers=session_cookie(first)))["id"]
+    ok(await sso_client.patch(f"/users/{person}", json={"disabled": True}, headers=ADMIN))
+    # When she signs in through the provider again
+    response = await sso_sign_in(sso_client, "alice")
+    # Then she is refused
+    assert (response.status_code, response.json()) == (
+        403,
+        {"error": "alice@example.com is disabled in Vexil: ask an admin"},
+    )
+
+
+KEYCLOAK = OidcSettings(
+    issuer="https://keycloak.example.com/realms/acme",
+    client_id="vexil",
+    client_secret="s3cret",
+    role_claim="realm_access.roles",
+    roles={"flag-admins": "admin", "flag-editors": "editor", "flag-viewers": "viewer"},
+)
+
+
+def test_sso_identity__roles_in_a_nested_claim__the_highest_mapped_wins() -> None:
+    # Given Keycloak's claims of a person in two mapped realm roles and one unmapped
+    claims = {
+        "sub": "f3a1",
+        "email": "Kim@Example.com",
+        "email_verified": True,
+        "preferred_username": "kim",
+        "realm_access": {"roles": ["flag-viewers", "offline_access", "flag-editors"]},
+    }
+    # When they are read
+    identity = Sso(KEYCLOAK).identity(claims)
+    # Then the email is lowercased, the name falls back to the username, and editor wins
+    assert (identity.email, identity.name, identity.role) == ("kim@example.com", "kim", "editor")
+
+
+def test_sso_identity__email_not_verified__403() -> None:
+    # Given claims whose email the provider has not verified
+    claims = {
+        "sub": "1",
+        "email": "kim@example.com",
+        "email_verified": False,
+        "realm_access": {"roles": ["flag-admins"]},
+    }
+    # When they are read
+    # Then they are refused
+    with pytest.raises(SsoRefused, match="has not verified this account's email") as refused:
+        Sso(KEYCLOAK).identity(claims)
+    assert refused.value.status == 403

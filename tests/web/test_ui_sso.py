@@ -20,18 +20,21 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
-    yield from start_provider(tmp_path_factory.mktemp("oidc"), [f"http://127.0.0.1:{PORT}/sso/callback"])
-
-
-PORT = free_port()
+def port() -> int:
+    """The port of this module's Vexil server, known before it starts: the provider registers its callback."""
+    return free_port()
 
 
 @pytest.fixture(scope="module")
-def ui_server(tmp_path_factory: pytest.TempPathFactory, provider: Provider) -> Iterator[LiveServer]:
+def provider(tmp_path_factory: pytest.TempPathFactory, port: int) -> Iterator[Provider]:
+    yield from start_provider(tmp_path_factory.mktemp("oidc"), [f"http://127.0.0.1:{port}/sso/callback"])
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory, provider: Provider, port: int) -> Iterator[LiveServer]:
     """This module's server signs people in through `provider`."""
     env = {"VEXIL_ADMIN_TOKEN": ADMIN_TOKEN, **provider.env()}
-    started = start_server(tmp_path_factory.mktemp("ui") / "data", env=env, port=PORT)
+    started = start_server(tmp_path_factory.mktemp("ui") / "data", env=env, port=port)
     yield started
     started.stop(signal.SIGKILL)
 
@@ -80,7 +83,7 @@ def test_sso__editor_at_the_provider__signed_in_with_the_role_and_audited_by_ema
     expect(toggle).to_have_attribute("aria-pressed", "true")
     with admin_client(ui.server) as api:
         events = ok(api.get("/audit", params={"flag": "sso_ui_flag"}))["events"]
-    assert [(e["actor"], e["action"]) for e in events][0] == ("alice@example.com", "toggle")
+    assert (events[0]["actor"], events[0]["action"]) == ("alice@example.com", "toggle")
 
 
 def test_sso__no_role_at_the_provider__the_sign_in_page_says_why(ui: Ui) -> None:
