@@ -17,6 +17,7 @@ from tests.conftest import ADMIN, ok
 from tests.people.oidc import CLIENT_ID, CLIENT_SECRET, ROLES, Provider, sign_in_at_provider, start_provider
 from tests.postgres import empty_database
 from vexil.api.app import create_app
+from vexil.api.banner import startup_block
 from vexil.config import OidcSettings, Settings, parse_role_map
 from vexil.core.sso import Sso, SsoRefused
 
@@ -419,3 +420,14 @@ def test_sso_identity__email_not_verified__403() -> None:
     with pytest.raises(SsoRefused, match="has not verified this account's email") as refused:
         Sso(KEYCLOAK).identity(claims)
     assert refused.value.status == 403
+
+
+def test_startup_block__sso_configured__names_the_provider_and_the_callback(tmp_path: Path) -> None:
+    # Given a server configured for single sign-on on port 8080
+    settings = Settings(data_dir=tmp_path, port=8080, oidc=KEYCLOAK)
+    # When it starts
+    block = startup_block(settings, 0)
+    # Then the block names the provider and the callback URL to register there
+    assert block.splitlines()[-1] == (
+        "  sign-on      https://keycloak.example.com/realms/acme   (callback: http://127.0.0.1:8080/sso/callback)"
+    )
