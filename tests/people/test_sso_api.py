@@ -193,13 +193,29 @@ async def test_sso__provider_says_error__401_quoting_it(sso_client: httpx.AsyncC
     start = await sso_client.get("/sso/login")
     pending = start.cookies["vexil_sso"]
     sso_client.cookies.clear()
+    state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
     # When the provider sends it back with an error (the person cancelled)
-    query = urlencode({"error": "access_denied", "error_description": "End-User aborted interaction"})
+    query = urlencode({"error": "access_denied", "error_description": "End-User aborted interaction", "state": state})
     response = await sso_client.get(f"{CALLBACK}?{query}", headers={"cookie": f"vexil_sso={pending}"})
     # Then the answer says so
     assert (response.status_code, response.json()) == (
         401,
         {"error": "the identity provider refused the sign-in: End-User aborted interaction"},
+    )
+
+
+async def test_sso__error_without_this_browsers_state__not_quoted(sso_client: httpx.AsyncClient) -> None:
+    # Given a sign-in started in this browser
+    start = await sso_client.get("/sso/login")
+    pending = start.cookies["vexil_sso"]
+    sso_client.cookies.clear()
+    # When a link made elsewhere brings it to the callback with an error of its own words
+    query = urlencode({"error": "access_denied", "error_description": "Call +1 555 0100 to unlock your account"})
+    response = await sso_client.get(f"{CALLBACK}?{query}", headers={"cookie": f"vexil_sso={pending}"})
+    # Then those words are not repeated
+    assert (response.status_code, response.json()) == (
+        400,
+        {"error": "this sign-in does not match the one this browser started: start again"},
     )
 
 

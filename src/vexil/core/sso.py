@@ -156,13 +156,14 @@ class Sso:
     async def finish(self, sealed: str | None, params: Mapping[str, str]) -> Identity:
         """The identity of a callback's `params` (code, state, or the provider's error), given the
         pending sign-in's cookie `sealed`; `SsoRefused` saying why not."""
-        if "error" in params:
-            said = params.get("error_description") or params["error"]
-            raise SsoRefused(f"the identity provider refused the sign-in: {said}", 401)
         pending = self.open(sealed)
         state = params.get("state", "")
         if not hmac.compare_digest(state.encode(), pending.state.encode()):
             raise SsoRefused("this sign-in does not match the one this browser started: start again", 400)
+        if "error" in params:
+            # Quoted only once the state matched: a link made elsewhere cannot put words on the page.
+            said = (params.get("error_description") or params["error"])[:200]
+            raise SsoRefused(f"the identity provider refused the sign-in: {said}", 401)
         if self._used.get(pending.state) is not None:
             raise SsoRefused("this sign-in was already used: start again", 400)
         self._remember(pending)
