@@ -13,7 +13,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from tests.conftest import ADMIN, ok
+from tests.conftest import ADMIN, free_port, ok
 from tests.people.oidc import CLIENT_ID, CLIENT_SECRET, ROLES, Provider, sign_in_at_provider, start_provider
 from tests.postgres import empty_database
 from vexil.api.app import create_app
@@ -447,3 +447,14 @@ def test_startup_block__sso_configured__names_the_provider_and_the_callback(tmp_
     assert block.splitlines()[-1] == (
         "  sign-on      https://keycloak.example.com/realms/acme   (callback: http://127.0.0.1:8080/sso/callback)"
     )
+
+
+async def test_sso_login__provider_unreachable__502_in_plain_words(settings: Settings, provider: Provider) -> None:
+    # Given single sign-on through a provider nobody listens for
+    oidc = oidc_settings(provider, issuer=f"http://127.0.0.1:{free_port()}")
+    async for client in app_client(dataclasses.replace(settings, oidc=oidc)):
+        # When a browser starts a sign-in
+        response = await client.get("/sso/login")
+        # Then it is told the provider cannot be reached, and nothing more breaks
+        assert response.status_code == 502
+        assert response.json()["error"].startswith("the identity provider could not be reached for its discovery")

@@ -27,6 +27,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from vexil.core.validation import InvalidInput
 from vexil.store.errors import Conflict
 from vexil.store.sql import SqlStore
 
+log = logging.getLogger("vexil.sso")
 # A sign-in started at the provider must come back within this many seconds.
 PENDING_SECONDS = 600
 # Leeway for the ID token's times against this server's clock.
@@ -241,7 +243,8 @@ class Sso:
             async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
                 response = await http.get(url, headers=headers)
         except httpx.HTTPError as exc:
-            raise SsoRefused(f"the identity provider could not be reached for {what}: {exc!r}", 502) from exc
+            log.warning("single sign-on: %s unreachable for %s: %r", url, what, exc)
+            raise SsoRefused(f"the identity provider could not be reached for {what}: try again later", 502) from exc
         return _json_answer(response, what)
 
     async def _exchange(self, code: str, pending: Pending) -> dict[str, Any]:
@@ -264,7 +267,8 @@ class Sso:
             async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
                 response = await http.post(url, headers=headers, content=body)
         except httpx.HTTPError as exc:
-            raise SsoRefused(f"the identity provider could not be reached for the token: {exc!r}", 502) from exc
+            log.warning("single sign-on: %s unreachable for the token: %r", url, exc)
+            raise SsoRefused("the identity provider could not be reached for the token: try again later", 502) from exc
         if response.status_code == 400:
             said = _json_or_empty(response)
             raise SsoRefused(
