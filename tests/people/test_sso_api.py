@@ -58,15 +58,31 @@ async def sso_client(settings: Settings, provider: Provider) -> AsyncIterator[ht
         yield http
 
 
-async def sso_sign_in(client: httpx.AsyncClient, login: str, **headers: str) -> httpx.Response:
-    """Start at /sso/login, sign in at the provider as `login`, and come back to the callback with
-    the browser's pending sign-in cookie."""
+@dataclasses.dataclass(frozen=True)
+class Started:
+    """A sign-in started in a browser: the provider's URL it was sent to, and its pending cookie."""
+
+    location: str
+    cookie: dict[str, str]
+
+    @property
+    def state(self) -> str:
+        return parse_qs(urlsplit(self.location).query)["state"][0]
+
+
+async def start_sign_in(client: httpx.AsyncClient) -> Started:
     start = await client.get("/sso/login")
     assert start.status_code == 303, start.text
     pending = start.cookies["vexil_sso"]
     client.cookies.clear()
-    callback = sign_in_at_provider(start.headers["location"], login, CALLBACK)
-    return await client.get(callback, headers={"cookie": f"vexil_sso={pending}", **headers})
+    return Started(start.headers["location"], {"cookie": f"vexil_sso={pending}"})
+
+
+async def sso_sign_in(client: httpx.AsyncClient, login: str) -> httpx.Response:
+    """Start at /sso/login, sign in at the provider as `login`, and come back to the callback with
+    the browser's pending sign-in cookie."""
+    started = await start_sign_in(client)
+    return await client.get(sign_in_at_provider(started.location, login, CALLBACK), headers=started.cookie)
 
 
 def session_cookie(response: httpx.Response) -> dict[str, str]:
@@ -147,14 +163,12 @@ async def test_sso__no_email_claim__403_in_plain_words(sso_client: httpx.AsyncCl
 
 async def test_sso__state_tampered__400_and_no_session(sso_client: httpx.AsyncClient) -> None:
     # Given a sign-in that came back from the provider
-    start = await sso_client.get("/sso/login")
-    pending = start.cookies["vexil_sso"]
-    sso_client.cookies.clear()
-    callback = sign_in_at_provider(start.headers["location"], "alice", CALLBACK)
+    started = await start_sign_in(sso_client)
+    callback = sign_in_at_provider(started.location, "alice", CALLBACK)
     # When its state is changed on the way back
     query = {key: values[0] for key, values in parse_qs(urlsplit(callback).query).items()}
     query["state"] = query["state"][:-2] + ("AA" if not query["state"].endswith("AA") else "BB")
-    response = await sso_client.get(f"{CALLBACK}?{urlencode(query)}", headers={"cookie": f"vexil_sso={pending}"})
+    response = await sso_client.get(f"{CALLBACK}?{urlencode(query)}", headers=started.cookie)
     # Then it is refused
     assert response.status_code == 400
     assert response.json() == {"error": "this sign-in does not match the one this browser started: start again"}
@@ -175,14 +189,12 @@ async def test_sso__pending_cookie_forged__400(sso_client: httpx.AsyncClient) ->
 
 async def test_sso__callback_replayed__400(sso_client: httpx.AsyncClient) -> None:
     # Given a completed sign-in
-    start = await sso_client.get("/sso/login")
-    pending = start.cookies["vexil_sso"]
-    sso_client.cookies.clear()
-    callback = sign_in_at_provider(start.headers["location"], "alice", CALLBACK)
-    assert (await sso_client.get(callback, headers={"cookie": f"vexil_sso={pending}"})).status_code == 303
+    started = await start_sign_in(sso_client)
+    callback = sign_in_at_provider(started.location, "alice", CALLBACK)
+    assert (await sso_client.get(callback, headers=started.cookie)).status_code == 303
     sso_client.cookies.clear()
     # When the same callback (state, code, nonce and cookie) is sent again
-    replay = await sso_client.get(callback, headers={"cookie": f"vexil_sso={pending}"})
+    replay = await sso_client.get(callback, headers=started.cookie)
     # Then it is refused, and opens no session
     assert (replay.status_code, replay.json()) == (400, {"error": "this sign-in was already used: start again"})
     assert "vexil_session" not in replay.cookies
@@ -190,13 +202,12 @@ async def test_sso__callback_replayed__400(sso_client: httpx.AsyncClient) -> Non
 
 async def test_sso__provider_says_error__401_quoting_it(sso_client: httpx.AsyncClient) -> None:
     # Given a sign-in started in this browser
-    start = await sso_client.get("/sso/login")
-    pending = start.cookies["vexil_sso"]
-    sso_client.cookies.clear()
-    state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+    started = await start_sign_in(sso_client)
     # When the provider sends it back with an error (the person cancelled)
-    query = urlencode({"error": "access_denied", "error_description": "End-User aborted interaction", "state": state})
-    response = await sso_client.get(f"{CALLBACK}?{query}", headers={"cookie": f"vexil_sso={pending}"})
+    query = urlencode(
+        {"error": "access_denied", "error_description": "End-User aborted interaction", "state": started.state}
+    )
+    response = await sso_client.get(f"{CALLBACK}?{query}", headers=started.cookie)
     # Then the answer says so
     assert (response.status_code, response.json()) == (
         401,
@@ -206,12 +217,10 @@ async def test_sso__provider_says_error__401_quoting_it(sso_client: httpx.AsyncC
 
 async def test_sso__error_without_this_browsers_state__not_quoted(sso_client: httpx.AsyncClient) -> None:
     # Given a sign-in started in this browser
-    start = await sso_client.get("/sso/login")
-    pending = start.cookies["vexil_sso"]
-    sso_client.cookies.clear()
+    started = await start_sign_in(sso_client)
     # When a link made elsewhere brings it to the callback with an error of its own words
     query = urlencode({"error": "access_denied", "error_description": "Call +1 555 0100 to unlock your account"})
-    response = await sso_client.get(f"{CALLBACK}?{query}", headers={"cookie": f"vexil_sso={pending}"})
+    response = await sso_client.get(f"{CALLBACK}?{query}", headers=started.cookie)
     # Then those words are not repeated
     assert (response.status_code, response.json()) == (
         400,
