@@ -97,6 +97,8 @@ class Settings:
     # Mark the session cookie Secure even when the request did not come over https (behind a TLS
     # proxy that does not say so); it is Secure anyway when the request came over https.
     secure_cookies: bool = False
+    # Single sign-on with OpenID Connect (docs/people.md "Single sign-on"); None: not configured.
+    oidc: OidcSettings | None = None
 
     @property
     def coarse_reasons(self) -> bool:
@@ -148,6 +150,7 @@ class Settings:
             session_idle_minutes=_positive(env, "VEXIL_SESSION_IDLE_MINUTES", 12 * 60),
             session_max_hours=_positive(env, "VEXIL_SESSION_MAX_HOURS", 7 * 24),
             secure_cookies=env.get("VEXIL_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
+            oidc=OidcSettings.from_env(env),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -178,3 +181,73 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
 
 def _size(env: Mapping[str, str], name: str, default: float, unit: int) -> int:
     return int(_positive(env, name, default) * unit)
+
+
+PERSON_ROLE_NAMES = ("viewer", "editor", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class OidcSettings:
+    """Single sign-on with an OpenID Connect provider (`VEXIL_OIDC_*`, docs/people.md).
+
+    `roles` maps values of the claim `role_claim` (a dotted path such as `realm_access.roles` reaches
+    into an object) to a person's role; `default_role` is given when none matches (None: refuse).
+    """
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: str = "openid email profile"
+    role_claim: str = "groups"
+    roles: Mapping[str, str] = field(default_factory=dict)
+    default_role: str | None = None
+    create_people: bool = True
+    button_label: str = "Sign in with SSO"
+    # The callback URL registered at the provider (None: this server's own URL + /sso/callback, as
+    # the request that starts a sign-in names it).
+    redirect_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.issuer.startswith(("https://", "http://")):
+            raise ValueError(f"VEXIL_OIDC_ISSUER: give the provider's URL (https://...), not {self.issuer!r}")
+        if not self.client_id or not self.client_secret:
+            raise ValueError(
+                "VEXIL_OIDC_CLIENT_ID and VEXIL_OIDC_CLIENT_SECRET: give both, as registered at the provider"
+            )
+        if "openid" not in self.scopes.split():
+            raise ValueError(f"VEXIL_OIDC_SCOPES: include openid, as in 'openid email profile', not {self.scopes!r}")
+        for value, role in self.roles.items():
+            if role not in PERSON_ROLE_NAMES:
+                raise ValueError(f"VEXIL_OIDC_ROLES: {value}={role}: use a role of {', '.join(PERSON_ROLE_NAMES)}")
+        if self.default_role is not None and self.default_role not in PERSON_ROLE_NAMES:
+            raise ValueError(f"VEXIL_OIDC_DEFAULT_ROLE: use {', '.join(PERSON_ROLE_NAMES)}, or leave it empty")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> OidcSettings | None:
+        """The settings from `VEXIL_OIDC_*`; None when `VEXIL_OIDC_ISSUER` is unset."""
+        issuer = env.get("VEXIL_OIDC_ISSUER", "").strip()
+        if not issuer:
+            return None
+        return cls(
+            issuer=issuer,
+            client_id=env.get("VEXIL_OIDC_CLIENT_ID", "").strip(),
+            client_secret=env.get("VEXIL_OIDC_CLIENT_SECRET", ""),
+            scopes=env.get("VEXIL_OIDC_SCOPES", "").strip() or "openid email profile",
+            role_claim=env.get("VEXIL_OIDC_ROLE_CLAIM", "").strip() or "groups",
+            roles=parse_role_map(env.get("VEXIL_OIDC_ROLES", "")),
+            default_role=env.get("VEXIL_OIDC_DEFAULT_ROLE", "").strip().lower() or None,
+            create_people=env.get("VEXIL_OIDC_CREATE_PEOPLE", "true").lower() not in {"0", "false", "no"},
+            button_label=env.get("VEXIL_OIDC_BUTTON", "").strip() or "Sign in with SSO",
+            redirect_url=env.get("VEXIL_OIDC_REDIRECT_URL", "").strip() or None,
+        )
+
+
+def parse_role_map(text: str) -> dict[str, str]:
+    """`vexil-admins=admin, vexil-editors=editor` as {claim value: role} (ValueError naming the entry)."""
+    roles: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        value, equals, role = entry.rpartition("=")
+        if not equals or not value.strip():
+            raise ValueError(f"VEXIL_OIDC_ROLES: {entry!r}: write claim-value=role, as in vexil-admins=admin")
+        roles[value.strip()] = role.strip().lower()
+    return roles

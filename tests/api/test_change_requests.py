@@ -64,9 +64,10 @@ def test_change_request__approved_by_another_and_applied__flag_changed_and_audit
     }
     made = request(admin, TURN_ON, override)
     assert (made["state"], made["environments"], made["required_approvals"]) == ("open", ["production"], 1)
-    # When it is read; Then the diff shows the change against the flag as it is, no impact preview yet
+    # When it is read; Then the diff shows the change against the flag as it is, with its impact
+    # preview (nothing evaluated yet: nobody sampled, nobody flipped)
     read = ok(admin.get(f"/change-requests/{made['id']}"))
-    assert read["impact"] is None
+    assert (read["impact"]["sampled"], read["impact"]["flipped"], read["impact"]["flags"]) == (0, 0, ["checkout"])
     assert read["diff"] == [
         {
             "flag": "checkout",

@@ -52,6 +52,7 @@ from vexil.api.routes import (
     sdk,
     sdks,
     segments,
+    sso,
     tokens,
     unleash_import,
     usage,
@@ -65,6 +66,7 @@ from vexil.core.recent import RecentContexts
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.sessions import SessionPolicy, Sessions
+from vexil.core.sso import Sso
 from vexil.core.streams import Streams
 from vexil.core.usage import Usage, UsageLimits
 from vexil.store.sql import SqlStore
@@ -128,6 +130,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 recent=recent,
                 sessions=sessions,
                 people=People(store, changed=sessions.forget),
+                sso=Sso(settings.oidc) if settings.oidc else None,
             )
             service.impact = impact.change_request_preview(runtime)
             yield runtime
@@ -185,6 +188,7 @@ def create_app(settings: Settings) -> FastPath:
         usage.router,
         change_requests.router,
         impact.router,
+        sso.router,
     )
     for router in routers:
         api.include_router(router)
@@ -241,5 +245,6 @@ def _openapi(api: FastAPI, routes: list[BaseRoute]) -> dict[str, Any]:
             components[model.__name__] = document
         raw = {(endpoint.method, endpoint.path) for endpoint in ENDPOINTS}
         openapi.document_routes(schema, [route for route in routes if isinstance(route, APIRoute)], raw)
+        sso.document(schema)
         api.openapi_schema = schema
     return api.openapi_schema

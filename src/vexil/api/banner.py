@@ -29,11 +29,14 @@ def token_whereabouts(settings: Settings) -> str:
 
 def startup_block(settings: Settings, flags: int) -> str:
     url = base_url(settings)
-    return "\n".join(
-        (
-            f"vexil {__version__} ready, {flags} flag{'' if flags == 1 else 's'}",
-            f"  API          {url}/   (docs: {url}/docs)",
-            f"  admin UI     {url}/ui/",
-            f"  admin token  {token_whereabouts(settings)}",
-        )
-    )
+    lines = [
+        f"vexil {__version__} ready, {flags} flag{'' if flags == 1 else 's'}",
+        f"  API          {url}/   (docs: {url}/docs)",
+        f"  admin UI     {url}/ui/",
+        f"  admin token  {token_whereabouts(settings)}",
+    ]
+    if settings.oidc is not None:
+        # The callback is what the provider must have registered: the first thing to check when SSO fails.
+        callback = settings.oidc.redirect_url or f"{url}/sso/callback"
+        lines.append(f"  sign-on      {settings.oidc.issuer}   (callback: {callback})")
+    return "\n".join(lines)

@@ -14,6 +14,7 @@ from vexil.core.recent import RecentContexts
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.sessions import Sessions
+from vexil.core.sso import Sso
 from vexil.core.streams import Streams
 from vexil.core.usage import Usage
 
@@ -32,6 +33,8 @@ class Runtime:
     counters: Counter[str] = field(default_factory=Counter)
     # The contexts recently evaluated, for the impact preview (`core/recent.py`).
     recent: RecentContexts = field(default_factory=RecentContexts)
+    # Single sign-on's provider (`core/sso.py`); None when not configured.
+    sso: Sso | None = None
 
 
 class RuntimeSlot:

@@ -169,6 +169,11 @@ class Sessions:
             self.throttle.failed(key, address)
             raise WrongCredentials(WRONG_CREDENTIALS)
         self.throttle.succeeded(key)
+        return await self.start(person)
+
+    async def start(self, person: dict[str, Any]) -> SignedIn:
+        """A new session for `person`, whose credentials were checked (a password here, or single
+        sign-on, `core/sso.py`): always a new secret, never one the browser held before."""
         secret = new_session_secret()
         now = self.clock()
         await self.store.start_session(hash_secret(secret), person["id"], now=now, oldest=now - self.policy.absolute)

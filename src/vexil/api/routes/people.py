@@ -12,6 +12,7 @@ from vexil.api.credentials import SESSION_COOKIE, csrf_from_headers, session_fro
 from vexil.api.deps import NO_CSRF, Admin, AnyToken, RuntimeDep
 from vexil.api.errors import ERROR_RESPONSES, BadRequest
 from vexil.api.params import plain_parameters
+from vexil.api.runtime import Runtime
 from vexil.api.schemas import PeopleList, PersonCreate, PersonOut, PersonPatch, SignIn, WhoAmI
 from vexil.core.auth import Forbidden, Unauthenticated
 from vexil.core.sessions import TooManyAttempts, WrongCredentials, csrf_matches, csrf_token
@@ -53,17 +54,21 @@ async def sign_in(body: SignIn, request: Request, response: Response, runtime: R
         raise Unauthenticated(str(exc)) from exc
     except TooManyAttempts as exc:
         raise BadRequest(str(exc), 429, headers={"retry-after": str(exc.retry_after)}) from exc
-    policy = runtime.sessions.policy
+    set_session_cookie(response, request, runtime, signed_in.secret)
+    return _person(signed_in.person, signed_in.csrf_token)
+
+
+def set_session_cookie(response: Response, request: Request, runtime: Runtime, secret: str) -> None:
+    """The session cookie of a new sign-in (by password here, or by single sign-on, `routes/sso.py`)."""
     response.set_cookie(
         SESSION_COOKIE,
-        signed_in.secret,
-        max_age=int(policy.absolute.total_seconds()),
+        secret,
+        max_age=int(runtime.sessions.policy.absolute.total_seconds()),
         path="/",
         secure=request.url.scheme == "https" or runtime.settings.secure_cookies,
         httponly=True,
         samesite="lax",
     )
-    return _person(signed_in.person, signed_in.csrf_token)
 
 
 @router.get(

@@ -1,5 +1,7 @@
 // Sign in: with email and password (the server sets an HttpOnly session cookie; docs/people.md),
-// or, as the secondary way, with a token (kept in sessionStorage).
+// through single sign-on when the server has it (GET /sso; the button leads to /sso/login, and a
+// refused sign-on comes back here with ?sso_error=...), or, as the secondary way, with a token
+// (kept in sessionStorage).
 
 import { ApiError, createApi } from "../api.js";
 import { h } from "../dom.js";
@@ -7,6 +9,7 @@ import { clearErrors, showError } from "../forms.js";
 
 export function mount(main, ctx) {
   const notice = ctx.takeSigninNotice();
+  const ssoError = takeSsoError();
   const slot = h("div", {});
   main.append(
     h(
@@ -14,9 +17,11 @@ export function mount(main, ctx) {
       { class: "signin" },
       h("div", { class: "signin-brand" }, h("span", { class: "signin-mark", "aria-hidden": "true" }, "V"), "Vexil"),
       notice ? h("p", { class: "notice", role: "alert" }, notice) : null,
+      ssoError ? h("p", { class: "notice error", id: "sso-error", role: "alert" }, ssoError) : null,
       slot,
     ),
   );
+  const sso = singleSignOn();
   showPassword();
   ctx.ready("signin");
   return {};
@@ -48,6 +53,15 @@ export function mount(main, ctx) {
     );
     slot.replaceChildren(form);
     email.focus();
+    sso.then((label) => {
+      if (!label || !form.isConnected) return;
+      const hint = form.querySelector(".hint");
+      hint.textContent = "With your organization's account, or the email and password an admin gave you.";
+      hint.after(
+        h("a", { class: "button wide sso", id: "sso", href: "/sso/login" }, h("span", { class: "sso-key", "aria-hidden": "true" }), label),
+        h("p", { class: "signin-or" }, h("span", {}, "or with email and password")),
+      );
+    });
 
     async function onSubmit(event) {
       event.preventDefault();
@@ -133,6 +147,27 @@ export function mount(main, ctx) {
       }
     }
   }
+}
+
+/** The label of the single sign-on button, or null when the server has no single sign-on. */
+async function singleSignOn() {
+  try {
+    const { enabled, label } = await createApi({ token: null }).get("/sso");
+    return enabled ? label : null;
+  } catch {
+    return null; // an older server, or unreachable: sign in with a password
+  }
+}
+
+/** Why a single sign-on was refused, when the server sent the browser back here (then forgotten). */
+function takeSsoError() {
+  const params = new URLSearchParams(location.search);
+  const error = params.get("sso_error");
+  if (error === null) return "";
+  params.delete("sso_error");
+  const query = params.toString();
+  history.replaceState(history.state, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
+  return `Single sign-on did not work: ${error}.`;
 }
 
 /** The token's role, or throws with a message for the person signing in. */
