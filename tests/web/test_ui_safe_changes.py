@@ -88,7 +88,7 @@ def test_safe_change__editor_requests_another_approves_audit_names_both_revert_g
     # Then every user evaluated in production would flip, from off to on
     expect(ui.page.locator("#impact .impact-headline")).to_contain_text(f"{USERS} of {USERS}")
     expect(ui.page.locator("#impact .impact-environments")).to_contain_text(f"production: {USERS} of {USERS}")
-    ui.shot("1-editor-preview")
+    ui.shot("1-editor-preview", full_page=False)
     # When she saves
     ui.page.locator("#save").click()
     # Then the page says a change request was created, links to it, and shows the flag unchanged
@@ -98,7 +98,7 @@ def test_safe_change__editor_requests_another_approves_audit_names_both_revert_g
     expect(ui.page.locator("#env-production-enabled")).to_have_value("inherit")
     request_id = request_id_of(ui.page.locator("#requested-link").get_attribute("href"))
     assert flag_doc(ui.server, "checkout")["environments"] == {}
-    ui.shot("2-editor-requested")
+    ui.shot("2-editor-requested", full_page=False)
 
     # When bob, another editor, opens Change requests
     sign_out(ui)
@@ -164,7 +164,7 @@ def test_viewer__flag_changes_and_audit__no_control_and_api_write_refused(ui: Ui
     for control in ("#save", "#discard", "#preview-impact", "#flag-delete", "#flag-archive"):
         expect(ui.page.locator(control)).to_have_count(0)
     expect(ui.page.locator("#env-production-enabled")).to_be_disabled()
-    ui.shot("1-viewer-flag")
+    ui.shot("1-viewer-flag", full_page=False)
     # And a change request shows without Approve, Apply, Reject or a comment box
     ui.go(f"#/changes/{waiting['id']}", "change")
     expect(ui.page.locator(".page-head .badge.state")).to_have_text("Waiting for approval")
@@ -204,7 +204,7 @@ def test_flag_page__unsaved_edit__leaving_in_app_asks_and_stay_keeps_the_edit(ui
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("unsaved changes to leave_me (description)")
     assert ui.page.evaluate("location.hash") == "#/flags/leave_me"
-    ui.shot("1-leave-dialog")
+    ui.shot("1-leave-dialog", full_page=False)
     # When she stays; Then her edit is still there
     dialog.get_by_role("button", name="Stay on this page").click()
     expect(dialog).to_have_count(0)

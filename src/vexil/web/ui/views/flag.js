@@ -66,6 +66,7 @@ export function mount(main, ctx, { args: [name] }) {
     stale: null,
     markStale,
     flagNames: () => [...ctx.store.flags.keys()].sort(),
+    isProtected: (env) => ctx.isProtected(env),
     segments: [],
     changed,
     rerender,
