@@ -332,3 +332,23 @@ def test_people_page__last_admin__disable_and_remove_refused_in_plain_words(ui: 
     with admin_client(ui.server) as api:
         people = {p["email"]: p for p in ok(api.get("/users"))["people"]}
     assert people["ada@example.com"]["role"] == "admin" and not people["ada@example.com"]["disabled"]
+
+
+def test_flags_list__phone__protected_toggle_dialog_and_toast_fit(phone: Ui) -> None:
+    # Given an editor on a phone
+    new_flag(phone.server, "toggle_phone")
+    phone.sign_in_person("alice@example.com", PASSWORD)
+    # Then the production cell of each card says it is protected
+    expect(phone.row("toggle_phone").locator("td[data-env='production']")).to_have_attribute(
+        "data-label", "production (protected)"
+    )
+    # When she toggles it in production; Then the question fits the screen
+    phone.toggle("toggle_phone", "production").click()
+    expect(phone.page.locator("dialog#confirm-toggle")).to_be_visible()
+    assert phone.overflow_x() == 0
+    phone.shot("1-confirm-toggle-phone", full_page=False)
+    # And once confirmed, the toast does too
+    phone.page.locator("#confirm-toggle-confirm").click()
+    expect(phone.page.locator("#toast")).to_contain_text("Change request #")
+    assert phone.overflow_x() == 0
+    phone.shot("2-toast-phone", full_page=False)

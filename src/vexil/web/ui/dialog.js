@@ -56,7 +56,7 @@ export function toast(message, actions = [], { id = "toast" } = {}) {
       : h("button", { type: "button", class: "link", id: action.id }, action.label),
   );
   const dismiss = h("button", { type: "button", class: "toast-close", "aria-label": "Dismiss" }, "×");
-  const el = h("div", { class: "toast", id, role: "status" }, text, buttons, dismiss);
+  const el = h("div", { class: "toast", id, role: "status" }, text, h("span", { class: "toast-actions" }, buttons, dismiss));
   let timer = setTimeout(() => el.remove(), TOAST_MS);
   dismiss.addEventListener("click", () => el.remove());
   actions.forEach((action, index) => {

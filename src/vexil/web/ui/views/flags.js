@@ -339,7 +339,7 @@ export function mount(main, ctx, { params }) {
     const label = `${doc.name} in ${where}: ${state.label} (${state.detail})${inherited ? ", inherited" : ""}`;
     const disabled = readOnly ? " disabled" : "";
     return (
-      `<td data-label="${esc(env || "Default")}" data-env="${esc(env)}">` +
+      `<td data-label="${esc(env ? (ctx.isProtected(env) ? `${env} (protected)` : env) : "Default")}" data-env="${esc(env)}">` +
       `<button type="button" class="toggle ${switched}${state.key === switched ? "" : ` ${state.key}`}` +
       `${inherited ? " inherited" : ""}" ` +
       `data-toggle="${esc(env)}" data-state="${state.key}" ` +
