@@ -210,6 +210,11 @@ def test_flag_page__unsaved_edit__leaving_in_app_asks_and_stay_keeps_the_edit(ui
     expect(dialog).to_have_count(0)
     expect(ui.page.locator("#flag-description")).to_have_value("Half done")
     expect(ui.page.locator("main")).to_have_attribute("data-ready", "flag")
+    # And signing out asks the same; staying keeps her signed in, the edit there
+    ui.page.get_by_role("button", name="Sign out").click()
+    ui.page.locator("dialog#ask").get_by_role("button", name="Stay on this page").click()
+    expect(ui.page.locator("#who")).to_have_text("Alice Editor")
+    expect(ui.page.locator("#flag-description")).to_have_value("Half done")
     # When she follows it again and leaves without saving; Then the other page shows
     ui.page.locator("#nav a[data-section='changes']").click()
     ui.page.locator("dialog#ask").get_by_role("button", name="Leave without saving").click()

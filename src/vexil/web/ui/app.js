@@ -320,13 +320,7 @@ async function onHashChange() {
   if (lost) {
     const target = location.hash;
     history.replaceState(history.state, "", shownHash); // no hashchange: the page stays as it is
-    const leave = await ask({
-      title: "Leave this page?",
-      text: `${lost} They are lost if you leave.`,
-      confirmLabel: "Leave without saving",
-      cancelLabel: "Stay on this page",
-      danger: true,
-    });
+    const leave = await askToLeave(lost);
     if (leave && target !== shownHash) {
       leaving = true;
       location.hash = target;
@@ -337,13 +331,27 @@ async function onHashChange() {
   route();
 }
 
+function askToLeave(lost) {
+  return ask({
+    title: "Leave this page?",
+    text: `${lost} They are lost if you leave.`,
+    confirmLabel: "Leave without saving",
+    cancelLabel: "Stay on this page",
+    danger: true,
+  });
+}
+
 window.addEventListener("beforeunload", (event) => {
   if (!unsavedWork()) return;
   event.preventDefault();
   event.returnValue = "";
 });
 
-document.getElementById("signout").addEventListener("click", () => signOut("", { endSession: true }));
+document.getElementById("signout").addEventListener("click", async () => {
+  const lost = unsavedWork();
+  if (lost && !(await askToLeave(lost))) return;
+  signOut("", { endSession: true });
+});
 window.addEventListener("hashchange", onHashChange);
 (async () => {
   if (!signedIn()) await resumePerson();
