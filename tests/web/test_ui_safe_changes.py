@@ -357,3 +357,23 @@ def test_flags_list__phone__protected_toggle_dialog_and_toast_fit(phone: Ui) -> 
     expect(phone.page.locator("#toast")).to_contain_text("Change request #")
     assert phone.overflow_x() == 0
     phone.shot("2-toast-phone", full_page=False)
+
+
+def test_flags_list__editor_toggles_the_default_production_inherits__asks_naming_production(ui: Ui) -> None:
+    # Given a flag whose production inherits the flag's own switch, and one where production has its own
+    new_flag(ui.server, "toggle_default")
+    new_flag(ui.server, "toggle_default_own")
+    with admin_client(ui.server) as api:
+        ok(api.post("/flags/toggle_default_own/environments", json={"environment": "production", "enabled": False}))
+    ui.sign_in_person("alice@example.com", PASSWORD)
+    # When she toggles the first one's default; Then she is asked, production named
+    ui.toggle("toggle_default", "").click()
+    dialog = ui.page.locator("dialog#confirm-toggle")
+    expect(dialog).to_contain_text("Turn toggle_default on by default?")
+    expect(dialog).to_contain_text("production is protected")
+    dialog.get_by_role("button", name="Cancel").click()
+    # When she toggles the second one's default; Then it applies at once (production keeps its own)
+    ui.toggle("toggle_default_own", "").click()
+    expect(ui.toggle("toggle_default_own", "")).to_have_attribute("aria-pressed", "true")
+    expect(ui.page.locator("dialog#confirm-toggle")).to_have_count(0)
+    assert flag_doc(ui.server, "toggle_default_own")["enabled"] is True
