@@ -7,6 +7,7 @@
 // control that changes anything, an editor no tokens or people.
 
 import { createApi } from "./api.js";
+import { ask } from "./dialog.js";
 import { loadOperators } from "./conditions.js";
 import { followChanges } from "./live.js";
 import { createStore } from "./store.js";
@@ -72,6 +73,14 @@ const ctx = {
   get isAdmin() {
     return ctx.can("admin");
   },
+  /** Whether `env` is protected: a change there needs approval, unless made by an admin. */
+  isProtected(env) {
+    return store.protected.has(env);
+  },
+  /** This person's writes to a protected environment become change requests (admins bypass it). */
+  get needsApproval() {
+    return ctx.can("editor") && !ctx.isAdmin;
+  },
   /** Resolves once environments are known. */
   environments: null,
   /** Resolves once every flag is in the store. */
@@ -87,6 +96,7 @@ const ctx = {
   /** Change the address (e.g. filters) without re-rendering the view. */
   replaceHash(hash) {
     history.replaceState(history.state, "", hash);
+    shownHash = location.hash;
   },
   /** The view is interactive: marks the performance timeline and `main[data-ready]` (for tests). */
   ready(name) {
@@ -158,6 +168,7 @@ function startSession() {
   store.clear();
   ctx.environments = api.get("/environments").then((body) => {
     store.environments = body.environments.map((env) => env.name);
+    store.protected = new Map(body.environments.filter((env) => env.protected).map((env) => [env.name, env.required_approvals]));
     return store.environments;
   });
   ctx.flagsLoaded = api.get("/flags").then((body) => {
@@ -293,8 +304,55 @@ function focusHeading(main) {
   }
 }
 
-document.getElementById("signout").addEventListener("click", () => signOut("", { endSession: true }));
-window.addEventListener("hashchange", route);
+// Leaving a page with unsaved edits asks first: a view says what would be lost with `unsaved()`
+// (a sentence, or nothing). In-app navigation puts the address back and asks in a dialog; leaving
+// the app (reload, closing the tab, another address) gets the browser's own question.
+let shownHash = location.hash;
+let leaving = false;
+
+function unsavedWork() {
+  return view && typeof view.unsaved === "function" ? view.unsaved() : "";
+}
+
+async function onHashChange() {
+  const lost = leaving ? "" : unsavedWork();
+  leaving = false;
+  if (lost) {
+    const target = location.hash;
+    history.replaceState(history.state, "", shownHash); // no hashchange: the page stays as it is
+    const leave = await askToLeave(lost);
+    if (leave && target !== shownHash) {
+      leaving = true;
+      location.hash = target;
+    }
+    return;
+  }
+  shownHash = location.hash;
+  route();
+}
+
+function askToLeave(lost) {
+  return ask({
+    title: "Leave this page?",
+    text: `${lost} They are lost if you leave.`,
+    confirmLabel: "Leave without saving",
+    cancelLabel: "Stay on this page",
+    danger: true,
+  });
+}
+
+window.addEventListener("beforeunload", (event) => {
+  if (!unsavedWork()) return;
+  event.preventDefault();
+  event.returnValue = "";
+});
+
+document.getElementById("signout").addEventListener("click", async () => {
+  const lost = unsavedWork();
+  if (lost && !(await askToLeave(lost))) return;
+  signOut("", { endSession: true });
+});
+window.addEventListener("hashchange", onHashChange);
 (async () => {
   if (!signedIn()) await resumePerson();
   if (signedIn()) startSession();

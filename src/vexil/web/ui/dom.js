@@ -83,3 +83,15 @@ export function keepFocus(render) {
     }
   }
 }
+
+/** A padlock, drawn in the text's colour: marks a protected environment (changes need approval). */
+export const LOCK_SVG =
+  '<svg class="lock" viewBox="0 0 16 16" width="12" height="12" aria-hidden="true" focusable="false">' +
+  '<path fill="currentColor" d="M8 1a3.5 3.5 0 0 0-3.5 3.5V7H4a1 1 0 0 0-1 1v6a1 1 0 0 0 1 1h8a1 1 0 0 0 1-1V8a1 1 0 0 0-1-1h-.5V4.5A3.5 3.5 0 0 0 8 1Zm-2 6V4.5a2 2 0 1 1 4 0V7H6Z"/></svg>';
+
+/** The padlock as an element, with `title` as its tooltip and spoken name. */
+export function lockIcon(title) {
+  const el = h("span", { class: "lock-icon", role: "img", "aria-label": "protected", title });
+  el.innerHTML = LOCK_SVG;
+  return el;
+}

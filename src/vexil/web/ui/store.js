@@ -5,6 +5,8 @@ export function createStore() {
   const segmentListeners = new Set();
   const store = {
     environments: [],
+    /** The protected environments: name → how many approvals a change there needs. */
+    protected: new Map(),
     flags: new Map(),
     /** Every segment as last reported by the change stream (null: not yet). */
     segments: null,
@@ -76,6 +78,7 @@ export function createStore() {
     clear() {
       store.flags.clear();
       store.environments = [];
+      store.protected.clear();
       store.segments = null;
     },
   };

@@ -4,7 +4,7 @@
 // (docs/audit.md); when the thing changed since, the server says so and the button offers
 // "Revert anyway".
 
-import { query } from "../api.js";
+import { ChangeRequested, query } from "../api.js";
 import { h, showJson } from "../dom.js";
 import { confirmButton } from "./confirm.js";
 import { canonical } from "../flagdraft.js";
@@ -92,6 +92,10 @@ export function mount(main, ctx, { params }) {
         try {
           await ctx.api.post(`/audit/${event.id}/revert${query({ force: force ? "true" : "" })}`);
         } catch (error) {
+          if (error instanceof ChangeRequested) {
+            control.replaceWith(requested(error.request));
+            return;
+          }
           if (error.status === 409 && !force && /\(force\)/.test(error.message)) {
             force = true;
             control.querySelector(`#${id}-confirm`).textContent = "Revert anyway";
@@ -107,6 +111,17 @@ export function mount(main, ctx, { params }) {
 }
 
 const REVERTIBLE = new Set(["flag", "segment"]);
+
+/** A revert in a protected environment waits in a change request: say so, where the button was. */
+function requested(request) {
+  return h(
+    "p",
+    { class: "notice requested revert-requested", role: "status" },
+    `Revert sent for approval: `,
+    h("a", { href: `#/changes/${request.id}` }, `change request #${request.id}`),
+    " applies it once someone else approves it.",
+  );
+}
 
 function revertQuestion(event) {
   const what = `${event.entity} ${event.entity_id}`;

@@ -6,6 +6,7 @@
 import { path, query } from "../api.js";
 import { append, h, showJson } from "../dom.js";
 import { clearErrors, showApiError } from "../forms.js";
+import { describe as describeImpact } from "./impact.js";
 
 const STATES = ["open", "approved", "draft", "applied", "rejected"];
 const STATE_TEXT = { draft: "Draft", open: "Waiting for approval", approved: "Approved", applied: "Applied", rejected: "Rejected" };
@@ -172,7 +173,19 @@ function mountDetail(main, ctx, id) {
       h("section", { class: "card" }, h("h2", {}, "Changes"), request.diff.map((flag) => flagDiff(flag, request))),
       request.impact === null || request.impact === undefined
         ? null
-        : h("section", { class: "card", id: "change-impact" }, h("h2", {}, "Impact"), h("pre", {}, showJson(request.impact))),
+        : h(
+            "section",
+            { class: "card", id: "change-impact" },
+            h("h2", {}, "Impact"),
+            h(
+              "p",
+              { class: "hint" },
+              request.state === "applied" || request.state === "rejected"
+                ? "Against the users this server evaluated recently, compared with the flags as they are now."
+                : "What applying it would change for the users this server evaluated recently.",
+            ),
+            h("div", { class: "impact" }, describeImpact(request.impact, true)),
+          ),
       h("section", { class: "card" }, h("h2", {}, "Activity"), timeline(request), ctx.readOnly ? null : commentForm()),
     ]);
   }
@@ -186,7 +199,8 @@ function mountDetail(main, ctx, id) {
     if (request.state === "draft") buttons.push(act("open", "Open for review", "primary"));
     if (["open", "approved"].includes(request.state)) buttons.push(act("approve", "Approve", request.state === "open" ? "primary" : ""));
     if (request.state === "approved") buttons.push(act("apply", "Apply", "primary"));
-    if (pending) buttons.push(act("rebase", "Rebase", ""), act("reject", "Reject", "danger"));
+    const mine = ctx.session.kind === "person" && ctx.session.email === request.requester;
+    if (pending) buttons.push(act("rebase", "Rebase", ""), act("reject", mine ? "Withdraw" : "Reject", "danger"));
     return buttons.length ? h("div", { class: "actions change-actions" }, buttons) : null;
   }
 

@@ -2,7 +2,7 @@
 // the draft and call `page.changed()`; adding, removing or moving rows calls `page.rerender(focusId)`.
 
 import { conditionsEditor, newCondition } from "../conditions.js";
-import { h } from "../dom.js";
+import { h, lockIcon } from "../dom.js";
 import { payload } from "../flagdraft.js";
 import { clearErrors, showError } from "../forms.js";
 import { KINDS, ago, referencesText, signalList } from "../lifecycle.js";
@@ -134,7 +134,7 @@ function environmentRow(env, override, { own, ownRollout, page }) {
   return h(
     "tr",
     { dataset: { path: `environments.${env}`, env } },
-    h("th", { scope: "row" }, env),
+    h("th", { scope: "row" }, env, page.isProtected(env) ? lockIcon("Protected: changes here need approval") : null),
     h("td", { "data-label": "Enabled", dataset: { path: `environments.${env}.enabled` } }, select),
     h("td", { "data-label": "Rollout %", dataset: { path: `environments.${env}.rollout_percentage` } }, rollout),
     h(

@@ -5,8 +5,8 @@
 // (a chart per hour or day) and lifecycle (kind, owner, stale signals, archive and restore) are
 // parts of the same page (docs/lifecycle.md).
 
-import { path, query } from "../api.js";
-import { h, keepFocus } from "../dom.js";
+import { ChangeRequested, path, query } from "../api.js";
+import { h, keepFocus, lockIcon } from "../dom.js";
 import { changedFields, fromDoc, toFields } from "../flagdraft.js";
 import { clearErrors, showApiError, showError } from "../forms.js";
 import { stateOf } from "../store.js";
@@ -66,6 +66,7 @@ export function mount(main, ctx, { args: [name] }) {
     stale: null,
     markStale,
     flagNames: () => [...ctx.store.flags.keys()].sort(),
+    isProtected: (env) => ctx.isProtected(env),
     segments: [],
     changed,
     rerender,
@@ -85,7 +86,7 @@ export function mount(main, ctx, { args: [name] }) {
     if (names.includes(name)) onRemote();
   });
   load();
-  return { unmount: unsubscribe };
+  return { unmount: unsubscribe, unsaved };
 
   async function load() {
     try {
@@ -101,7 +102,8 @@ export function mount(main, ctx, { args: [name] }) {
     }
     playground = createPlayground(ctx, name, { environments, onResult: markDecidingRule });
     render();
-    main.append(usage.el, playground.el, codeRefs, history, danger);
+    main.append(usage.el, playground.el, codeRefs, history);
+    if (!readOnly) main.append(danger); // archive and delete: nothing a reader can do
     renderDanger();
     showCodeRefs();
     usage.show(environments);
@@ -171,9 +173,10 @@ export function mount(main, ctx, { args: [name] }) {
             "div",
             { class: "savebar" },
             stateText,
-            h("button", { type: "button", id: "discard", onclick: discard }, "Discard changes"),
+            readOnly ? null : approvalNote(),
+            readOnly ? null : h("button", { type: "button", id: "discard", onclick: discard }, "Discard changes"),
             readOnly ? null : impact.button,
-            h("button", { type: "submit", class: "primary", id: "save" }, "Save"),
+            readOnly ? null : h("button", { type: "submit", class: "primary", id: "save" }, saveLabel()),
             formError,
             impact.panel,
           ),
@@ -184,14 +187,34 @@ export function mount(main, ctx, { args: [name] }) {
     changed();
   }
 
+  /** For an editor, where saving needs approval (protected environments); nothing for an admin. */
+  function approvalNote() {
+    const guarded = environments.filter((env) => ctx.isProtected(env));
+    if (!ctx.needsApproval || !guarded.length) return null;
+    return h(
+      "p",
+      { class: "approval-note", id: "save-needs-approval" },
+      lockIcon("Protected"),
+      ` ${guarded.join(", ")} ${guarded.length === 1 ? "is" : "are"} protected: a change that affects ${guarded.length === 1 ? "it" : "them"} is sent for approval as a change request, and applies once someone else approves it.`,
+    );
+  }
+
+  function saveLabel() {
+    return ctx.needsApproval && environments.some((env) => ctx.isProtected(env)) ? "Save or request approval" : "Save";
+  }
+
   /** The sticky head: the flag, its saved state in each environment, and links to the parts of the page. */
   function summary() {
     const chips = environments.map((env) => {
       const state = stateOf(base, env);
       return h(
         "li",
-        { class: `chip ${state.key}`, dataset: { chip: env, state: state.key }, title: state.detail },
-        h("span", { class: "chip-env" }, env),
+        {
+          class: `chip ${state.key}`,
+          dataset: { chip: env, state: state.key, protected: ctx.isProtected(env) ? "" : undefined },
+          title: ctx.isProtected(env) ? `${state.detail}; protected: changes here need approval` : state.detail,
+        },
+        h("span", { class: "chip-env" }, ctx.isProtected(env) ? lockIcon("Protected: changes here need approval") : null, env),
         h("span", { class: "chip-state" }, state.label),
       );
     });
@@ -358,10 +381,17 @@ export function mount(main, ctx, { args: [name] }) {
     const keys = changedFields(baseFields, fields);
     const dirty = keys.length > 0 || errors.length > 0;
     stateText.className = dirty ? "state dirty" : "state";
-    if (readOnly) stateText.textContent = "Read-only: sign in with an admin token to change this flag.";
+    if (readOnly) stateText.textContent = "Read-only: your role lets you see this flag, not change it.";
     else if (gone) stateText.textContent = "This flag no longer exists.";
     else stateText.textContent = dirty ? `Unsaved changes${keys.length ? `: ${keys.join(", ")}` : ""}` : "No unsaved changes";
     return dirty;
+  }
+
+  /** What leaving the page would lose, in words ("" when nothing: see app.js). */
+  function unsaved() {
+    if (readOnly || gone || !draft || !isDirty()) return "";
+    const keys = changedFields(baseFields, toFields(draft).fields);
+    return `You have unsaved changes to ${name}${keys.length ? ` (${keys.join(", ")})` : ""}.`;
   }
 
   function isDirty() {
@@ -426,7 +456,8 @@ export function mount(main, ctx, { args: [name] }) {
       else ctx.store.upsert(doc);
       done(doc);
     } catch (error) {
-      failed(error);
+      if (error instanceof ChangeRequested) showRequested(error.request);
+      else failed(error);
     } finally {
       busy -= 1;
       if (busy === 0 && missedChange) onRemote();
@@ -550,6 +581,34 @@ export function mount(main, ctx, { args: [name] }) {
       ),
     );
     render();
+  }
+
+  /**
+   * The write became a change request (a protected environment): nothing changed, so the page shows
+   * the flag as it is (the edit lives in the request) and says where the edit went.
+   */
+  function showRequested(request) {
+    setBase(base);
+    clearErrors(form);
+    render();
+    stateText.textContent = `Sent for approval as change request #${request.id}: nothing changed yet.`;
+    const link = h("a", { href: `#/changes/${request.id}`, id: "requested-link" }, `Open change request #${request.id}`);
+    notice.replaceChildren(
+      h(
+        "div",
+        { class: "notice requested", role: "alert", id: "requested" },
+        h("strong", {}, `Change request #${request.id} created.`),
+        ` ${guardedIn(request)} protected, so your change waits for approval by someone else; ${name} is unchanged until it is approved and applied. `,
+        link,
+      ),
+    );
+    link.focus();
+  }
+
+  function guardedIn(request) {
+    const guarded = request.environments.filter((env) => ctx.isProtected(env));
+    if (!guarded.length) return "A protected environment is";
+    return `${guarded.join(", ")} ${guarded.length > 1 ? "are" : "is"}`;
   }
 
   function showConflict(message) {

@@ -4,9 +4,10 @@
 // shows the flag's last 7 days of evaluations and when it was last seen (GET /usage), and a badge
 // when it may be stale (GET /cleanup); the "Archived" choice lists the archived flags instead.
 
-import { path, query } from "../api.js";
+import { ChangeRequested, path, query } from "../api.js";
 import { sparkline } from "../charts.js";
-import { esc, h } from "../dom.js";
+import { ask, toast } from "../dialog.js";
+import { LOCK_SVG, esc, h } from "../dom.js";
 import { clearErrors, showError } from "../forms.js";
 import { ago, kindLabel, setArchived } from "../lifecycle.js";
 import { effectiveEnabled, stateOf } from "../store.js";
@@ -262,7 +263,14 @@ export function mount(main, ctx, { params }) {
       `<th scope="col" class="seen">Last seen</th>`,
       `<th scope="col" data-env="">Default</th>`,
     ];
-    for (const env of environments) cells.push(`<th scope="col" data-env="${esc(env)}">${esc(env)}</th>`);
+    for (const env of environments) {
+      const approvals = ctx.store.protected.get(env);
+      const lock =
+        approvals === undefined
+          ? ""
+          : ` <span class="lock-icon" role="img" aria-label="protected" title="Protected: a change here needs ${approvals} approval${approvals === 1 ? "" : "s"} (admins apply at once)">${LOCK_SVG}</span>`;
+      cells.push(`<th scope="col" data-env="${esc(env)}"${approvals === undefined ? "" : " data-protected"}>${esc(env)}${lock}</th>`);
+    }
     thead.innerHTML = `<tr>${cells.join("")}</tr>`;
   }
 
@@ -325,13 +333,13 @@ export function mount(main, ctx, { params }) {
     const on = effectiveEnabled(doc, env);
     const state = stateOf(doc, env);
     const switched = on ? "on" : "off";
-    const override = env && doc.environments[env] && doc.environments[env].enabled !== undefined;
+    const override = env && hasOwnSwitch(doc, env);
     const inherited = env && !override;
     const where = env || "default";
     const label = `${doc.name} in ${where}: ${state.label} (${state.detail})${inherited ? ", inherited" : ""}`;
     const disabled = readOnly ? " disabled" : "";
     return (
-      `<td data-label="${esc(env || "Default")}" data-env="${esc(env)}">` +
+      `<td data-label="${esc(env ? (ctx.isProtected(env) ? `${env} (protected)` : env) : "Default")}" data-env="${esc(env)}">` +
       `<button type="button" class="toggle ${switched}${state.key === switched ? "" : ` ${state.key}`}` +
       `${inherited ? " inherited" : ""}" ` +
       `data-toggle="${esc(env)}" data-state="${state.key}" ` +
@@ -352,21 +360,85 @@ export function mount(main, ctx, { params }) {
     const key = `${name}\u0000${env}`;
     if (pending.has(key)) return;
     pending.add(key);
-    button.setAttribute("aria-busy", "true");
     status.className = "status";
     status.textContent = "";
+    try {
+      const doc = ctx.store.flags.get(name);
+      const turnOn = doc ? !effectiveEnabled(doc, env) : true;
+      const guarded = doc ? protectedTouched(doc, env) : [];
+      if (guarded.length && !(await confirmProtected(name, env, turnOn, guarded))) return;
+      button.setAttribute("aria-busy", "true");
+      await switchFlag(name, env, guarded.length > 0);
+    } finally {
+      pending.delete(key);
+    }
+  }
+
+  /** The protected environments a toggle of `env` changes ("" = the flag's own switch: every one without its own). */
+  function protectedTouched(doc, env) {
+    if (env) return ctx.isProtected(env) ? [env] : [];
+    return environments.filter((each) => ctx.isProtected(each) && !hasOwnSwitch(doc, each));
+  }
+
+  function confirmProtected(name, env, turnOn, guarded) {
+    const where = env ? `in ${env}` : "by default";
+    const verb = turnOn ? "on" : "off";
+    const envs = guarded.join(", ");
+    const text = ctx.needsApproval
+      ? `${envs} ${guarded.length === 1 ? "is" : "are"} protected: this creates a change request, and ${name} stays as it is until someone else approves and applies it. You can withdraw it from the message that follows.`
+      : `${envs} ${guarded.length === 1 ? "is" : "are"} protected. As an admin you change it at once: every user there gets the new answer now. You can undo it from the message that follows.`;
+    return ask({
+      id: "confirm-toggle",
+      title: `Turn ${name} ${verb} ${where}?`,
+      text,
+      confirmLabel: ctx.needsApproval ? `Request turning it ${verb}` : `Turn ${verb} ${where}`,
+    });
+  }
+
+  /** Toggle, and say what happened; after a protected toggle, a toast offers to undo it. */
+  async function switchFlag(name, env, offerUndo) {
+    const where = env || "the default";
     try {
       const doc = await ctx.api.post(path("/flags", name, "toggle") + query({ environment: env }));
       ctx.store.upsert(doc);
       const state = effectiveEnabled(doc, env) ? "on" : "off";
-      status.textContent = `${name} is now ${state} in ${env || "the default"}.`;
+      status.textContent = `${name} is now ${state} in ${where}.`;
+      if (offerUndo) {
+        toast(`${name} is now ${state} in ${where}.`, [
+          { label: "Undo", id: "toast-undo", run: () => undoToggle(name, env) },
+        ]);
+      }
     } catch (error) {
-      status.textContent = `Could not toggle ${name}: ${error.message}`;
-      status.className = "status error";
-      button.removeAttribute("aria-busy");
+      if (error instanceof ChangeRequested) {
+        const request = error.request;
+        status.textContent = `Change request #${request.id} holds this toggle of ${name} in ${where}: nothing changes until someone else approves and applies it.`;
+        toast(`Change request #${request.id} created: ${name} in ${where} waits for approval.`, [
+          { label: "View", id: "toast-view", href: `#/changes/${request.id}` },
+          { label: "Withdraw", id: "toast-undo", run: () => withdraw(request) },
+        ]);
+      } else {
+        status.textContent = `Could not toggle ${name}: ${error.message}`;
+        status.className = "status error";
+      }
     } finally {
-      pending.delete(key);
+      const button = rows.get(name)?.querySelector(`button[data-toggle="${CSS.escape(env)}"]`);
+      if (button) button.removeAttribute("aria-busy");
     }
+  }
+
+  async function undoToggle(name, env) {
+    const doc = await ctx.api.post(path("/flags", name, "toggle") + query({ environment: env }));
+    ctx.store.upsert(doc);
+    const state = effectiveEnabled(doc, env) ? "on" : "off";
+    status.textContent = `Undone: ${name} is ${state} in ${env || "the default"} again.`;
+    return status.textContent;
+  }
+
+  /** The requester takes back their change request (rejected, saying so). */
+  async function withdraw(request) {
+    await ctx.api.post(path("/change-requests", String(request.id), "reject"), { text: "Withdrawn by its requester." });
+    status.textContent = `Withdrawn: change request #${request.id} is rejected, nothing changed.`;
+    return status.textContent;
   }
 
   function onChanged(names) {
@@ -462,6 +534,10 @@ export function mount(main, ctx, { params }) {
     table.hidden = shown === 0;
     activeList.hidden = shown === 0;
   }
+}
+
+function hasOwnSwitch(doc, env) {
+  return Boolean(doc.environments[env]) && doc.environments[env].enabled !== undefined;
 }
 
 function rowFromHtml(html) {
