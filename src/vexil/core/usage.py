@@ -65,10 +65,11 @@ class Usage(PeriodicFlush):
         self.limits = limits or UsageLimits()
         # bucket -> [count, last seen (epoch seconds)]
         self._pending: dict[Bucket, list[float]] = {}
-        # Per answer kept by the answer cache, what it counted: a kept answer is still an evaluation.
-        self._kept: dict[Any, tuple[Tally, ...]] = {}
-        # (answer key, source, hour) -> [times served again, last time (epoch seconds)]
-        self._hits: dict[tuple[Any, str, int], list[float]] = {}
+        # Per answer kept by the answer cache, what serving it again counts: [times served again since
+        # the last settle, its source (None until first served again), its tallies]. A kept answer
+        # served again is still an evaluation, and the hottest path of all: one dictionary lookup
+        # and one addition, no clock, no tuple; `_settle` spreads the count over the answer's flags.
+        self._kept: dict[Any, list[Any]] = {}
         # Totals since start, per (flag, variant, environment), for Prometheus (as bounded as buckets).
         self.totals: dict[tuple[str, str, str], int] = {}
         self._lock = asyncio.Lock()
@@ -111,33 +112,33 @@ class Usage(PeriodicFlush):
         if len(kept) >= self.limits.buckets:
             self._settle()
             kept.clear()
-        kept[answer_key] = tallies
+        before = kept.get(answer_key)
+        if before is not None and before[0]:
+            self._settle_one(before, self._clock())
+        kept[answer_key] = [0, None, tallies]
 
     def count_kept(self, answer_key: Any, source: str) -> None:
-        """Count an answer served again from the answer cache: one counter per answer, hour and
-        source, however many flags the answer holds; `_settle` spreads it over its flags later."""
-        now = self._clock()
-        key = (answer_key, source, int(now // HOUR))
-        hits = self._hits
-        entry = hits.get(key)
-        if entry is None:
-            if answer_key not in self._kept:
-                return
-            if len(hits) >= self.limits.buckets:
-                self.dropped += 1
-                return
-            entry = hits[key] = [0, now]
-        entry[0] += 1
-        entry[1] = now
+        """Count an answer served again from the answer cache: one addition per answer, however many
+        flags it holds; `_settle` spreads it over its flags, in the hour it runs (at the latest the
+        next flush: at most one flush interval late)."""
+        cell = self._kept.get(answer_key)
+        if cell is not None and cell[1] == source:
+            cell[0] += 1
+        elif cell is not None:
+            if cell[0]:  # served again under another source: what the first one counted is settled
+                self._settle_one(cell, self._clock())
+            cell[0], cell[1] = 1, source
+
+    def _settle_one(self, cell: list[Any], now: float) -> None:
+        self._add(cell[2], cell[1], int(now // HOUR), cell[0], now)
+        cell[0] = 0
 
     def _settle(self) -> None:
-        """Spread the answers served again over the buckets of the flags they hold."""
-        hits, self._hits = self._hits, {}
-        kept = self._kept
-        for (answer_key, source, hour), (n, last) in hits.items():
-            tallies = kept.get(answer_key)
-            if tallies is not None:
-                self._add(tallies, source, hour, int(n), last)
+        """Spread the answers served again over the buckets of the flags they hold, now."""
+        now = self._clock()
+        for cell in self._kept.values():
+            if cell[0]:
+                self._settle_one(cell, now)
 
     def settled_totals(self) -> dict[tuple[str, str, str], int]:
         """Totals since start per (flag, variant, environment), answers served again included."""
