@@ -84,8 +84,10 @@ async def endpoints(calls: int) -> list[tuple[str, float, float]]:
             return figures
 
 
-async def flush_seconds(server: str, buckets: int) -> float:
-    """Seconds one flush of `buckets` distinct buckets takes on a fresh PostgreSQL database."""
+async def flush_seconds(server: str, buckets: int) -> tuple[float, float, float]:
+    """Seconds one flush of `buckets` distinct buckets takes on a fresh PostgreSQL database, the
+    merge of what it wrote into the hour and day rows (once a minute or before a read, not part of a
+    flush), and a second flush and merge of the same buckets (which then add to rows already there)."""
     name = f"vexil_bench_usage_{os.getpid()}"
     engine = create_async_engine(f"{server}/test", isolation_level="AUTOCOMMIT", poolclass=NullPool)
     async with engine.connect() as connection:
@@ -94,11 +96,16 @@ async def flush_seconds(server: str, buckets: int) -> float:
         store = await SqlStore.open(f"{server}/{name}")
         try:
             usage = Usage(store)
-            for i in range(buckets):
-                usage.count([(f"flag-{i % 500}", "production", f"app-{i // 500}", "on")], SERVER)
-            start = time.perf_counter()
-            await usage.flush()
-            return time.perf_counter() - start
+            times = []
+            for _ in range(2):
+                for i in range(buckets):
+                    usage.count([(f"flag-{i % 500}", "production", f"app-{i // 500}", "on")], SERVER)
+                start = time.perf_counter()
+                await usage.flush()
+                flushed = time.perf_counter()
+                await usage.merge()
+                times += [flushed - start, time.perf_counter() - flushed]
+            return times[0], times[1], times[2] + times[3]
         finally:
             await store.close()
     finally:
@@ -116,8 +123,9 @@ async def main() -> None:
     print(f"load average: {os.getloadavg()}")
     for what, on, off in await endpoints(args.calls):
         print(f"{what:34} on {on:7.2f} µs   off {off:7.2f} µs   cost {(on - off) / off * 100:+5.1f} %")
-    seconds = await flush_seconds(args.postgres, args.buckets)
-    print(f"flush of {args.buckets:,} distinct buckets to PostgreSQL: {seconds:.2f} s")
+    flush, merge, again = await flush_seconds(args.postgres, args.buckets)
+    print(f"flush of {args.buckets:,} distinct buckets to PostgreSQL: {flush:.2f} s")
+    print(f"  then its merge into hour and day rows: {merge:.2f} s; both again for the same buckets: {again:.2f} s")
     sys.stdout.flush()
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from vexil.core.flushing import PeriodicFlush
 from vexil.engine import Snapshot
-from vexil.store import SqlStore, StoreError
+from vexil.store import SqlStore, StoreError, UsageRow
 from vexil.unleash.usage import SdkReport
 
 log = logging.getLogger("vexil.usage")
@@ -38,6 +38,8 @@ Bucket = tuple[str, str, str, str, str, int]
 # The sources, as `by_source` names them.
 SERVER, BULK, OFREP, COMPAT, FRONTEND, STREAM, SDK = "server", "bulk", "ofrep", "compat", "frontend", "stream", "sdk"
 HOUR = 3600
+# Seconds between two merges of the flushed counts into the stored hour and day rows (and prunes).
+MERGE_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,7 @@ class Usage(PeriodicFlush):
         self.totals: dict[tuple[str, str, str], int] = {}
         self._lock = asyncio.Lock()
         self.dropped = 0
+        self._merged = clock()  # when the store last merged and pruned
 
     def __len__(self) -> int:
         """Buckets kept in memory, not flushed yet."""
@@ -145,42 +148,45 @@ class Usage(PeriodicFlush):
         self._settle()
         return self.totals
 
-    def take(self) -> list[dict[str, Any]]:
+    def take(self) -> list[UsageRow]:
         """What was counted since the last flush, as rows for the store; memory starts over."""
         self._settle()
         batch, self._pending = self._pending, {}
-        return [
-            {
-                "flag": flag,
-                "environment": environment,
-                "app": app,
-                "variant": variant,
-                "source": source,
-                "hour": datetime.fromtimestamp(hour * HOUR, UTC),
-                "count": int(count),
-                "last_seen": datetime.fromtimestamp(last, UTC),
-            }
-            for (flag, environment, app, variant, source, hour), (count, last) in batch.items()
-        ]
+        hours: dict[int, datetime] = {}  # a flush holds a few hours: one datetime each
+        rows: list[UsageRow] = []
+        append = rows.append
+        for (flag, environment, app, variant, source, hour), (count, last) in batch.items():
+            at = hours.get(hour)
+            if at is None:
+                at = hours[hour] = datetime.fromtimestamp(hour * HOUR, UTC)
+            append((flag, environment, app, variant, source, at, int(count), datetime.fromtimestamp(last, UTC)))
+        return rows
 
     async def flush(self) -> int:
-        """Add what was counted to the store, and prune what is past retention; how many buckets.
-        On a store error the counts are kept for the next flush, and the error raised."""
+        """Add what was counted to the store, and every `MERGE_SECONDS` merge it (`merge`); how many
+        buckets. On a store error the counts are kept for the next flush, and the error raised."""
         async with self._lock:
             self._settle()
             pending = self._pending
             rows = self.take()
-            now = datetime.fromtimestamp(self._clock(), UTC)
             try:
-                await self._store.add_usage(
-                    rows,
-                    hourly_before=now - self.limits.hourly_retention,
-                    daily_before=now - self.limits.daily_retention,
-                )
+                await self._store.add_usage(rows)
             except StoreError:
                 self._restore(pending)
                 raise
+            if not 0 <= self._clock() - self._merged < MERGE_SECONDS:
+                await self.merge()
             return len(rows)
+
+    async def merge(self) -> None:
+        """Have the store fold what was flushed into its hour and day rows (on PostgreSQL flushes only
+        append, `store/_usage.py`), and prune what is past retention."""
+        now = self._clock()
+        at = datetime.fromtimestamp(now, UTC)
+        await self._store.merge_usage_log(
+            hourly_before=at - self.limits.hourly_retention, daily_before=at - self.limits.daily_retention
+        )
+        self._merged = now
 
     def _restore(self, batch: dict[Bucket, list[float]]) -> None:
         for key, (count, last) in batch.items():

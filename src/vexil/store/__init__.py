@@ -10,6 +10,7 @@ from vexil.store._docs import FLAG_KEYS, OVERRIDE_KEYS, format_time, utcnow
 from vexil.store._engine import sqlite_url
 from vexil.store._files import private_directory
 from vexil.store._sdks import merge_usage
+from vexil.store._usage import UsageRow
 from vexil.store._values import MAX_DEPTH, check_text, document_problem, scalar_problem, text_problem
 from vexil.store._versions import StoredVersions, differing
 from vexil.store.errors import Conflict, InvalidValue, NotFound, StoreError, StoreUnavailable
@@ -28,6 +29,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "StoredVersions",
+    "UsageRow",
     "check_text",
     "differing",
     "document_problem",
