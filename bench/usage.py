@@ -18,7 +18,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import orjson
 from asgi_lifespan import LifespanManager
@@ -30,23 +29,10 @@ import fixtures as fx
 from inprocess import HEADERS, TOKEN, per_call, scope_of
 from vexil.api.app import create_app
 from vexil.config import Settings
-from vexil.core.usage import SERVER, Tally, Usage
+from vexil.core.usage import SERVER, Uncounted, Usage
 from vexil.store import SqlStore
 
 ROUNDS = 5
-
-
-class Uncounted(Usage):
-    """A counter that counts nothing: the "off" side."""
-
-    def count(self, tallies: Any, source: str, n: int = 1) -> None:
-        return None
-
-    def keep(self, answer_key: Any, tallies: tuple[Tally, ...]) -> None:
-        return None
-
-    def count_kept(self, answer_key: Any, source: str) -> None:
-        return None
 
 
 async def endpoints(calls: int) -> list[tuple[str, float, float]]:

@@ -96,3 +96,18 @@ def test_usage__client_stream__snapshot_and_updates_counted(live_server: Callabl
     assert found["by_source"] == {"stream": 2}
     assert found["by_variant"] == {"dark": 1, "light": 1}
     assert found["by_environment"] == {"production": 2}
+
+
+def test_usage__counting_off__evaluations_answered_and_not_counted(live_server: Callable[..., LiveServer]) -> None:
+    # Given a server started with VEXIL_USAGE=off, and a flag
+    server = live_server(env={**ADMIN_ENV, "VEXIL_USAGE": "off"})
+    admin = admin_client(server)
+    ok(admin.post("/flags", json=THEME))
+    anonymous = httpx.Client(base_url=server.url, timeout=10)
+    # When it is evaluated, twice with the same request (the second answered from the answer cache)
+    for _ in range(2):
+        assert ok(anonymous.get("/flags/theme/evaluate", params={"identifier": "u1"}))["variant"] == "dark"
+    ok(anonymous.post("/evaluate", json={"identifier": "u2", "flags": ["theme"]}))
+    # Then the answers are right, and nothing was counted
+    found = usage(admin, "theme")
+    assert found["total"] == 0 and found["by_source"] == {} and found["last_seen"] is None

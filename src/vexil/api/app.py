@@ -60,7 +60,7 @@ from vexil.core.auth import Role, TokenCache
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.streams import Streams
-from vexil.core.usage import Usage, UsageLimits
+from vexil.core.usage import Uncounted, Usage, UsageLimits
 from vexil.store.sql import SqlStore
 
 log = logging.getLogger("vexil")
@@ -85,7 +85,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         replicator = await start_replicator(settings, service)
         streams = Streams(service, heartbeat=settings.stream_heartbeat, memory=settings.stream_memory_bytes)
         streams.start()
-        counting = Usage(store, limits=usage_limits(settings))
+        counting = (Usage if settings.usage else Uncounted)(store, limits=usage_limits(settings))
         counting.start()
         streams.usage = counting
         connected = SdkRegistry(store, lambda: service.snapshot)

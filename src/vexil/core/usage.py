@@ -216,6 +216,19 @@ class Usage(PeriodicFlush):
         return len(self._pending)
 
 
+class Uncounted(Usage):
+    """A counter that counts nothing (`VEXIL_USAGE=off`): what is stored still reads back."""
+
+    def count(self, tallies: Iterable[Tally], source: str, n: int = 1) -> None:
+        return None
+
+    def keep(self, answer_key: Any, tallies: tuple[Tally, ...]) -> None:
+        return None
+
+    def count_kept(self, answer_key: Any, source: str) -> None:
+        return None
+
+
 def count_report(usage: Usage, snapshot: Snapshot, report: SdkReport, environment: str | None, source: str) -> None:
     """Count what an SDK that evaluates itself reported (Unleash metrics): of this server's flags
     only, per variant the flag has; evaluations without a known variant count under ''."""
