@@ -20,10 +20,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from vexil.core.flushing import PeriodicFlush
-from vexil.engine import Snapshot
+from vexil.engine import Evaluation, Reason, Snapshot
 from vexil.store import SqlStore, StoreError, UsageRow
 from vexil.unleash.usage import SdkReport
 
@@ -57,6 +57,28 @@ def tally(flag: str, context: dict[str, Any], variant: str | None) -> Tally:
     return flag, context.get("environment") or "", context.get("app") or "", variant or ""
 
 
+class Answered(NamedTuple):
+    """What an answer of several flags counts, kept whole on the request path and turned into
+    tallies only when settled: its results are the engine's prebuilt, shared `Evaluation`s, so the
+    tuple is quick to build, their identities quick to hash (`count_answer`), and counting it is
+    one dictionary update however many flags it holds (many users get the same results)."""
+
+    results: tuple[Evaluation, ...]
+    environment: str
+    app: str
+
+    @classmethod
+    def of(cls, results: Iterable[Evaluation], context: dict[str, Any]) -> Answered:
+        return cls(tuple(results), context.get("environment") or "", context.get("app") or "")
+
+    def tallies(self) -> list[Tally]:
+        """One tally per flag found (a flag the server does not have is not counted)."""
+        environment, app = self.environment, self.app
+        return [
+            (r.flag, environment, app, r.variant or "") for r in self.results if r.reason is not Reason.FLAG_NOT_FOUND
+        ]
+
+
 class Usage(PeriodicFlush):
     what = "flag usage buckets"
 
@@ -74,6 +96,9 @@ class Usage(PeriodicFlush):
         self._kept: dict[Any, list[Any]] = {}
         # Totals since start, per (flag, variant, environment), for Prometheus (as bounded as buckets).
         self.totals: dict[tuple[str, str, str], int] = {}
+        # (its results' ids, environment, app, source) -> [times counted since the last settle, the
+        # answer] (`count_answer`).
+        self._answers: dict[tuple[tuple[int, ...], str, str, str], list[Any]] = {}
         self._lock = asyncio.Lock()
         self.dropped = 0
         self._merged = clock()  # when the store last merged and pruned
@@ -108,7 +133,21 @@ class Usage(PeriodicFlush):
             elif len(totals) < self.limits.buckets:
                 totals[total] = n
 
-    def keep(self, answer_key: Any, tallies: tuple[Tally, ...]) -> None:
+    def count_answer(self, answer: Answered, source: str) -> None:
+        """Count one evaluation of each flag `answer` holds, from `source`: one dictionary update
+        (keyed by the results' identities: they are shared, and kept alive by the entry itself);
+        `_settle` spreads it over the flags, in the hour it runs (at most one flush interval late)."""
+        key = (tuple(map(id, answer.results)), answer.environment, answer.app, source)
+        answers = self._answers
+        cell = answers.get(key)
+        if cell is not None:
+            cell[0] += 1
+            return
+        if len(answers) >= self.limits.buckets:
+            self._settle()
+        self._answers[key] = [1, answer]
+
+    def keep(self, answer_key: Any, tallies: tuple[Tally, ...] | Answered) -> None:
         """Remember what the answer kept under `answer_key` counts (bounded like the answer cache's
         own memory of requests: it starts over when full, after settling what was served from it)."""
         kept = self._kept
@@ -133,15 +172,22 @@ class Usage(PeriodicFlush):
             cell[0], cell[1] = 1, source
 
     def _settle_one(self, cell: list[Any], now: float) -> None:
-        self._add(cell[2], cell[1], int(now // HOUR), cell[0], now)
+        counted = cell[2]
+        tallies = counted.tallies() if isinstance(counted, Answered) else counted
+        self._add(tallies, cell[1], int(now // HOUR), cell[0], now)
         cell[0] = 0
 
     def _settle(self) -> None:
-        """Spread the answers served again over the buckets of the flags they hold, now."""
+        """Spread the answers counted whole (served again, or `count_answer`) over the buckets of the
+        flags they hold, now."""
         now = self._clock()
         for cell in self._kept.values():
             if cell[0]:
                 self._settle_one(cell, now)
+        answers, self._answers = self._answers, {}
+        hour = int(now // HOUR)
+        for (_, _, _, source), (n, answer) in answers.items():
+            self._add(answer.tallies(), source, hour, n, now)
 
     def settled_totals(self) -> dict[tuple[str, str, str], int]:
         """Totals since start per (flag, variant, environment), answers served again included."""
@@ -222,7 +268,10 @@ class Uncounted(Usage):
     def count(self, tallies: Iterable[Tally], source: str, n: int = 1) -> None:
         return None
 
-    def keep(self, answer_key: Any, tallies: tuple[Tally, ...]) -> None:
+    def count_answer(self, answer: Answered, source: str) -> None:
+        return None
+
+    def keep(self, answer_key: Any, tallies: tuple[Tally, ...] | Answered) -> None:
         return None
 
     def count_kept(self, answer_key: Any, source: str) -> None:

@@ -256,7 +256,7 @@ class FlagUsageLogRow(Base):
 
     __tablename__ = "flag_usage_log"
     # Nothing is ever loaded by identity; the mapper wants a key, the table has none.
-    __mapper_args__: ClassVar[dict[str, Any]] = {
+    __mapper_args__ = {
         "primary_key": ["flag", "at", "environment", "app", "variant", "source", "last_seen"]
     }
 
