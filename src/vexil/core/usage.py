@@ -1,11 +1,15 @@
 """Flag usage: how often each flag was evaluated, by environment, app, variant, source and hour.
 
-Every server-side evaluation (and every count an SDK reports) calls `Usage.count` on the request
-path: one dictionary update in memory, no I/O. `flush` hands what was counted to the store, which
-adds it to the `flag_usage` rows with increment-upserts (`store/_usage.py`), so replicas sharing one
-PostgreSQL add up instead of overwriting each other. `start()` flushes every `interval` seconds
-(at most 10) and `stop()` flushes a last time, at shutdown: a process killed with SIGKILL loses at
-most one interval's counts.
+Every server-side evaluation (and every count an SDK reports) is counted on the request path: one
+dictionary update in memory, no I/O. The hottest paths count least: an answer served again from the
+answer cache adds one to a counter kept with it (`count_kept`: no clock, no allocation), and an
+answer of several flags is counted whole (`count_answer`, keyed by the engine's shared results);
+both are spread over their flags' buckets when settled (`_settle`: at each flush, and for
+Prometheus), in the hour of the settling. `flush` hands the buckets to the store, which adds them to
+the `flag_usage` rows (through an append-only log merged every minute on PostgreSQL,
+`store/_usage.py`), so replicas sharing one PostgreSQL add up instead of overwriting each other.
+`start()` flushes every `interval` seconds (at most 10) and `stop()` flushes a last time, at
+shutdown: a process killed with SIGKILL loses at most one interval's counts.
 
 Memory is bounded: between two flushes at most `buckets` distinct buckets are kept; counts for a
 bucket beyond that are dropped (and counted in `dropped`). Times come from `clock` (seconds since
