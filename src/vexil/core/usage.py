@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -64,8 +65,7 @@ def tally(flag: str, context: dict[str, Any], variant: str | None) -> Tally:
 class Answered(NamedTuple):
     """What an answer of several flags counts, kept whole on the request path and turned into
     tallies only when settled: its results are the engine's prebuilt, shared `Evaluation`s, so the
-    tuple is quick to build, their identities quick to hash (`count_answer`), and counting it is
-    one dictionary update however many flags it holds (many users get the same results)."""
+    tuple is quick to build and `count_answer` counts each result by its identity, in C."""
 
     results: tuple[Evaluation, ...]
     environment: str
@@ -100,9 +100,9 @@ class Usage(PeriodicFlush):
         self._kept: dict[Any, list[Any]] = {}
         # Totals since start, per (flag, variant, environment), for Prometheus (as bounded as buckets).
         self.totals: dict[tuple[str, str, str], int] = {}
-        # (its results' ids, environment, app, source) -> [times counted since the last settle, the
-        # answer] (`count_answer`).
-        self._answers: dict[tuple[tuple[int, ...], str, str, str], list[Any]] = {}
+        # (environment, app, source) -> (times each result was counted since the last settle, by
+        # the result's id; the results by id) (`count_answer`).
+        self._answers: dict[tuple[str, str, str], tuple[Counter[int], dict[int, Evaluation]]] = {}
         self._lock = asyncio.Lock()
         self.dropped = 0
         self._merged = clock()  # when the store last merged and pruned
@@ -138,18 +138,24 @@ class Usage(PeriodicFlush):
                 totals[total] = n
 
     def count_answer(self, answer: Answered, source: str) -> None:
-        """Count one evaluation of each flag `answer` holds, from `source`: one dictionary update
-        (keyed by the results' identities: they are shared, and kept alive by the entry itself);
-        `_settle` spreads it over the flags, in the hour it runs (at most one flush interval late)."""
-        key = (tuple(map(id, answer.results)), answer.environment, answer.app, source)
-        answers = self._answers
-        cell = answers.get(key)
-        if cell is not None:
-            cell[0] += 1
-            return
-        if len(answers) >= self.limits.buckets:
-            self._settle()
-        self._answers[key] = [1, answer]
+        """Count one evaluation of each flag `answer` holds, from `source`: per result a count in C
+        (`Counter.update`, keyed by the result's identity: results are shared, and the first of each
+        is kept alive here, so an identity stays its own), nothing kept per answer; `_settle`
+        spreads the counts over the flags' buckets, in the hour it runs (at most one flush interval
+        late)."""
+        group = (answer.environment, answer.app, source)
+        counted = self._answers.get(group)
+        if counted is None:
+            if len(self._answers) >= self.limits.buckets:
+                self._settle()
+            counted = self._answers[group] = (Counter(), {})
+        counts, results = counted
+        before = len(counts)
+        counts.update(map(id, answer.results))
+        if len(counts) != before:  # a result not counted before (in this group, since the last settle)
+            results.update(zip(map(id, answer.results), answer.results, strict=True))
+            if len(counts) >= self.limits.buckets:  # flags not found are new results every time
+                self._settle()
 
     def keep(self, answer_key: Any, tallies: tuple[Tally, ...] | Answered) -> None:
         """Remember what the answer kept under `answer_key` counts (bounded like the answer cache's
@@ -190,8 +196,11 @@ class Usage(PeriodicFlush):
                 self._settle_one(cell, now)
         answers, self._answers = self._answers, {}
         hour = int(now // HOUR)
-        for (_, _, _, source), (n, answer) in answers.items():
-            self._add(answer.tallies(), source, hour, n, now)
+        for (environment, app, source), (counts, results) in answers.items():
+            for key, n in counts.items():
+                result = results[key]
+                if result.reason is not Reason.FLAG_NOT_FOUND:
+                    self._add(((result.flag, environment, app, result.variant or ""),), source, hour, n, now)
 
     def settled_totals(self) -> dict[tuple[str, str, str], int]:
         """Totals since start per (flag, variant, environment), answers served again included."""
