@@ -98,7 +98,8 @@ class Usage(PeriodicFlush):
         # served again is still an evaluation, and the hottest path of all: one dictionary lookup
         # and one addition, no clock, no tuple; `_settle` spreads the count over the answer's flags.
         self._kept: dict[Any, list[Any]] = {}
-        # Totals since start, per (flag, variant, environment), for Prometheus (as bounded as buckets).
+        # Totals flushed since start, per (flag, variant, environment), for Prometheus (as bounded as
+        # buckets); `settled_totals` adds what is not flushed yet.
         self.totals: dict[tuple[str, str, str], int] = {}
         # (environment, app, source) -> (times each result was counted since the last settle, by
         # the result's id; the results by id) (`count_answer`).
@@ -118,24 +119,27 @@ class Usage(PeriodicFlush):
 
     def _add(self, tallies: Iterable[Tally], source: str, hour: int, n: int, last: float) -> None:
         pending = self._pending
-        totals = self.totals
         for flag, environment, app, variant in tallies:
             key = (flag, environment, app, variant, source, hour)
             entry = pending.get(key)
-            if entry is None:
-                if len(pending) >= self.limits.buckets:
-                    self.dropped += n
-                    continue
-                entry = pending[key] = [0, last]
-            entry[0] += n
-            if last > entry[1]:
-                entry[1] = last
-            total = (flag, variant, environment)
-            before = totals.get(total)
+            if entry is not None:
+                entry[0] += n
+                if last > entry[1]:
+                    entry[1] = last
+            elif len(pending) < self.limits.buckets:
+                pending[key] = [n, last]
+            else:
+                self.dropped += n
+
+    def _fold(self, totals: dict[tuple[str, str, str], int], batch: dict[Bucket, list[float]]) -> None:
+        """Add the buckets of `batch` to Prometheus's `totals` (once per bucket, not per evaluation)."""
+        for (flag, environment, _, variant, _, _), (count, _) in batch.items():
+            key = (flag, variant, environment)
+            before = totals.get(key)
             if before is not None:
-                totals[total] = before + n
+                totals[key] = before + int(count)
             elif len(totals) < self.limits.buckets:
-                totals[total] = n
+                totals[key] = int(count)
 
     def count_answer(self, answer: Answered, source: str) -> None:
         """Count one evaluation of each flag `answer` holds, from `source`: per result a count in C
@@ -205,7 +209,9 @@ class Usage(PeriodicFlush):
     def settled_totals(self) -> dict[tuple[str, str, str], int]:
         """Totals since start per (flag, variant, environment), answers served again included."""
         self._settle()
-        return self.totals
+        totals = dict(self.totals)
+        self._fold(totals, self._pending)
+        return totals
 
     def take(self) -> list[UsageRow]:
         """What was counted since the last flush, as rows for the store; memory starts over."""
@@ -233,6 +239,7 @@ class Usage(PeriodicFlush):
             except StoreError:
                 self._restore(pending)
                 raise
+            self._fold(self.totals, pending)
             if not 0 <= self._clock() - self._merged < MERGE_SECONDS:
                 await self.merge()
             return len(rows)
