@@ -161,9 +161,10 @@ async def main() -> None:
     parser.add_argument("--calls", type=int, default=20000)
     parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432")
     parser.add_argument("--buckets", type=int, default=100_000)
+    parser.add_argument("--flush-only", action="store_true", help="only the flush to PostgreSQL")
     args = parser.parse_args()
     print(f"load average: {os.getloadavg()}")
-    for what, on, off in await endpoints(args.calls):
+    for what, on, off in [] if args.flush_only else await endpoints(args.calls):
         print(f"{what:34} on {on:7.2f} µs   off {off:7.2f} µs   cost {(on - off) / off * 100:+5.1f} %")
     flush, merge, again = await flush_seconds(args.postgres, args.buckets)
     print(f"flush of {args.buckets:,} distinct buckets to PostgreSQL: {flush:.2f} s")
