@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from throughput import (
     SINGLE_PATH,
     WrkResult,
     api,
+    check_tools,
     create_flags,
     free_port,
     load_average,
@@ -75,10 +74,7 @@ def main() -> None:
     parser.add_argument("--new-users", action="store_true", help="also a new user on every request")
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin servers and wrk to CPUs")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install -y wrk (bench/run.sh does it)")
-    if args.pin and (shutil.which("taskset") is None or (os.cpu_count() or 1) < 2):
-        args.pin = False
+    check_tools(args)
     print(f"{load_average()} at the start")
     with tempfile.TemporaryDirectory(prefix="vexil-bench-usage-") as name:
         tmp = Path(name)

@@ -6,6 +6,8 @@ answers counted whole (served again, or of several flags) count each flag they h
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -32,13 +34,22 @@ async def usage_of(store: SqlStore, flag: str, since: datetime, until: datetime)
     return await store.flag_usage(flag, since=since, until=until, environment=None, app=None)
 
 
+@asynccontextmanager
+async def two_replicas(url: str) -> AsyncIterator[tuple[SqlStore, list[Usage]]]:
+    """Two replicas' counters on one database, each with its own store (connections), one clock."""
+    first, second = await SqlStore.open(url), await SqlStore.open(url)
+    clock = Clock(NOON)
+    try:
+        yield first, [Usage(first, clock=clock), Usage(second, clock=clock)]
+    finally:
+        await first.close()
+        await second.close()
+
+
 @pytest.mark.postgres
 async def test_flush__two_replicas_on_one_postgres__counts_add_up(postgres_url: str) -> None:
     # Given two replicas, each with its own store connection to one PostgreSQL database
-    first, second = await SqlStore.open(postgres_url), await SqlStore.open(postgres_url)
-    clock = Clock(NOON)
-    try:
-        replicas = [Usage(first, clock=clock), Usage(second, clock=clock)]
+    async with two_replicas(postgres_url) as (first, replicas):
         flag = f"shared-{id(replicas)}"
         # When each counts the same buckets, 1,000 distinct ones, and both flush at the same moment
         for replica in replicas:
@@ -50,9 +61,6 @@ async def test_flush__two_replicas_on_one_postgres__counts_add_up(postgres_url: 
         assert found["total"] == 4000
         assert found["by_variant"] == {"on": 4000}
         assert len(found["by_app"]) == 1000  # type: ignore[arg-type]
-    finally:
-        await first.close()
-        await second.close()
 
 
 async def test_flush__hours_and_days__series_by_hour_short_range_by_day_long(store: SqlStore) -> None:
@@ -130,10 +138,7 @@ async def test_count_kept__answer_served_again__each_flag_it_holds_counted(store
 @pytest.mark.postgres
 async def test_merge__two_replicas_merge_the_log_at_once__each_count_once(postgres_url: str) -> None:
     # Given two replicas on one PostgreSQL database that each flushed 300 buckets to the usage log
-    first, second = await SqlStore.open(postgres_url), await SqlStore.open(postgres_url)
-    clock = Clock(NOON)
-    try:
-        replicas = [Usage(first, clock=clock), Usage(second, clock=clock)]
+    async with two_replicas(postgres_url) as (first, replicas):
         flag = f"merged-{id(replicas)}"
         for replica in replicas:
             for user in range(300):
@@ -144,12 +149,9 @@ async def test_merge__two_replicas_merge_the_log_at_once__each_count_once(postgr
         await asyncio.gather(*(replica.merge() for replica in replicas))
         # Then every count is in its hour and its day exactly once
         hours = await usage_of(first, flag, NOON - timedelta(hours=1), NOON + timedelta(hours=1))
-        days = await usage_of(second, flag, NOON - timedelta(days=3), NOON + timedelta(days=3))
+        days = await usage_of(first, flag, NOON - timedelta(days=3), NOON + timedelta(days=3))
         assert hours["total"] == days["total"] == 1800
         assert hours["period"] == "hour" and days["period"] == "day"
-    finally:
-        await first.close()
-        await second.close()
 
 
 def evaluation(flag: str, variant: str) -> Evaluation:
