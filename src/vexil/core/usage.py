@@ -93,11 +93,16 @@ class Usage(PeriodicFlush):
         self.limits = limits or UsageLimits()
         # bucket -> [count, last seen (epoch seconds)]
         self._pending: dict[Bucket, list[float]] = {}
-        # Per answer kept by the answer cache, what serving it again counts: [times served again since
-        # the last settle, its source (None until first served again), its tallies]. A kept answer
-        # served again is still an evaluation, and the hottest path of all: one dictionary lookup
-        # and one addition, no clock, no tuple; `_settle` spreads the count over the answer's flags.
-        self._kept: dict[Any, list[Any]] = {}
+        # Per answer kept by the answer cache, what serving it again counts (its tallies, or an
+        # `Answered` shared by every answer with the same results: a new user's answer adds no object
+        # the cyclic garbage collector has to walk, which would cost more than counting it).
+        self._kept: dict[Any, tuple[Tally, ...] | Answered] = {}
+        self._shared: dict[tuple[tuple[int, ...], str, str], Answered] = {}
+        # Per kept answer served again: [times since the last settle, its source, what it counts]. A
+        # kept answer served again is still an evaluation, and the hottest path of all: one
+        # dictionary lookup and one addition, no clock, no tuple; `_settle` spreads the count over
+        # the answer's flags.
+        self._hits: dict[Any, list[Any]] = {}
         # Totals flushed since start, per (flag, variant, environment), for Prometheus (as bounded as
         # buckets); `settled_totals` adds what is not flushed yet.
         self.totals: dict[tuple[str, str, str], int] = {}
@@ -165,25 +170,34 @@ class Usage(PeriodicFlush):
         """Remember what the answer kept under `answer_key` counts (bounded like the answer cache's
         own memory of requests: it starts over when full, after settling what was served from it)."""
         kept = self._kept
-        if len(kept) >= self.limits.buckets:
+        if len(kept) >= self.limits.buckets or len(self._shared) >= self.limits.buckets:
             self._settle()
             kept.clear()
-        before = kept.get(answer_key)
-        if before is not None and before[0]:
-            self._settle_one(before, self._clock())
-        kept[answer_key] = [0, None, tallies]
+            self._hits.clear()
+            self._shared.clear()
+        served = self._hits.pop(answer_key, None)
+        if served is not None and served[0]:
+            self._settle_one(served, self._clock())
+        if isinstance(tallies, Answered):  # the results' identities: the shared answer keeps them alive
+            tallies = self._shared.setdefault(
+                (tuple(map(id, tallies.results)), tallies.environment, tallies.app), tallies
+            )
+        kept[answer_key] = tallies
 
     def count_kept(self, answer_key: Any, source: str) -> None:
         """Count an answer served again from the answer cache: one addition per answer, however many
         flags it holds; `_settle` spreads it over its flags, in the hour it runs (at the latest the
         next flush: at most one flush interval late)."""
-        cell = self._kept.get(answer_key)
+        cell = self._hits.get(answer_key)
         if cell is not None and cell[1] == source:
             cell[0] += 1
-        elif cell is not None:
-            if cell[0]:  # served again under another source: what the first one counted is settled
-                self._settle_one(cell, self._clock())
-            cell[0], cell[1] = 1, source
+            return
+        counted = self._kept.get(answer_key)
+        if counted is None:
+            return
+        if cell is not None and cell[0]:  # served again under another source: the first one settled
+            self._settle_one(cell, self._clock())
+        self._hits[answer_key] = [1, source, counted]
 
     def _settle_one(self, cell: list[Any], now: float) -> None:
         counted = cell[2]
@@ -195,7 +209,7 @@ class Usage(PeriodicFlush):
         """Spread the answers counted whole (served again, or `count_answer`) over the buckets of the
         flags they hold, now."""
         now = self._clock()
-        for cell in self._kept.values():
+        for cell in self._hits.values():
             if cell[0]:
                 self._settle_one(cell, now)
         answers, self._answers = self._answers, {}
