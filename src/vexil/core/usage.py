@@ -93,11 +93,12 @@ class Usage(PeriodicFlush):
         self.limits = limits or UsageLimits()
         # bucket -> [count, last seen (epoch seconds)]
         self._pending: dict[Bucket, list[float]] = {}
-        # Per answer kept by the answer cache, what serving it again counts (its tallies, or an
-        # `Answered` shared by every answer with the same results: a new user's answer adds no object
-        # the cyclic garbage collector has to walk, which would cost more than counting it).
+        # Per answer kept by the answer cache, what serving it again counts: its tallies or its
+        # `Answered`, one object shared (`_shared`) by every answer that counts the same, so that a
+        # new user's answer leaves no object for the cyclic garbage collector to walk, which in a
+        # server's heap would cost more than counting it.
         self._kept: dict[Any, tuple[Tally, ...] | Answered] = {}
-        self._shared: dict[tuple[tuple[int, ...], str, str], Answered] = {}
+        self._shared: dict[Any, tuple[Tally, ...] | Answered] = {}
         # Per kept answer served again: [times since the last settle, its source, what it counts]. A
         # kept answer served again is still an evaluation, and the hottest path of all: one
         # dictionary lookup and one addition, no clock, no tuple; `_settle` spreads the count over
@@ -178,11 +179,11 @@ class Usage(PeriodicFlush):
         served = self._hits.pop(answer_key, None)
         if served is not None and served[0]:
             self._settle_one(served, self._clock())
-        if isinstance(tallies, Answered):  # the results' identities: the shared answer keeps them alive
-            tallies = self._shared.setdefault(
-                (tuple(map(id, tallies.results)), tallies.environment, tallies.app), tallies
-            )
-        kept[answer_key] = tallies
+        if isinstance(tallies, Answered):  # keyed by the results' identities, which it keeps alive
+            shared: Any = (tuple(map(id, tallies.results)), tallies.environment, tallies.app)
+        else:
+            shared = tallies
+        kept[answer_key] = self._shared.setdefault(shared, tallies)
 
     def count_kept(self, answer_key: Any, source: str) -> None:
         """Count an answer served again from the answer cache: one addition per answer, however many
