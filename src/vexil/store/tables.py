@@ -255,10 +255,10 @@ class FlagUsageLogRow(Base):
     (`_usage.py`). No key: two flushes of one bucket are two rows, added up by the merge."""
 
     __tablename__ = "flag_usage_log"
-    # Nothing is ever loaded by identity; the mapper wants a key, the table has none.
-    __mapper_args__ = {
-        "primary_key": ["flag", "at", "environment", "app", "variant", "source", "last_seen"]
-    }
+    # Nothing is ever loaded by identity; the mapper wants a key, the table has none. (Not a ClassVar:
+    # SQLAlchemy's declarative base declares it as an instance variable, which mypy will not let be
+    # overridden by one.)
+    __mapper_args__ = {"primary_key": ["flag", "at", "environment", "app", "variant", "source", "last_seen"]}  # noqa: RUF012
 
     flag: Mapped[str] = mapped_column(String)
     at: Mapped[datetime]
