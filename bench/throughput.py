@@ -429,6 +429,14 @@ def load_average() -> str:
     return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
 
 
+def check_tools(args: argparse.Namespace) -> None:
+    """Stop unless wrk is installed; pin processes to CPUs (`args.pin`) only where that is possible."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk (bench/run.sh does it)")
+    if args.pin and (shutil.which("taskset") is None or (os.cpu_count() or 1) < 2):
+        args.pin = False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds of each measured wrk run (10)")
@@ -436,10 +444,7 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=5, help="timed cold starts (5)")
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin server and wrk to CPUs")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install -y wrk (bench/run.sh does it)")
-    if args.pin and (shutil.which("taskset") is None or (os.cpu_count() or 1) < 2):
-        args.pin = False
+    check_tools(args)
 
     with tempfile.TemporaryDirectory(prefix="vexil-bench-http-") as name:
         tmp = Path(name)

@@ -1,22 +1,29 @@
 """What counting flag usage costs (docs/usage.md): the evaluation endpoints with counting on and off,
 side by side in one run, and one flush of 100,000 distinct buckets to PostgreSQL.
 
-    .venv/bin/python bench/usage.py [--calls 20000] [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432]
+    .venv/bin/python bench/usage.py [--calls 100000] [--buckets 100000] [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432]
 
 The endpoints are called in process, as bench/inprocess.py does (no server, no network: the figure
-is the time our code adds). "off" swaps the running app's counter for one that counts nothing; the
-two are measured in alternating rounds, the best round of each kept, so that whatever else the
-machine runs weighs on both alike. The flush runs on a database of its own, dropped afterwards.
+is the time our code adds): the same request again and again (answered from the answer cache, the
+cheapest path, where counting weighs most), and for two of them a new user on every call. "off"
+swaps the running app's counter for one that counts nothing (`Uncounted`, what VEXIL_USAGE=off
+runs); the two are measured in alternating rounds (the order swapped every round), the best round
+of each kept. Time is the process's CPU time, not the wall clock: on a machine shared with other
+work, the wall clock mostly measures the others. The flush runs on a database of its own, dropped
+afterwards; the merge of what it wrote (once a minute and before a read, not part of a flush) is
+timed too, and both again for the same buckets, which then add to rows already there.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,23 +37,36 @@ import fixtures as fx
 from inprocess import HEADERS, TOKEN, per_call, scope_of
 from vexil.api.app import create_app
 from vexil.config import Settings
-from vexil.core.usage import SERVER, Tally, Usage
+from vexil.core.usage import SERVER, Uncounted, Usage
 from vexil.store import SqlStore
 
-ROUNDS = 5
+ROUNDS = 10
+USERS = itertools.count()  # a new user on every call, across rounds and sides
 
 
-class Uncounted(Usage):
-    """A counter that counts nothing: the "off" side."""
+async def new_users_per_call(app: Any, request: Callable[[int], tuple[dict[str, Any], bytes]], calls: int) -> float:
+    """µs per call when every call names a new user (nothing is answered from the answer cache):
+    the best of 5 runs of `calls` requests, each built beforehand by `request(user number)`."""
+    best = float("inf")
+    statuses: list[int] = []
 
-    def count(self, tallies: Any, source: str, n: int = 1) -> None:
-        return None
+    async def send(event: dict[str, Any]) -> None:
+        if event["type"] == "http.response.start":
+            statuses.append(event["status"])
 
-    def keep(self, answer_key: Any, tallies: tuple[Tally, ...]) -> None:
-        return None
+    for _ in range(5):
+        built = [request(next(USERS)) for _ in range(calls)]
+        messages = [{"type": "http.request", "body": body, "more_body": False} for _, body in built]
+        start = time.process_time()
+        for (scope, _), message in zip(built, messages, strict=True):
 
-    def count_kept(self, answer_key: Any, source: str) -> None:
-        return None
+            async def receive(message: dict[str, Any] = message) -> dict[str, Any]:
+                return message
+
+            await app(scope, receive, send)
+        best = min(best, (time.process_time() - start) / calls * 1e6)
+    assert set(statuses) == {200}, statuses[:3]
+    return best
 
 
 async def endpoints(calls: int) -> list[tuple[str, float, float]]:
@@ -60,32 +80,56 @@ async def endpoints(calls: int) -> list[tuple[str, float, float]]:
                 await runtime.service.create_flag(body, actor="bench")
             names = [f"http-{i:02d}" for i in range(20)]
             context = {"identifier": "user-123", "environment": "production"}
+            ofrep = orjson.dumps({"context": {"targetingKey": "user-123", "environment": "production"}})
+            single = "GET /flags/http-07/evaluate"
+            bulk = "POST /evaluate (20 flags)"
             cases = {
-                "GET /flags/http-07/evaluate": (
+                single: (
                     scope_of("GET", "/flags/http-07/evaluate", b"identifier=user-123&environment=production"),
                     b"",
                 ),
-                "POST /evaluate (20 flags)": (scope_of("POST", "/evaluate"), orjson.dumps({**context, "flags": names})),
+                bulk: (scope_of("POST", "/evaluate"), orjson.dumps({**context, "flags": names})),
+                "POST /ofrep/.../flags/http-07": (
+                    scope_of("POST", "/ofrep/v1/evaluate/flags/http-07", headers=admin),
+                    ofrep,
+                ),
                 "POST /ofrep/.../flags (20 flags)": (
                     scope_of("POST", "/ofrep/v1/evaluate/flags", headers=admin),
-                    orjson.dumps({"context": {"targetingKey": "user-123", "environment": "production"}}),
+                    ofrep,
+                ),
+            }
+            new_users: dict[str, Callable[[int], tuple[dict[str, Any], bytes]]] = {
+                single + ", new users": lambda user: (
+                    scope_of("GET", "/flags/http-07/evaluate", f"identifier=u{user}&environment=production".encode()),
+                    b"",
+                ),
+                bulk + ", new users": lambda user: (
+                    scope_of("POST", "/evaluate"),
+                    orjson.dumps({**context, "identifier": f"u{user}", "flags": names}),
                 ),
             }
             counting, off = runtime.usage, Uncounted(runtime.usage._store)
             figures = []
-            for what, (scope, body) in cases.items():
+            for what in [*cases, *new_users]:
                 best = {"on": float("inf"), "off": float("inf")}
-                for _ in range(ROUNDS):
-                    for side, usage in (("on", counting), ("off", off)):
-                        runtime.usage = usage
-                        best[side] = min(best[side], await per_call(app, scope, body, calls // ROUNDS))
+                for round_ in range(ROUNDS):
+                    for side in ("on", "off") if round_ % 2 == 0 else ("off", "on"):
+                        runtime.usage = counting if side == "on" else off
+                        if what in cases:
+                            scope, body = cases[what]
+                            micros = await per_call(app, scope, body, calls // ROUNDS, time.process_time)
+                        else:
+                            micros = await new_users_per_call(app, new_users[what], calls // ROUNDS // 5)
+                        best[side] = min(best[side], micros)
                 runtime.usage = counting
                 figures.append((what, best["on"], best["off"]))
             return figures
 
 
-async def flush_seconds(server: str, buckets: int) -> float:
-    """Seconds one flush of `buckets` distinct buckets takes on a fresh PostgreSQL database."""
+async def flush_seconds(server: str, buckets: int) -> tuple[float, float, float]:
+    """Seconds one flush of `buckets` distinct buckets takes on a fresh PostgreSQL database, the
+    merge of what it wrote into the hour and day rows (once a minute or before a read, not part of a
+    flush), and a second flush and merge of the same buckets (which then add to rows already there)."""
     name = f"vexil_bench_usage_{os.getpid()}"
     engine = create_async_engine(f"{server}/test", isolation_level="AUTOCOMMIT", poolclass=NullPool)
     async with engine.connect() as connection:
@@ -94,11 +138,16 @@ async def flush_seconds(server: str, buckets: int) -> float:
         store = await SqlStore.open(f"{server}/{name}")
         try:
             usage = Usage(store)
-            for i in range(buckets):
-                usage.count([(f"flag-{i % 500}", "production", f"app-{i // 500}", "on")], SERVER)
-            start = time.perf_counter()
-            await usage.flush()
-            return time.perf_counter() - start
+            times = []
+            for _ in range(2):
+                for i in range(buckets):
+                    usage.count([(f"flag-{i % 500}", "production", f"app-{i // 500}", "on")], SERVER)
+                start = time.perf_counter()
+                await usage.flush()
+                flushed = time.perf_counter()
+                await usage.merge()
+                times += [flushed - start, time.perf_counter() - flushed]
+            return times[0], times[1], times[2] + times[3]
         finally:
             await store.close()
     finally:
@@ -112,12 +161,14 @@ async def main() -> None:
     parser.add_argument("--calls", type=int, default=20000)
     parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432")
     parser.add_argument("--buckets", type=int, default=100_000)
+    parser.add_argument("--flush-only", action="store_true", help="only the flush to PostgreSQL")
     args = parser.parse_args()
     print(f"load average: {os.getloadavg()}")
-    for what, on, off in await endpoints(args.calls):
+    for what, on, off in [] if args.flush_only else await endpoints(args.calls):
         print(f"{what:34} on {on:7.2f} µs   off {off:7.2f} µs   cost {(on - off) / off * 100:+5.1f} %")
-    seconds = await flush_seconds(args.postgres, args.buckets)
-    print(f"flush of {args.buckets:,} distinct buckets to PostgreSQL: {seconds:.2f} s")
+    flush, merge, again = await flush_seconds(args.postgres, args.buckets)
+    print(f"flush of {args.buckets:,} distinct buckets to PostgreSQL: {flush:.2f} s")
+    print(f"  then its merge into hour and day rows: {merge:.2f} s; both again for the same buckets: {again:.2f} s")
     sys.stdout.flush()
 
 

@@ -66,8 +66,10 @@ class Settings:
     sync_interval: float | None = None
     # Bytes of client answers kept for clients that ask the same thing again (`api/answers.py`).
     answer_cache_bytes: int = 32 * 1024 * 1024
-    # Flag usage (docs/usage.md): seconds between flushes of the counts (at most 10), and how many
-    # days hourly and daily counts are kept.
+    # Flag usage (docs/usage.md): whether evaluations are counted at all (`VEXIL_USAGE=off`: usage
+    # reads answer what is stored, and the not-evaluated stale signal has no new evidence), seconds
+    # between flushes of the counts (at most 10), and how many days hourly and daily counts are kept.
+    usage: bool = True
     usage_flush_seconds: float = 10.0
     usage_hourly_days: int = 30
     usage_daily_days: int = 365
@@ -142,6 +144,7 @@ class Settings:
             max_listed_flags=int(_positive(env, "VEXIL_MAX_LISTED_FLAGS", 1000)),
             health_details=env.get("VEXIL_HEALTH_DETAILS", "").lower() in {"1", "true", "yes"},
             min_free_disk_bytes=int(float(env.get("VEXIL_MIN_FREE_DISK_MB", 100)) * 1024 * 1024),
+            usage=env.get("VEXIL_USAGE", "on").strip().lower() not in {"off", "0", "false", "no"},
             usage_flush_seconds=_positive(env, "VEXIL_USAGE_FLUSH_SECONDS", 10.0),
             usage_hourly_days=int(_positive(env, "VEXIL_USAGE_HOURLY_DAYS", 30)),
             usage_daily_days=int(_positive(env, "VEXIL_USAGE_DAILY_DAYS", 365)),

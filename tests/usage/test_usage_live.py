@@ -135,3 +135,18 @@ def test_usage__client_reports_to_two_replicas_on_postgres__add_up(
 def usage_of(server: LiveServer, flag: str) -> dict[str, Any]:
     found: dict[str, Any] = ok(httpx.get(f"{server.url}/flags/{flag}/usage", headers=ADMIN))
     return found
+
+
+def test_usage__counting_off__evaluations_answered_and_not_counted(live_server: Callable[..., LiveServer]) -> None:
+    # Given a server started with VEXIL_USAGE=off, and a flag
+    server = live_server(env={**ADMIN_ENV, "VEXIL_USAGE": "off"})
+    admin = admin_client(server)
+    ok(admin.post("/flags", json=THEME))
+    anonymous = httpx.Client(base_url=server.url, timeout=10)
+    # When it is evaluated, twice with the same request (the second answered from the answer cache)
+    for _ in range(2):
+        assert ok(anonymous.get("/flags/theme/evaluate", params={"identifier": "u1"}))["variant"] == "dark"
+    ok(anonymous.post("/evaluate", json={"identifier": "u2", "flags": ["theme"]}))
+    # Then the answers are right, and nothing was counted
+    found = usage(admin, "theme")
+    assert found["total"] == 0 and found["by_source"] == {} and found["last_seen"] is None

@@ -25,3 +25,9 @@ def test_settings__flush_interval_over_10_seconds__refused() -> None:
     # Given a flush interval longer than a crash may lose, When the settings are read, Then it is refused
     with pytest.raises(ValueError, match="VEXIL_USAGE_FLUSH_SECONDS: use a number of seconds above 0 and at most 10"):
         Settings.from_env({"VEXIL_USAGE_FLUSH_SECONDS": "60"})
+
+
+@pytest.mark.parametrize(("value", "counting"), [("off", False), ("0", False), ("on", True), ("", True)])
+def test_settings__vexil_usage__counting_on_unless_off(value: str, counting: bool) -> None:
+    # Given VEXIL_USAGE set to `value`, When the settings are read, Then counting follows it
+    assert Settings.from_env({"VEXIL_USAGE": value}).usage is counting

@@ -1,15 +1,20 @@
-"""`core/usage.py` on a real store (SQLite and PostgreSQL): flushed counts add up across replicas,
-retention prunes hourly and daily rows with time moved by an injected clock, and a range longer than
-two days is read from the daily rows (docs/usage.md)."""
+"""`core/usage.py` on a real store (SQLite and PostgreSQL): flushed counts add up across replicas
+(and so do their merges of the PostgreSQL usage log), retention prunes hourly and daily rows with
+time moved by an injected clock, a range longer than two days is read from the daily rows, and
+answers counted whole (served again, or of several flags) count each flag they hold (docs/usage.md)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from vexil.core.usage import SERVER, Usage, UsageLimits
+from vexil.core.usage import BULK, OFREP, SERVER, Answered, Usage, UsageLimits
+from vexil.engine import Evaluation, Reason
+from vexil.engine.evaluate import flag_not_found
 from vexil.store import SqlStore
 
 NOON = datetime(2026, 12, 1, 12, 30, tzinfo=UTC)
@@ -29,13 +34,22 @@ async def usage_of(store: SqlStore, flag: str, since: datetime, until: datetime)
     return await store.flag_usage(flag, since=since, until=until, environment=None, app=None)
 
 
+@asynccontextmanager
+async def two_replicas(url: str) -> AsyncIterator[tuple[SqlStore, list[Usage]]]:
+    """Two replicas' counters on one database, each with its own store (connections), one clock."""
+    first, second = await SqlStore.open(url), await SqlStore.open(url)
+    clock = Clock(NOON)
+    try:
+        yield first, [Usage(first, clock=clock), Usage(second, clock=clock)]
+    finally:
+        await first.close()
+        await second.close()
+
+
 @pytest.mark.postgres
 async def test_flush__two_replicas_on_one_postgres__counts_add_up(postgres_url: str) -> None:
     # Given two replicas, each with its own store connection to one PostgreSQL database
-    first, second = await SqlStore.open(postgres_url), await SqlStore.open(postgres_url)
-    clock = Clock(NOON)
-    try:
-        replicas = [Usage(first, clock=clock), Usage(second, clock=clock)]
+    async with two_replicas(postgres_url) as (first, replicas):
         flag = f"shared-{id(replicas)}"
         # When each counts the same buckets, 1,000 distinct ones, and both flush at the same moment
         for replica in replicas:
@@ -47,9 +61,6 @@ async def test_flush__two_replicas_on_one_postgres__counts_add_up(postgres_url: 
         assert found["total"] == 4000
         assert found["by_variant"] == {"on": 4000}
         assert len(found["by_app"]) == 1000  # type: ignore[arg-type]
-    finally:
-        await first.close()
-        await second.close()
 
 
 async def test_flush__hours_and_days__series_by_hour_short_range_by_day_long(store: SqlStore) -> None:
@@ -122,3 +133,62 @@ async def test_count_kept__answer_served_again__each_flag_it_holds_counted(store
     await usage.flush()
     assert (await usage_of(store, "a", NOON - timedelta(hours=1), NOON + timedelta(hours=1)))["total"] == 3
     assert (await usage_of(store, "b", NOON - timedelta(hours=1), NOON + timedelta(hours=1)))["total"] == 3
+
+
+@pytest.mark.postgres
+async def test_merge__two_replicas_merge_the_log_at_once__each_count_once(postgres_url: str) -> None:
+    # Given two replicas on one PostgreSQL database that each flushed 300 buckets to the usage log
+    async with two_replicas(postgres_url) as (first, replicas):
+        flag = f"merged-{id(replicas)}"
+        for replica in replicas:
+            for user in range(300):
+                replica.count([(flag, "production", f"app-{user}", "on")], SERVER, 3)
+            assert await replica.flush() == 300
+        # When both merge the log into the hour and day rows at the same moment, and again
+        await asyncio.gather(*(replica.merge() for replica in replicas))
+        await asyncio.gather(*(replica.merge() for replica in replicas))
+        # Then every count is in its hour and its day exactly once
+        hours = await usage_of(first, flag, NOON - timedelta(hours=1), NOON + timedelta(hours=1))
+        days = await usage_of(first, flag, NOON - timedelta(days=3), NOON + timedelta(days=3))
+        assert hours["total"] == days["total"] == 1800
+        assert hours["period"] == "hour" and days["period"] == "day"
+
+
+def evaluation(flag: str, variant: str) -> Evaluation:
+    return Evaluation(flag=flag, active=True, variant=variant, payload={"shown": True}, reason=Reason.ENABLED)
+
+
+async def test_count_answer__answer_of_several_flags__each_flag_found_counted(store: SqlStore) -> None:
+    # Given an answer of two flags and one the server does not have, for an app in production
+    usage = Usage(store, clock=Clock(NOON))
+    results = [evaluation("a", "on"), evaluation("b", "off"), flag_not_found("ghost")]
+    context = {"identifier": "u1", "environment": "production", "app": "web"}
+    # When it is counted twice for two users who got the same results, and once from OFREP
+    usage.count_answer(Answered.of(results, context), BULK)
+    usage.count_answer(Answered.of(results, {**context, "identifier": "u2"}), BULK)
+    usage.count_answer(Answered.of(results[:1], context), OFREP)
+    # Then each flag found counts once per evaluation, under its variant, source, environment and app
+    assert usage.settled_totals() == {("a", "on", "production"): 3, ("b", "off", "production"): 2}
+    await usage.flush()
+    found = await usage_of(store, "a", NOON - timedelta(hours=1), NOON + timedelta(hours=1))
+    assert found["by_source"] == {"bulk": 2, "ofrep": 1} and found["by_app"] == {"web": 3}
+    ghost = await usage_of(store, "ghost", NOON - timedelta(hours=1), NOON + timedelta(hours=1))
+    assert ghost["total"] == 0
+
+
+async def test_keep__answer_kept_again_after_serving__earlier_serves_counted_for_earlier_flags(
+    store: SqlStore,
+) -> None:
+    # Given an answer kept and served again twice, under two sources
+    usage = Usage(store, clock=Clock(NOON))
+    usage.keep(("request",), (("a", "", "", "on"),))
+    usage.count_kept(("request",), SERVER)
+    usage.count_kept(("request",), BULK)
+    # When the same request is kept again with another answer (a flag changed) and served again once
+    usage.keep(("request",), Answered.of([evaluation("a", "off")], {}))
+    usage.count_kept(("request",), SERVER)
+    # Then the serves before the change count the earlier variant, the one after it the new one
+    await usage.flush()
+    found = await usage_of(store, "a", NOON - timedelta(hours=1), NOON + timedelta(hours=1))
+    assert found["by_variant"] == {"off": 1, "on": 2}
+    assert found["by_source"] == {"bulk": 1, "server": 2}

@@ -68,7 +68,7 @@ from vexil.core.service import FlagService
 from vexil.core.sessions import SessionPolicy, Sessions
 from vexil.core.sso import Sso
 from vexil.core.streams import Streams
-from vexil.core.usage import Usage, UsageLimits
+from vexil.core.usage import Uncounted, Usage, UsageLimits
 from vexil.store.sql import SqlStore
 
 log = logging.getLogger("vexil")
@@ -105,7 +105,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         replicator = await start_replicator(settings, service)
         streams = Streams(service, heartbeat=settings.stream_heartbeat, memory=settings.stream_memory_bytes)
         streams.start()
-        counting = Usage(store, limits=usage_limits(settings))
+        counting = (Usage if settings.usage else Uncounted)(store, limits=usage_limits(settings))
         counting.start()
         streams.usage = counting
         recent = RecentContexts(settings.impact_sample)

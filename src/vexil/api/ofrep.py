@@ -293,8 +293,8 @@ def _all_flags(call: Call, principal: Principal, raw: bytes) -> Reply:
         encoded = ENCODINGS.current(seq)
         keyless = "identifier" not in context
         results = snapshot.evaluate_all(context)  # every flag held: none is not found
-        tallies = tuple(counted.tally(result.flag, context, result.variant) for result in results)
-        runtime.usage.count(tallies, counted.OFREP)
+        answered = counted.Answered.of(results, context)
+        runtime.usage.count_answer(answered, counted.OFREP)
         runtime.recent.offer(context, None if keyless else kept_as)
         for result in results:
             if keyless and result.reason in DRAWN_REASONS:
@@ -309,7 +309,7 @@ def _all_flags(call: Call, principal: Principal, raw: bytes) -> Reply:
         tagged = etag_of(body).encode() + body
         if "identifier" in context:
             runtime.answers.put(kept_as, seq, tagged, len(raw))
-            runtime.usage.keep(kept_as, tallies)
+            runtime.usage.keep(kept_as, answered)
     return etagged(call, tagged[ETAG_SIZE:], tagged[:ETAG_SIZE].decode())
 
 

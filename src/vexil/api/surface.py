@@ -43,7 +43,7 @@ from vexil.core.auth import Principal, Role
 from vexil.core.feed import matches_etag
 from vexil.core.names import NAME_PATTERN, NAME_RULE, is_name
 from vexil.core.streams import ClientStream, EventStream, SdkStream
-from vexil.core.usage import BULK, COMPAT, SERVER, tally
+from vexil.core.usage import BULK, COMPAT, SERVER, Answered, tally
 from vexil.engine.types import Reason
 
 # Query parameters that steer a stream itself; every other one of GET /stream is context.
@@ -256,12 +256,12 @@ async def evaluate_all(call: Call) -> Answer:
     context = call.place(principal, contexts.from_body(body, skip=("flags",)))
     snapshot = runtime.service.snapshot
     results = snapshot.evaluate_all(context) if names is None else snapshot.evaluate_many(names, context)
-    tallies = tuple(tally(r.flag, context, r.variant) for r in results if r.reason is not Reason.FLAG_NOT_FOUND)
-    runtime.usage.count(tallies, BULK)
+    counted = Answered.of(results, context)
+    runtime.usage.count_answer(counted, BULK)
     answer = wire.client_bulk(results, runtime.settings.coarse_reasons)
     if "identifier" in context:
         runtime.answers.put(key, seq, answer, len(request))
-        runtime.usage.keep(key, tallies)
+        runtime.usage.keep(key, counted)
         runtime.recent.offer(context, key)
     else:
         runtime.recent.offer(context)
@@ -308,7 +308,7 @@ async def compat_evaluate(call: Call) -> Answer:
     context = call.place(principal, contexts.from_body(fields, labels=USER_LABELS))
     call.runtime.counters["evaluations"] += 1
     results = call.runtime.service.snapshot.evaluate_all(context)
-    call.runtime.usage.count([tally(r.flag, context, r.variant) for r in results], COMPAT)
+    call.runtime.usage.count_answer(Answered.of(results, context), COMPAT)
     call.runtime.recent.offer(context)
     coarse = call.runtime.settings.coarse_reasons
     return Reply(

@@ -24,7 +24,7 @@ from vexil.api import context as contexts
 from vexil.api.errors import BadRequest
 from vexil.api.surface import Answer, Call, Endpoint, etagged
 from vexil.core.auth import Role
-from vexil.core.usage import FRONTEND, tally
+from vexil.core.usage import FRONTEND, Answered
 from vexil.unleash import frontend
 
 FRONTEND_PATH = "/api/frontend"
@@ -69,13 +69,13 @@ async def frontend_toggles(call: Call) -> Answer:
         if principal.environment is not None:
             context["environment"] = principal.environment
         results = runtime.service.snapshot.evaluate_all(context)
-        tallies = tuple(tally(result.flag, context, result.variant) for result in results)
-        runtime.usage.count(tallies, FRONTEND)
+        counted = Answered.of(results, context)
+        runtime.usage.count_answer(counted, FRONTEND)
         runtime.recent.offer(context, key if "identifier" in context else None)
         body = frontend.toggles(results)
         if "identifier" in context:
             runtime.answers.put(key, seq, body, len(request))
-            runtime.usage.keep(key, tallies)
+            runtime.usage.keep(key, counted)
     return etagged(call, body)
 
 

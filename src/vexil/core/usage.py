@@ -1,11 +1,15 @@
 """Flag usage: how often each flag was evaluated, by environment, app, variant, source and hour.
 
-Every server-side evaluation (and every count an SDK reports) calls `Usage.count` on the request
-path: one dictionary update in memory, no I/O. `flush` hands what was counted to the store, which
-adds it to the `flag_usage` rows with increment-upserts (`store/_usage.py`), so replicas sharing one
-PostgreSQL add up instead of overwriting each other. `start()` flushes every `interval` seconds
-(at most 10) and `stop()` flushes a last time, at shutdown: a process killed with SIGKILL loses at
-most one interval's counts.
+Every server-side evaluation (and every count an SDK reports) is counted on the request path: one
+dictionary update in memory, no I/O. The hottest paths count least: an answer served again from the
+answer cache adds one to a counter kept with it (`count_kept`: no clock, no allocation), and an
+answer of several flags is counted whole (`count_answer`, keyed by the engine's shared results);
+both are spread over their flags' buckets when settled (`_settle`: at each flush, and for
+Prometheus), in the hour of the settling. `flush` hands the buckets to the store, which adds them to
+the `flag_usage` rows (through an append-only log merged every minute on PostgreSQL,
+`store/_usage.py`), so replicas sharing one PostgreSQL add up instead of overwriting each other.
+`start()` flushes every `interval` seconds (at most 10) and `stop()` flushes a last time, at
+shutdown: a process killed with SIGKILL loses at most one interval's counts.
 
 Memory is bounded: between two flushes at most `buckets` distinct buckets are kept; counts for a
 bucket beyond that are dropped (and counted in `dropped`). Times come from `clock` (seconds since
@@ -17,14 +21,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from vexil.core.flushing import PeriodicFlush
-from vexil.engine import Snapshot
-from vexil.store import SqlStore, StoreError
+from vexil.engine import Evaluation, Reason, Snapshot
+from vexil.store import SqlStore, StoreError, UsageRow
 from vexil.unleash.usage import SdkReport
 
 log = logging.getLogger("vexil.usage")
@@ -40,6 +45,8 @@ Bucket = tuple[str, str, str, str, str, int]
 SERVER, BULK, OFREP, COMPAT, FRONTEND, STREAM, SDK = "server", "bulk", "ofrep", "compat", "frontend", "stream", "sdk"
 CLIENT = "client"
 HOUR = 3600
+# Seconds between two merges of the flushed counts into the stored hour and day rows (and prunes).
+MERGE_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +64,27 @@ def tally(flag: str, context: dict[str, Any], variant: str | None) -> Tally:
     return flag, context.get("environment") or "", context.get("app") or "", variant or ""
 
 
+class Answered(NamedTuple):
+    """What an answer of several flags counts, kept whole on the request path and turned into
+    tallies only when settled: its results are the engine's prebuilt, shared `Evaluation`s, so the
+    tuple is quick to build and `count_answer` counts each result by its identity, in C."""
+
+    results: tuple[Evaluation, ...]
+    environment: str
+    app: str
+
+    @classmethod
+    def of(cls, results: Iterable[Evaluation], context: dict[str, Any]) -> Answered:
+        return cls(tuple(results), context.get("environment") or "", context.get("app") or "")
+
+    def tallies(self) -> list[Tally]:
+        """One tally per flag found (a flag the server does not have is not counted)."""
+        environment, app = self.environment, self.app
+        return [
+            (r.flag, environment, app, r.variant or "") for r in self.results if r.reason is not Reason.FLAG_NOT_FOUND
+        ]
+
+
 class Usage(PeriodicFlush):
     what = "flag usage buckets"
 
@@ -67,14 +95,26 @@ class Usage(PeriodicFlush):
         self.limits = limits or UsageLimits()
         # bucket -> [count, last seen (epoch seconds)]
         self._pending: dict[Bucket, list[float]] = {}
-        # Per answer kept by the answer cache, what it counted: a kept answer is still an evaluation.
-        self._kept: dict[Any, tuple[Tally, ...]] = {}
-        # (answer key, source, hour) -> [times served again, last time (epoch seconds)]
-        self._hits: dict[tuple[Any, str, int], list[float]] = {}
-        # Totals since start, per (flag, variant, environment), for Prometheus (as bounded as buckets).
+        # Per answer kept by the answer cache, what serving it again counts: its tallies or its
+        # `Answered`, one object shared (`_shared`) by every answer that counts the same, so that a
+        # new user's answer leaves no object for the cyclic garbage collector to walk, which in a
+        # server's heap would cost more than counting it.
+        self._kept: dict[Any, tuple[Tally, ...] | Answered] = {}
+        self._shared: dict[Any, tuple[Tally, ...] | Answered] = {}
+        # Per kept answer served again: [times since the last settle, its source, what it counts]. A
+        # kept answer served again is still an evaluation, and the hottest path of all: one
+        # dictionary lookup and one addition, no clock, no tuple; `_settle` spreads the count over
+        # the answer's flags.
+        self._hits: dict[Any, list[Any]] = {}
+        # Totals flushed since start, per (flag, variant, environment), for Prometheus (as bounded as
+        # buckets); `settled_totals` adds what is not flushed yet.
         self.totals: dict[tuple[str, str, str], int] = {}
+        # (environment, app, source) -> (times each result was counted since the last settle, by
+        # the result's id; the results by id) (`count_answer`).
+        self._answers: dict[tuple[str, str, str], tuple[Counter[int], dict[int, Evaluation]]] = {}
         self._lock = asyncio.Lock()
         self.dropped = 0
+        self._merged = clock()  # when the store last merged and pruned
 
     def __len__(self) -> int:
         """Buckets kept in memory, not flushed yet."""
@@ -87,101 +127,149 @@ class Usage(PeriodicFlush):
 
     def _add(self, tallies: Iterable[Tally], source: str, hour: int, n: int, last: float) -> None:
         pending = self._pending
-        totals = self.totals
         for flag, environment, app, variant in tallies:
             key = (flag, environment, app, variant, source, hour)
             entry = pending.get(key)
-            if entry is None:
-                if len(pending) >= self.limits.buckets:
-                    self.dropped += n
-                    continue
-                entry = pending[key] = [0, last]
-            entry[0] += n
-            if last > entry[1]:
-                entry[1] = last
-            total = (flag, variant, environment)
-            before = totals.get(total)
-            if before is not None:
-                totals[total] = before + n
-            elif len(totals) < self.limits.buckets:
-                totals[total] = n
+            if entry is not None:
+                entry[0] += n
+                if last > entry[1]:
+                    entry[1] = last
+            elif len(pending) < self.limits.buckets:
+                pending[key] = [n, last]
+            else:
+                self.dropped += n
 
-    def keep(self, answer_key: Any, tallies: tuple[Tally, ...]) -> None:
+    def _fold(self, totals: dict[tuple[str, str, str], int], batch: dict[Bucket, list[float]]) -> None:
+        """Add the buckets of `batch` to Prometheus's `totals` (once per bucket, not per evaluation)."""
+        for (flag, environment, _, variant, _, _), (count, _) in batch.items():
+            key = (flag, variant, environment)
+            before = totals.get(key)
+            if before is not None:
+                totals[key] = before + int(count)
+            elif len(totals) < self.limits.buckets:
+                totals[key] = int(count)
+
+    def count_answer(self, answer: Answered, source: str) -> None:
+        """Count one evaluation of each flag `answer` holds, from `source`: per result a count in C
+        (`Counter.update`, keyed by the result's identity: results are shared, and the first of each
+        is kept alive here, so an identity stays its own), nothing kept per answer; `_settle`
+        spreads the counts over the flags' buckets, in the hour it runs (at most one flush interval
+        late)."""
+        group = (answer.environment, answer.app, source)
+        counted = self._answers.get(group)
+        if counted is None:
+            if len(self._answers) >= self.limits.buckets:
+                self._settle()
+            counted = self._answers[group] = (Counter(), {})
+        counts, results = counted
+        before = len(counts)
+        counts.update(map(id, answer.results))
+        if len(counts) != before:  # a result not counted before (in this group, since the last settle)
+            results.update(zip(map(id, answer.results), answer.results, strict=True))
+            if len(counts) >= self.limits.buckets:  # flags not found are new results every time
+                self._settle()
+
+    def keep(self, answer_key: Any, tallies: tuple[Tally, ...] | Answered) -> None:
         """Remember what the answer kept under `answer_key` counts (bounded like the answer cache's
         own memory of requests: it starts over when full, after settling what was served from it)."""
         kept = self._kept
-        if len(kept) >= self.limits.buckets:
+        if len(kept) >= self.limits.buckets or len(self._shared) >= self.limits.buckets:
             self._settle()
             kept.clear()
-        kept[answer_key] = tallies
+            self._hits.clear()
+            self._shared.clear()
+        served = self._hits.pop(answer_key, None)
+        if served is not None and served[0]:
+            self._settle_one(served, self._clock())
+        if isinstance(tallies, Answered):  # keyed by the results' identities, which it keeps alive
+            shared: Any = (tuple(map(id, tallies.results)), tallies.environment, tallies.app)
+        else:
+            shared = tallies
+        kept[answer_key] = self._shared.setdefault(shared, tallies)
 
     def count_kept(self, answer_key: Any, source: str) -> None:
-        """Count an answer served again from the answer cache: one counter per answer, hour and
-        source, however many flags the answer holds; `_settle` spreads it over its flags later."""
-        now = self._clock()
-        key = (answer_key, source, int(now // HOUR))
-        hits = self._hits
-        entry = hits.get(key)
-        if entry is None:
-            if answer_key not in self._kept:
-                return
-            if len(hits) >= self.limits.buckets:
-                self.dropped += 1
-                return
-            entry = hits[key] = [0, now]
-        entry[0] += 1
-        entry[1] = now
+        """Count an answer served again from the answer cache: one addition per answer, however many
+        flags it holds; `_settle` spreads it over its flags, in the hour it runs (at the latest the
+        next flush: at most one flush interval late)."""
+        cell = self._hits.get(answer_key)
+        if cell is not None and cell[1] == source:
+            cell[0] += 1
+            return
+        counted = self._kept.get(answer_key)
+        if counted is None:
+            return
+        if cell is not None and cell[0]:  # served again under another source: the first one settled
+            self._settle_one(cell, self._clock())
+        self._hits[answer_key] = [1, source, counted]
+
+    def _settle_one(self, cell: list[Any], now: float) -> None:
+        counted = cell[2]
+        tallies = counted.tallies() if isinstance(counted, Answered) else counted
+        self._add(tallies, cell[1], int(now // HOUR), cell[0], now)
+        cell[0] = 0
 
     def _settle(self) -> None:
-        """Spread the answers served again over the buckets of the flags they hold."""
-        hits, self._hits = self._hits, {}
-        kept = self._kept
-        for (answer_key, source, hour), (n, last) in hits.items():
-            tallies = kept.get(answer_key)
-            if tallies is not None:
-                self._add(tallies, source, hour, int(n), last)
+        """Spread the answers counted whole (served again, or `count_answer`) over the buckets of the
+        flags they hold, now."""
+        now = self._clock()
+        for cell in self._hits.values():
+            if cell[0]:
+                self._settle_one(cell, now)
+        answers, self._answers = self._answers, {}
+        hour = int(now // HOUR)
+        for (environment, app, source), (counts, results) in answers.items():
+            for key, n in counts.items():
+                result = results[key]
+                if result.reason is not Reason.FLAG_NOT_FOUND:
+                    self._add(((result.flag, environment, app, result.variant or ""),), source, hour, n, now)
 
     def settled_totals(self) -> dict[tuple[str, str, str], int]:
         """Totals since start per (flag, variant, environment), answers served again included."""
         self._settle()
-        return self.totals
+        totals = dict(self.totals)
+        self._fold(totals, self._pending)
+        return totals
 
-    def take(self) -> list[dict[str, Any]]:
+    def take(self) -> list[UsageRow]:
         """What was counted since the last flush, as rows for the store; memory starts over."""
         self._settle()
         batch, self._pending = self._pending, {}
-        return [
-            {
-                "flag": flag,
-                "environment": environment,
-                "app": app,
-                "variant": variant,
-                "source": source,
-                "hour": datetime.fromtimestamp(hour * HOUR, UTC),
-                "count": int(count),
-                "last_seen": datetime.fromtimestamp(last, UTC),
-            }
-            for (flag, environment, app, variant, source, hour), (count, last) in batch.items()
-        ]
+        hours: dict[int, datetime] = {}  # a flush holds a few hours: one datetime each
+        rows: list[UsageRow] = []
+        append = rows.append
+        for (flag, environment, app, variant, source, hour), (count, last) in batch.items():
+            at = hours.get(hour)
+            if at is None:
+                at = hours[hour] = datetime.fromtimestamp(hour * HOUR, UTC)
+            append((flag, environment, app, variant, source, at, int(count), datetime.fromtimestamp(last, UTC)))
+        return rows
 
     async def flush(self) -> int:
-        """Add what was counted to the store, and prune what is past retention; how many buckets.
-        On a store error the counts are kept for the next flush, and the error raised."""
+        """Add what was counted to the store, and every `MERGE_SECONDS` merge it (`merge`); how many
+        buckets. On a store error the counts are kept for the next flush, and the error raised."""
         async with self._lock:
             self._settle()
             pending = self._pending
             rows = self.take()
-            now = datetime.fromtimestamp(self._clock(), UTC)
             try:
-                await self._store.add_usage(
-                    rows,
-                    hourly_before=now - self.limits.hourly_retention,
-                    daily_before=now - self.limits.daily_retention,
-                )
+                await self._store.add_usage(rows)
             except StoreError:
                 self._restore(pending)
                 raise
+            self._fold(self.totals, pending)
+            if not 0 <= self._clock() - self._merged < MERGE_SECONDS:
+                await self.merge()
             return len(rows)
+
+    async def merge(self) -> None:
+        """Have the store fold what was flushed into its hour and day rows (on PostgreSQL flushes only
+        append, `store/_usage.py`), and prune what is past retention."""
+        now = self._clock()
+        at = datetime.fromtimestamp(now, UTC)
+        await self._store.merge_usage_log(
+            hourly_before=at - self.limits.hourly_retention, daily_before=at - self.limits.daily_retention
+        )
+        self._merged = now
 
     def _restore(self, batch: dict[Bucket, list[float]]) -> None:
         for key, (count, last) in batch.items():
@@ -209,6 +297,22 @@ class Usage(PeriodicFlush):
 
     def pending(self) -> int:
         return len(self._pending)
+
+
+class Uncounted(Usage):
+    """A counter that counts nothing (`VEXIL_USAGE=off`): what is stored still reads back."""
+
+    def count(self, tallies: Iterable[Tally], source: str, n: int = 1) -> None:
+        return None
+
+    def count_answer(self, answer: Answered, source: str) -> None:
+        return None
+
+    def keep(self, answer_key: Any, tallies: tuple[Tally, ...] | Answered) -> None:
+        return None
+
+    def count_kept(self, answer_key: Any, source: str) -> None:
+        return None
 
 
 def count_report(usage: Usage, snapshot: Snapshot, report: SdkReport, environment: str | None, source: str) -> None:

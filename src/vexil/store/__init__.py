@@ -13,6 +13,7 @@ from vexil.store._files import private_directory
 from vexil.store._queries import check_version
 from vexil.store._sdks import merge_usage
 from vexil.store._state import MAX_APPROVALS
+from vexil.store._usage import UsageRow
 from vexil.store._values import MAX_DEPTH, check_text, document_problem, scalar_problem, text_problem
 from vexil.store._versions import StoredVersions, differing
 from vexil.store.errors import Conflict, InvalidValue, NotFound, StoreError, StoreUnavailable
@@ -34,6 +35,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "StoredVersions",
+    "UsageRow",
     "check_text",
     "check_version",
     "differing",

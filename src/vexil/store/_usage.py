@@ -1,15 +1,25 @@
 """Flag usage in the database: counts added with increment-upserts, pruned past retention, and read
 back by flag or for every flag. Each function runs inside the caller's transaction (`SqlStore`).
 
-A flushed bucket is added twice, to its hour's row and to its day's row, so that hourly rows can be
-pruned after a month while daily ones keep a year. `INSERT ... ON CONFLICT DO UPDATE SET count =
-count + excluded.count` is one statement on SQLite and PostgreSQL alike: two replicas adding to one
-row at once both land, whichever commits first.
+A bucket is added twice, to its hour's row and to its day's row, so that hourly rows can be pruned
+after a month while daily ones keep a year. `INSERT ... ON CONFLICT DO UPDATE SET count = count +
+excluded.count` is one statement on SQLite and PostgreSQL alike: two replicas adding to one row at
+once both land, whichever commits first.
+
+On PostgreSQL a flush does not upsert: an increment-upsert costs the database about ten times what
+appending a row with `COPY` does, and a flush of 100,000 buckets must stay well under a second. A
+flush appends its hourly buckets to `flag_usage_log` (`append_counts`); `merge_log` moves the whole
+log into the hour and day rows in one statement (`DELETE ... RETURNING` feeding two grouped
+increment-upserts), every minute and before usage is read, so readers never see the log. The merge
+adds up every flush of a bucket since the last one (six flushes a minute) into one upsert per row,
+and the `DELETE` hands each log row to exactly one merge, so replicas merging at once neither lose
+nor double a count; they take turns anyway (an advisory lock), which also keeps them from
+deadlocking on the rows they both upsert.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,56 +28,75 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vexil.store._docs import Doc, format_time
+from vexil.store._engine import UNAVAILABLE
+from vexil.store.errors import StoreError, StoreUnavailable
 from vexil.store.tables import FlagUsageRow
 
 HOUR, DAY = "hour", "day"
 # The primary key of `flag_usage`, in its order.
 KEY = ("flag", "period", "at", "environment", "app", "variant", "source")
-COLUMNS = (*KEY, "count", "last_seen")
-# On PostgreSQL the rows travel as one array per column, unnested into one INSERT: a statement of a
-# few parameters however many rows, compiled once. Rows per statement:
-PG_CHUNK = 50_000
-_PG_TYPES = {"at": "timestamptz[]", "count": "bigint[]", "last_seen": "timestamptz[]"}
-_PG_CASTS = [f"CAST(:{name} AS {_PG_TYPES.get(name, 'text[]')})" for name in COLUMNS]
-PG_ADD = text(
-    f"INSERT INTO flag_usage ({', '.join(COLUMNS)}) "
-    f"SELECT * FROM unnest({', '.join(_PG_CASTS)}) "
-    f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET count = flag_usage.count + excluded.count, "
-    "last_seen = GREATEST(flag_usage.last_seen, excluded.last_seen)"
+# What a flush hands the store per bucket: (flag, environment, app, variant, source, hour, count,
+# last seen), `hour` the bucket's hour as a UTC datetime. Also `flag_usage_log`'s columns, in order.
+UsageRow = tuple[str, str, str, str, str, datetime, int, datetime]
+LOG_COLUMNS = ("flag", "environment", "app", "variant", "source", "at", "count", "last_seen")
+_GROUPED = "flag, {at}, environment, app, variant, source"
+_UPSERT = (
+    "INSERT INTO flag_usage (flag, period, at, environment, app, variant, source, count, last_seen) "
+    "SELECT flag, '{period}', {at}, environment, app, variant, source, sum(count), max(last_seen) FROM moved "
+    f"GROUP BY {_GROUPED} ORDER BY {_GROUPED} "
+    "ON CONFLICT (flag, period, at, environment, app, variant, source) DO UPDATE SET "
+    "count = flag_usage.count + excluded.count, last_seen = GREATEST(flag_usage.last_seen, excluded.last_seen)"
 )
+_DAY_OF = "date_trunc('day', at, 'UTC')"
+PG_MERGE = text(
+    f"WITH moved AS (DELETE FROM flag_usage_log RETURNING {', '.join(LOG_COLUMNS)}), "
+    f"hours AS ({_UPSERT.format(period=HOUR, at='at')}) " + _UPSERT.format(period=DAY, at=_DAY_OF)
+)
+# Merges on one database take turns (pg_advisory_xact_lock key): "vexil usage".
+_MERGE_LOCK = 0x7665_7869_6C75
 # Reading more than this back asks the daily rows instead of the hourly ones.
 HOURLY_SPAN = timedelta(days=2)
 
 
-def _both_periods(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+async def append_counts(session: AsyncSession, rows: Sequence[UsageRow]) -> None:
+    """PostgreSQL: append `rows` to `flag_usage_log` with one `COPY` (merged later by `merge_log`)."""
+    import asyncpg
+
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    try:
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            "flag_usage_log", records=rows, columns=LOG_COLUMNS
+        )
+    except asyncpg.InterfaceError as exc:  # the connection is gone
+        raise StoreUnavailable(f"{UNAVAILABLE}: {exc}") from exc
+    except asyncpg.PostgresError as exc:
+        raise StoreError("database error") from exc
+
+
+async def merge_log(session: AsyncSession) -> None:
+    """PostgreSQL: move every row of `flag_usage_log` into its hour and day rows."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MERGE_LOCK})
+    await session.execute(PG_MERGE)
+
+
+def _both_periods(rows: Sequence[UsageRow]) -> list[dict[str, Any]]:
     """Each hourly bucket, and the same counts added to its day (several hours merged into one row)."""
-    hourly = [{**row, "period": HOUR, "at": row["hour"]} for row in rows]
-    daily: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in rows:
-        day = row["hour"].replace(hour=0)
-        key = (row["flag"], day, row["environment"], row["app"], row["variant"], row["source"])
-        kept = daily.get(key)
-        if kept is None:
-            daily[key] = {**row, "period": DAY, "at": day}
-        else:
-            kept["count"] += row["count"]
-            kept["last_seen"] = max(kept["last_seen"], row["last_seen"])
-    for row in (*hourly, *daily.values()):
-        row.pop("hour", None)
-    return [*hourly, *daily.values()]
+    values: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for flag, environment, app, variant, source, hour, count, last_seen in rows:
+        for period, at in ((HOUR, hour), (DAY, hour.replace(hour=0))):
+            key = (flag, period, at, environment, app, variant, source)
+            kept = values.get(key)
+            if kept is None:
+                values[key] = dict(zip(KEY, key, strict=True), count=count, last_seen=last_seen)
+            else:
+                kept["count"] += count
+                kept["last_seen"] = max(kept["last_seen"], last_seen)
+    return [values[key] for key in sorted(values)]
 
 
-async def add_counts(session: AsyncSession, rows: Sequence[Mapping[str, Any]], *, postgres: bool) -> None:
-    """Add `rows` (`{flag, environment, app, variant, source, hour, count, last_seen}`) to their hour
-    and day rows, creating the rows not there yet."""
-    values = _both_periods(rows)
-    # In key order, so that two replicas adding the same rows lock them in the same order.
-    values.sort(key=lambda row: tuple(row[name] for name in KEY))
-    if postgres:
-        for start in range(0, len(values), PG_CHUNK):
-            chunk = values[start : start + PG_CHUNK]
-            await session.execute(PG_ADD, {name: [row[name] for row in chunk] for name in COLUMNS})
-        return
+async def add_counts(session: AsyncSession, rows: Sequence[UsageRow]) -> None:
+    """SQLite: add `rows` to their hour and day rows, creating the rows not there yet (in key order)."""
     insert = sqlite.insert(FlagUsageRow)
     added = insert.excluded
     statement = insert.on_conflict_do_update(
@@ -79,7 +108,7 @@ async def add_counts(session: AsyncSession, rows: Sequence[Mapping[str, Any]], *
             ),
         },
     )
-    await session.execute(statement, values)  # one statement, many parameter sets
+    await session.execute(statement, _both_periods(rows))  # one statement, many parameter sets
 
 
 async def prune(session: AsyncSession, *, hourly_before: datetime, daily_before: datetime) -> None:

@@ -64,7 +64,7 @@ from vexil.store._queries import (
 )
 from vexil.store._sdks import check_batch, forget_before, instance_docs, merge_batch
 from vexil.store._state import ImportedState, parse_state
-from vexil.store._usage import add_counts, flag_usage, overview, prune
+from vexil.store._usage import UsageRow, add_counts, append_counts, flag_usage, merge_log, overview, prune
 from vexil.store._usage_days import daily_counts
 from vexil.store._values import check_document, check_instant, check_text
 from vexil.store._versions import StoredVersions, stored_versions
@@ -781,15 +781,28 @@ class SqlStore:
 
     # --- flag usage (`_usage.py`) ---------------------------------------------------------------
 
-    async def add_usage(
-        self, rows: Sequence[Mapping[str, Any]], *, hourly_before: datetime, daily_before: datetime
-    ) -> None:
-        """Add counted evaluations to the stored ones and prune what is past retention, in one
-        transaction (not audited: nobody changed anything)."""
+    async def add_usage(self, rows: Sequence[UsageRow]) -> None:
+        """Add counted evaluations to the stored ones (not audited: nobody changed anything). On
+        PostgreSQL they are appended to the usage log, which `merge_usage` folds in (`_usage.py`)."""
+        if not rows:
+            return
         async with self._write() as session, db_errors():
-            if rows:
-                await add_counts(session, rows, postgres=self._postgres)
-            await prune(session, hourly_before=hourly_before, daily_before=daily_before)
+            if self._postgres:
+                await append_counts(session, rows)
+            else:
+                await add_counts(session, rows)
+            await session.commit()
+
+    async def merge_usage_log(
+        self, *, hourly_before: datetime | None = None, daily_before: datetime | None = None
+    ) -> None:
+        """Fold the usage log into the hour and day rows, and delete hourly rows older than
+        `hourly_before` and daily ones older than `daily_before` (when given), in one transaction."""
+        async with self._write() as session, db_errors():
+            if self._postgres:
+                await merge_log(session)
+            if hourly_before is not None and daily_before is not None:
+                await prune(session, hourly_before=hourly_before, daily_before=daily_before)
             await session.commit()
 
     async def flag_usage(
@@ -799,16 +812,22 @@ class SqlStore:
         since, until = check_instant(since, "since"), check_instant(until, "until")
         if since >= until:
             raise InvalidValue("since: give an instant before until")
+        if self._postgres:
+            await self.merge_usage_log()
         async with self._read() as session:
             return await flag_usage(session, flag, since=since, until=until, environment=environment, app=app)
 
     async def usage_overview(self, *, since: datetime) -> dict[str, Doc]:
         """Per flag counted: its total since `since` and last seen (`_usage.overview`)."""
+        if self._postgres:
+            await self.merge_usage_log()
         async with self._read() as session:
             return await overview(session, since=since)
 
     async def usage_daily(self, *, until: datetime, days: int) -> dict[str, list[int]]:
         """Per flag counted: its evaluations on each of the last `days` days (`_usage_days.py`)."""
+        if self._postgres:
+            await self.merge_usage_log()
         async with self._read() as session:
             return await daily_counts(session, until=until, days=days)
 

@@ -40,6 +40,7 @@ __all__ = [
     "FlagAppRow",
     "FlagOverrideRow",
     "FlagRow",
+    "FlagUsageLogRow",
     "FlagUsageRow",
     "PersonRow",
     "SdkInstanceRow",
@@ -337,5 +338,27 @@ class FlagUsageRow(Base):
     app: Mapped[str] = mapped_column(String, primary_key=True)
     variant: Mapped[str] = mapped_column(String, primary_key=True)
     source: Mapped[str] = mapped_column(String, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    last_seen: Mapped[datetime]
+
+
+class FlagUsageLogRow(Base):
+    """Counts flushed but not merged into `flag_usage` yet (PostgreSQL): each flush appends one row
+    per hourly bucket with `COPY`, which costs a fraction of an increment-upsert per row, and a merge
+    (every minute, and before usage is read) moves them into `flag_usage`'s hour and day rows
+    (`_usage.py`). No key: two flushes of one bucket are two rows, added up by the merge."""
+
+    __tablename__ = "flag_usage_log"
+    # Nothing is ever loaded by identity; the mapper wants a key, the table has none. (Not a ClassVar:
+    # SQLAlchemy's declarative base declares it as an instance variable, which mypy will not let be
+    # overridden by one.)
+    __mapper_args__ = {"primary_key": ["flag", "at", "environment", "app", "variant", "source", "last_seen"]}  # noqa: RUF012
+
+    flag: Mapped[str] = mapped_column(String)
+    at: Mapped[datetime]
+    environment: Mapped[str] = mapped_column(String)
+    app: Mapped[str] = mapped_column(String)
+    variant: Mapped[str] = mapped_column(String)
+    source: Mapped[str] = mapped_column(String)
     count: Mapped[int] = mapped_column(BigInteger)
     last_seen: Mapped[datetime]
