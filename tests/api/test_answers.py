@@ -11,9 +11,9 @@ from vexil.api.answers import ENTRY_OVERHEAD, AnswerCache
 def test_cache__same_request_same_seq__kept_answer() -> None:
     # Given an answer kept at publication 3
     cache = AnswerCache(1024 * 1024)
-    cache.put(b"request", 3, b"answer", 7)
-    assert cache.get(b"request", 3) is None  # seen once: not kept yet
-    cache.put(b"request", 3, b"answer", 7)
+    assert cache.put(b"request", 3, b"answer", 7) is False  # seen once: not kept yet, and it says so
+    assert cache.get(b"request", 3) is None
+    assert cache.put(b"request", 3, b"answer", 7) is True
     # When asked again at 3, then after publication 4
     # Then it is served at 3 only
     assert cache.get(b"request", 3) == b"answer"
@@ -56,7 +56,7 @@ def test_cache__requests_seen_once__never_kept() -> None:
 def test_cache__large_request__not_kept() -> None:
     cache = AnswerCache(1024 * 1024)
     cache.put(b"r", 1, b"a", 10_000)
-    cache.put(b"r", 1, b"a", 10_000)
+    assert cache.put(b"r", 1, b"a", 10_000) is False
     assert cache.get(b"r", 1) is None
 
 

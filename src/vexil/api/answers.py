@@ -46,10 +46,11 @@ class AnswerCache:
             self._add(key, entry, len(entry[1]))
         return entry[1] if entry[0] == seq else None
 
-    def put(self, key: Hashable, seq: int, answer: bytes, key_bytes: int) -> None:
-        """Keep `answer`, given at publication `seq`, if `key` was asked before."""
+    def put(self, key: Hashable, seq: int, answer: bytes, key_bytes: int) -> bool:
+        """Keep `answer`, given at publication `seq`, if `key` was asked before; whether it was kept
+        (what serving it again counts is remembered only then: `Usage.keep`)."""
         if self._budget <= 0 or key_bytes > MAX_KEY_BYTES:
-            return
+            return False
         if key not in self._young:
             seen = self._seen
             fingerprint = hash(key)
@@ -57,8 +58,9 @@ class AnswerCache:
                 if len(seen) >= SEEN:
                     seen.clear()
                 seen.add(fingerprint)
-                return
+                return False
         self._add(key, (seq, answer), key_bytes + len(answer))
+        return True
 
     def _add(self, key: Hashable, entry: tuple[int, bytes], cost: int) -> None:
         if key not in self._young:

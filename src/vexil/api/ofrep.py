@@ -256,8 +256,7 @@ def _one_flag(call: Call, key: str, principal: Principal, raw: bytes) -> Reply:
     if refused is not None:
         raise refused
     answer = ENCODINGS.item(result, snapshot, runtime.settings.coarse_reasons, seq)
-    if "identifier" in context:
-        runtime.answers.put(kept_as, seq, answer, len(raw) + len(key))
+    if "identifier" in context and runtime.answers.put(kept_as, seq, answer, len(raw) + len(key)):
         runtime.usage.keep(kept_as, tallies)
     return Reply(answer)
 
@@ -307,8 +306,7 @@ def _all_flags(call: Call, principal: Principal, raw: bytes) -> Reply:
             items.append(kept[1] if kept is not None else ENCODINGS.add(result, snapshot, coarse))
         body = b'{"flags":[' + b",".join(items) + b"]}"
         tagged = etag_of(body).encode() + body
-        if "identifier" in context:
-            runtime.answers.put(kept_as, seq, tagged, len(raw))
+        if "identifier" in context and runtime.answers.put(kept_as, seq, tagged, len(raw)):
             runtime.usage.keep(kept_as, answered)
     return etagged(call, tagged[ETAG_SIZE:], tagged[:ETAG_SIZE].decode())
 

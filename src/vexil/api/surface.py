@@ -218,8 +218,8 @@ async def evaluate_one(call: Call) -> Answer:
         return Reply(orjson.dumps(result.admin_dict()))
     answer = wire.client_single(result, runtime.settings.coarse_reasons)
     if "identifier" in context:
-        runtime.answers.put(key, seq, answer, len(request) + len(name))
-        usage.keep(key, tallies)
+        if runtime.answers.put(key, seq, answer, len(request) + len(name)):
+            usage.keep(key, tallies)
         runtime.recent.offer(context, key)
     else:
         runtime.recent.offer(context)
@@ -260,8 +260,8 @@ async def evaluate_all(call: Call) -> Answer:
     runtime.usage.count_answer(counted, BULK)
     answer = wire.client_bulk(results, runtime.settings.coarse_reasons)
     if "identifier" in context:
-        runtime.answers.put(key, seq, answer, len(request))
-        runtime.usage.keep(key, counted)
+        if runtime.answers.put(key, seq, answer, len(request)):
+            runtime.usage.keep(key, counted)
         runtime.recent.offer(context, key)
     else:
         runtime.recent.offer(context)

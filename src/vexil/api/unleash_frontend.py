@@ -73,8 +73,7 @@ async def frontend_toggles(call: Call) -> Answer:
         runtime.usage.count_answer(counted, FRONTEND)
         runtime.recent.offer(context, key if "identifier" in context else None)
         body = frontend.toggles(results)
-        if "identifier" in context:
-            runtime.answers.put(key, seq, body, len(request))
+        if "identifier" in context and runtime.answers.put(key, seq, body, len(request)):
             runtime.usage.keep(key, counted)
     return etagged(call, body)
 
