@@ -59,7 +59,9 @@ async def test_promote__admin__copies_atomically_one_event_per_flag(client: http
     await flag(client, "c")
     before = len(await audit(client))
     # When staging is promoted to production
-    promoted = ok(await client.post("/environments/promote", json={"from": "staging", "to": "production"}, headers=ADMIN))
+    promoted = ok(
+        await client.post("/environments/promote", json={"from": "staging", "to": "production"}, headers=ADMIN)
+    )
     # Then the flags that differed were written, and production now evaluates as staging does
     assert promoted == {"from": "staging", "to": "production", "flags": ["a", "b"]}
     compared = ok(await client.get("/environments/compare?from=staging&to=production", headers=ADMIN))
@@ -147,7 +149,9 @@ async def test_rename__keeps_overrides_place_and_protection(client: httpx.AsyncC
     assert "staging" not in [env["name"] for env in renamed["environments"]]
     assert ok(await client.get("/flags/a", headers=ADMIN))["environments"] == {"preprod": {"enabled": True}}
     # And the rename is audited
-    assert any(e["entity"] == "environment" and (e["after"] or {}).get("name") == "preprod" for e in await audit(client))
+    assert any(
+        e["entity"] == "environment" and (e["after"] or {}).get("name") == "preprod" for e in await audit(client)
+    )
 
 
 async def test_rename__onto_existing__conflict(client: httpx.AsyncClient) -> None:
@@ -188,3 +192,17 @@ async def test_set_override__unknown_environment__still_created(client: httpx.As
     assert answer["environments"] == {"qa": {"enabled": True}}
     listed = ok(await client.get("/environments", headers=ADMIN))["environments"]
     assert "qa" in [env["name"] for env in listed]
+
+
+async def test_evaluate__unknown_environment_on_admin_surface__flag_own_and_says_so(client: httpx.AsyncClient) -> None:
+    # Given a flag on by itself and off in production
+    await flag(client, "a", enabled=True, environments={"production": {"enabled": False}})
+    # When the admin evaluates it in a mistyped environment, and in a real one
+    body = {"identifier": "u1", "environment": "prodution"}
+    mistyped = ok(await client.post("/flags/a/evaluate", json=body, headers=ADMIN))
+    real = ok(await client.post("/flags/a/evaluate", json={**body, "environment": "staging"}, headers=ADMIN))
+    # Then the flag's own configuration answers, and the details say the environment is unknown
+    assert mistyped["active"] is True
+    assert mistyped["details"]["unknown_environment"] == "prodution"
+    assert "the flag's own configuration was used" in mistyped["details"]["message"]
+    assert "details" not in real

@@ -21,7 +21,7 @@ from vexil.core.service import FlagService
 from vexil.core.validation import InvalidInput
 from vexil.store import OVERRIDE_KEYS, Conflict, check_known
 
-__all__ = ["check_deletable", "compare", "differences", "promote", "promotion"]
+__all__ = ["check_deletable", "compare", "differences", "promote", "promotion", "unknown_environment"]
 
 Doc = dict[str, Any]
 
@@ -125,3 +125,22 @@ def check_deletable(usage: Mapping[str, Any], confirm: str | None) -> None:
             f"confirm: deleting environment {name!r} also deletes "
             f"{going if flags else 'nothing else (no flag overrides it)'}; give confirm={name} to delete it"
         )
+
+
+async def unknown_environment(service: FlagService, flag: str, environment: Any) -> Doc | None:
+    """The `details` of an evaluation on people's surfaces (the playground) that named an environment
+    which does not exist: the flag's own configuration was used, as the seed service does. None when
+    the environment exists (or none was named)."""
+    if not isinstance(environment, str):
+        return None
+    doc = service.snapshot.get_doc(flag)
+    if doc is not None and environment in doc.get("environments", {}):
+        return None
+    known = [env["name"] for env in await service.store.list_environments()]
+    if environment in known:
+        return None
+    return {
+        "unknown_environment": environment,
+        "message": f"there is no environment {environment!r} (there are: {', '.join(known)}): "
+        "the flag's own configuration was used",
+    }

@@ -303,7 +303,7 @@ class SqlStore:
             await session.commit()
         return after
 
-    async def update_flag(
+    async def update_flag(  # noqa: PLR0913 (keywords: who, how, since when, what it may create)
         self,
         name: str,
         mutate: Mutate,
@@ -355,9 +355,7 @@ class SqlStore:
         parts = FlagParts(changed)
         async with db_errors():
             now = later_than(row.updated_at)
-            await self._register_environments(
-                session, parts.overrides, actor=by.actor, at=now, create=new_environments
-            )
+            await self._register_environments(session, parts.overrides, actor=by.actor, at=now, create=new_environments)
             for column, value in parts.columns.items():
                 setattr(row, column, value)
             row.updated_at = now
@@ -456,12 +454,13 @@ class SqlStore:
     ) -> list[Doc]:
         """Create the environments not yet known (audited), in the caller's transaction; unless
         `create`: then one not yet known is refused (`InvalidValue` naming the known ones)."""
-        rows = [{"name": name, "created_at": at} for name in sorted(set(names))]
+        wanted = sorted(set(names))
+        rows = [{"name": name, "created_at": at} for name in wanted]
         if not rows:
             return []
         if not create:
             known = [row.name for row in ordered(await session.scalars(select(EnvironmentRow)))]
-            check_known([row["name"] for row in rows], known)
+            check_known(wanted, known)
             return []
         created: list[Doc] = []
         for name in await session.scalars(self._insert_environments(rows)):
@@ -489,16 +488,14 @@ class SqlStore:
                 "tokens": await bound_tokens(session, name),
             }
 
-    async def delete_environment(
-        self, name: str, *, actor: str, may_delete: Callable[[Doc], None]
-    ) -> dict[str, Doc]:
+    async def delete_environment(self, name: str, *, actor: str, may_delete: Callable[[Doc], None]) -> dict[str, Doc]:
         """Delete environment `name` with its overrides, in one transaction: each flag that had one
         is written without it (audited as `override`, its version moved), then the environment
         (audited as `delete`). `may_delete(its usage)` refuses by raising. Returns the flags written."""
         async with self._write() as session:
             async with db_errors():
                 row = await environment_row(session, name, lock=True)
-                usage = {
+                usage: Doc = {
                     "name": name,
                     "protected": row.protected,
                     "flags": await overriding_flags(session, name),
@@ -507,7 +504,10 @@ class SqlStore:
             may_delete(usage)
             written = {
                 flag: await self._replace_flag(
-                    session, flag, lambda doc: without_environment(doc, name), by=By(actor, "override"),
+                    session,
+                    flag,
+                    lambda doc: without_environment(doc, name),
+                    by=By(actor, "override"),
                     expected_version=None,
                 )
                 for flag in usage["flags"]
@@ -543,7 +543,10 @@ class SqlStore:
                 flags = await overriding_flags(session, name)
             written = {
                 flag: await self._replace_flag(
-                    session, flag, lambda doc: renamed_environment(doc, name, new), by=By(actor, "override"),
+                    session,
+                    flag,
+                    lambda doc: renamed_environment(doc, name, new),
+                    by=By(actor, "override"),
                     expected_version=None,
                 )
                 for flag in flags

@@ -114,5 +114,7 @@ async def delete_environment(
 ) -> Response:
     """Refused while it is protected (unprotect it first) or tokens are bound to it, and unless
     `confirm` names it (the 400 names the flags whose overrides would go; so does `/usage`)."""
-    await service.delete_environment(name, actor=principal.name, may_delete=lambda usage: check_deletable(usage, confirm))
+    await service.delete_environment(
+        name, actor=principal.name, may_delete=lambda usage: check_deletable(usage, confirm)
+    )
     return Response(status_code=204)
