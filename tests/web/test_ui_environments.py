@@ -74,7 +74,9 @@ def test_environments_page__rename_then_delete_naming_what_goes(ui: Ui) -> None:
     ui.shot("1-delete-confirm")
     ui.page.locator("#delete-testing-go").click()
     # Then it is gone, and the flags no longer override it
-    expect(ui.page.locator("#env-status")).to_contain_text("Deleted testing and its overrides in env-checkout, env-search")
+    expect(ui.page.locator("#env-status")).to_contain_text(
+        "Deleted testing and its overrides in env-checkout, env-search"
+    )
     expect(ui.page.locator("#environments-table tr[data-name='testing']")).to_have_count(0)
     with admin_client(ui.server) as api:
         assert "testing" not in ok(api.get("/flags/env-checkout"))["environments"]
