@@ -63,6 +63,16 @@ async def bound_tokens(session: AsyncSession, environment: str) -> list[str]:
     return list(await session.scalars(query))
 
 
+async def environment_usage(session: AsyncSession, row: EnvironmentRow) -> Doc:
+    """What deleting the environment would take: `{"name", "protected", "flags", "tokens"}`."""
+    return {
+        "name": row.name,
+        "protected": row.protected,
+        "flags": await overriding_flags(session, row.name),
+        "tokens": await bound_tokens(session, row.name),
+    }
+
+
 def without_environment(doc: Doc, environment: str) -> Doc:
     """The flag document without its override in `environment`."""
     doc["environments"].pop(environment, None)

@@ -47,9 +47,9 @@ from vexil.store._docs import (
 )
 from vexil.store._engine import WRITE, db_errors, make_engine
 from vexil.store._environments import (
-    bound_tokens,
     check_known,
     environment_row,
+    environment_usage,
     overriding_flags,
     renamed_environment,
     without_environment,
@@ -480,13 +480,7 @@ class SqlStore:
         """What deleting environment `name` would take with it: `{"name", "protected", "flags"
         (those with an override there), "tokens" (those bound to it, not revoked)}`."""
         async with self._read() as session:
-            row = await environment_row(session, name)
-            return {
-                "name": name,
-                "protected": row.protected,
-                "flags": await overriding_flags(session, name),
-                "tokens": await bound_tokens(session, name),
-            }
+            return await environment_usage(session, await environment_row(session, name))
 
     async def delete_environment(self, name: str, *, actor: str, may_delete: Callable[[Doc], None]) -> dict[str, Doc]:
         """Delete environment `name` with its overrides, in one transaction: each flag that had one
@@ -495,12 +489,7 @@ class SqlStore:
         async with self._write() as session:
             async with db_errors():
                 row = await environment_row(session, name, lock=True)
-                usage: Doc = {
-                    "name": name,
-                    "protected": row.protected,
-                    "flags": await overriding_flags(session, name),
-                    "tokens": await bound_tokens(session, name),
-                }
+                usage = await environment_usage(session, row)
             may_delete(usage)
             written = {
                 flag: await self._replace_flag(
