@@ -755,7 +755,10 @@ class SqlStore:
                         f"{version}, not {versions[name]}): rebase the change request, then approve it again"
                     )
                 by = By(current["requester"], action, via(current))
-                written[name] = await self._replace_flag(session, name, mutate, by=by, expected_version=None)
+                # An environment deleted or renamed since the request was made is not made again.
+                written[name] = await self._replace_flag(
+                    session, name, mutate, by=by, expected_version=None, new_environments=False
+                )
             async with db_errors():
                 after = await take_step(session, row, Step("apply", "applied"), actor=actor, at=utcnow())
                 await session.commit()
