@@ -51,6 +51,8 @@ def test_environments_page__list_compare_promote(ui: Ui, dark: Ui) -> None:
     expect(ui.page.locator("#env-status")).to_contain_text("Promoted 1 flag from staging to production: env-checkout")
     expect(ui.page.locator("#compare-table tr[data-flag='env-checkout']")).to_have_count(0)
     expect(ui.page.locator("#compare-table tr[data-flag='env-search']")).to_have_count(1)
+    production = ui.page.locator("#environments-table tr[data-name='production'] td[data-label='Overrides']")
+    expect(production).to_have_text("1 flag")
     ui.shot("2-promoted")
 
 
@@ -81,3 +83,40 @@ def test_environments_page__rename_then_delete_naming_what_goes(ui: Ui) -> None:
     with admin_client(ui.server) as api:
         assert "testing" not in ok(api.get("/flags/env-checkout"))["environments"]
     ui.shot("2-deleted")
+
+
+def test_environments_page__editor_promotes_to_protected__change_request(ui: Ui, phone: Ui) -> None:
+    # Given production protected, a flag that differs there, and an editor token
+    given(ui.server)
+    with admin_client(ui.server) as api:
+        ok(api.patch("/environments/production", json={"protected": True}))
+        if api.get("/flags/env-guarded").status_code == 404:
+            ok(api.post("/flags", json={"name": "env-guarded", "environments": {"staging": {"enabled": True}}}))
+        editor = ok(api.post("/tokens", json={"name": "env-editor", "role": "editor"}))["token"]
+    try:
+        phone.sign_in(editor, hash="#/environments", view="environments")
+        # Then an editor sees no rename, move or delete, and production's padlock
+        expect(phone.page.locator("#rename-staging")).to_have_count(0)
+        expect(phone.page.locator("#environments-table tr[data-name='production'] .lock-icon")).to_have_count(1)
+        # When the editor compares staging with production and asks to promote env-guarded only
+        phone.page.locator("#compare-from").select_option("staging")
+        phone.page.locator("#compare-to").select_option("production")
+        phone.page.locator("#compare-go").click()
+        expect(phone.page.get_by_label("Promote env-guarded")).to_be_checked()
+        for other in ("env-checkout", "env-search"):  # those of the other tests that still differ
+            box = phone.page.get_by_label(f"Promote {other}")
+            if box.count():
+                box.uncheck()
+                expect(box).not_to_be_checked()
+        expect(phone.page.locator("#promote-go")).to_have_text("Request promotion to production")
+        phone.page.locator("#promote-go").click()
+        # Then nothing changed yet: a change request holds it, linked
+        expect(phone.page.locator("#promote-outcome")).to_contain_text("waits for approval in change request #")
+        phone.shot("1-requested")
+        with admin_client(ui.server) as api:
+            assert "production" not in ok(api.get("/flags/env-guarded"))["environments"]
+            requests = ok(api.get("/change-requests"))["change_requests"]
+            assert [change["flag"] for change in requests[0]["changes"]] == ["env-guarded"]
+    finally:
+        with admin_client(ui.server) as api:
+            ok(api.patch("/environments/production", json={"protected": False}))

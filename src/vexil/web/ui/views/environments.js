@@ -258,7 +258,8 @@ export function mount(main, ctx) {
       try {
         const promoted = await ctx.api.post("/environments/promote", { from, to, flags });
         say(`Promoted ${promoted.flags.length} flag${promoted.flags.length === 1 ? "" : "s"} from ${from} to ${to}: ${promoted.flags.join(", ")}.`);
-        await compare(from, to, result);
+        await refresh(); // the overrides counted per environment moved too
+        await compare(from, to, compareCard.querySelector("#compare-result"));
       } catch (failure) {
         if (failure instanceof ChangeRequested) {
           outcome.replaceChildren(
