@@ -169,6 +169,15 @@ async def test_writes__unknown_environment__400_naming_known_ones(client: httpx.
         ("POST", "/flags", {"name": "b", "environments": {"prodution": {"enabled": True}}}),
         ("PATCH", "/flags/a", {"environments": {"prodution": {"enabled": True}}}),
         ("POST", "/flags/a/toggle?environment=prodution", None),
+        ("PUT", "/api/admin/flags/a?environment=prodution", {"enabled": True}),
+        (
+            "POST",
+            "/change-requests",
+            {
+                "title": "typo",
+                "changes": [{"kind": "override", "flag": "a", "fields": {"environment": "prodution", "enabled": True}}],
+            },
+        ),
         ("POST", "/environments/promote", {"from": "staging", "to": "prodution"}),
         ("GET", "/environments/compare?from=prodution&to=staging", None),
     ]

@@ -5,6 +5,7 @@ promote."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ async def service(store: SqlStore) -> AsyncIterator[FlagService]:
 
 async def test_write_flags__second_write_fails__first_rolled_back_too(service: FlagService, store: SqlStore) -> None:
     # Given the edits of a promotion, the second of which cannot apply (b has no production override)
-    edits = [
+    edits: list[dict[str, Any]] = [
         {"kind": "override", "flag": "a", "environment": "production", "fields": {"enabled": True}},
         {"kind": "remove_override", "flag": "b", "environment": "production"},
     ]
