@@ -215,3 +215,22 @@ async def test_evaluate__unknown_environment_on_admin_surface__flag_own_and_says
     assert mistyped["details"]["unknown_environment"] == "prodution"
     assert "the flag's own configuration was used" in mistyped["details"]["message"]
     assert "details" not in real
+
+
+async def test_rename_delete__bound_token__moves_along_then_blocks_deletion(client: httpx.AsyncClient) -> None:
+    # Given a client token bound to qa
+    ok(await client.post("/environments", json={"name": "qa"}, headers=ADMIN))
+    ok(await client.post("/tokens", json={"name": "qa-app", "role": "client", "environment": "qa"}, headers=ADMIN))
+    # When qa is renamed testing
+    ok(await client.patch("/environments/qa", json={"name": "testing"}, headers=ADMIN))
+    # Then the token is bound to testing
+    tokens = ok(await client.get("/tokens", headers=ADMIN))["tokens"]
+    assert next(t for t in tokens if t["name"] == "qa-app")["environment"] == "testing"
+    # When testing is deleted, confirmed
+    refused = await client.delete("/environments/testing?confirm=testing", headers=ADMIN)
+    # Then it is refused while the token is bound to it, naming the token
+    assert refused.status_code == 409
+    assert "qa-app" in refused.json()["error"]
+    # And once the token is revoked, it goes
+    assert (await client.delete("/tokens/qa-app", headers=ADMIN)).status_code in (200, 204)
+    assert (await client.delete("/environments/testing?confirm=testing", headers=ADMIN)).status_code == 204
