@@ -61,6 +61,8 @@ NEEDS: dict[tuple[str, str], Role | None] = {
     ("DELETE", "/users/{id}"): Role.ADMIN,
     ("POST", "/environments"): Role.ADMIN,
     ("PATCH", "/environments/{name}"): Role.ADMIN,
+    ("DELETE", "/environments/{name}"): Role.ADMIN,
+    ("POST", "/environments/promote"): Role.EDITOR,
     ("POST", "/import"): Role.ADMIN,
     ("POST", "/import/restore"): Role.ADMIN,
     # Reports, not changes of configuration: what SDKs and scanners send.
@@ -213,6 +215,12 @@ class Walk:
                 return path, {"name": f"env-{n}"}
             case "PATCH", "/environments/{name}":
                 return "/environments/staging", {"order": n % 3}
+            case "DELETE", "/environments/{name}":
+                await self.admin("POST", "/environments", {"name": f"gone-{n}"})
+                return f"/environments/gone-{n}?confirm=gone-{n}", None
+            case "POST", "/environments/promote":
+                await self.flag(n, environments={"staging": {"enabled": True}})
+                return path, {"from": "staging", "to": "development", "flags": [f"walk-{n}"]}
             case "POST", "/import":
                 state = await self.admin("GET", "/export")
                 return path, {key: state[key] for key in ("version", "environments", "flags", "segments")}

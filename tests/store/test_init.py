@@ -40,5 +40,6 @@ def test_all__every_name__exported_and_importable() -> None:
         "utcnow",
         # flag usage (core/usage.py): the rows a flush hands the store
         "UsageRow",
+        "check_known",
     }
     assert all(hasattr(vexil.store, name) for name in exported)

@@ -43,6 +43,7 @@ from vexil.api.routes import (
     change_requests,
     code_refs,
     compat,
+    environments,
     flags,
     hot,
     impact,
@@ -189,6 +190,7 @@ def create_app(settings: Settings) -> FastPath:
         change_requests.router,
         impact.router,
         sso.router,
+        environments.router,
     )
     for router in routers:
         api.include_router(router)

@@ -138,6 +138,9 @@ class EnvironmentInput(Input):
 class EnvironmentPatch(Input):
     """Only the fields given change."""
 
+    name: Name | None = Field(
+        default=None, description="Rename it: its overrides, place, protection and bound tokens move along."
+    )
     order: StrictInt | None = Field(
         default=None, ge=0, le=10_000, description="The place to move it to, 0 first (past the end: last)."
     )

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from vexil.cli import render
 from vexil.cli.client import Params, path
+from vexil.cli.envs import ask_to_create
 from vexil.cli.errors import CliError, InputError
 from vexil.cli.lifecycle import archive, restore, stale, usage
 from vexil.cli.params import PERCENT, VARIANTS
@@ -162,6 +163,7 @@ def _set_enabled(state: State, name: str, environment: str | None, *, enabled: b
         doc = client.request("PATCH", path("flags", name), json={"enabled": enabled})
     else:
         body = {"environment": environment, "enabled": enabled}
+        ask_to_create(client, environment)
         doc = client.request("POST", path("flags", name, "environments"), json=body)
     state.output.show(doc, lambda: render.flag_state(doc, environment))
 
@@ -220,6 +222,7 @@ def rollout(state: State, name: str, percent: float, environment: str | None) ->
         doc = client.request("PATCH", path("flags", name), json={"rollout_percentage": percent})
     else:
         body = {"environment": environment, "rollout_percentage": percent}
+        ask_to_create(client, environment)
         doc = client.request("POST", path("flags", name, "environments"), json=body)
     state.output.show(doc, lambda: render.flag_state(doc, environment))
 
@@ -273,6 +276,7 @@ def allow(state: State, name: str, identifier: str, variant: str | None, remove:
         doc = client.request("PATCH", path("flags", name), json=body)
     else:
         body = {"environment": environment, "allowlist": allowlist}
+        ask_to_create(client, environment)
         doc = client.request("POST", path("flags", name, "environments"), json=body)
     state.output.show(doc, lambda: render.message(said))
 
@@ -303,6 +307,7 @@ def override(
         body["enabled"] = enabled
     if rollout is not None:
         body["rollout_percentage"] = rollout
+    ask_to_create(client, environment)
     doc = client.request("POST", path("flags", name, "environments"), json=body)
     state.output.show(doc, lambda: render.flag_state(doc, environment))
 

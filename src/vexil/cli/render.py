@@ -34,6 +34,11 @@ def _text(value: Any) -> Text:
     return Text(json.dumps(value, ensure_ascii=False))
 
 
+def json_value(value: Any) -> Text:
+    """A setting's value as tables show it (`-` for none, JSON otherwise)."""
+    return _text(value)
+
+
 def _when(stamp: str | None) -> Text:
     """`2026-11-21T08:00:00.123456Z` as `2026-11-21 08:00:00Z`."""
     if not stamp:

@@ -16,6 +16,7 @@ import click
 from vexil.cli import render
 from vexil.cli.client import VexilClient, path
 from vexil.cli.conditions import fetch_operators, parse_conditions, when_option
+from vexil.cli.envs import ask_to_create
 from vexil.cli.errors import InputError
 from vexil.cli.params import PERCENT
 from vexil.cli.state import State, json_option, pass_state
@@ -48,6 +49,7 @@ def _write(client: VexilClient, doc: dict[str, Any], environment: str | None, ru
         written: dict[str, Any] = client.request("PATCH", path("flags", doc["name"]), json=body)
     else:
         body = {"environment": environment, "rules": rules}
+        ask_to_create(client, environment)
         written = client.request("POST", path("flags", doc["name"], "environments"), json=body)
     return written
 

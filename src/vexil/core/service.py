@@ -43,7 +43,7 @@ from vexil.core.validation import (
 )
 from vexil.core.values import value_error
 from vexil.engine import CompiledFlag, Snapshot, show_value
-from vexil.store import OVERRIDE_KEYS, By, check_version, utcnow
+from vexil.store import OVERRIDE_KEYS, By, check_known, check_version, utcnow
 from vexil.store.errors import Conflict, NotFound
 from vexil.store.sql import ImportedState, SqlStore, imported_documents, imported_environments
 
@@ -308,10 +308,11 @@ class FlagService:
         return {segment["name"] for segment in self._segments}
 
     async def create_flag(self, fields: Doc, *, actor: str, reverts: int | None = None) -> Doc:
+        """A new flag; its overrides must name known environments (docs/environments.md)."""
         doc = flag_from_input(fields)
         async with self._lock:
             self._check(doc)
-            created = await self.store.create_flag(doc, actor=actor, reverts=reverts)
+            created = await self.store.create_flag(doc, actor=actor, reverts=reverts, new_environments=False)
             self.apply_flag(created["name"], created)
             self._committed(Committed(flags={created["name"]: created}))
         return created
@@ -324,9 +325,11 @@ class FlagService:
         by: By,
         expected_version: int | None = None,
         guard: Callable[[Doc, Doc], None] | None = None,
+        new_environments: bool = False,
     ) -> Doc:
         """Write `change(the flag)`, checked, audited as `by` says; `guard(before, after)` may refuse
-        it by raising."""
+        it by raising. An override in an environment not yet known is refused (400) unless
+        `new_environments`, which creates it (docs/environments.md)."""
 
         def mutate(doc: Doc) -> Doc:
             before = copy.deepcopy(doc) if guard is not None else doc
@@ -343,6 +346,7 @@ class FlagService:
                 action=by.action,
                 expected_version=expected_version,
                 reverts=by.reverts,
+                new_environments=new_environments,
             )
             self.apply_flag(name, updated)
             self._committed(Committed(flags={name: updated}))
@@ -363,6 +367,7 @@ class FlagService:
         actor: str,
         expected_version: int | None = None,
         guard: Callable[[Doc, Doc], None] | None = None,
+        new_environments: bool = False,
     ) -> Doc:
         """Apply one edit (`core/edits.py`) to its flag now."""
         return await self.update_flag(
@@ -371,14 +376,21 @@ class FlagService:
             by=By(actor, action_of(edit)),
             expected_version=expected_version,
             guard=guard,
+            new_environments=new_environments,
         )
 
     async def submit(
-        self, edit: Doc, *, principal: Principal, expected_version: int | None = None
+        self,
+        edit: Doc,
+        *,
+        principal: Principal,
+        expected_version: int | None = None,
+        new_environments: bool = False,
     ) -> tuple[Doc | None, Doc | None]:
         """An edit by `principal`: applied now, `(the flag, None)`; or, when it touches a protected
         environment that `principal` may not change directly (`core/protection.py`), nothing changes
-        and a change request holds it: `(None, the change request)`."""
+        and a change request holds it: `(None, the change request)`. `new_environments` as in
+        `update_flag`."""
         environments = await self.store.list_environments()
 
         def guard(before: Doc, after: Doc) -> None:
@@ -387,11 +399,21 @@ class FlagService:
                 raise RequestNeeded(before, needed)
 
         try:
-            return await self.edit(edit, actor=principal.name, expected_version=expected_version, guard=guard), None
+            written = await self.edit(
+                edit,
+                actor=principal.name,
+                expected_version=expected_version,
+                guard=guard,
+                new_environments=new_environments,
+            )
+            return written, None
         except RequestNeeded as needed:
             change = {**resolved(edit, needed.before), "version": needed.before["version"]}
             title = f"{action_of(change).capitalize()} {edit['flag']} in {', '.join(sorted(needed.environments))}"
-            return None, await self.create_change_request(title, [change], actor=principal.name)
+            request = await self.create_change_request(
+                title, [change], actor=principal.name, new_environments=new_environments
+            )
+            return None, request
 
     async def patch_flag(self, name: str, fields: Doc, *, actor: str, expected_version: int | None) -> Doc:
         edit = {"kind": "patch", "flag": name, "fields": fields}
@@ -463,6 +485,42 @@ class FlagService:
             name, protected=protected, required_approvals=required_approvals, actor=actor
         )
 
+    # --- environments (docs/environments.md) --------------------------------------------------
+
+    async def _written(self, written: Mapping[str, Doc], *, tokens: bool = False) -> None:
+        """Flags committed by one environment-wide write: into the snapshot, told to the others."""
+        for name, doc in written.items():
+            self.apply_flag(name, doc)
+        if tokens:
+            await self.reload_tokens()
+        self._committed(Committed(flags=written, tokens=tokens))
+
+    async def delete_environment(self, name: str, *, actor: str, may_delete: Callable[[Doc], None]) -> list[str]:
+        """Delete an environment with its overrides (`SqlStore.delete_environment`); the flags written."""
+        async with self._lock:
+            written = await self.store.delete_environment(name, actor=actor, may_delete=may_delete)
+            await self._written(written)
+        return list(written)
+
+    async def rename_environment(self, name: str, new: str, *, actor: str) -> list[str]:
+        """Rename an environment with its overrides (`SqlStore.rename_environment`); the flags written."""
+        async with self._lock:
+            written = await self.store.rename_environment(name, new, actor=actor)
+            await self._written(written, tokens=True)
+        return list(written)
+
+    async def write_flags(self, changes: list[Doc], *, actor: str) -> dict[str, Doc]:
+        """Apply `changes` (edits) to their flags now, in one transaction: all or none (400 or 409
+        as the first write refused), one audit event per flag."""
+        mutations = {
+            name: (action_of(edits[0]) if len(edits) == 1 else "update", self._applying(edits))
+            for name, edits in edits_by_flag(changes).items()
+        }
+        async with self._lock:
+            written = await self.store.update_flags(mutations, actor=actor)
+            await self._written(written)
+        return written
+
     async def _proposed(self, changes: list[Doc]) -> dict[str, tuple[Doc | None, Doc | None]]:
         """Each changed flag as it is now and as the changes make it (None: no such flag now, or
         the changes cannot be applied to it as it is)."""
@@ -492,12 +550,16 @@ class FlagService:
     def _applying(self, edits: list[Doc]) -> Callable[[Doc], Doc]:
         return lambda doc: self._after(doc, edits)
 
-    async def create_change_request(self, title: str, changes: list[Doc], *, actor: str, draft: bool = False) -> Doc:
+    async def create_change_request(
+        self, title: str, changes: list[Doc], *, actor: str, draft: bool = False, new_environments: bool = False
+    ) -> Doc:
         """A change request holding `changes` (edits, `core/edits.py`), made against the flags as they
         are (a change that gives a `version` is refused with 409 unless its flag is still at it): each
         checked as its write would be now (400 or 409 if it could not be applied), toggles kept as
-        what they mean now."""
+        what they mean now. An override in an unknown environment is refused unless
+        `new_environments` (then applying it creates the environment)."""
         environments = await self.store.list_environments()
+        known = [env["name"] for env in environments]
         kept: list[Doc] = []
         touched_environments: set[str] = set()
         for name, edits in edits_by_flag(changes).items():
@@ -511,6 +573,8 @@ class FlagService:
             for edit in edits:
                 resolved_edits.append(resolved(edit, doc))
                 doc = self._after(doc, [resolved_edits[-1]])
+            if not new_environments:
+                check_known(set(doc["environments"]) - set(current["environments"]), known)
             touched_environments |= touched(current, doc, (env["name"] for env in environments))
             kept += [{**edit, "version": version} for edit in resolved_edits]
         fields = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from vexil.store._change_requests import Step
 from vexil.store._docs import FLAG_KEYS, OVERRIDE_KEYS, format_time, utcnow
 from vexil.store._engine import sqlite_url
+from vexil.store._environments import check_known
 from vexil.store._files import private_directory
 from vexil.store._queries import check_version
 from vexil.store._sdks import merge_usage
@@ -36,6 +37,7 @@ __all__ = [
     "StoreUnavailable",
     "StoredVersions",
     "UsageRow",
+    "check_known",
     "check_text",
     "check_version",
     "differing",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
@@ -46,6 +46,14 @@ from vexil.store._docs import (
     utcnow,
 )
 from vexil.store._engine import WRITE, db_errors, make_engine
+from vexil.store._environments import (
+    check_known,
+    environment_row,
+    environment_usage,
+    overriding_flags,
+    renamed_environment,
+    without_environment,
+)
 from vexil.store._kept import IMPORT_ENTITY, KEPT_STATES, forget_older, kept_state, pack, unpack
 from vexil.store._order import USUAL_ORDER, moved, ordered
 from vexil.store._queries import (
@@ -272,16 +280,20 @@ class SqlStore:
         async with self._read() as session:
             return await load_flag_doc(session, await flag_row(session, name))
 
-    async def create_flag(self, doc: Mapping[str, Any], *, actor: str, reverts: int | None = None) -> Doc:
+    async def create_flag(
+        self, doc: Mapping[str, Any], *, actor: str, reverts: int | None = None, new_environments: bool = True
+    ) -> Doc:
         """Create a flag from a validated document (only `name` is required; defaults per docs/model.md);
-        `reverts`: the audit event whose `before` this puts back (every write method takes it)."""
+        `reverts`: the audit event whose `before` this puts back (every write method takes it);
+        `new_environments`: an override may name an environment not yet known, which is created
+        (else `InvalidValue` naming the known ones, docs/environments.md)."""
         check_document(doc)
         parts = FlagParts(doc)
         async with self._write() as session, db_errors():
             if await session.scalar(select(FlagRow.id).where(FlagRow.name == parts.name)) is not None:
                 raise Conflict(f"flag {parts.name!r} already exists")
             now = utcnow()
-            await self._register_environments(session, parts.overrides, actor=actor, at=now)
+            await self._register_environments(session, parts.overrides, actor=actor, at=now, create=new_environments)
             row = FlagRow(**parts.columns, created_at=now, updated_at=now, version=1)
             session.add(row)
             await session.flush()
@@ -291,7 +303,7 @@ class SqlStore:
             await session.commit()
         return after
 
-    async def update_flag(
+    async def update_flag(  # noqa: PLR0913 (keywords: who, how, since when, what it may create)
         self,
         name: str,
         mutate: Mutate,
@@ -300,6 +312,7 @@ class SqlStore:
         action: str = "update",
         expected_version: int | None = None,
         reverts: int | None = None,
+        new_environments: bool = True,
     ) -> Doc:
         """Replace a flag by `mutate(copy of the current document)`, atomically.
 
@@ -307,17 +320,30 @@ class SqlStore:
         transaction back and comes out unchanged. `name`, `created_at`, `updated_at` and
         `version` in the returned document are ignored: the name is immutable and the store
         moves the others. `action` names the change in the audit log (`toggle`, `override`, ...).
+        `new_environments` as in `create_flag`.
         """
         async with self._write() as session:
             after = await self._replace_flag(
-                session, name, mutate, by=By(actor, action, reverts=reverts), expected_version=expected_version
+                session,
+                name,
+                mutate,
+                by=By(actor, action, reverts=reverts),
+                expected_version=expected_version,
+                new_environments=new_environments,
             )
             async with db_errors():
                 await session.commit()
         return after
 
     async def _replace_flag(
-        self, session: AsyncSession, name: str, mutate: Mutate, *, by: By, expected_version: int | None
+        self,
+        session: AsyncSession,
+        name: str,
+        mutate: Mutate,
+        *,
+        by: By,
+        expected_version: int | None,
+        new_environments: bool = True,
     ) -> Doc:
         """`update_flag` in the caller's transaction, not committed, audited as `by` says."""
         async with db_errors():
@@ -329,7 +355,7 @@ class SqlStore:
         parts = FlagParts(changed)
         async with db_errors():
             now = later_than(row.updated_at)
-            await self._register_environments(session, parts.overrides, actor=by.actor, at=now)
+            await self._register_environments(session, parts.overrides, actor=by.actor, at=now, create=new_environments)
             for column, value in parts.columns.items():
                 setattr(row, column, value)
             row.updated_at = now
@@ -424,11 +450,17 @@ class SqlStore:
         return next(doc for doc in await self.list_environments() if doc["name"] == name)
 
     async def _register_environments(
-        self, session: AsyncSession, names: Iterable[str], *, actor: str, at: datetime
+        self, session: AsyncSession, names: Iterable[str], *, actor: str, at: datetime, create: bool = True
     ) -> list[Doc]:
-        """Create the environments not yet known (audited), in the caller's transaction."""
-        rows = [{"name": name, "created_at": at} for name in sorted(set(names))]
+        """Create the environments not yet known (audited), in the caller's transaction; unless
+        `create`: then one not yet known is refused (`InvalidValue` naming the known ones)."""
+        wanted = sorted(set(names))
+        rows = [{"name": name, "created_at": at} for name in wanted]
         if not rows:
+            return []
+        if not create:
+            known = [row.name for row in ordered(await session.scalars(select(EnvironmentRow)))]
+            check_known(wanted, known)
             return []
         created: list[Doc] = []
         for name in await session.scalars(self._insert_environments(rows)):
@@ -443,6 +475,90 @@ class SqlStore:
                 rows = [{"name": name, "created_at": now} for name in DEFAULT_ENVIRONMENTS]
                 await session.execute(self._insert_environments(rows))
                 await session.commit()
+
+    async def environment_usage(self, name: str) -> Doc:
+        """What deleting environment `name` would take with it: `{"name", "protected", "flags"
+        (those with an override there), "tokens" (those bound to it, not revoked)}`."""
+        async with self._read() as session:
+            return await environment_usage(session, await environment_row(session, name))
+
+    async def delete_environment(self, name: str, *, actor: str, may_delete: Callable[[Doc], None]) -> dict[str, Doc]:
+        """Delete environment `name` with its overrides, in one transaction: each flag that had one
+        is written without it (audited as `override`, its version moved), then the environment
+        (audited as `delete`). `may_delete(its usage)` refuses by raising. Returns the flags written."""
+        async with self._write() as session:
+            async with db_errors():
+                row = await environment_row(session, name, lock=True)
+                usage = await environment_usage(session, row)
+            may_delete(usage)
+            written = {
+                flag: await self._replace_flag(
+                    session,
+                    flag,
+                    lambda doc: without_environment(doc, name),
+                    by=By(actor, "override"),
+                    expected_version=None,
+                )
+                for flag in usage["flags"]
+            }
+            async with db_errors():
+                before = {**environment_doc(row), "protected": row.protected}
+                await session.delete(row)
+                record(session, actor, "delete", ("environment", name), before, None)
+                await session.commit()
+        return written
+
+    async def rename_environment(self, name: str, new: str, *, actor: str) -> dict[str, Doc]:
+        """Rename environment `name` to `new` in one transaction: its place, protection, overrides
+        (each flag written with the override under the new name, audited as `override`) and the
+        tokens bound to it move along; audited as an update of the environment. Returns the flags
+        written."""
+        check_text(new, "name")
+        async with self._write() as session:
+            async with db_errors():
+                row = await environment_row(session, name, lock=True)
+                if await session.get(EnvironmentRow, new) is not None:
+                    raise Conflict(f"environment {new!r} already exists")
+                session.add(
+                    EnvironmentRow(
+                        name=new,
+                        created_at=row.created_at,
+                        position=row.position,
+                        protected=row.protected,
+                        required_approvals=row.required_approvals,
+                    )
+                )
+                await session.flush()
+                flags = await overriding_flags(session, name)
+            written = {
+                flag: await self._replace_flag(
+                    session,
+                    flag,
+                    lambda doc: renamed_environment(doc, name, new),
+                    by=By(actor, "override"),
+                    expected_version=None,
+                )
+                for flag in flags
+            }
+            async with db_errors():
+                await session.execute(update(TokenRow).where(TokenRow.environment == name).values(environment=new))
+                await session.delete(row)
+                record(session, actor, "update", ("environment", name), {"name": name}, {"name": new})
+                await session.commit()
+        return written
+
+    async def update_flags(self, mutations: Mapping[str, tuple[str, Mutate]], *, actor: str) -> dict[str, Doc]:
+        """Several flags written in one transaction, all or nothing: each by its `(audit action,
+        mutate)` as `update_flag` would, one audit event each (what a mutation raises rolls them all
+        back). Returns the flags as committed."""
+        async with self._write() as session:
+            written = {
+                name: await self._replace_flag(session, name, mutate, by=By(actor, action), expected_version=None)
+                for name, (action, mutate) in mutations.items()
+            }
+            async with db_errors():
+                await session.commit()
+        return written
 
     # --- segments ------------------------------------------------------------------------------
 
@@ -639,7 +755,10 @@ class SqlStore:
                         f"{version}, not {versions[name]}): rebase the change request, then approve it again"
                     )
                 by = By(current["requester"], action, via(current))
-                written[name] = await self._replace_flag(session, name, mutate, by=by, expected_version=None)
+                # An environment deleted or renamed since the request was made is not made again.
+                written[name] = await self._replace_flag(
+                    session, name, mutate, by=by, expected_version=None, new_environments=False
+                )
             async with db_errors():
                 after = await take_step(session, row, Step("apply", "applied"), actor=actor, at=utcnow())
                 await session.commit()

@@ -127,13 +127,16 @@ async def create_environment(body: EnvironmentInput, service: ServiceDep, princi
 @router.patch(
     "/environments/{name}",
     response_model=EnvironmentList,
-    summary="Move an environment in the order, or protect it (docs/change-requests.md)",
+    summary="Rename an environment, move it in the order, or protect it (docs/environments.md)",
 )
 async def patch_environment(name: str, body: EnvironmentPatch, service: ServiceDep, principal: Admin) -> dict[str, Any]:
     """The team's order is where environments are listed (API, export, UI); a protected environment's
     writes need an approved change request. Answers the whole new list."""
-    if body.order is None and body.protected is None and body.required_approvals is None:
-        raise InvalidInput("give order, protected or required_approvals")
+    if body.order is None and body.protected is None and body.required_approvals is None and body.name is None:
+        raise InvalidInput("give name, order, protected or required_approvals")
+    if body.name is not None and body.name != name:
+        await service.rename_environment(name, body.name, actor=principal.name)
+        name = body.name
     if body.protected is not None or body.required_approvals is not None:
         await service.protect_environment(
             name, protected=body.protected, required_approvals=body.required_approvals, actor=principal.name

@@ -178,7 +178,8 @@ async def toggle_flag(
 async def set_override(name: FlagName, body: OverrideInput, service: ServiceDep, principal: Editor) -> Any:
     fields = body.given()
     edit = {"kind": "override", "flag": name, "environment": fields.pop("environment"), "fields": fields}
-    return answered(*await service.submit(edit, principal=principal))
+    # The seed-compatible route: an environment not yet known is created (docs/environments.md).
+    return answered(*await service.submit(edit, principal=principal, new_environments=True))
 
 
 @router.delete(

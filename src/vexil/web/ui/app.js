@@ -1,5 +1,5 @@
 // The admin UI: session, hash routing (#/flags, #/flags/NAME, #/cleanup, #/segments, #/changes, #/tokens,
-// #/people, #/sdks, #/audit), the shared store and the live change stream.
+// #/people, #/sdks, #/audit, #/environments), the shared store and the live change stream.
 //
 // Who is signed in: a person (email and password: the server's HttpOnly session cookie, which this
 // code never sees, and the session's CSRF token, asked of GET /whoami on every load) or a token
@@ -14,6 +14,7 @@ import { createStore } from "./store.js";
 import * as audit from "./views/audit.js";
 import * as changes from "./views/changes.js";
 import * as cleanup from "./views/cleanup.js";
+import * as environments from "./views/environments.js";
 import * as flag from "./views/flag.js";
 import * as flags from "./views/flags.js";
 import * as people from "./views/people.js";
@@ -36,6 +37,7 @@ const ROUTES = [
   [/^\/people$/, people, "people"],
   [/^\/sdks$/, sdks, "sdks"],
   [/^\/audit$/, audit, "audit"],
+  [/^\/environments$/, environments, "environments"],
 ];
 
 // The ladder of docs/spec.md §4: each role may do what those before it may.
@@ -83,6 +85,11 @@ const ctx = {
   },
   /** Resolves once environments are known. */
   environments: null,
+  /** The environments as GET /environments answered them now (after a rename, a move, a deletion). */
+  setEnvironments(listed) {
+    knownEnvironments(listed);
+    ctx.environments = Promise.resolve(store.environments);
+  },
   /** Resolves once every flag is in the store. */
   flagsLoaded: null,
   /** Resolves once the condition operators (GET /operators, no token needed) are known. */
@@ -164,11 +171,15 @@ async function resumePerson() {
   }
 }
 
+function knownEnvironments(listed) {
+  store.environments = listed.map((env) => env.name);
+  store.protected = new Map(listed.filter((env) => env.protected).map((env) => [env.name, env.required_approvals]));
+}
+
 function startSession() {
   store.clear();
   ctx.environments = api.get("/environments").then((body) => {
-    store.environments = body.environments.map((env) => env.name);
-    store.protected = new Map(body.environments.filter((env) => env.protected).map((env) => [env.name, env.required_approvals]));
+    knownEnvironments(body.environments);
     return store.environments;
   });
   ctx.flagsLoaded = api.get("/flags").then((body) => {

@@ -109,6 +109,8 @@ export function createPlayground(ctx, name, { environments, onResult }) {
         item("Payload", "payload", h("pre", {}, showJson(answer.payload))),
         item("Reason", "reason", answer.reason),
         item("Decided by", "rule", rule),
+        // An environment that does not exist: the flag's own configuration answered (docs/environments.md).
+        answer.details?.message ? item("Note", "details", answer.details.message) : null,
       ),
     );
   }
