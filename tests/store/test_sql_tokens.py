@@ -33,8 +33,8 @@ async def test_tokens__created_listed_revoked__hash_never_in_documents_or_audit(
     # Given
     await store.create_token(name="ci", role="admin", secret_hash=HASH, prefix="vx_abcd", actor="alice")
 
-    # When
-    revoked = await store.revoke_token("ci", actor="alice")
+    # When (the server's configured admin token remains, so this one is not the last way in)
+    revoked = await store.revoke_token("ci", actor="alice", configured_admin=True)
 
     # Then
     seen = json.dumps([revoked, await store.list_tokens(), await store.list_audit(), await store.export_state()])
@@ -68,8 +68,8 @@ async def test_active_token_hashes__one_revoked__only_the_active_one(store: SqlS
     await store.create_token(name="old", role="admin", secret_hash="h-old", prefix="vx_o", actor="alice")
     await store.create_token(name="new", role="client", secret_hash="h-new", prefix="vx_n", actor="alice")
 
-    # When
-    await store.revoke_token("old", actor="bob")
+    # When (the server's configured admin token remains, so this one is not the last way in)
+    await store.revoke_token("old", actor="bob", configured_admin=True)
 
     # Then
     assert await store.active_token_hashes() == [("h-new", "new", "client", None)]

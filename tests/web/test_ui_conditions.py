@@ -18,8 +18,9 @@ from vexil.engine import Operator
 UI = Path(vexil.__file__).parent / "web" / "ui"
 # A quoted word, or a word used as an object's key (`{eq: "equals"}`).
 SPELLED = re.compile(r"""["'`]([a-z_]+)["'`]|[{,]\s*([a-z_]+)\s*:""")
-# Quoted words of the UI that are operator names by chance: the audit view's before/after documents.
-NOT_OPERATORS = {("views/audit.js", "before"), ("views/audit.js", "after")}
+# Quoted words of the UI that are operator names by chance: the before/after documents of the audit
+# view and of a change request's diff.
+NOT_OPERATORS = {(view, side) for view in ("views/audit.js", "views/changes.js") for side in ("before", "after")}
 
 
 def open_flag(ui: Ui, name: str) -> None:
