@@ -26,7 +26,9 @@ def test_schedule__nothing_to_change__refused_in_words(vexil: Vexil, flag: str) 
 
 def test_plan__created_paused_resumed_and_cancelled(vexil: Vexil, flag: str) -> None:
     # Given a plan of three steps
-    plan = vexil.json("plan", "create", flag, "--env", "production", "--step", "5@+1h", "--step", "25@+24h", "--step", "100@+2d")
+    plan = vexil.json(
+        "plan", "create", flag, "--env", "production", "--step", "5@+1h", "--step", "25@+24h", "--step", "100@+2d"
+    )
     assert [step["title"] for step in plan["steps"]] == [
         "Step 1: rollout 5 % in production",
         "Step 2: rollout 25 % in production",

@@ -200,7 +200,10 @@ class Walk:
                 change = {"kind": "toggle", "flag": await self.flag(n)}
                 made = await self.admin("POST", "/schedules", {"at": "2999-01-01T00:00:00Z", "changes": [change]})
                 return f"/schedules/{made['id']}", None
-            case "POST" | "DELETE", "/release-plans" | "/release-plans/{id}/pause" | "/release-plans/{id}/resume" | "/release-plans/{id}":
+            case (
+                "POST" | "DELETE",
+                "/release-plans" | "/release-plans/{id}/pause" | "/release-plans/{id}/resume" | "/release-plans/{id}",
+            ):
                 plan = {"flag": await self.flag(n), "steps": [{"after_hours": 1, "rollout_percentage": 10}]}
                 if path == "/release-plans":
                     return path, plan

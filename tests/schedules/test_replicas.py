@@ -23,13 +23,17 @@ async def vexil_events(node: Replica, flag: str) -> list[dict[str, Any]]:
     return [event for event in reversed(events) if event["actor"] == "vexil"]
 
 
-async def test_plan__three_replicas_racing_on_postgres__each_step_once_in_order(postgres_url: str, tmp_path: Path) -> None:
+async def test_plan__three_replicas_racing_on_postgres__each_step_once_in_order(
+    postgres_url: str, tmp_path: Path
+) -> None:
     await empty_database(postgres_url)
     clock = Clock()
     async with AsyncExitStack() as stack:
         # Given three replicas on one PostgreSQL database, their executors running every 50 ms
         nodes = [
-            await stack.enter_async_context(replica(settings_for(postgres_url, tmp_path / f"r{i}", interval=0.05), clock))
+            await stack.enter_async_context(
+                replica(settings_for(postgres_url, tmp_path / f"r{i}", interval=0.05), clock)
+            )
             for i in range(3)
         ]
         # And a flag with two plans: ten hourly steps, and ten steps that will all be overdue at once
@@ -37,12 +41,17 @@ async def test_plan__three_replicas_racing_on_postgres__each_step_once_in_order(
         await nodes[0].call("POST", "/flags", {"name": "burst", "enabled": True, "rollout_percentage": 0})
         percentages = [10 * n for n in range(1, 11)]
         hourly = await nodes[1].call(
-            "POST", "/release-plans", {"flag": "hourly", "steps": [{"after_hours": 1, "rollout_percentage": p} for p in percentages]}
+            "POST",
+            "/release-plans",
+            {"flag": "hourly", "steps": [{"after_hours": 1, "rollout_percentage": p} for p in percentages]},
         )
         burst = await nodes[2].call(
             "POST",
             "/release-plans",
-            {"flag": "burst", "steps": [{"after_hours": 0.01 * (n + 1), "rollout_percentage": p} for n, p in enumerate(percentages)]},
+            {
+                "flag": "burst",
+                "steps": [{"after_hours": 0.01 * (n + 1), "rollout_percentage": p} for n, p in enumerate(percentages)],
+            },
         )
         # When the clock moves an hour at a time and all three run their executors at once, each time
         for _ in percentages:
@@ -66,5 +75,7 @@ async def test_plan__three_replicas_racing_on_postgres__each_step_once_in_order(
             assert (await nodes[0].call("GET", f"/flags/{flag}"))["version"] == 1 + len(percentages)
         # And each step was marked applied by one event only
         audit = (await nodes[0].call("GET", "/audit?limit=500"))["events"]
-        applied = Counter(event["entity_id"] for event in audit if event["entity"] == "schedule" and event["action"] == "apply")
+        applied = Counter(
+            event["entity_id"] for event in audit if event["entity"] == "schedule" and event["action"] == "apply"
+        )
         assert len(applied) == 20 and set(applied.values()) == {1}

@@ -49,7 +49,9 @@ async def test_schedule__due__applies_once_as_vexil_with_lateness(settings: Sett
         assert [(item["id"], item["state"]) for item in listed] == [(made["id"], "applied")]
 
 
-async def test_schedule__cancelled__never_applies_and_cannot_be_cancelled_twice(settings: Settings, clock: Clock) -> None:
+async def test_schedule__cancelled__never_applies_and_cannot_be_cancelled_twice(
+    settings: Settings, clock: Clock
+) -> None:
     async with replica(settings, clock) as node:
         # Given a scheduled change
         await node.call("POST", "/flags", {"name": "launch"})
@@ -72,8 +74,10 @@ async def test_plan__steps__apply_in_order_each_audited_with_plan_and_step(setti
         # Given a flag at 0 % in production, and a plan of 5 %, 25 % and 100 % a day apart
         await node.call("POST", "/flags", {"name": "checkout", "enabled": True, "rollout_percentage": 0})
         steps = [{"after_hours": 24, "rollout_percentage": p} for p in (5, 25, 100)]
-        plan = await node.call("POST", "/release-plans", {"flag": "checkout", "environment": "production", "steps": steps})
-        assert [step["title"] for step in plan["steps"]][0] == "Step 1: rollout 5 % in production"
+        plan = await node.call(
+            "POST", "/release-plans", {"flag": "checkout", "environment": "production", "steps": steps}
+        )
+        assert plan["steps"][0]["title"] == "Step 1: rollout 5 % in production"
         seen = []
         for _ in steps:
             # When a day passes and the executor runs
@@ -134,7 +138,10 @@ async def test_plan__step_that_cannot_apply__fails_and_pauses_the_plan(settings:
         # Given a plan that removes an app scope twice (the second cannot apply)
         await node.call("POST", "/flags", {"name": "checkout", "apps": ["shop"]})
         remove = {"kind": "remove_app", "flag": "checkout", "app": "shop"}
-        plan_body = {"flag": "checkout", "steps": [{"after_hours": 1, "rollout_percentage": 20}, {"after_hours": 1, "edit": remove}]}
+        plan_body = {
+            "flag": "checkout",
+            "steps": [{"after_hours": 1, "rollout_percentage": 20}, {"after_hours": 1, "edit": remove}],
+        }
         plan = await node.call("POST", "/release-plans", plan_body)
         await node.call("DELETE", "/flags/checkout/apps/shop")
         # When both steps are due
@@ -147,11 +154,16 @@ async def test_plan__step_that_cannot_apply__fails_and_pauses_the_plan(settings:
         assert after["state"] == "paused" and "step 2" in after["note"]
 
 
-async def test_schedule__due_while_server_down__applies_at_start_saying_how_late(settings: Settings, clock: Clock) -> None:
+async def test_schedule__due_while_server_down__applies_at_start_saying_how_late(
+    settings: Settings, clock: Clock
+) -> None:
     # Given a change scheduled for in an hour, and the server stopped
     async with replica(settings, clock) as node:
         await node.call("POST", "/flags", {"name": "launch"})
-        body = {"at": iso(clock.now + timedelta(hours=1)), "changes": [{"kind": "enable", "flag": "launch", "enabled": True}]}
+        body = {
+            "at": iso(clock.now + timedelta(hours=1)),
+            "changes": [{"kind": "enable", "flag": "launch", "enabled": True}],
+        }
         made = await node.call("POST", "/schedules", body)
     # When the server starts again three hours later (its executor runs at start)
     clock.move(hours=3)
@@ -211,7 +223,13 @@ BAD_PLANS = [
     ({"flag": "f", "steps": [{"after_hours": 1}]}, 400, "either rollout_percentage or edit"),
     ({"flag": "f", "steps": [{"after_hours": 1, "rollout_percentage": 150}]}, 400, "rollout_percentage"),
     (
-        {"flag": "f", "steps": [{"at": "2026-12-08T00:00:00Z", "rollout_percentage": 5}, {"at": "2026-12-07T12:00:00Z", "rollout_percentage": 9}]},
+        {
+            "flag": "f",
+            "steps": [
+                {"at": "2026-12-08T00:00:00Z", "rollout_percentage": 5},
+                {"at": "2026-12-07T12:00:00Z", "rollout_percentage": 9},
+            ],
+        },
         400,
         "steps[1].at",
     ),
@@ -221,7 +239,10 @@ BAD_PLANS = [
 ]
 
 
-@pytest.mark.parametrize(("path", "body", "status", "says"), [("/schedules", *case) for case in BAD] + [("/release-plans", *case) for case in BAD_PLANS])
+@pytest.mark.parametrize(
+    ("path", "body", "status", "says"),
+    [("/schedules", *case) for case in BAD] + [("/release-plans", *case) for case in BAD_PLANS],
+)
 async def test_schedules__bad_input__answers_4xx_in_words(
     settings: Settings, clock: Clock, path: str, body: dict[str, Any], status: int, says: str
 ) -> None:

@@ -695,12 +695,16 @@ class ChangeRequestList(BaseModel):
 
 # --- scheduled changes and release plans (docs/schedules.md) -------------------------------------
 
-When = Annotated[AwareDatetime, Field(strict=False, description="An instant with its offset, e.g. `2026-12-08T09:00:00Z`.")]
+When = Annotated[
+    AwareDatetime, Field(strict=False, description="An instant with its offset, e.g. `2026-12-08T09:00:00Z`.")
+]
 
 
 class ScheduleCreate(Input):
     at: When
-    changes: list[ChangeInput] = Field(min_length=1, max_length=100, description="Edits, as a change request takes them.")
+    changes: list[ChangeInput] = Field(
+        min_length=1, max_length=100, description="Edits, as a change request takes them."
+    )
     title: str | None = Field(default=None, min_length=1, max_length=200)
 
 
@@ -709,7 +713,9 @@ class ScheduleOut(BaseModel):
     title: str
     state: Literal["pending", "applied", "failed", "cancelled"]
     at: str
-    changes: list[dict[str, Any]] = Field(description="Edits (docs/change-requests.md), applied to the flags as they are then.")
+    changes: list[dict[str, Any]] = Field(
+        description="Edits (docs/change-requests.md), applied to the flags as they are then."
+    )
     created_by: str
     created_at: str
     plan: int | None = Field(description="The release plan this is a step of (null: a scheduled change).")
@@ -728,14 +734,18 @@ class ScheduleList(BaseModel):
 
 class PlanStepInput(Input):
     at: When | None = None
-    after_hours: float | None = Field(default=None, gt=0, le=24 * 366, description="Hours after the step before (the first: after now).")
+    after_hours: float | None = Field(
+        default=None, gt=0, le=24 * 366, description="Hours after the step before (the first: after now)."
+    )
     rollout_percentage: Percentage | None = None
     edit: ChangeInput | None = Field(default=None, description="An edit of the plan's flag instead of a rollout.")
 
 
 class PlanCreate(Input):
     flag: Name
-    environment: Name | None = Field(default=None, description="Whose override's rollout the steps set (null: the flag's own).")
+    environment: Name | None = Field(
+        default=None, description="Whose override's rollout the steps set (null: the flag's own)."
+    )
     steps: list[PlanStepInput] = Field(min_length=1, max_length=50)
     title: str | None = Field(default=None, min_length=1, max_length=200)
 

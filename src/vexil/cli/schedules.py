@@ -114,7 +114,13 @@ def plan_line(plan: Doc) -> Text:
 def schedule_line(item: Doc) -> Text:
     held = f", held by change request #{item['change_request']} until approved" if item["change_request"] else ""
     return Text.assemble(
-        "Schedule ", (f"#{item['id']}", "bold"), f" {item['title']!r} at ", render._when(item["at"]), ": ", _state(item), held
+        "Schedule ",
+        (f"#{item['id']}", "bold"),
+        f" {item['title']!r} at ",
+        render._when(item["at"]),
+        ": ",
+        _state(item),
+        held,
     )
 
 
@@ -149,7 +155,7 @@ def list_schedules(state: State, flag: str | None) -> None:
 @click.option("--title", help="What it is for (default: the flags it changes).")
 @json_option
 @pass_state
-def create_schedule(
+def create_schedule(  # noqa: PLR0913 (click passes each option)
     state: State,
     at: str,
     flag: str | None,

@@ -82,6 +82,6 @@ def describe(edit: Mapping[str, Any]) -> str:
     if set(fields) == {"rollout_percentage"}:
         return f"rollout {float(fields['rollout_percentage']):g} %{where}"
     if edit["kind"] in ("enable", "toggle"):
-        state = {True: "on", False: "off"}.get(edit.get("enabled"), "toggled")  # type: ignore[call-overload]
+        state = "toggled" if edit["kind"] == "toggle" else ("on" if edit["enabled"] else "off")
         return f"{edit['flag']} {state}{where}"
     return f"{edit['kind']} of {edit['flag']}{where}"

@@ -618,7 +618,9 @@ class FlagService:
             needed |= needs_request(current, doc, environments, principal)
         return kept, needed
 
-    async def create_schedule(self, at: datetime, changes: list[Doc], *, title: str | None, principal: Principal) -> Doc:
+    async def create_schedule(
+        self, at: datetime, changes: list[Doc], *, title: str | None, principal: Principal
+    ) -> Doc:
         """Schedule `changes` (edits) for `at` (later than now). When they touch a protected
         environment that `principal` may not change directly, a change request holds them, and the
         schedule applies it once it is approved and due."""
@@ -627,7 +629,9 @@ class FlagService:
         title = title or schedule_title(kept)
         fields: Doc = {"title": title, "at": at, "changes": kept}
         if needed:
-            held = await self.create_change_request(f"{title} (scheduled for {at.isoformat()})", kept, actor=principal.name)
+            held = await self.create_change_request(
+                f"{title} (scheduled for {at.isoformat()})", kept, actor=principal.name
+            )
             fields["change_request_id"] = held["id"]
         return await self.store.create_schedule(fields, actor=principal.name)
 

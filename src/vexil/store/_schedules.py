@@ -10,7 +10,7 @@ included), so steps apply in order even when several are overdue at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -98,7 +98,7 @@ async def insert_schedule(session: AsyncSession, fields: Mapping[str, Any], *, a
 
 
 async def insert_plan(
-    session: AsyncSession, fields: Mapping[str, Any], steps: list[Mapping[str, Any]], *, actor: str, at: datetime
+    session: AsyncSession, fields: Mapping[str, Any], steps: Sequence[Mapping[str, Any]], *, actor: str, at: datetime
 ) -> Doc:
     """Add a release plan (`title`, `flag`, `environment`) and its steps (`title`, `at`, `changes`)."""
     plan = ReleasePlanRow(
@@ -112,7 +112,9 @@ async def insert_plan(
     )
     session.add(plan)
     await session.flush()
-    rows = [_schedule_row({**step, "plan_id": plan.id, "position": i}, actor=actor, at=at) for i, step in enumerate(steps)]
+    rows = [
+        _schedule_row({**step, "plan_id": plan.id, "position": i}, actor=actor, at=at) for i, step in enumerate(steps)
+    ]
     session.add_all(rows)
     await session.flush()
     doc = plan_doc(plan, rows)
@@ -152,7 +154,7 @@ async def load_plan(session: AsyncSession, row: ReleasePlanRow) -> Doc:
     return plan_doc(row, (await plan_steps(session, [row.id]))[row.id])
 
 
-def due(now: datetime, *, held: bool, skip_locked: bool) -> Select[tuple[ScheduleRow]]:
+def due(now: datetime, *, held: bool, skip_locked: bool) -> Select[ScheduleRow]:
     """The next pending item due at `now` (earliest first) whose plan, if any, is active and has no
     earlier step pending; `held`: those held by a change request (else those that are not)."""
     earlier = aliased(ScheduleRow)
@@ -183,7 +185,9 @@ def late_seconds(row: ScheduleRow, now: datetime) -> int:
     return max(0, int((now - row.at).total_seconds()))
 
 
-def finish(session: AsyncSession, row: ScheduleRow, state: str, *, now: datetime, actor: str, error: str | None = None) -> Doc:
+def finish(
+    session: AsyncSession, row: ScheduleRow, state: str, *, now: datetime, actor: str, error: str | None = None
+) -> Doc:
     """Mark the locked `row` done (`applied`, `failed`, `cancelled`) at `now`, audited by `actor`."""
     before = schedule_doc(row)
     row.state = state
@@ -197,7 +201,9 @@ def finish(session: AsyncSession, row: ScheduleRow, state: str, *, now: datetime
     return after
 
 
-def set_plan_state(session: AsyncSession, row: ReleasePlanRow, state: str, *, now: datetime, actor: str, note: str | None = None) -> None:
+def set_plan_state(
+    session: AsyncSession, row: ReleasePlanRow, state: str, *, now: datetime, actor: str, note: str | None = None
+) -> None:
     """Move the locked plan `row` to `state` (active, paused, done, cancelled), audited."""
     action = {"active": "resume", "paused": "pause", "done": "finish", "cancelled": "cancel"}[state]
     before = {"state": row.state}

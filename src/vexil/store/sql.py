@@ -686,14 +686,17 @@ class SqlStore:
         async with self._write() as session, db_errors():
             row = await schedule_row(session, schedule_id, lock=True)
             if row.plan_id is not None:
-                raise Conflict(f"schedule {schedule_id} is step {(row.position or 0) + 1} of release plan {row.plan_id}: pause or cancel the plan")
+                step = (row.position or 0) + 1
+                raise Conflict(
+                    f"schedule {schedule_id} is step {step} of release plan {row.plan_id}: pause or cancel the plan"
+                )
             if row.state != PENDING:
                 raise Conflict(f"schedule {schedule_id} is {row.state}: only a pending one can be cancelled")
             after = finish(session, row, "cancelled", now=now, actor=actor)
             await session.commit()
         return after
 
-    async def create_plan(self, fields: Mapping[str, Any], steps: list[Mapping[str, Any]], *, actor: str) -> Doc:
+    async def create_plan(self, fields: Mapping[str, Any], steps: Sequence[Mapping[str, Any]], *, actor: str) -> Doc:
         """Keep a release plan and its steps; its document."""
         check_document({**fields, "steps": steps})
         async with self._write() as session, db_errors():
@@ -792,7 +795,9 @@ class SqlStore:
             )
             return [schedule_doc(row) for row in await session.scalars(query.order_by(ScheduleRow.at))]
 
-    async def finish_held(self, schedule_id: int, state: str, *, actor: str, now: datetime, error: str | None = None) -> Doc | None:
+    async def finish_held(
+        self, schedule_id: int, state: str, *, actor: str, now: datetime, error: str | None = None
+    ) -> Doc | None:
         """Mark an item held by a change request done (once its request is applied or rejected)."""
         async with self._write() as session, db_errors():
             query = select(ScheduleRow).where(ScheduleRow.id == schedule_id, ScheduleRow.state == PENDING)
