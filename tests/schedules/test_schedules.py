@@ -27,7 +27,7 @@ async def test_schedule__due__applies_once_as_vexil_with_lateness(settings: Sett
         at = clock.now + timedelta(hours=1)
         body = {"at": iso(at), "changes": [{"kind": "enable", "flag": "launch", "enabled": True}]}
         made = await node.call("POST", "/schedules", body)
-        assert made["state"] == "pending" and made["title"] == "Scheduled change of launch"
+        assert made["state"] == "pending" and made["title"] == "Turn launch on"
         # When the executor runs before it is due
         assert await node.run_due() == []
         # Then nothing changed

@@ -32,7 +32,11 @@ def check_future(at: datetime, now: datetime, *, where: str = "at") -> None:
 
 
 def schedule_title(changes: Sequence[Mapping[str, Any]]) -> str:
-    """A scheduled change's title when none is given: what it changes."""
+    """A scheduled change's title when none is given: what its one change does, or which flags
+    its changes change."""
+    if len(changes) == 1:
+        words = describe(changes[0])
+        return words[0].upper() + words[1:]
     flags = sorted({change["flag"] for change in changes})
     return f"Scheduled change of {', '.join(flags)}"
 
@@ -81,7 +85,7 @@ def describe(edit: Mapping[str, Any]) -> str:
     where = f" in {edit['environment']}" if edit.get("environment") else ""
     if set(fields) == {"rollout_percentage"}:
         return f"rollout {float(fields['rollout_percentage']):g} %{where}"
-    if edit["kind"] in ("enable", "toggle"):
-        state = "toggled" if edit["kind"] == "toggle" else ("on" if edit["enabled"] else "off")
-        return f"{edit['flag']} {state}{where}"
-    return f"{edit['kind']} of {edit['flag']}{where}"
+    if edit["kind"] == "enable" or set(fields) == {"enabled"}:
+        enabled = edit["enabled"] if edit["kind"] == "enable" else fields["enabled"]
+        return f"turn {edit['flag']} {'on' if enabled else 'off'}{where}"
+    return f"{edit['kind'].replace('_', ' ')} of {edit['flag']}{where}"
