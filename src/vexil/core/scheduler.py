@@ -12,12 +12,12 @@ applies at the next start, its audit event saying how late (`late_seconds`). Tim
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from vexil.core.flushing import cancel
 from vexil.core.service import FlagService
 from vexil.store import StoreError
 
@@ -66,8 +66,5 @@ class Scheduler:
             await asyncio.sleep(self.interval)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None

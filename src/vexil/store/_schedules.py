@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,24 +122,23 @@ async def insert_plan(
     return doc
 
 
-async def schedule_row(session: AsyncSession, schedule_id: int, *, lock: bool = False) -> ScheduleRow:
-    query = select(ScheduleRow).where(ScheduleRow.id == schedule_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await session.scalars(query)).first()
+Row = TypeVar("Row", ScheduleRow, ReleasePlanRow)
+
+
+async def _by_id(session: AsyncSession, table: type[Row], row_id: int, what: str, *, lock: bool) -> Row:
+    query = select(table).where(table.id == row_id)
+    row = (await session.scalars(query.with_for_update() if lock else query)).first()
     if row is None:
-        raise NotFound(f"schedule {schedule_id} not found")
+        raise NotFound(f"{what} {row_id} not found")
     return row
+
+
+async def schedule_row(session: AsyncSession, schedule_id: int, *, lock: bool = False) -> ScheduleRow:
+    return await _by_id(session, ScheduleRow, schedule_id, "schedule", lock=lock)
 
 
 async def plan_row(session: AsyncSession, plan_id: int, *, lock: bool = False) -> ReleasePlanRow:
-    query = select(ReleasePlanRow).where(ReleasePlanRow.id == plan_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await session.scalars(query)).first()
-    if row is None:
-        raise NotFound(f"release plan {plan_id} not found")
-    return row
+    return await _by_id(session, ReleasePlanRow, plan_id, "release plan", lock=lock)
 
 
 async def plan_steps(session: AsyncSession, plan_ids: list[int]) -> dict[int, list[ScheduleRow]]:
