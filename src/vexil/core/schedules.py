@@ -69,7 +69,10 @@ def plan_steps(steps: Sequence[Mapping[str, Any]], *, flag: str, environment: st
             raise InvalidInput(f"{where}: give either at or after_hours")
         if (step.get("rollout_percentage") is None) == (step.get("edit") is None):
             raise InvalidInput(f"{where}: give either rollout_percentage or edit")
-        at = step["at"] if step.get("at") is not None else previous + timedelta(hours=float(step["after_hours"]))
+        try:
+            at = step["at"] if step.get("at") is not None else previous + timedelta(hours=float(step["after_hours"]))
+        except OverflowError:
+            raise InvalidInput(f"{where}.after_hours: that is past the year 9999") from None
         if at <= previous:
             after = "now" if index == 0 else f"steps[{index - 1}]"
             raise InvalidInput(f"{where}.at: {at.isoformat()} is not later than {after} ({previous.isoformat()})")
