@@ -74,6 +74,15 @@ def test_flag_schedule__timeline__applied_before_now_and_plan_steps_after(ui: Ui
     section_shot(ui, "timeline-section")
 
 
+def test_flag_schedule__on_a_phone__fits_the_width(phone: Ui) -> None:
+    # When the flag's page is opened on a phone
+    phone.sign_in(hash="#/flags/launch", view="flag")
+    expect(phone.page.locator("#timeline .timeline-item")).to_have_count(4)
+    # Then the Schedule section fits, nothing scrolls sideways
+    assert phone.overflow_x() == 0
+    section_shot(phone, "timeline-phone")
+
+
 def test_flag_schedule__schedule_and_cancel_a_change_from_the_page(ui: Ui) -> None:
     # Given the page of a flag with nothing scheduled
     ui.sign_in(hash="#/flags/quiet", view="flag")
