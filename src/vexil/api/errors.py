@@ -195,7 +195,8 @@ _WORDS: dict[str, Words] = {
     "extra_forbidden": _always("this field is not known"),
     "none_required": _always("use null"),
     "union_tag_invalid": lambda ctx, value: (
-        f"{ctx.get('discriminator', 'the kind')} {ctx.get('tag')!r} is not known; use one of {ctx.get('expected_tags')}"
+        f"{str(ctx.get('discriminator', 'kind')).strip(chr(39))} {ctx.get('tag')!r} is not known; "
+        f"use one of {ctx.get('expected_tags')}"
     ),
     "timezone_aware": _always("give the time zone too (Z for UTC), such as 2026-01-01T00:00:00Z"),
     "string_pattern_mismatch": lambda ctx, value: (
