@@ -1,17 +1,21 @@
 """Three replicas on one PostgreSQL race for the same due plan steps (docs/schedules.md): each step
-applies exactly once, in order, whichever replica takes it. Each replica runs its executor in the
-background every 50 ms as well as when the test runs it, all on one clock the test moves."""
+applies exactly once, in order, whichever replica takes it. In-process apps run their executors in
+the background every 50 ms as well as when the test runs them, all on one clock the test moves;
+three real `vexil serve` processes race on real time for steps a fraction of a second apart."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import ADMIN_ENV, LiveServer, admin_client, ok
 from tests.postgres import empty_database
 from tests.schedules.harness import Clock, Replica, replica, settings_for
 
@@ -79,3 +83,31 @@ async def test_plan__three_replicas_racing_on_postgres__each_step_once_in_order(
             event["entity_id"] for event in audit if event["entity"] == "schedule" and event["action"] == "apply"
         )
         assert len(applied) == 20 and set(applied.values()) == {1}
+
+
+def test_plan__three_vexil_serve_processes__each_step_once_in_order(
+    live_server: Callable[..., LiveServer], postgres_database: str, tmp_path: Path
+) -> None:
+    # Given three `vexil serve` processes on one PostgreSQL, their executors running every 0.1 s
+    env = {**ADMIN_ENV, "VEXIL_DATABASE_URL": postgres_database, "VEXIL_SCHEDULE_SECONDS": "0.1"}
+    servers = [live_server(env=env, data_dir=tmp_path / f"r{i}") for i in range(3)]
+    with admin_client(servers[0]) as api:
+        ok(api.post("/flags", json={"name": "processes", "enabled": True, "rollout_percentage": 0}))
+        # When a plan's five steps fall due a fraction of a second apart (real time: these are processes)
+        steps = [{"after_hours": 0.0001, "rollout_percentage": p} for p in (20, 40, 60, 80, 100)]
+        plan = ok(api.post("/release-plans", json={"flag": "processes", "steps": steps}))
+        deadline = time.monotonic() + 60
+        while ok(api.get(f"/release-plans/{plan['id']}"))["state"] != "done" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # Then every step applied once, in order, whichever process took it
+        events = ok(api.get("/audit?flag=processes&limit=100"))["events"]
+        applied = [event for event in reversed(events) if event["actor"] == "vexil"]
+        assert [event["via"]["step"] for event in applied] == [1, 2, 3, 4, 5]
+        assert [event["after"]["rollout_percentage"] for event in applied] == [20, 40, 60, 80, 100]
+    # And every process serves the flag as it ends (the bus brings the others' writes within moments)
+    for server in servers:
+        with admin_client(server) as api:
+            deadline = time.monotonic() + 10
+            while ok(api.get("/flags/processes"))["rollout_percentage"] != 100 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert ok(api.get("/flags/processes"))["rollout_percentage"] == 100
