@@ -210,6 +210,25 @@ async def test_schedule__editor_in_protected_environment__waits_for_approval_the
         assert (await node.call("GET", f"/change-requests/{request_id}"))["applied_by"] == "vexil"
 
 
+async def test_plan__editor_in_protected_environment__refused_with_the_way_to_do_it(
+    settings: Settings, clock: Clock
+) -> None:
+    async with replica(settings, clock) as node:
+        # Given production protected, and an editor's token
+        await node.call("POST", "/flags", {"name": "checkout", "rollout_percentage": 0})
+        await node.call("PATCH", "/environments/production", {"protected": True})
+        editor = await node.call("POST", "/tokens", {"name": "ed", "role": "editor"})
+        # When the editor makes a plan of production's rollout
+        body = {"flag": "checkout", "environment": "production", "steps": [{"after_hours": 1, "rollout_percentage": 5}]}
+        response = await node.http.post(
+            "/release-plans", json=body, headers={"Authorization": f"Bearer {editor['token']}"}
+        )
+        # Then it is refused, saying who may and what to do instead, and no plan is kept
+        assert response.status_code == 403
+        assert "an admin must make it" in response.json()["error"]
+        assert (await node.call("GET", "/release-plans"))["release_plans"] == []
+
+
 BAD = [
     ({"at": "2026-12-07T12:00:00", "changes": [{"kind": "toggle", "flag": "f"}]}, 400, "time zone"),
     ({"at": "2026-12-07T08:00:00Z", "changes": [{"kind": "toggle", "flag": "f"}]}, 400, "not in the future"),
