@@ -716,16 +716,20 @@ class SqlStore:
             return await load_plan(session, await plan_row(session, plan_id))
 
     async def move_plan(self, plan_id: int, state: str, *, actor: str, now: datetime) -> Doc:
-        """Pause (from active), resume (from paused) or cancel (from either, its pending steps too)."""
+        """Pause (from active), resume (from paused) or cancel (from either, its pending steps too).
+
+        Rows are locked in the executor's order, steps before their plan, so that the two never wait
+        for each other; a step being applied right now is left to finish (`SKIP LOCKED`)."""
         allowed = {"paused": ("active",), "active": ("paused",), "cancelled": ("active", "paused")}[state]
         async with self._write() as session, db_errors():
+            await plan_row(session, plan_id)  # 404 before anything else
+            if state == "cancelled":
+                pending = select(ScheduleRow).where(ScheduleRow.plan_id == plan_id, ScheduleRow.state == PENDING)
+                for step in await session.scalars(pending.with_for_update(skip_locked=True)):
+                    finish(session, step, "cancelled", now=now, actor=actor)
             row = await plan_row(session, plan_id, lock=True)
             if row.state not in allowed:
                 raise Conflict(f"release plan {plan_id} is {row.state}: it cannot be {state}")
-            if state == "cancelled":
-                pending = select(ScheduleRow).where(ScheduleRow.plan_id == plan_id, ScheduleRow.state == PENDING)
-                for step in await session.scalars(pending.with_for_update()):
-                    finish(session, step, "cancelled", now=now, actor=actor)
             set_plan_state(session, row, state, now=now, actor=actor)
             await session.flush()
             doc = await load_plan(session, row)
@@ -764,13 +768,16 @@ class SqlStore:
         return after, written
 
     async def _close_plan(self, session: AsyncSession, row: ScheduleRow, *, now: datetime, actor: str) -> None:
-        """Mark the plan of a finished step done once none of its steps is pending."""
+        """Mark the active plan of a finished step done once none of its steps is pending (a plan
+        cancelled or paused meanwhile stays so)."""
         if row.plan_id is None:
             return
         await session.flush()
         left = select(ScheduleRow.id).where(ScheduleRow.plan_id == row.plan_id, ScheduleRow.state == PENDING)
         if (await session.scalars(left)).first() is None:
-            set_plan_state(session, await plan_row(session, row.plan_id, lock=True), "done", now=now, actor=actor)
+            plan = await plan_row(session, row.plan_id, lock=True)
+            if plan.state == "active":
+                set_plan_state(session, plan, "done", now=now, actor=actor)
 
     async def fail_due(self, schedule_id: int, error: str, *, actor: str, now: datetime) -> Doc | None:
         """Mark a due item that could not apply failed (if still pending and not claimed), pausing its
