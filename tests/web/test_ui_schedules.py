@@ -83,6 +83,18 @@ def test_flag_schedule__on_a_phone__fits_the_width(phone: Ui) -> None:
     section_shot(phone, "timeline-phone")
 
 
+def test_flag_schedule__step_applies_while_the_page_is_open__timeline_and_flag_follow(ui: Ui) -> None:
+    # Given the page of a flag open, with a change scheduled for a moment later
+    with admin_client(ui.server) as api:
+        api.post("/flags", json={"name": "watched"}).raise_for_status()
+        ui.sign_in(hash="#/flags/watched", view="flag")
+        change = {"kind": "enable", "flag": "watched", "enabled": True}
+        api.post("/schedules", json={"at": soon(seconds=2), "changes": [change]}).raise_for_status()
+    # When the server applies it; Then the page shows the flag on and the change applied, unreloaded
+    expect(ui.page.locator("#timeline .timeline-item").first).to_have_attribute("data-state", "applied", timeout=20_000)
+    expect(ui.page.locator("#timeline .timeline-item").first).to_contain_text("Turn watched on")
+
+
 def test_flag_schedule__schedule_and_cancel_a_change_from_the_page(ui: Ui) -> None:
     # Given the page of a flag with nothing scheduled
     ui.sign_in(hash="#/flags/quiet", view="flag")

@@ -554,6 +554,7 @@ export function mount(main, ctx, { args: [name] }) {
     render();
     stateText.textContent = `Updated with a change made elsewhere (version ${doc.version}).`;
     if (playground) playground.refresh();
+    schedules.show(); // a scheduled change or plan step that just applied
   }
 
   /** The flag left the served set: archived by someone else (then shown as such), or deleted. */
