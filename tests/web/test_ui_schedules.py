@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from tests.conftest import ADMIN_TOKEN, LiveServer, admin_client, start_server
-from tests.web.conftest import DESKTOP, TIMEOUT_MS, UI_SHOTS, Ui, _tab
+from tests.web.conftest import TIMEOUT_MS, UI_SHOTS, Ui
 
 pytestmark = pytest.mark.slow
 
@@ -50,11 +50,6 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             time.sleep(0.1)
     yield started
     started.stop(signal.SIGKILL)
-
-
-@pytest.fixture
-def dark(browser: Browser, ui_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Ui]:
-    yield from _tab(browser, ui_server, request, DESKTOP, "dark")
 
 
 def test_flag_schedule__timeline__applied_before_now_and_plan_steps_after(ui: Ui) -> None:
