@@ -73,6 +73,8 @@ class Settings:
     usage_flush_seconds: float = 10.0
     usage_hourly_days: int = 30
     usage_daily_days: int = 365
+    # Seconds between runs of the executor of scheduled changes and release plans (docs/schedules.md).
+    schedule_seconds: float = 5.0
     # Distinct contexts recently evaluated, kept in memory for the impact preview (docs/impact.md; 0: none).
     impact_sample: int = 10_000
     # Seconds between `: ping` comments on open event streams (proxies close idle connections).
@@ -148,6 +150,7 @@ class Settings:
             usage_flush_seconds=_positive(env, "VEXIL_USAGE_FLUSH_SECONDS", 10.0),
             usage_hourly_days=int(_positive(env, "VEXIL_USAGE_HOURLY_DAYS", 30)),
             usage_daily_days=int(_positive(env, "VEXIL_USAGE_DAILY_DAYS", 365)),
+            schedule_seconds=_positive(env, "VEXIL_SCHEDULE_SECONDS", 5.0),
             impact_sample=int(float(env.get("VEXIL_IMPACT_SAMPLE", 10_000))),
             client_reasons=env.get("VEXIL_CLIENT_REASONS", "full").strip().lower() or "full",
             session_idle_minutes=_positive(env, "VEXIL_SESSION_IDLE_MINUTES", 12 * 60),

@@ -51,6 +51,12 @@ NEEDS: dict[tuple[str, str], Role | None] = {
     ("POST", "/change-requests/{id}/reject"): Role.EDITOR,
     ("POST", "/change-requests/{id}/rebase"): Role.EDITOR,
     ("POST", "/change-requests/{id}/apply"): Role.EDITOR,
+    ("POST", "/schedules"): Role.EDITOR,
+    ("DELETE", "/schedules/{id}"): Role.EDITOR,
+    ("POST", "/release-plans"): Role.EDITOR,
+    ("POST", "/release-plans/{id}/pause"): Role.EDITOR,
+    ("POST", "/release-plans/{id}/resume"): Role.EDITOR,
+    ("DELETE", "/release-plans/{id}"): Role.EDITOR,
     # Previews: they change nothing, but only those who may write see them (docs/impact.md).
     ("POST", "/flags/{name}/impact"): Role.EDITOR,
     ("POST", "/segments/{name}/impact"): Role.EDITOR,
@@ -190,6 +196,23 @@ class Walk:
                 return f"{await self.request(n)}/{path.rsplit('/', 1)[1]}", None
             case "POST", "/change-requests/{id}/apply":
                 return f"{await self.request(n, approved=True)}/apply", None
+            case "POST", "/schedules":
+                return path, {"at": "2999-01-01T00:00:00Z", "changes": [{"kind": "toggle", "flag": await self.flag(n)}]}
+            case "DELETE", "/schedules/{id}":
+                change = {"kind": "toggle", "flag": await self.flag(n)}
+                made = await self.admin("POST", "/schedules", {"at": "2999-01-01T00:00:00Z", "changes": [change]})
+                return f"/schedules/{made['id']}", None
+            case (
+                "POST" | "DELETE",
+                "/release-plans" | "/release-plans/{id}/pause" | "/release-plans/{id}/resume" | "/release-plans/{id}",
+            ):
+                plan = {"flag": await self.flag(n), "steps": [{"after_hours": 1, "rollout_percentage": 10}]}
+                if path == "/release-plans":
+                    return path, plan
+                made = await self.admin("POST", "/release-plans", plan)
+                if path.endswith("/resume"):
+                    await self.admin("POST", f"/release-plans/{made['id']}/pause")
+                return path.replace("{id}", str(made["id"])), None
             case "POST", "/flags/{name}/impact":
                 return f"/flags/{await self.flag(n)}/impact", {"description": "previewed"}
             case "POST", "/segments/{name}/impact":

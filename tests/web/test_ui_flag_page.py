@@ -140,12 +140,13 @@ def test_flag_page__summary_links_by_keyboard__reach_each_part_and_stay_in_view(
     # Given a flag's page
     open_flag(ui, "fp_keys", enabled=True, environments={"production": {"rollout_percentage": 5}})
     nav = ui.page.get_by_role("navigation", name="Parts of this flag")
-    parts = ["Targeting", "Variants", "Settings", "Lifecycle", "Usage", "Playground", "History"]
+    parts = ["Targeting", "Variants", "Settings", "Lifecycle", "Usage", "Schedule", "Playground", "History"]
     expect(nav.get_by_role("link")).to_have_text(parts)
     expect(ui.page.locator(".chips [data-chip='production'] .chip-state")).to_have_text("5%")
     for text, target in (
         ("Variants", "variants"),
         ("Usage", "usage"),
+        ("Schedule", "schedule"),
         ("Playground", "playground"),
         ("History", "history"),
     ):

@@ -50,6 +50,7 @@ from vexil.api.routes import (
     meta,
     operators,
     people,
+    schedules,
     sdk,
     sdks,
     segments,
@@ -64,6 +65,7 @@ from vexil.config import Settings
 from vexil.core.auth import Role, TokenCache
 from vexil.core.people import People
 from vexil.core.recent import RecentContexts
+from vexil.core.scheduler import Clock, Scheduler
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.sessions import SessionPolicy, Sessions
@@ -81,6 +83,7 @@ TAGS = (
     "evaluation",
     "flags",
     "change requests",
+    "schedules",
     "segments",
     "tokens",
     "people",
@@ -93,11 +96,14 @@ TAGS = (
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Everything a serving app holds, started; stopped in reverse order on exit."""
+async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Runtime]:
+    """Everything a serving app holds, started; stopped in reverse order on exit. `clock`: what the
+    service and the executor of scheduled changes take as now (tests move it)."""
     store = await SqlStore.open(settings.resolved_database_url())
     try:
         service = FlagService(store, TokenCache(), bootstrap_secret=settings.admin_token)
+        if clock is not None:
+            service.clock = clock
         await bootstrap_admin_token(store, settings)
         if settings.demo:
             await seed_demo(store)
@@ -114,6 +120,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         connected = SdkRegistry(store, lambda: service.snapshot)
         connected.start()
         sessions = Sessions(store, policy=session_policy(settings))
+        scheduler = Scheduler(service, interval=settings.schedule_seconds)
         undo_signals = on_shutdown_signal(streams.close_all)
         try:
             if settings.freeze_gc:
@@ -132,11 +139,14 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 sessions=sessions,
                 people=People(store, changed=sessions.forget),
                 sso=Sso(settings.oidc) if settings.oidc else None,
+                scheduler=scheduler,
             )
+            scheduler.start()
             service.impact = impact.change_request_preview(runtime)
             yield runtime
         finally:
             undo_signals()
+            await scheduler.stop()
             await streams.stop()
             await connected.stop()
             await counting.stop()
@@ -159,12 +169,12 @@ def usage_limits(settings: Settings) -> UsageLimits:
     )
 
 
-def create_app(settings: Settings) -> FastPath:
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastPath:
     slot = RuntimeSlot()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings) as runtime:
+        async with open_runtime(settings, clock) as runtime:
             slot.runtime = app.state.runtime = runtime
             try:
                 yield
@@ -189,6 +199,7 @@ def create_app(settings: Settings) -> FastPath:
         usage.router,
         change_requests.router,
         impact.router,
+        schedules.router,
         sso.router,
         environments.router,
     )

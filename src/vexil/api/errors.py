@@ -194,6 +194,11 @@ _WORDS: dict[str, Words] = {
     "missing": _always("this field is required"),
     "extra_forbidden": _always("this field is not known"),
     "none_required": _always("use null"),
+    "union_tag_invalid": lambda ctx, value: (
+        f"{str(ctx.get('discriminator', 'kind')).strip(chr(39))} {ctx.get('tag')!r} is not known; "
+        f"use one of {ctx.get('expected_tags')}"
+    ),
+    "timezone_aware": _always("give the time zone too (Z for UTC), such as 2026-01-01T00:00:00Z"),
     "string_pattern_mismatch": lambda ctx, value: (
         NAME_RULE if ctx.get("pattern") == NAME_PATTERN else "this text is not in the expected form"
     ),

@@ -11,6 +11,7 @@ from vexil.bus import Replicator
 from vexil.config import Settings
 from vexil.core.people import People
 from vexil.core.recent import RecentContexts
+from vexil.core.scheduler import Scheduler
 from vexil.core.sdks import SdkRegistry
 from vexil.core.service import FlagService
 from vexil.core.sessions import Sessions
@@ -35,6 +36,8 @@ class Runtime:
     recent: RecentContexts = field(default_factory=RecentContexts)
     # Single sign-on's provider (`core/sso.py`); None when not configured.
     sso: Sso | None = None
+    # The executor of scheduled changes and release plans (`core/scheduler.py`).
+    scheduler: Scheduler | None = None
 
 
 class RuntimeSlot:

@@ -32,6 +32,8 @@ COMMANDS = {
     "serve": ("vexil.cli.serve", "serve_command"),
     "sdks": ("vexil.cli.sdks", "sdks_command"),
     "refs": ("vexil.cli.refs", "refs_command"),
+    "schedule": ("vexil.cli.schedules", "schedule_group"),
+    "plan": ("vexil.cli.schedules", "plan_group"),
 }
 
 

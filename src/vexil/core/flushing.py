@@ -14,6 +14,14 @@ from vexil.store import StoreError
 log = logging.getLogger("vexil.flush")
 
 
+async def cancel(task: asyncio.Task[None] | None) -> None:
+    """Cancel a background task (if any) and wait until it has stopped."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 class PeriodicFlush(ABC):
     """A base for recorders: `start()` flushes every `flush_interval()` seconds until `stop()`,
     which flushes what is left. `what` names the records in the log."""
@@ -52,11 +60,8 @@ class PeriodicFlush(ABC):
 
     async def stop(self) -> None:
         """Stop flushing, and flush what is left (lost, with a warning, if the store is down)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         try:
             await self.flush()
         except StoreError as exc:

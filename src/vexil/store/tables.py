@@ -43,6 +43,8 @@ __all__ = [
     "FlagUsageLogRow",
     "FlagUsageRow",
     "PersonRow",
+    "ReleasePlanRow",
+    "ScheduleRow",
     "SdkInstanceRow",
     "SegmentRow",
     "SessionRow",
@@ -362,3 +364,48 @@ class FlagUsageLogRow(Base):
     source: Mapped[str] = mapped_column(String)
     count: Mapped[int] = mapped_column(BigInteger)
     last_seen: Mapped[datetime]
+
+
+class ReleasePlanRow(Base):
+    """A release plan (docs/schedules.md): steps of one flag at given times, as `schedules` rows
+    with its id; `state` active, paused, done or cancelled. A paused plan's steps wait."""
+
+    __tablename__ = "release_plans"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(AuditId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    flag: Mapped[str] = mapped_column(String)
+    environment: Mapped[str | None] = mapped_column(String, nullable=True)
+    state: Mapped[str] = mapped_column(String)
+    created_by: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # Why a plan stopped by itself (a step that could not apply), else NULL.
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ScheduleRow(Base):
+    """A scheduled change, or one step of a release plan (`plan_id`, `position`): edits
+    (core/edits.py) to apply at `at`, exactly once (the executor claims the row with `FOR UPDATE
+    SKIP LOCKED` in the transaction that applies it). One held by a change request
+    (`change_request_id`) applies that request once it is approved and due."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (Index(None, "state", "at"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(AuditId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String)
+    at: Mapped[datetime]
+    changes: Mapped[list[Any]]
+    created_by: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]
+    plan_id: Mapped[int | None] = mapped_column(
+        AuditId, ForeignKey("release_plans.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    change_request_id: Mapped[int | None] = mapped_column(AuditId, nullable=True)
+    done_at: Mapped[datetime | None]
+    late_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

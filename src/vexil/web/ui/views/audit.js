@@ -187,8 +187,11 @@ export function eventItem(event) {
   );
 }
 
-/** The change request a write applied: who approved it, who applied it. */
-function via({ change_request: id, approvers, applied_by: applier }) {
+/** What applied a write: a change request (who approved it, who applied it), or a schedule or a
+ * release plan's step (docs/schedules.md: which, who scheduled it, how late). */
+function via(details) {
+  if (details.schedule !== undefined) return viaSchedule(details);
+  const { change_request: id, approvers, applied_by: applier } = details;
   return h(
     "span",
     { class: "via" },
@@ -196,6 +199,12 @@ function via({ change_request: id, approvers, applied_by: applier }) {
     h("a", { href: `#/changes/${id}` }, `change request #${id}`),
     `, approved by ${approvers.join(", ") || "nobody"}, applied by ${applier}`,
   );
+}
+
+function viaSchedule({ schedule, release_plan: plan, step, scheduled_by: by, late_seconds: late }) {
+  const what = plan === undefined ? `schedule #${schedule}` : `step ${step} of release plan #${plan}`;
+  const lateness = late ? `, ${late} s late` : "";
+  return h("span", { class: "via" }, `by ${what}, scheduled by ${by}${lateness}`);
 }
 
 const BOOKKEEPING = new Set(["version", "updated_at"]);

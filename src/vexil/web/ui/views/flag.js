@@ -28,6 +28,7 @@ import {
 } from "./flag-sections.js";
 import { confirmButton } from "./confirm.js";
 import { createPlayground } from "./playground.js";
+import { createSchedules } from "./flag-schedules.js";
 import { createUsage } from "./flag-usage.js";
 
 export function mount(main, ctx, { args: [name] }) {
@@ -58,6 +59,8 @@ export function mount(main, ctx, { args: [name] }) {
   const codeRefs = h("section", { class: "card", "aria-labelledby": "code-refs-title", id: "code-refs" });
   // Evaluations per hour or day, by environment, variant, source and app (GET /flags/{name}/usage).
   const usage = createUsage(ctx, name);
+  // Scheduled changes and release plan steps as a timeline (docs/schedules.md).
+  const schedules = createSchedules(ctx, name);
   const page = {
     get base() {
       return base;
@@ -102,11 +105,12 @@ export function mount(main, ctx, { args: [name] }) {
     }
     playground = createPlayground(ctx, name, { environments, onResult: markDecidingRule });
     render();
-    main.append(usage.el, playground.el, codeRefs, history);
+    main.append(usage.el, schedules.el, playground.el, codeRefs, history);
     if (!readOnly) main.append(danger); // archive and delete: nothing a reader can do
     renderDanger();
     showCodeRefs();
     usage.show(environments);
+    schedules.show(environments);
     ctx.ready("flag");
     ctx.api.get("/segments").then(
       (body) => {
@@ -224,6 +228,7 @@ export function mount(main, ctx, { args: [name] }) {
       ["about", "Settings"],
       ["lifecycle", "Lifecycle"],
       ["usage", "Usage"],
+      ["schedule", "Schedule"],
       ["playground", "Playground"],
       ["history", "History"],
     ];
@@ -549,6 +554,7 @@ export function mount(main, ctx, { args: [name] }) {
     render();
     stateText.textContent = `Updated with a change made elsewhere (version ${doc.version}).`;
     if (playground) playground.refresh();
+    schedules.show(); // a scheduled change or plan step that just applied
   }
 
   /** The flag left the served set: archived by someone else (then shown as such), or deleted. */
