@@ -56,11 +56,13 @@ from vexil.api.routes import (
     tokens,
     unleash_import,
     usage,
+    webhooks,
 )
 from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.bus import start_replicator
 from vexil.config import Settings
 from vexil.core.auth import Role, TokenCache
+from vexil.core.deliverer import Deliverer
 from vexil.core.people import People
 from vexil.core.recent import RecentContexts
 from vexil.core.sdks import SdkRegistry
@@ -85,6 +87,7 @@ TAGS = (
     "people",
     "admin",
     "sdk",
+    "webhooks",
     "compatibility",
     "unleash",
     "meta",
@@ -113,6 +116,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         connected = SdkRegistry(store, lambda: service.snapshot)
         connected.start()
         sessions = Sessions(store, policy=session_policy(settings))
+        deliverer = Deliverer(store)
+        deliverer.start()
         undo_signals = on_shutdown_signal(streams.close_all)
         try:
             if settings.freeze_gc:
@@ -131,12 +136,14 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 sessions=sessions,
                 people=People(store, changed=sessions.forget),
                 sso=Sso(settings.oidc) if settings.oidc else None,
+                webhooks=deliverer,
             )
             service.impact = impact.change_request_preview(runtime)
             yield runtime
         finally:
             undo_signals()
             await streams.stop()
+            await deliverer.stop()
             await connected.stop()
             await counting.stop()
             await replicator.close()
@@ -189,6 +196,7 @@ def create_app(settings: Settings) -> FastPath:
         change_requests.router,
         impact.router,
         sso.router,
+        webhooks.router,
     )
     for router in routers:
         api.include_router(router)

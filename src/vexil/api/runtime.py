@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from vexil.api.answers import AnswerCache
 from vexil.bus import Replicator
 from vexil.config import Settings
+from vexil.core.deliverer import Deliverer
 from vexil.core.people import People
 from vexil.core.recent import RecentContexts
 from vexil.core.sdks import SdkRegistry
@@ -35,6 +36,8 @@ class Runtime:
     recent: RecentContexts = field(default_factory=RecentContexts)
     # Single sign-on's provider (`core/sso.py`); None when not configured.
     sso: Sso | None = None
+    # The webhooks' deliverer (`core/deliverer.py`); None only in apps built without one.
+    webhooks: Deliverer | None = None
 
 
 class RuntimeSlot:
