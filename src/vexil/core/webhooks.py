@@ -124,9 +124,9 @@ def wants(events: Mapping[str, Any], webhook_id: int, event: Mapping[str, Any]) 
     """Whether a webhook with filter `events` is sent `event`. A flag filter matches flag events of
     those flags; an environment filter matches changes of those environments' overrides and of the
     flag's own configuration; an action filter matches those actions. A test event goes only to
-    the webhook it tests."""
-    if event["action"] == TEST_ACTION and event["entity"] == WEBHOOK_ENTITY:
-        return bool(event["entity_id"] == str(webhook_id))
+    the webhook it tests; webhooks' own events (subscribed, removed) go to none."""
+    if event["entity"] == WEBHOOK_ENTITY:
+        return bool(event["action"] == TEST_ACTION and event["entity_id"] == str(webhook_id))
     if "actions" in events and event["action"] not in events["actions"]:
         return False
     if "flags" in events and not (event["entity"] == "flag" and event["entity_id"] in events["flags"]):
