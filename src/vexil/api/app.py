@@ -116,7 +116,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         connected = SdkRegistry(store, lambda: service.snapshot)
         connected.start()
         sessions = Sessions(store, policy=session_policy(settings))
-        deliverer = Deliverer(store)
+        deliverer = Deliverer(store, timeout=settings.webhook_timeout_seconds)
         deliverer.start()
         undo_signals = on_shutdown_signal(streams.close_all)
         try:
