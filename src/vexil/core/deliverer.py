@@ -17,21 +17,15 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 
+from vexil.core.sessions import Clock, utc_clock
 from vexil.core.webhooks import SIGNATURE_HEADER, body, next_attempt, signature, wants
 from vexil.store.sql import Claim, SqlStore
 
 log = logging.getLogger("vexil.webhooks")
-
-Clock = Callable[[], datetime]
-
-
-def utc_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 class Deliverer:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from vexil.api.deps import Admin, RuntimeDep
 from vexil.api.errors import ERROR_RESPONSES, BadRequest
 from vexil.api.params import plain_parameters
-from vexil.core.deliverer import utc_clock
+from vexil.core.sessions import utc_clock
 from vexil.core.webhooks import BadWebhook, check_events, check_url
 
 router = APIRouter(tags=["webhooks"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
