@@ -29,6 +29,8 @@ log = logging.getLogger("vexil.webhooks")
 
 
 class Deliverer:
+    """The webhooks' background task of one replica; `round()` is one pass (tests call it)."""
+
     def __init__(
         self,
         store: SqlStore,
@@ -83,6 +85,8 @@ class Deliverer:
     async def round(self) -> int:
         """Fan the outbox out, then start an attempt for each due delivery there is room for; how
         many attempts it started. `settle()` waits for them (tests)."""
+        if not await self.store.webhook_work_waiting(at=self.clock()):
+            return 0
         while await self.store.fan_out_webhooks(wants, at=self.clock()):
             pass
         room = self.concurrency - len(self._sending)

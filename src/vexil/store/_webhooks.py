@@ -102,6 +102,14 @@ async def record_test(session: AsyncSession, webhook_id: int, actor: str) -> int
     return row.id
 
 
+async def work_waiting(session: AsyncSession, now: datetime) -> bool:
+    """Whether an event waits in the outbox or a delivery is due: a read, so that an idle
+    deliverer's polls write nothing (on SQLite, every write transaction is an fsync)."""
+    outbox = select(AuditRow.id).where(AuditRow.outbox).limit(1)
+    due = select(WebhookDeliveryRow.id).where(WebhookDeliveryRow.state == PENDING, WebhookDeliveryRow.next_at <= now)
+    return (await session.scalar(outbox)) is not None or (await session.scalar(due.limit(1))) is not None
+
+
 async def fan_out(session: AsyncSession, now: datetime, wants: Wants, *, postgres: bool, limit: int = 500) -> int:
     """Make the deliveries of up to `limit` outbox events (the oldest first); how many events."""
     events = list(

@@ -848,6 +848,11 @@ class SqlStore:
             await session.commit()
         return event_id
 
+    async def webhook_work_waiting(self, *, at: datetime) -> bool:
+        """Whether the deliverer has anything to do (`_webhooks.work_waiting`)."""
+        async with self._read() as session:
+            return await webhooks.work_waiting(session, at)
+
     async def fan_out_webhooks(self, wants: Wants, *, at: datetime, limit: int = 500) -> int:
         """Make the deliveries of up to `limit` events of the outbox; how many events it took."""
         async with self._write() as session, db_errors():
