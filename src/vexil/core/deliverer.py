@@ -23,9 +23,11 @@ import httpx
 
 from vexil.core.sessions import Clock, utc_clock
 from vexil.core.webhooks import SIGNATURE_HEADER, body, next_attempt, signature, wants
-from vexil.store.sql import Claim, SqlStore
+from vexil.store.sql import Attempted, Claim, SqlStore
 
 log = logging.getLogger("vexil.webhooks")
+# Outbox events made into deliveries per transaction.
+FAN_OUT = 500
 
 
 class Deliverer:
@@ -51,6 +53,7 @@ class Deliverer:
         self.rng = rng or random.Random()
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         self._sending: set[asyncio.Task[None]] = set()
+        self._results: list[Attempted] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -66,6 +69,7 @@ class Deliverer:
             self._task = None
         if self._sending:
             await asyncio.wait(self._sending)
+        await self.record()
         await self._client.aclose()
 
     def poke(self) -> None:
@@ -74,20 +78,21 @@ class Deliverer:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # before the round: a wake-up during it starts the next one at once
             try:
                 await self.round()
             except Exception:  # the database away for a moment: try again at the next poll
                 log.exception("webhook deliveries failed; retrying")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll)
 
     async def round(self) -> int:
         """Fan the outbox out, then start an attempt for each due delivery there is room for; how
         many attempts it started. `settle()` waits for them (tests)."""
+        await self.record()
         if not await self.store.webhook_work_waiting(at=self.clock()):
             return 0
-        while await self.store.fan_out_webhooks(wants, at=self.clock()):
+        while await self.store.fan_out_webhooks(wants, at=self.clock(), limit=FAN_OUT) == FAN_OUT:
             pass
         room = self.concurrency - len(self._sending)
         if room <= 0:
@@ -101,12 +106,14 @@ class Deliverer:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._sending.discard(task)
-        self._wake.set()  # room for another
+        if len(self._sending) <= self.concurrency // 2:
+            self._wake.set()  # room for a batch: claim it now, not one by one as each ends
 
     async def settle(self) -> None:
         """Wait for every attempt under way to be done and logged."""
         while self._sending:
             await asyncio.wait(set(self._sending))
+        await self.record()
 
     async def attempt(self, claim: Claim) -> None:
         """POST one delivery, then log it and settle or reschedule it."""
@@ -131,7 +138,14 @@ class Deliverer:
         if not delivered and retry is None:
             log.warning("webhook %s gave up on event %s after %s attempts", claim.webhook_id, claim.event["id"],
                         claim.attempt)  # fmt: skip
-        try:
-            await self.store.finish_delivery(claim, (status, error), at=now, retry=retry)
-        except Exception:  # its lease runs out and the delivery is tried again
-            log.exception("could not log webhook delivery %s", claim.delivery_id)
+        self._results.append(Attempted(claim, (status, error), now, retry))
+
+    async def record(self) -> None:
+        """Write the attempts done since the last call, in one transaction. Lost if this replica
+        dies first: their leases run out and they are tried again."""
+        done, self._results = self._results, []
+        if done:
+            try:
+                await self.store.finish_deliveries(done)
+            except Exception:
+                log.exception("could not log %d webhook deliveries; they will be tried again", len(done))

@@ -46,6 +46,17 @@ class Claim:
     event: Doc
 
 
+@dataclass(frozen=True, slots=True)
+class Attempted:
+    """How an attempt went: the receiver's status or the error, when, and the next try (None:
+    none, delivered or given up)."""
+
+    claim: Claim
+    result: tuple[int | None, str | None]
+    at: datetime
+    retry: datetime | None
+
+
 def webhook_doc(row: WebhookRow) -> Doc:
     """A subscription without its secret: safe to return, log and audit."""
     return {
@@ -166,13 +177,11 @@ async def claim(session: AsyncSession, now: datetime, lease: timedelta, limit: i
     return claims
 
 
-async def finish(
-    session: AsyncSession, done: Claim, now: datetime, result: tuple[int | None, str | None], retry: datetime | None
-) -> None:
-    """Log one attempt (`result`: the status code, or the error) and settle its delivery: delivered
-    on a 2xx, else due again at `retry`, else (None) given up. A replica whose lease ran out (another
-    took the delivery since) only logs."""
-    status, error = result
+async def finish(session: AsyncSession, attempted: Attempted) -> None:
+    """Log one attempt and settle its delivery: delivered on a 2xx, else due again at `retry`, else
+    (None) given up. A replica whose lease ran out (another took the delivery since) only logs."""
+    done, now, retry = attempted.claim, attempted.at, attempted.retry
+    status, error = attempted.result
     delivered = status is not None and 200 <= status < 300
     outcome = DELIVERED if delivered else ("retry" if retry is not None else FAILED)
     state = {DELIVERED: DELIVERED, FAILED: FAILED}.get(outcome, PENDING)

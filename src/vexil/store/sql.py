@@ -69,7 +69,7 @@ from vexil.store._usage import add_counts, flag_usage, overview, prune
 from vexil.store._usage_days import daily_counts
 from vexil.store._values import check_document, check_instant, check_text
 from vexil.store._versions import StoredVersions, stored_versions
-from vexil.store._webhooks import TEST_ACTION, WEBHOOK_ENTITY, Claim, Wants
+from vexil.store._webhooks import TEST_ACTION, WEBHOOK_ENTITY, Attempted, Claim, Wants
 from vexil.store.errors import Conflict, InvalidValue, NotFound
 from vexil.store.migrate import run_migrations
 from vexil.store.tables import (
@@ -90,6 +90,7 @@ __all__ = [
     "EXPORT_FORMAT_VERSION",
     "TEST_ACTION",
     "WEBHOOK_ENTITY",
+    "Attempted",
     "Claim",
     "ImportedState",
     "SqlStore",
@@ -867,11 +868,11 @@ class SqlStore:
             await session.commit()
         return claims
 
-    async def finish_delivery(
-        self, claim: Claim, result: tuple[int | None, str | None], *, at: datetime, retry: datetime | None
-    ) -> None:
+    async def finish_deliveries(self, attempts: Sequence[Attempted]) -> None:
+        """Log attempts and settle their deliveries (`_webhooks.finish`), in one transaction."""
         async with self._write() as session, db_errors():
-            await webhooks.finish(session, claim, at, result, retry)
+            for attempted in attempts:
+                await webhooks.finish(session, attempted)
             await session.commit()
 
     async def webhook_attempts(self, webhook_id: int, *, limit: int = 200) -> list[Doc]:
