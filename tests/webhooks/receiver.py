@@ -44,8 +44,9 @@ class Receiver:
 
 
 @contextmanager
-def receiver(*answers: int) -> Iterator[Receiver]:
-    """A receiver answering `answers` in order (HANG: never), then 200; stopped on exit."""
+def receiver(*answers: int, delay: float = 0.0) -> Iterator[Receiver]:
+    """A receiver answering `answers` in order (HANG: never), then 200, each `delay` seconds after
+    the request came (and was kept); stopped on exit."""
     box: list[Receiver] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -55,6 +56,8 @@ def receiver(*answers: int) -> Iterator[Receiver]:
             if status == HANG:
                 box[0].released.wait(60)
                 return
+            if delay:
+                box[0].released.wait(delay)
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

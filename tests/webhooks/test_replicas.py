@@ -29,12 +29,13 @@ def create(server: LiveServer, name: str) -> None:
 def test_replicas__both_killed_and_restarted_mid_way__every_committed_change_delivered(
     live_server: Callable[..., LiveServer], postgres_database: str, tmp_path: Path
 ) -> None:
-    env = {**ADMIN_ENV, "VEXIL_DATABASE_URL": postgres_database, "VEXIL_WEBHOOK_TIMEOUT_SECONDS": "1"}
+    env = {**ADMIN_ENV, "VEXIL_DATABASE_URL": postgres_database, "VEXIL_WEBHOOK_TIMEOUT_SECONDS": "2"}
 
     def replica(label: str) -> LiveServer:
         return live_server(env=env, data_dir=tmp_path / label)
 
-    with receiver() as hook:
+    # A receiver slow to answer: when the replicas are killed, deliveries are under way
+    with receiver(delay=0.5) as hook:
         # Given two replicas and a webhook
         replicas = [replica("a1"), replica("b1")]
         ok(httpx.post(f"{replicas[0].url}/webhooks", json={"url": hook.url, "secret": "replica-secret"}, headers=ADMIN))
@@ -60,3 +61,6 @@ def test_replicas__both_killed_and_restarted_mid_way__every_committed_change_del
         by_id: dict[int, str] = {}
         for item in list(hook.received):
             assert by_id.setdefault(item.json["id"], item.json["entity_id"]) == item.json["entity_id"]
+        # And the kill did catch deliveries under way: received, never acknowledged, sent again
+        ids = hook.event_ids()
+        assert len(ids) > len(set(ids))
