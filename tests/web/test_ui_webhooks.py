@@ -59,3 +59,20 @@ def test_webhooks_page__add_test_delete__delivery_log_shows_the_test(ui: Ui, dar
         # Then the list is empty
         expect(ui.page.locator("#webhooks-table")).to_have_count(0)
         expect(ui.page.get_by_text("No webhooks yet")).to_be_visible()
+
+
+def test_webhooks_page__phone__no_sideways_scrolling(phone: Ui) -> None:
+    with receiver() as hook:
+        # Given a webhook with a filter
+        phone.sign_in(hash="#/webhooks", view="webhooks")
+        phone.page.get_by_label("URL").fill(hook.url)
+        phone.page.get_by_label("Secret").fill("phone-secret-123")
+        phone.page.get_by_label("Only flags").fill("checkout, search")
+        phone.page.get_by_role("button", name="Add webhook").click()
+        # When its delivery log is open on a phone
+        row = phone.page.locator("#webhooks-table tbody tr").last
+        row.get_by_role("button", name="Send test event").click()
+        expect(phone.page.locator("#webhook-deliveries tbody tr").first).to_contain_text("Delivered", timeout=15_000)
+        # Then nothing scrolls sideways
+        assert phone.overflow_x() == 0
+        phone.shot("3-webhooks-phone")
