@@ -79,6 +79,9 @@ class Settings:
     impact_sample: int = 10_000
     # Seconds between `: ping` comments on open event streams (proxies close idle connections).
     stream_heartbeat: float = 15.0
+    # Seconds a webhook receiver has to answer (docs/webhooks.md); a dead replica's attempts are
+    # taken over after six times this.
+    webhook_timeout_seconds: float = 10.0
     # Once started, move the objects built at startup (modules, the app, the compiled flags) out of
     # the cyclic collector's sight (`gc.freeze`) and collect the young generation less often, so
     # that full collections do not stop every open stream for 100+ ms (`api/lifecycle.py`). On
@@ -148,6 +151,7 @@ class Settings:
             min_free_disk_bytes=int(float(env.get("VEXIL_MIN_FREE_DISK_MB", 100)) * 1024 * 1024),
             usage=env.get("VEXIL_USAGE", "on").strip().lower() not in {"off", "0", "false", "no"},
             usage_flush_seconds=_positive(env, "VEXIL_USAGE_FLUSH_SECONDS", 10.0),
+            webhook_timeout_seconds=_positive(env, "VEXIL_WEBHOOK_TIMEOUT_SECONDS", 10.0),
             usage_hourly_days=int(_positive(env, "VEXIL_USAGE_HOURLY_DAYS", 30)),
             usage_daily_days=int(_positive(env, "VEXIL_USAGE_DAILY_DAYS", 365)),
             schedule_seconds=_positive(env, "VEXIL_SCHEDULE_SECONDS", 5.0),

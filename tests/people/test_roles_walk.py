@@ -71,6 +71,9 @@ NEEDS: dict[tuple[str, str], Role | None] = {
     ("POST", "/environments/promote"): Role.EDITOR,
     ("POST", "/import"): Role.ADMIN,
     ("POST", "/import/restore"): Role.ADMIN,
+    ("POST", "/webhooks"): Role.ADMIN,
+    ("DELETE", "/webhooks/{id}"): Role.ADMIN,
+    ("POST", "/webhooks/{id}/test"): Role.ADMIN,
     # Reports, not changes of configuration: what SDKs and scanners send.
     ("POST", "/code-refs"): Role.SERVER,
     ("POST", "/api/client/register"): Role.SERVER,
@@ -250,6 +253,13 @@ class Walk:
             case "POST", "/import/restore":
                 await self.admin("POST", *await self.target("POST", "/import"))
                 return path, None
+            case "POST", "/webhooks":
+                return path, {"url": f"http://127.0.0.1:9/hook-{n}", "secret": "walk-secret"}
+            case "DELETE" | "POST", "/webhooks/{id}" | "/webhooks/{id}/test":
+                made = await self.admin(
+                    "POST", "/webhooks", {"url": f"http://127.0.0.1:9/{n}", "secret": "walk-secret"}
+                )
+                return path.replace("{id}", str(made["id"])), None
             case "POST", "/code-refs":
                 return path, {"repository": "acme/shop", "branch": f"b{n}", "commit": "abcdef1", "refs": {}}
             case "POST", "/api/client/register":
@@ -275,6 +285,7 @@ class Walk:
             await self.admin("GET", "/code-refs"),
             await self.admin("GET", "/sdks?usage=true"),
             await self.admin("GET", "/change-requests"),
+            await self.admin("GET", "/webhooks"),
         ]
 
 

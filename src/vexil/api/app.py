@@ -58,11 +58,13 @@ from vexil.api.routes import (
     tokens,
     unleash_import,
     usage,
+    webhooks,
 )
 from vexil.api.runtime import Runtime, RuntimeSlot
 from vexil.bus import start_replicator
 from vexil.config import Settings
 from vexil.core.auth import Role, TokenCache
+from vexil.core.deliverer import Deliverer
 from vexil.core.people import People
 from vexil.core.recent import RecentContexts
 from vexil.core.scheduler import Clock, Scheduler
@@ -89,6 +91,7 @@ TAGS = (
     "people",
     "admin",
     "sdk",
+    "webhooks",
     "compatibility",
     "unleash",
     "meta",
@@ -121,6 +124,8 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
         connected.start()
         sessions = Sessions(store, policy=session_policy(settings))
         scheduler = Scheduler(service, interval=settings.schedule_seconds)
+        deliverer = Deliverer(store, timeout=settings.webhook_timeout_seconds)
+        deliverer.start()
         undo_signals = on_shutdown_signal(streams.close_all)
         try:
             if settings.freeze_gc:
@@ -140,6 +145,7 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
                 people=People(store, changed=sessions.forget),
                 sso=Sso(settings.oidc) if settings.oidc else None,
                 scheduler=scheduler,
+                webhooks=deliverer,
             )
             scheduler.start()
             service.impact = impact.change_request_preview(runtime)
@@ -148,6 +154,7 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
             undo_signals()
             await scheduler.stop()
             await streams.stop()
+            await deliverer.stop()
             await connected.stop()
             await counting.stop()
             await replicator.close()
@@ -202,6 +209,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastPath:
         schedules.router,
         sso.router,
         environments.router,
+        webhooks.router,
     )
     for router in routers:
         api.include_router(router)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from vexil.api.answers import AnswerCache
 from vexil.bus import Replicator
 from vexil.config import Settings
+from vexil.core.deliverer import Deliverer
 from vexil.core.people import People
 from vexil.core.recent import RecentContexts
 from vexil.core.scheduler import Scheduler
@@ -38,6 +39,8 @@ class Runtime:
     sso: Sso | None = None
     # The executor of scheduled changes and release plans (`core/scheduler.py`).
     scheduler: Scheduler | None = None
+    # The webhooks' deliverer (`core/deliverer.py`); None only in apps built without one.
+    webhooks: Deliverer | None = None
 
 
 class RuntimeSlot:

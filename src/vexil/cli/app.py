@@ -27,6 +27,7 @@ COMMANDS = {
     "change": ("vexil.cli.changes", "change_group"),
     "token": ("vexil.cli.tokens", "token_group"),
     "user": ("vexil.cli.users", "user_group"),
+    "webhook": ("vexil.cli.webhooks", "webhook_group"),
     "export": ("vexil.cli.transfer", "export_command"),
     "import": ("vexil.cli.transfer", "import_command"),
     "serve": ("vexil.cli.serve", "serve_command"),

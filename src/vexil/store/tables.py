@@ -25,9 +25,10 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.sql.expression import false
+from sqlalchemy.sql.expression import false, true
 
 __all__ = [
     "AuditRow",
@@ -50,6 +51,9 @@ __all__ = [
     "SessionRow",
     "TokenRow",
     "UtcDateTime",
+    "WebhookAttemptRow",
+    "WebhookDeliveryRow",
+    "WebhookRow",
 ]
 
 # Explicit constraint names keep migrations reproducible on both SQLite and PostgreSQL.
@@ -219,6 +223,7 @@ class AuditRow(Base):
     __table_args__ = (
         Index(None, "entity", "entity_id"),
         Index(None, "at"),
+        Index("ix_audit_events_outbox", "id", postgresql_where=text("outbox"), sqlite_where=text("outbox")),
         # Ids are never reused, so "newest first" paging by id stays stable.
         {"sqlite_autoincrement": True},
     )
@@ -238,6 +243,10 @@ class AuditRow(Base):
     previous_state: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     # A write made by applying a change request: `{"change_request", "requester", "approvers"}`.
     via: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
+    # The webhooks' outbox (core/webhooks.py): true until the deliverer has made this event's
+    # deliveries. A server default, so that every insert of an event, whatever the path, is in the
+    # outbox, in the transaction of its change; a partial index keeps finding them cheap.
+    outbox: Mapped[bool] = mapped_column(server_default=true())
 
 
 class ChangeRequestRow(Base):
@@ -409,3 +418,54 @@ class ScheduleRow(Base):
     done_at: Mapped[datetime | None]
     late_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class WebhookRow(Base):
+    """A webhook subscription (docs/webhooks.md): where events go, signed with `secret` (stored as
+    given: it signs every delivery), which events (`events`: {"flags", "environments", "actions"},
+    each a list or absent for all) and in which `format` ("vexil" or "slack")."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)
+    events: Mapped[dict[str, Any]]
+    format: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String)
+
+
+class WebhookDeliveryRow(Base):
+    """One event to deliver to one webhook: `pending` until a 2xx (`delivered`) or 24 hours of
+    retries (`failed`). `next_at` is when it is due; a replica that claims it moves `next_at` past
+    its own attempt (a lease), so that another replica retries it only if that one died."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index(None, "webhook_id", "event_id", unique=True), Index(None, "state", "next_at"))
+
+    id: Mapped[int] = mapped_column(AuditId, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(Integer, ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(AuditId)
+    state: Mapped[str] = mapped_column(String)
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    next_at: Mapped[datetime]
+
+
+class WebhookAttemptRow(Base):
+    """The delivery log: one row per attempt, with the receiver's status code or the error, and
+    when the next attempt is due (None: delivered, or given up)."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index(None, "webhook_id", "id"),)
+
+    id: Mapped[int] = mapped_column(AuditId, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(Integer, ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(AuditId)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_at: Mapped[datetime | None]

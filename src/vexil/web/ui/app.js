@@ -22,6 +22,7 @@ import * as sdks from "./views/sdks.js";
 import * as segments from "./views/segments.js";
 import * as signin from "./views/signin.js";
 import * as tokens from "./views/tokens.js";
+import * as webhooks from "./views/webhooks.js";
 
 const SESSION_KEY = "vexil.session";
 
@@ -38,6 +39,7 @@ const ROUTES = [
   [/^\/sdks$/, sdks, "sdks"],
   [/^\/audit$/, audit, "audit"],
   [/^\/environments$/, environments, "environments"],
+  [/^\/webhooks$/, webhooks, "webhooks"],
 ];
 
 // The ladder of docs/spec.md §4: each role may do what those before it may.
