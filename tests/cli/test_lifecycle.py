@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .harness import Vexil
+from .harness import ServerProcess, Vexil
 
 NewName = Callable[[str], str]
 
@@ -31,11 +31,16 @@ def test_flag_archive__twice__fails_with_the_servers_words(vexil: Vexil, flag: s
     assert vexil.fails("flag", "archive", flag, exit_code=1) == f"flag {flag!r} is already archived (HTTP 409)"
 
 
-def test_flag_stale__marked_flag__listed_with_its_signal(vexil: Vexil, flag: str) -> None:
+def test_flag_stale__marked_flag__listed_with_its_signal(vexil: Vexil, vexil_server: ServerProcess, flag: str) -> None:
     # Given a kill switch (never stale by age) with a rule, marked stale by a person
     vexil.ok("flag", "allow", flag, "user-1")
     updated = vexil.json("flag", "update", flag, "--kind", "kill_switch", "--owner", "ops", "--stale")
     assert (updated["kind"], updated["owner"], updated["stale"]) == ("kill_switch", "ops", True)
+    # And still named in code (the server is shared: other tests' scans name other flags)
+    line = {"path": "ops.py", "line": 1, "text": f'client.is_enabled("{flag}")'}
+    scan = {"repository": "acme/ops", "branch": flag, "commit": "abcdef1", "refs": {flag: [line]}}
+    with vexil_server.http() as http:
+        http.post("/code-refs", json=scan).raise_for_status()
     # When the stale flags are listed
     listed = {summary["flag"]: summary for summary in vexil.json("flag", "stale")["flags"]}
     # Then it is there with its signal and evidence, in JSON and in the table
