@@ -10,6 +10,7 @@ import pytest
 from vexil.store import Conflict, NotFound, SqlStore
 from vexil.store._kept import KEPT_STATES
 
+from .test_sql_audit import AUDIT_EVENT_KEYS
 from .test_sql_state import populate, without_stamp
 
 
@@ -31,18 +32,7 @@ async def test_import_state__replaced_state__kept_in_its_event_as_an_export(stor
     assert found == event["id"] and event["entity"] == "import"
     assert kept == without_stamp(before)
     # and reading the log does not carry it
-    assert set(event) == {
-        "id",
-        "at",
-        "actor",
-        "actor_kind",
-        "action",
-        "entity",
-        "entity_id",
-        "before",
-        "after",
-        "reverts",
-    }
+    assert set(event) == AUDIT_EVENT_KEYS
 
 
 async def test_import_state__more_imports_than_kept__oldest_state_forgotten_events_remain(store: SqlStore) -> None:
