@@ -10,20 +10,18 @@ before any SQL runs, on every backend alike (`InvalidValue`, see `_values.py`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager, nullcontext
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Self
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from vexil.store import _people as people
-from vexil.store import _webhooks as webhooks
 from vexil.store._change_requests import (
     Step,
     insert_request,
@@ -32,7 +30,6 @@ from vexil.store._change_requests import (
     request_row,
     take_step,
 )
-from vexil.store._code_refs import code_ref_counts, code_ref_summaries, flag_code_refs, put_code_refs
 from vexil.store._docs import (
     Doc,
     FlagParts,
@@ -46,7 +43,7 @@ from vexil.store._docs import (
     token_doc,
     utcnow,
 )
-from vexil.store._engine import WRITE, db_errors, make_engine
+from vexil.store._engine import db_errors, make_engine
 from vexil.store._environments import (
     check_known,
     environment_row,
@@ -57,6 +54,7 @@ from vexil.store._environments import (
 )
 from vexil.store._kept import IMPORT_ENTITY, KEPT_STATES, forget_older, kept_state, pack, unpack
 from vexil.store._order import USUAL_ORDER, moved, ordered
+from vexil.store._people_store import PeopleStore
 from vexil.store._queries import (
     all_flag_docs,
     check_version,
@@ -71,6 +69,7 @@ from vexil.store._queries import (
     segment_row,
     segment_users,
 )
+from vexil.store._reported_store import ReportedStore
 from vexil.store._schedules import (
     PENDING,
     due,
@@ -85,13 +84,11 @@ from vexil.store._schedules import (
     schedule_row,
     set_plan_state,
 )
-from vexil.store._sdks import check_batch, forget_before, instance_docs, merge_batch
 from vexil.store._state import ImportedState, parse_state
-from vexil.store._usage import UsageRow, add_counts, append_counts, flag_usage, merge_log, overview, prune
-from vexil.store._usage_days import daily_counts
 from vexil.store._values import check_document, check_instant, check_text
 from vexil.store._versions import StoredVersions, stored_versions
-from vexil.store._webhooks import TEST_ACTION, WEBHOOK_ENTITY, Attempted, Claim, Wants
+from vexil.store._webhook_store import WebhookStore
+from vexil.store._webhooks import TEST_ACTION, WEBHOOK_ENTITY, Attempted, Claim
 from vexil.store.errors import Conflict, InvalidValue, NotFound
 from vexil.store.migrate import run_migrations
 from vexil.store.tables import (
@@ -101,12 +98,10 @@ from vexil.store.tables import (
     FlagAppRow,
     FlagOverrideRow,
     FlagRow,
-    PersonRow,
     ReleasePlanRow,
     ScheduleRow,
     SegmentRow,
     TokenRow,
-    WebhookRow,
 )
 
 __all__ = [
@@ -188,7 +183,7 @@ def _pack_unless_moved(previous: Doc, expected: Doc | None) -> bytes:
     return pack(previous)
 
 
-class SqlStore:
+class SqlStore(PeopleStore, ReportedStore, WebhookStore):
     """The persistent store, over one SQLAlchemy async engine.
 
     >>> store = await SqlStore.open(sqlite_url(Path("vexil-data")))
@@ -197,17 +192,6 @@ class SqlStore:
     >>> await store.update_flag("new_checkout", lambda f: {**f, "enabled": True}, actor="admin", action="toggle")
     >>> await store.close()
     """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        """Wrap a migrated engine; use `open()`, which migrates and seeds."""
-        self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._postgres = engine.dialect.name == "postgresql"
-        # SQLite has one writer at a time: queue this process's writers here, not in SQLite's
-        # sleeping busy handler (which stays as the guard against other processes).
-        self._writers: asyncio.Lock | nullcontext[None] = nullcontext() if self._postgres else asyncio.Lock()
-        # Reads span several SELECTs (a flag, its overrides, its apps): one snapshot for all.
-        self._read_options: dict[str, Any] = {"isolation_level": "REPEATABLE READ"} if self._postgres else {}
 
     @classmethod
     async def open(cls, url: str) -> Self:
@@ -246,31 +230,6 @@ class SqlStore:
     async def stored_versions(self) -> StoredVersions:
         """Every flag's and segment's version (the periodic check of `vexil.bus` compares them)."""
         return await stored_versions(self._engine)
-
-    # --- sessions ------------------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncSession]:
-        async with db_errors(), self._sessions() as session:
-            await session.connection(execution_options=self._read_options)
-            yield session
-
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncSession]:
-        """A session for one unit of work; the body commits, leaving without a commit rolls back.
-
-        The body wraps its own database calls in `db_errors()`: it may also run a caller's
-        callback, whose exceptions must come out unchanged.
-        """
-        async with self._writers:
-            session = self._sessions()
-            try:
-                async with db_errors():
-                    await session.connection(execution_options={WRITE: True})
-                yield session
-            finally:
-                async with db_errors():
-                    await session.close()
 
     def _insert_environments(self, rows: list[Doc]) -> ReturningInsert[str]:
         """INSERT ... ON CONFLICT DO NOTHING RETURNING name: the names actually created.
@@ -941,66 +900,6 @@ class SqlStore:
             await session.commit()
         return after
 
-    # --- people and sessions (`_people.py`) -----------------------------------------------------
-
-    async def create_person(self, fields: Mapping[str, Any], *, actor: str) -> Doc:
-        """Store a person from checked fields (`email` lowercased, `name`, `role`, `password_hash`
-        or None); `Conflict` if the email is taken."""
-        check_document({k: v for k, v in fields.items() if k != "password_hash"})
-        async with self._write() as session, db_errors():
-            after = await people.create_person(session, fields, utcnow(), actor)
-            await session.commit()
-        return after
-
-    async def list_people(self) -> list[Doc]:
-        """Every person, sorted by email; never a password hash."""
-        async with self._read() as session:
-            rows = await session.scalars(select(PersonRow).order_by(PersonRow.email))
-            return [people.person_doc(row) for row in rows]
-
-    async def get_person(self, person_id: int) -> Doc:
-        async with self._read() as session:
-            return people.person_doc(await people.person_row(session, person_id))
-
-    async def update_person(self, person_id: int, changes: Mapping[str, Any], *, actor: str) -> Doc:
-        """Change a person's `name`, `role`, `password_hash` or `disabled`; `Conflict` for a change
-        that would leave no admin person."""
-        check_document({k: v for k, v in changes.items() if k != "password_hash"})
-        async with self._write() as session, db_errors():
-            after = await people.update_person(session, person_id, changes, utcnow(), actor)
-            await session.commit()
-        return after
-
-    async def delete_person(self, person_id: int, *, actor: str) -> Doc:
-        async with self._write() as session, db_errors():
-            before = await people.delete_person(session, person_id, actor)
-            await session.commit()
-        return before
-
-    async def person_for_sign_in(self, email: str) -> tuple[Doc, str | None] | None:
-        """A person by (lowercased) email, with the password hash; None for an unknown email."""
-        async with self._read() as session:
-            return await people.person_for_sign_in(session, check_text(email, "email"))
-
-    async def start_session(self, secret_hash: str, person_id: int, *, now: datetime, oldest: datetime) -> None:
-        async with self._write() as session, db_errors():
-            await people.start_session(session, secret_hash, person_id, now, oldest)
-            await session.commit()
-
-    async def session_person(self, secret_hash: str) -> tuple[Doc, datetime, datetime] | None:
-        async with self._read() as session:
-            return await people.session_person(session, secret_hash)
-
-    async def touch_session(self, secret_hash: str, *, now: datetime) -> None:
-        async with self._write() as session, db_errors():
-            await people.touch_session(session, secret_hash, now)
-            await session.commit()
-
-    async def end_session(self, secret_hash: str) -> None:
-        async with self._write() as session, db_errors():
-            await people.end_session(session, secret_hash)
-            await session.commit()
-
     # --- audit ---------------------------------------------------------------------------------
 
     async def get_audit(self, event_id: int) -> Doc:
@@ -1032,161 +931,6 @@ class SqlStore:
             query = query.where(AuditRow.id < before_id)
         async with self._read() as session:
             return [audit_doc(row) for row in await session.scalars(query)]
-
-    # --- connected SDKs (`_sdks.py`) -----------------------------------------------------------
-
-    async def record_sdk_instances(self, batch: Sequence[Mapping[str, Any]], *, forget: datetime) -> None:
-        """Merge a batch of reported SDK instances into the stored ones, and delete those not seen
-        since `forget`, in one transaction (not audited: SDKs report, nobody changes anything)."""
-        check_batch(batch)
-        async with self._write() as session, db_errors():
-            await merge_batch(session, batch, postgres=self._postgres)
-            await forget_before(session, forget)
-            await session.commit()
-
-    async def list_sdk_instances(self, *, usage: bool = False) -> list[Doc]:
-        """Every stored SDK instance (`_sdks.instance_doc`), with its counts when `usage`."""
-        async with self._read() as session:
-            return await instance_docs(session, usage=usage)
-
-    # --- code references (`_code_refs.py`) ------------------------------------------------------
-
-    async def put_code_refs(self, upload: Mapping[str, Any], *, at: datetime | None = None) -> Doc:
-        """Keep `upload` as the latest scan of its repository and branch (not audited: a scanner
-        reports what it found, nobody changes a flag); its summary."""
-        async with self._write() as session, db_errors():
-            summary = await put_code_refs(session, upload, at or utcnow(), postgres=self._postgres)
-            await session.commit()
-            return summary
-
-    async def list_code_refs(self) -> list[Doc]:
-        """Every repository and branch uploaded, with its commit, time and flag count."""
-        async with self._read() as session:
-            return await code_ref_summaries(session)
-
-    async def flag_code_refs(self, flag: str) -> list[Doc]:
-        """The repositories and branches whose latest scan references `flag`, with the lines."""
-        async with self._read() as session:
-            return await flag_code_refs(session, flag)
-
-    async def code_ref_counts(self) -> dict[str, int] | None:
-        """Per flag: in how many repositories and branches the latest scans name it (absent: none);
-        None while no scan was ever uploaded."""
-        async with self._read() as session:
-            return await code_ref_counts(session)
-
-    # --- flag usage (`_usage.py`) ---------------------------------------------------------------
-
-    async def add_usage(self, rows: Sequence[UsageRow]) -> None:
-        """Add counted evaluations to the stored ones (not audited: nobody changed anything). On
-        PostgreSQL they are appended to the usage log, which `merge_usage` folds in (`_usage.py`)."""
-        if not rows:
-            return
-        async with self._write() as session, db_errors():
-            if self._postgres:
-                await append_counts(session, rows)
-            else:
-                await add_counts(session, rows)
-            await session.commit()
-
-    async def merge_usage_log(
-        self, *, hourly_before: datetime | None = None, daily_before: datetime | None = None
-    ) -> None:
-        """Fold the usage log into the hour and day rows, and delete hourly rows older than
-        `hourly_before` and daily ones older than `daily_before` (when given), in one transaction."""
-        async with self._write() as session, db_errors():
-            if self._postgres:
-                await merge_log(session)
-            if hourly_before is not None and daily_before is not None:
-                await prune(session, hourly_before=hourly_before, daily_before=daily_before)
-            await session.commit()
-
-    async def flag_usage(
-        self, flag: str, *, since: datetime, until: datetime, environment: str | None, app: str | None
-    ) -> Doc:
-        """One flag's usage document (`_usage.flag_usage`)."""
-        since, until = check_instant(since, "since"), check_instant(until, "until")
-        if since >= until:
-            raise InvalidValue("since: give an instant before until")
-        if self._postgres:
-            await self.merge_usage_log()
-        async with self._read() as session:
-            return await flag_usage(session, flag, since=since, until=until, environment=environment, app=app)
-
-    async def usage_overview(self, *, since: datetime) -> dict[str, Doc]:
-        """Per flag counted: its total since `since` and last seen (`_usage.overview`)."""
-        if self._postgres:
-            await self.merge_usage_log()
-        async with self._read() as session:
-            return await overview(session, since=since)
-
-    async def usage_daily(self, *, until: datetime, days: int) -> dict[str, list[int]]:
-        """Per flag counted: its evaluations on each of the last `days` days (`_usage_days.py`)."""
-        if self._postgres:
-            await self.merge_usage_log()
-        async with self._read() as session:
-            return await daily_counts(session, until=until, days=days)
-
-    # --- webhooks (`_webhooks.py`) ---------------------------------------------------------------
-
-    async def create_webhook(self, fields: Mapping[str, Any], *, at: datetime, actor: str) -> Doc:
-        """Store a subscription from checked fields (`url`, `secret`, `events`, `format`)."""
-        check_document(dict(fields))
-        async with self._write() as session, db_errors():
-            after = await webhooks.create_webhook(session, fields, at, actor)
-            await session.commit()
-        return after
-
-    async def list_webhooks(self) -> list[Doc]:
-        """Every subscription, oldest first; never a secret."""
-        async with self._read() as session:
-            rows = await session.scalars(select(WebhookRow).order_by(WebhookRow.id))
-            return [webhooks.webhook_doc(row) for row in rows]
-
-    async def delete_webhook(self, webhook_id: int, *, actor: str) -> Doc:
-        """Delete a subscription, its pending deliveries and its log."""
-        async with self._write() as session, db_errors():
-            before = await webhooks.delete_webhook(session, webhook_id, actor)
-            await session.commit()
-        return before
-
-    async def record_webhook_test(self, webhook_id: int, *, actor: str) -> int:
-        """Record a test event sent only to webhook `webhook_id`; the event's id."""
-        async with self._write() as session, db_errors():
-            event_id = await webhooks.record_test(session, webhook_id, actor)
-            await session.commit()
-        return event_id
-
-    async def webhook_work_waiting(self, *, at: datetime) -> bool:
-        """Whether the deliverer has anything to do (`_webhooks.work_waiting`)."""
-        async with self._read() as session:
-            return await webhooks.work_waiting(session, at)
-
-    async def fan_out_webhooks(self, wants: Wants, *, at: datetime, limit: int = 500) -> int:
-        """Make the deliveries of up to `limit` events of the outbox; how many events it took."""
-        async with self._write() as session, db_errors():
-            taken = await webhooks.fan_out(session, at, wants, postgres=self._postgres, limit=limit)
-            await session.commit()
-        return taken
-
-    async def claim_deliveries(self, *, at: datetime, lease: timedelta, limit: int) -> list[Claim]:
-        """Take up to `limit` due deliveries, each for one attempt (`_webhooks.claim`)."""
-        async with self._write() as session, db_errors():
-            claims = await webhooks.claim(session, at, lease, limit)
-            await session.commit()
-        return claims
-
-    async def finish_deliveries(self, attempts: Sequence[Attempted]) -> None:
-        """Log attempts and settle their deliveries (`_webhooks.finish`), in one transaction."""
-        async with self._write() as session, db_errors():
-            for attempted in attempts:
-                await webhooks.finish(session, attempted)
-            await session.commit()
-
-    async def webhook_attempts(self, webhook_id: int, *, limit: int = 200) -> list[Doc]:
-        """A webhook's delivery log, newest first; `NotFound` for an unknown webhook."""
-        async with self._read() as session:
-            return await webhooks.attempts(session, webhook_id, limit)
 
     # --- export / import -----------------------------------------------------------------------
 
