@@ -93,7 +93,13 @@ export function mount(main, ctx, { args: [name] }) {
 
   async function load() {
     try {
-      const [doc, envs] = await Promise.all([ctx.api.get(path("/flags", name)), ctx.environments, ctx.operators]);
+      // The flag list too: the prerequisite picker offers the other flags' names.
+      const [doc, envs] = await Promise.all([
+        ctx.api.get(path("/flags", name)),
+        ctx.environments,
+        ctx.operators,
+        ctx.flagsLoaded.catch(() => null),
+      ]);
       environments = envs;
       setBase(doc);
     } catch (error) {
