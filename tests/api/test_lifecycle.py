@@ -4,7 +4,7 @@ service's clock, never waited for."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,15 +21,20 @@ Doc = dict[str, Any]
 
 
 class Clock:
-    """The service's "now": the real time, plus the days the test moved it forward."""
+    """The service's "now": the real time, plus the days the test moved it forward. Days do not pass
+    without the usage counter's flushes (every 10 seconds), which settle what was counted at its
+    time: `passing` runs before the clock moves, as they would."""
 
     def __init__(self) -> None:
         self.ahead = timedelta()
+        self.passing: list[Callable[[], object]] = []
 
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.ahead
 
     def forward(self, days: float) -> None:
+        for run in self.passing:
+            run()
         self.ahead += timedelta(days=days)
 
 
@@ -45,6 +50,7 @@ async def served(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, C
         clock = Clock()
         runtime.service.clock = clock
         runtime.usage._clock = lambda: clock().timestamp()  # usage counted at the same moment
+        clock.passing.append(runtime.usage.settle)
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as http:
             yield http, clock

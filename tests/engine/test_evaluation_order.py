@@ -28,7 +28,7 @@ def test_step1__unknown_flag__flag_not_found() -> None:
     # When an unknown flag is evaluated
     result = Snapshot().evaluate("ghost", {"identifier": "u"})
     # Then it is inactive with no variant
-    assert result == Evaluation("ghost", False, None, None, Reason.FLAG_NOT_FOUND, None)
+    assert result.fields() == ("ghost", False, None, None, Reason.FLAG_NOT_FOUND, None)
 
 
 @pytest.mark.parametrize("context", [{}, {"app": "ios"}, {"app": ["web"]}, {"app": None}])

@@ -125,7 +125,8 @@ def test_evaluate_many__with_and_without_prerequisites__same_as_one_by_one(make_
         for identifier in ("u1", "u2", "u3", "u4"):
             context = {"identifier": identifier}
             # When evaluated together / Then each answer is the one-by-one answer
-            assert snapshot.evaluate_many(names, context) == [snapshot.evaluate(name, context) for name in names]
+            together = [result.fields() for result in snapshot.evaluate_many(names, context)]
+            assert together == [snapshot.evaluate(name, context).fields() for name in names]
 
 
 def test_evaluate_all__no_identifier__prerequisite_draw_is_shared(

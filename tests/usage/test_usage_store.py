@@ -123,7 +123,8 @@ async def test_count__bucket_bound_reached__further_buckets_dropped_and_counted(
 async def test_count_kept__answer_served_again__each_flag_it_holds_counted(store: SqlStore) -> None:
     # Given an answer of two flags kept under its request, and one never kept
     usage = Usage(store, clock=Clock(NOON))
-    usage.keep(("request", b"{}"), (("a", "production", "", "on"), ("b", "production", "", "off")))
+    production = {"environment": "production"}
+    usage.keep(("request", b"{}"), Answered.of([evaluation("a", "on"), evaluation("b", "off")], production))
     # When the kept one is served again three times, and the other once
     for _ in range(3):
         usage.count_kept(("request", b"{}"), SERVER)
@@ -176,12 +177,33 @@ async def test_count_answer__answer_of_several_flags__each_flag_found_counted(st
     assert ghost["total"] == 0
 
 
+async def test_count_result__single_evaluations__counted_per_flag_variant_environment_and_app(store: SqlStore) -> None:
+    # Given a counter, and one shared result of a flag
+    usage = Usage(store, clock=Clock(NOON))
+    on = evaluation("a", "on")
+    # When it is counted twice in production for the web app, once with no environment, and a flag
+    # the server does not have is counted too
+    usage.count_result(on, {"identifier": "u1", "environment": "production", "app": "web"}, SERVER)
+    usage.count_result(on, {"identifier": "u2", "environment": "production", "app": "web"}, SERVER)
+    usage.count_result(on, {"identifier": "u3"}, OFREP)
+    usage.count_result(flag_not_found("ghost"), {"identifier": "u1"}, SERVER)
+    # Then the flag counts three times, apart by environment, app and source; the missing flag not at all
+    assert usage.settled_totals() == {("a", "on", "production"): 2, ("a", "on", ""): 1}
+    await usage.flush()
+    found = await usage_of(store, "a", NOON - timedelta(hours=1), NOON + timedelta(hours=1))
+    assert found["by_app"] == {"web": 2, "": 1}
+    assert found["by_source"] == {"server": 2, "ofrep": 1}
+    assert found["by_environment"] == {"production": 2, "": 1}
+    ghost = await usage_of(store, "ghost", NOON - timedelta(hours=1), NOON + timedelta(hours=1))
+    assert ghost["total"] == 0
+
+
 async def test_keep__answer_kept_again_after_serving__earlier_serves_counted_for_earlier_flags(
     store: SqlStore,
 ) -> None:
     # Given an answer kept and served again twice, under two sources
     usage = Usage(store, clock=Clock(NOON))
-    usage.keep(("request",), (("a", "", "", "on"),))
+    usage.keep(("request",), Answered.of([evaluation("a", "on")], {}))
     usage.count_kept(("request",), SERVER)
     usage.count_kept(("request",), BULK)
     # When the same request is kept again with another answer (a flag changed) and served again once

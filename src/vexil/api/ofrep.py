@@ -249,15 +249,14 @@ def _one_flag(call: Call, key: str, principal: Principal, raw: bytes) -> Reply:
     context = _context(raw, principal)
     snapshot = runtime.service.snapshot
     result = snapshot.evaluate(key, context)
-    tallies = (counted.tally(key, context, result.variant),) if key in snapshot else ()
-    runtime.usage.count(tallies, counted.OFREP)
+    runtime.usage.count_result(result, context, counted.OFREP)
     runtime.recent.offer(context, kept_as if "identifier" in context else None)
     refused = refusal(result, context)
     if refused is not None:
         raise refused
     answer = ENCODINGS.item(result, snapshot, runtime.settings.coarse_reasons, seq)
     if "identifier" in context and runtime.answers.put(kept_as, seq, answer, len(raw) + len(key)):
-        runtime.usage.keep(kept_as, tallies)
+        runtime.usage.keep(kept_as, counted.Answered.of((result,), context))
     return Reply(answer)
 
 

@@ -44,8 +44,7 @@ from vexil.core.environments import unknown_environment
 from vexil.core.feed import matches_etag
 from vexil.core.names import NAME_PATTERN, NAME_RULE, is_name
 from vexil.core.streams import ClientStream, EventStream, SdkStream
-from vexil.core.usage import BULK, COMPAT, SERVER, Answered, tally
-from vexil.engine.types import Reason
+from vexil.core.usage import BULK, COMPAT, SERVER, Answered
 
 # Query parameters that steer a stream itself; every other one of GET /stream is context.
 STREAM_CONTROL = frozenset({"token", "last_event_id"})
@@ -212,8 +211,7 @@ async def evaluate_one(call: Call) -> Answer:
     context = contexts.from_query(call.query()) if call.method == "GET" else contexts.from_body(await call.json())
     call.place(principal, context)
     result = runtime.service.snapshot.evaluate(name, context)
-    tallies = (tally(name, context, result.variant),) if result.reason is not Reason.FLAG_NOT_FOUND else ()
-    usage.count(tallies, SERVER)
+    usage.count_result(result, context, SERVER)
     if admin:
         runtime.recent.offer(context)
         explained = result.admin_dict()
@@ -225,7 +223,7 @@ async def evaluate_one(call: Call) -> Answer:
     answer = wire.client_single(result, runtime.settings.coarse_reasons)
     if "identifier" in context:
         if runtime.answers.put(key, seq, answer, len(request) + len(name)):
-            usage.keep(key, tallies)
+            usage.keep(key, Answered.of((result,), context))
         runtime.recent.offer(context, key)
     else:
         runtime.recent.offer(context)
@@ -287,7 +285,7 @@ async def compat_check(call: Call) -> Answer:
     if name not in snapshot:
         return Reply(orjson.dumps({"error": f"flag {name!r} not found"}), 404)
     result = snapshot.evaluate(name, context)
-    call.runtime.usage.count((tally(name, context, result.variant),), COMPAT)
+    call.runtime.usage.count_result(result, context, COMPAT)
     call.runtime.recent.offer(context)
     reason = result.client_reason(call.runtime.settings.coarse_reasons)
     return Reply(

@@ -2,12 +2,14 @@
 
 Every server-side evaluation (and every count an SDK reports) is counted on the request path: one
 dictionary update in memory, no I/O. The hottest paths count least: an answer served again from the
-answer cache adds one to a counter kept with it (`count_kept`: no clock, no allocation), and an
-answer of several flags is counted whole (`count_answer`, keyed by the engine's shared results);
-both are spread over their flags' buckets when settled (`_settle`: at each flush, and for
-Prometheus), in the hour of the settling. `flush` hands the buckets to the store, which adds them to
-the `flag_usage` rows (through an append-only log merged every minute on PostgreSQL,
-`store/_usage.py`), so replicas sharing one PostgreSQL add up instead of overwriting each other.
+answer cache adds one to a counter kept with it (`count_kept`: no clock, no allocation), an
+answer of several flags is counted whole (`count_answer`, keyed by the engine's shared results,
+which hash by identity), and so is a single flag's (`count_result`); all are spread over their
+flags' buckets when settled (`settle`: at each flush, and for Prometheus), in the hour of the
+settling. Counts with a time of their own (client reports, stream sends) go through `count`.
+`flush` hands the buckets to the store, which adds them to the `flag_usage` rows (through an
+append-only log merged every minute on PostgreSQL, `store/_usage.py`), so replicas sharing one
+PostgreSQL add up instead of overwriting each other.
 `start()` flushes every `interval` seconds (at most 10) and `stop()` flushes a last time, at
 shutdown: a process killed with SIGKILL loses at most one interval's counts.
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
+from collections import _count_elements  # type: ignore[attr-defined]  # Counter.update's C loop
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,6 +47,7 @@ Bucket = tuple[str, str, str, str, str, int]
 SERVER, BULK, OFREP, COMPAT, FRONTEND, STREAM, SDK = "server", "bulk", "ofrep", "compat", "frontend", "stream", "sdk"
 CLIENT = "client"
 HOUR = 3600
+NOT_FOUND = Reason.FLAG_NOT_FOUND
 # Seconds between two merges of the flushed counts into the stored hour and day rows (and prunes).
 MERGE_SECONDS = 60.0
 
@@ -65,9 +68,9 @@ def tally(flag: str, context: dict[str, Any], variant: str | None) -> Tally:
 
 
 class Answered(NamedTuple):
-    """What an answer of several flags counts, kept whole on the request path and turned into
-    tallies only when settled: its results are the engine's prebuilt, shared `Evaluation`s, so the
-    tuple is quick to build and `count_answer` counts each result by its identity, in C."""
+    """What an answer counts, kept whole on the request path and turned into tallies only when
+    settled: its results are the engine's prebuilt, shared `Evaluation`s, which hash by identity, so
+    the tuple is quick to build and to hash, and `count_answer` counts each result in C."""
 
     results: tuple[Evaluation, ...]
     environment: str
@@ -95,23 +98,26 @@ class Usage(PeriodicFlush):
         self.limits = limits or UsageLimits()
         # bucket -> [count, last seen (epoch seconds)]
         self._pending: dict[Bucket, list[float]] = {}
-        # Per answer kept by the answer cache, what serving it again counts: its tallies or its
-        # `Answered`, one object shared (`_shared`) by every answer that counts the same, so that a
-        # new user's answer leaves no object for the cyclic garbage collector to walk, which in a
-        # server's heap would cost more than counting it.
-        self._kept: dict[Any, tuple[Tally, ...] | Answered] = {}
-        self._shared: dict[Any, tuple[Tally, ...] | Answered] = {}
+        # Per answer kept by the answer cache, what serving it again counts: its `Answered`, one
+        # object shared (`_shared`) by every answer that counts the same, so that a new user's
+        # answer leaves no object for the cyclic garbage collector to walk, which in a server's heap
+        # would cost more than counting it.
+        self._kept: dict[Any, Answered] = {}
+        self._shared: dict[Answered, Answered] = {}
         # Per kept answer served again: [times since the last settle, its source, what it counts]. A
         # kept answer served again is still an evaluation, and the hottest path of all: one
-        # dictionary lookup and one addition, no clock, no tuple; `_settle` spreads the count over
+        # dictionary lookup and one addition, no clock, no tuple; `settle` spreads the count over
         # the answer's flags.
         self._hits: dict[Any, list[Any]] = {}
         # Totals flushed since start, per (flag, variant, environment), for Prometheus (as bounded as
         # buckets); `settled_totals` adds what is not flushed yet.
         self.totals: dict[tuple[str, str, str], int] = {}
-        # (environment, app, source) -> (times each result was counted since the last settle, by
-        # the result's id; the results by id) (`count_answer`).
-        self._answers: dict[tuple[str, str, str], tuple[Counter[int], dict[int, Evaluation]]] = {}
+        # (environment, app, source) -> times each result was counted since the last settle
+        # (`count_answer`, `count_result`): results are shared and hash by identity, so a result
+        # is counted in C and kept alive here until settled.
+        self._answers: dict[tuple[str, str, str], dict[Evaluation, int]] = {}
+        # (result, environment, app, source) -> times counted since the last settle (`count_result`).
+        self._results: dict[tuple[Evaluation, Any, Any, str], int] = {}
         self._lock = asyncio.Lock()
         self.dropped = 0
         self._merged = clock()  # when the store last merged and pruned
@@ -151,45 +157,53 @@ class Usage(PeriodicFlush):
 
     def count_answer(self, answer: Answered, source: str) -> None:
         """Count one evaluation of each flag `answer` holds, from `source`: per result a count in C
-        (`Counter.update`, keyed by the result's identity: results are shared, and the first of each
-        is kept alive here, so an identity stays its own), nothing kept per answer; `_settle`
+        (the loop `Counter.update` runs, without its checks), nothing kept per answer; `settle`
         spreads the counts over the flags' buckets, in the hour it runs (at most one flush interval
         late)."""
         group = (answer.environment, answer.app, source)
-        counted = self._answers.get(group)
-        if counted is None:
+        counts = self._answers.get(group)
+        if counts is None:
             if len(self._answers) >= self.limits.buckets:
-                self._settle()
-            counted = self._answers[group] = (Counter(), {})
-        counts, results = counted
-        before = len(counts)
-        counts.update(map(id, answer.results))
-        if len(counts) != before:  # a result not counted before (in this group, since the last settle)
-            results.update(zip(map(id, answer.results), answer.results, strict=True))
-            if len(counts) >= self.limits.buckets:  # flags not found are new results every time
-                self._settle()
+                self.settle()
+            counts = self._answers[group] = {}
+        _count_elements(counts, answer.results)
+        if len(counts) >= self.limits.buckets:  # flags not found are new results every time
+            self.settle()
 
-    def keep(self, answer_key: Any, tallies: tuple[Tally, ...] | Answered) -> None:
+    def count_result(self, result: Evaluation, context: dict[str, Any], source: str) -> None:
+        """Count one evaluation of one flag for `context` (not a flag not found): one addition under
+        the shared result, the context's environment and app, and `source`; `settle` spreads it,
+        as it does `count_answer`'s."""
+        if result.reason is NOT_FOUND:
+            return
+        key = (result, context.get("environment"), context.get("app"), source)
+        results = self._results
+        n = results.get(key)
+        if n is not None:
+            results[key] = n + 1
+        elif len(results) < self.limits.buckets:
+            results[key] = 1
+        else:
+            self.settle()
+            results[key] = 1
+
+    def keep(self, answer_key: Any, answered: Answered) -> None:
         """Remember what the answer kept under `answer_key` counts (bounded like the answer cache's
         own memory of requests: it starts over when full, after settling what was served from it)."""
         kept = self._kept
         if len(kept) >= self.limits.buckets or len(self._shared) >= self.limits.buckets:
-            self._settle()
+            self.settle()
             kept.clear()
             self._hits.clear()
             self._shared.clear()
         served = self._hits.pop(answer_key, None)
         if served is not None and served[0]:
             self._settle_one(served, self._clock())
-        if isinstance(tallies, Answered):  # keyed by the results' identities, which it keeps alive
-            shared: Any = (tuple(map(id, tallies.results)), tallies.environment, tallies.app)
-        else:
-            shared = tallies
-        kept[answer_key] = self._shared.setdefault(shared, tallies)
+        kept[answer_key] = self._shared.setdefault(answered, answered)
 
     def count_kept(self, answer_key: Any, source: str) -> None:
         """Count an answer served again from the answer cache: one addition per answer, however many
-        flags it holds; `_settle` spreads it over its flags, in the hour it runs (at the latest the
+        flags it holds; `settle` spreads it over its flags, in the hour it runs (at the latest the
         next flush: at most one flush interval late)."""
         cell = self._hits.get(answer_key)
         if cell is not None and cell[1] == source:
@@ -203,36 +217,36 @@ class Usage(PeriodicFlush):
         self._hits[answer_key] = [1, source, counted]
 
     def _settle_one(self, cell: list[Any], now: float) -> None:
-        counted = cell[2]
-        tallies = counted.tallies() if isinstance(counted, Answered) else counted
-        self._add(tallies, cell[1], int(now // HOUR), cell[0], now)
+        self._add(cell[2].tallies(), cell[1], int(now // HOUR), cell[0], now)
         cell[0] = 0
 
-    def _settle(self) -> None:
-        """Spread the answers counted whole (served again, or `count_answer`) over the buckets of the
-        flags they hold, now."""
+    def settle(self) -> None:
+        """Spread what was counted whole (answers served again, `count_answer`, `count_result`) over
+        the buckets of the flags it holds, now: every flush does, and Prometheus's totals."""
         now = self._clock()
         for cell in self._hits.values():
             if cell[0]:
                 self._settle_one(cell, now)
         answers, self._answers = self._answers, {}
+        results, self._results = self._results, {}
         hour = int(now // HOUR)
-        for (environment, app, source), (counts, results) in answers.items():
-            for key, n in counts.items():
-                result = results[key]
+        for (result, environment, app, source), n in results.items():
+            self._add(((result.flag, environment or "", app or "", result.variant or ""),), source, hour, n, now)
+        for (environment, app, source), counts in answers.items():
+            for result, n in counts.items():
                 if result.reason is not Reason.FLAG_NOT_FOUND:
                     self._add(((result.flag, environment, app, result.variant or ""),), source, hour, n, now)
 
     def settled_totals(self) -> dict[tuple[str, str, str], int]:
         """Totals since start per (flag, variant, environment), answers served again included."""
-        self._settle()
+        self.settle()
         totals = dict(self.totals)
         self._fold(totals, self._pending)
         return totals
 
     def take(self) -> list[UsageRow]:
         """What was counted since the last flush, as rows for the store; memory starts over."""
-        self._settle()
+        self.settle()
         batch, self._pending = self._pending, {}
         hours: dict[int, datetime] = {}  # a flush holds a few hours: one datetime each
         rows: list[UsageRow] = []
@@ -248,7 +262,7 @@ class Usage(PeriodicFlush):
         """Add what was counted to the store, and every `MERGE_SECONDS` merge it (`merge`); how many
         buckets. On a store error the counts are kept for the next flush, and the error raised."""
         async with self._lock:
-            self._settle()
+            self.settle()
             pending = self._pending
             rows = self.take()
             try:
@@ -308,7 +322,10 @@ class Uncounted(Usage):
     def count_answer(self, answer: Answered, source: str) -> None:
         return None
 
-    def keep(self, answer_key: Any, tallies: tuple[Tally, ...] | Answered) -> None:
+    def count_result(self, result: Evaluation, context: dict[str, Any], source: str) -> None:
+        return None
+
+    def keep(self, answer_key: Any, answered: Answered) -> None:
         return None
 
     def count_kept(self, answer_key: Any, source: str) -> None:

@@ -124,12 +124,14 @@ OPENFEATURE_REASONS: Mapping[Reason, OpenFeatureReason] = {
 DRAWN_REASONS: frozenset[Reason] = frozenset({Reason.ROLLOUT_INCLUDED, Reason.ROLLOUT_EXCLUDED})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Evaluation:
     """The answer for one flag and one context.
 
     Instances are immutable and shared: a compiled flag prebuilds the few results it can
-    return, so evaluating allocates nothing.
+    return, so evaluating allocates nothing. Being shared, a result is its own identity: it equals
+    and hashes as itself (in C, so that usage counts results by the million); compare what a
+    result says with `fields()`.
     """
 
     flag: str
@@ -141,6 +143,10 @@ class Evaluation:
     # A slot for the serving layer's encoding of this (shared, immutable) result, filled on first
     # use; the engine never reads it and it takes no part in equality.
     wire: Any = field(default=None, compare=False, repr=False)
+
+    def fields(self) -> tuple[str, bool, str | None, Any, Reason, int | None]:
+        """What the result says: flag, active, variant, payload, reason and deciding rule."""
+        return self.flag, self.active, self.variant, self.payload, self.reason, self.rule
 
     def client_reason(self, coarse: bool = False) -> Reason:
         """The reason a client surface shows: with `coarse`, as `COARSE_REASONS` puts it."""

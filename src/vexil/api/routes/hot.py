@@ -24,7 +24,8 @@ from vexil.api.runtime import RuntimeSlot
 from vexil.api.surface import Call, Endpoint, Reply, run
 from vexil.core.streams import EventStream
 
-BODY_MODELS: tuple[type[BaseModel], ...] = tuple({e.body for e in ENDPOINTS if e.body is not None})
+# In the endpoints' order (a set's would follow memory addresses: the document would differ per run).
+BODY_MODELS: tuple[type[BaseModel], ...] = tuple(dict.fromkeys(e.body for e in ENDPOINTS if e.body is not None))
 
 
 class StreamResponse(Response):
