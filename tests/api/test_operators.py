@@ -57,7 +57,7 @@ def test_schemas__condition_operator__the_engine_type_not_a_copy() -> None:
     names = {op.value for op in Operator}
     spelled = {
         (path.name, word)
-        for path in (API / "schemas.py",)
+        for path in sorted((API / "schemas").glob("*.py"))
         for word in re.findall(r"""["']([a-z_]+)["']""", path.read_text())
         if word in names
     }

@@ -137,18 +137,18 @@ def _comparison(compared: dict[str, object]) -> Table | Text:
     assert isinstance(flags, list)
     if not flags:
         return Text(f"{compared['from']} and {compared['to']} evaluate every flag alike.")
-    table = Table()
-    for column in ("Flag", "Setting", str(compared["from"]), str(compared["to"])):
-        table.add_column(column, overflow="fold")
-    for flag in flags:
-        for index, difference in enumerate(flag["differences"]):
-            table.add_row(
-                Text(flag["flag"] if index == 0 else "", style="bold"),
-                difference["path"],
-                render.json_value(difference["from"]),
-                render.json_value(difference["to"]),
-            )
-    return table
+    rows = [
+        (
+            Text(flag["flag"] if index == 0 else "", style="bold"),
+            difference["path"],
+            render.json_value(difference["from"]),
+            render.json_value(difference["to"]),
+        )
+        for flag in flags
+        for index, difference in enumerate(flag["differences"])
+    ]
+    headers = ("Flag", "Setting", str(compared["from"]), str(compared["to"]))
+    return render.table(rows, [render.Column(header, overflow="fold") for header in headers])
 
 
 @env_group.command("promote")

@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from vexil.cli import render
@@ -61,19 +60,18 @@ def _evidence(evidence: Mapping[str, Any]) -> str:
     return ", ".join(f"{key} {json.dumps(value)}" for key, value in evidence.items())
 
 
+def _stale_row(summary: Mapping[str, Any]) -> render.Row:
+    signals = "\n".join(f"{s['signal']}: {_evidence(s['evidence'])}" for s in summary["signals"])
+    name, kind, owner = Text(summary["flag"], style="bold"), Text(summary["kind"]), Text(summary["owner"])
+    return name, kind, owner, Text(signals), _ready(summary)
+
+
 def stale_table(summaries: Iterable[Mapping[str, Any]]) -> RenderableType:
-    summaries = list(summaries)
-    if not summaries:
-        return Text("No stale flags.", style="dim")
-    table = Table()
-    table.add_column("Name", no_wrap=True)
-    for column in ("Kind", "Owner", "Signals", "Ready to remove"):
-        table.add_column(column, overflow=render.WRAP)
-    for summary in summaries:
-        signals = "\n".join(f"{s['signal']}: {_evidence(s['evidence'])}" for s in summary["signals"])
-        name, kind, owner = Text(summary["flag"], style="bold"), Text(summary["kind"]), Text(summary["owner"])
-        table.add_row(name, kind, owner, Text(signals), _ready(summary))
-    return table
+    return render.table(
+        map(_stale_row, summaries),
+        [render.NAME, "Kind", "Owner", "Signals", "Ready to remove"],
+        empty="No stale flags.",
+    )
 
 
 @click.command("usage")
@@ -99,16 +97,18 @@ def _days_ago(days: int) -> str:
 def usage_table(doc: Mapping[str, Any], days: int) -> RenderableType:
     seen = doc.get("last_seen") or "never"
     head = Text.assemble((doc["flag"], "bold"), f": {doc['total']} evaluations in {days} days, last seen {seen}")
-    table = Table()
-    table.add_column("By", no_wrap=True)
-    table.add_column("Value", overflow=render.WRAP)
-    table.add_column("Count", justify="right")
-    for label, key in (
-        ("variant", "by_variant"),
-        ("environment", "by_environment"),
-        ("app", "by_app"),
-        ("source", "by_source"),
-    ):
-        for value, count in sorted((doc.get(key) or {}).items(), key=lambda item: -item[1]):
-            table.add_row(Text(label), Text(value or "(none)"), Text(str(count)))
-    return Group(head, table) if table.row_count else head
+    rows = [
+        (Text(label), Text(value or "(none)"), Text(str(count)))
+        for label, key in (
+            ("variant", "by_variant"),
+            ("environment", "by_environment"),
+            ("app", "by_app"),
+            ("source", "by_source"),
+        )
+        for value, count in sorted((doc.get(key) or {}).items(), key=lambda item: -item[1])
+    ]
+    if not rows:
+        return head
+    return Group(
+        head, render.table(rows, [render.Column("By", no_wrap=True), "Value", render.Column("Count", justify="right")])
+    )

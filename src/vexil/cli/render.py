@@ -4,18 +4,59 @@ so a description such as "[red]" prints as typed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
-from rich.console import Group, RenderableType
+from rich.console import Group, JustifyMethod, OverflowMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 Doc = Mapping[str, Any]
+Row = Sequence[RenderableType]
 
 # Every cell wraps at whole words, and a word wider than its column ends in "…": a table fits the
 # terminal without breaking a word in half ("productio" / "n"). `--json` has the full values.
 WRAP: Final = "ellipsis"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of `table` other than the usual one (a plain header: left-aligned, cells wrapped at
+    words), e.g. a name that is never folded or a number aligned right."""
+
+    header: str
+    justify: JustifyMethod = "left"
+    no_wrap: bool = False
+    overflow: OverflowMethod = WRAP
+
+
+NAME: Final = Column("Name", no_wrap=True)  # names are what people copy: the other columns give way first
+
+
+def table(
+    rows: Iterable[Row],
+    columns: Sequence[str | Column],
+    *,
+    empty: str | None = None,
+    title: str | None = None,
+    title_justify: JustifyMethod = "left",
+) -> Table | Text:
+    """`rows` under `columns`, or `empty` (dimmed) when there is no row; without `empty`, the headers
+    alone. A `str` cell is shown as typed, never read as markup.
+
+        table([(Text("checkout"), on_off(True))], [NAME, "Enabled"], empty="No flags.")
+    """
+    rows = list(rows)
+    if not rows and empty is not None:
+        return Text(empty, style="dim")
+    drawn = Table(title=title, title_justify=title_justify)
+    for column in columns:
+        spec = Column(column) if isinstance(column, str) else column
+        drawn.add_column(spec.header, justify=spec.justify, no_wrap=spec.no_wrap, overflow=spec.overflow)
+    for row in rows:
+        drawn.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in row))
+    return drawn
 
 
 def percent(value: float) -> str:
@@ -85,15 +126,8 @@ def _overrides(environments: Doc) -> Text:
 
 
 def flags_table(flags: Iterable[Doc]) -> RenderableType:
-    flags = list(flags)
-    if not flags:
-        return Text("No flags.", style="dim")
-    table = Table()
-    table.add_column("Name", no_wrap=True)  # names are what people copy: never folded
-    for column in ("Enabled", "Rollout", "Variants", "Apps", "Overrides", "Description"):
-        table.add_column(column, overflow=WRAP)
-    for doc in flags:
-        table.add_row(
+    rows = [
+        (
             Text(doc["name"], style="bold"),
             on_off(doc["enabled"]),
             Text(percent(doc["rollout_percentage"])),
@@ -102,7 +136,9 @@ def flags_table(flags: Iterable[Doc]) -> RenderableType:
             _overrides(doc["environments"]),
             Text(doc["description"]),
         )
-    return table
+        for doc in flags
+    ]
+    return table(rows, [NAME, "Enabled", "Rollout", "Variants", "Apps", "Overrides", "Description"], empty="No flags.")
 
 
 def condition_text(condition: Doc) -> str:
@@ -149,13 +185,9 @@ def prerequisites_text(doc: Doc) -> Text:
     return Text("\n".join(lines)) if lines else _text(None)
 
 
-def _environments_table(environments: Doc) -> Table:
-    table = Table(title="Environment overrides", title_justify="left")
-    table.add_column("Environment", no_wrap=True)
-    for column in ("Enabled", "Rollout", "Rules", "Allowlist"):
-        table.add_column(column, overflow=WRAP)
-    for env, override in sorted(environments.items()):
-        table.add_row(
+def _environments_table(environments: Doc) -> RenderableType:
+    rows = [
+        (
             Text(env, style="bold"),
             on_off(override["enabled"]) if "enabled" in override else Text("inherits", style="dim"),
             Text(percent(override["rollout_percentage"]))
@@ -164,7 +196,13 @@ def _environments_table(environments: Doc) -> Table:
             rules_text(override["rules"]) if "rules" in override else Text("inherits", style="dim"),
             allowlist_text(override["allowlist"]) if "allowlist" in override else Text("inherits", style="dim"),
         )
-    return table
+        for env, override in sorted(environments.items())
+    ]
+    return table(
+        rows,
+        [Column("Environment", no_wrap=True), "Enabled", "Rollout", "Rules", "Allowlist"],
+        title="Environment overrides",
+    )
 
 
 def unleash_text(unleash: Doc | None) -> Text:
@@ -228,15 +266,8 @@ def evaluation(result: Doc) -> RenderableType:
 
 
 def audit_table(events: Iterable[Doc]) -> RenderableType:
-    events = list(events)
-    if not events:
-        return Text("No audit events.", style="dim")
-    table = Table()
-    for column in ("ID", "At", "Actor", "Action", "Entity"):
-        table.add_column(column, overflow=WRAP)
-    table.add_column("Name", no_wrap=True)
-    for event in events:
-        table.add_row(
+    rows = [
+        (
             Text(str(event["id"])),
             _when(event["at"]),
             Text(event["actor"]),
@@ -244,72 +275,69 @@ def audit_table(events: Iterable[Doc]) -> RenderableType:
             Text(event["entity"]),
             Text(event["entity_id"]),
         )
-    return table
+        for event in events
+    ]
+    return table(rows, ["ID", "At", "Actor", "Action", "Entity", NAME], empty="No audit events.")
+
+
+def _token_row(token: Doc) -> Row:
+    status = Text("revoked", style="red") if token["revoked"] else Text("active", style="green")
+    environment = token.get("environment")
+    return (
+        Text(token["name"], style="bold"),
+        Text(token["role"]),
+        Text(environment) if environment else Text("any", style="dim"),
+        Text(token["prefix"]),
+        _when(token["created_at"]),
+        status,
+    )
 
 
 def tokens_table(tokens: Iterable[Doc]) -> RenderableType:
-    tokens = list(tokens)
-    if not tokens:
-        return Text("No tokens.", style="dim")
-    table = Table()
-    table.add_column("Name", no_wrap=True)
-    for column in ("Role", "Environment", "Prefix", "Created", "Status"):
-        table.add_column(column, overflow=WRAP)
-    for token in tokens:
-        status = Text("revoked", style="red") if token["revoked"] else Text("active", style="green")
-        environment = token.get("environment")
-        table.add_row(
-            Text(token["name"], style="bold"),
-            Text(token["role"]),
-            Text(environment) if environment else Text("any", style="dim"),
-            Text(token["prefix"]),
-            _when(token["created_at"]),
-            status,
-        )
-    return table
+    return table(
+        map(_token_row, tokens), [NAME, "Role", "Environment", "Prefix", "Created", "Status"], empty="No tokens."
+    )
+
+
+def _person_row(person: Doc) -> Row:
+    status = Text("disabled", style="red") if person["disabled"] else Text("active", style="green")
+    return (
+        Text(person["email"], style="bold"),
+        Text(person["name"]),
+        Text(person["role"]),
+        _when(person["created_at"]),
+        status,
+    )
 
 
 def people_table(people: Iterable[Doc]) -> RenderableType:
-    people = list(people)
-    if not people:
-        return Text("No people yet: vexil user create EMAIL --name NAME --admin", style="dim")
-    table = Table()
-    table.add_column("Email", no_wrap=True)
-    for column in ("Name", "Role", "Created", "Status"):
-        table.add_column(column, overflow=WRAP)
-    for person in people:
-        status = Text("disabled", style="red") if person["disabled"] else Text("active", style="green")
-        table.add_row(
-            Text(person["email"], style="bold"),
-            Text(person["name"]),
-            Text(person["role"]),
-            _when(person["created_at"]),
-            status,
-        )
-    return table
+    return table(
+        map(_person_row, people),
+        [Column("Email", no_wrap=True), "Name", "Role", "Created", "Status"],
+        empty="No people yet: vexil user create EMAIL --name NAME --admin",
+    )
+
+
+def _sdk_row(sdk: Doc) -> Row:
+    name = " ".join(part for part in (sdk["sdk"], sdk["sdk_version"]) if part)
+    return (
+        Text(sdk["app"], style="bold"),
+        Text(sdk["environment"]) if sdk["environment"] else Text("-", style="dim"),
+        Text(sdk["instance"]),
+        Text(sdk["kind"]),
+        Text(name) if name else Text("-", style="dim"),
+        Text(str(sdk["flags"])),
+        _when(sdk["last_seen"]),
+    )
 
 
 def sdks_table(sdks: Iterable[Doc]) -> RenderableType:
     """Connected SDKs: one row per app, environment and instance."""
-    sdks = list(sdks)
-    if not sdks:
-        return Text("No SDK has registered or posted metrics in the last 7 days.", style="dim")
-    table = Table()
-    table.add_column("App", no_wrap=True)
-    for column in ("Environment", "Instance", "Kind", "SDK", "Flags", "Last seen"):
-        table.add_column(column, overflow=WRAP)
-    for sdk in sdks:
-        name = " ".join(part for part in (sdk["sdk"], sdk["sdk_version"]) if part)
-        table.add_row(
-            Text(sdk["app"], style="bold"),
-            Text(sdk["environment"]) if sdk["environment"] else Text("-", style="dim"),
-            Text(sdk["instance"]),
-            Text(sdk["kind"]),
-            Text(name) if name else Text("-", style="dim"),
-            Text(str(sdk["flags"])),
-            _when(sdk["last_seen"]),
-        )
-    return table
+    return table(
+        map(_sdk_row, sdks),
+        [Column("App", no_wrap=True), "Environment", "Instance", "Kind", "SDK", "Flags", "Last seen"],
+        empty="No SDK has registered or posted metrics in the last 7 days.",
+    )
 
 
 def token_created(token: Doc) -> RenderableType:
@@ -337,36 +365,38 @@ def rules_table(rules: Iterable[Doc], *, where: str, inherited: bool = False) ->
     if not rules:
         empty = Text(f"No rules: {where} serves its rollout to everyone.", style="dim")
         return Group(note, empty) if note else empty
-    table = Table(title=f"Rules of {where}", title_justify="left")
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Conditions", overflow=WRAP)
-    table.add_column("Rollout", justify="right", no_wrap=True)
-    table.add_column("Serve", overflow=WRAP)
-    for index, rule in enumerate(rules):
-        table.add_row(
+    rows = [
+        (
             Text(str(index)),
             Text("\nand ".join(condition_text(c) for c in rule.get("conditions", [])) or "everyone"),
             Text(percent(rule.get("rollout_percentage", 100))),
             Text(rule["serve"]) if rule.get("serve") else Text("the split", style="dim"),
         )
-    return Group(note, table) if note else table
+        for index, rule in enumerate(rules)
+    ]
+    drawn = table(
+        rows,
+        [
+            Column("#", justify="right", no_wrap=True),
+            "Conditions",
+            Column("Rollout", justify="right", no_wrap=True),
+            "Serve",
+        ],
+        title=f"Rules of {where}",
+    )
+    return Group(note, drawn) if note else drawn
 
 
 def segments_table(segments: Iterable[Doc]) -> RenderableType:
-    segments = list(segments)
-    if not segments:
-        return Text("No segments.", style="dim")
-    table = Table()
-    table.add_column("Name", no_wrap=True)  # names are what people copy: the other columns give way first
-    table.add_column("Conditions", overflow=WRAP)
-    table.add_column("Description", overflow=WRAP)
-    for segment in segments:
-        table.add_row(
+    rows = [
+        (
             Text(segment["name"], style="bold"),
             Text("\nand ".join(condition_text(c) for c in segment["conditions"]) or "everyone"),
             _text(segment["description"] or None),
         )
-    return table
+        for segment in segments
+    ]
+    return table(rows, [NAME, "Conditions", "Description"], empty="No segments.")
 
 
 def segment_detail(segment: Doc) -> RenderableType:
@@ -381,22 +411,16 @@ def segment_detail(segment: Doc) -> RenderableType:
 
 
 def environments_table(environments: Iterable[Doc]) -> RenderableType:
-    environments = list(environments)
-    if not environments:
-        return Text("No environments.", style="dim")
-    table = Table()
-    table.add_column("#", justify="right")
-    table.add_column("Name", overflow=WRAP)
-    table.add_column("Protected", overflow=WRAP)
-    table.add_column("Created", overflow=WRAP)
-    for place, environment in enumerate(environments, start=1):
-        table.add_row(
+    rows = [
+        (
             Text(str(place)),
             Text(environment["name"], style="bold"),
             _protection(environment),
             _when(environment.get("created_at")),
         )
-    return table
+        for place, environment in enumerate(environments, start=1)
+    ]
+    return table(rows, [Column("#", justify="right"), "Name", "Protected", "Created"], empty="No environments.")
 
 
 def _protection(environment: Doc) -> Text:
@@ -438,15 +462,8 @@ def describe_change(change: Doc) -> str:
 
 
 def change_requests_table(requests: Iterable[Doc]) -> RenderableType:
-    requests = list(requests)
-    if not requests:
-        return Text("No change requests.", style="dim")
-    table = Table()
-    table.add_column("ID", justify="right")
-    for column in ("Title", "State", "Requester", "Environments", "Approvals", "Created"):
-        table.add_column(column, overflow=WRAP)
-    for request in requests:
-        table.add_row(
+    rows = [
+        (
             Text(str(request["id"])),
             Text(request["title"], style="bold"),
             _state(request),
@@ -455,7 +472,13 @@ def change_requests_table(requests: Iterable[Doc]) -> RenderableType:
             Text(f"{len(request['approvals'])}/{request['required_approvals']}"),
             _when(request["created_at"]),
         )
-    return table
+        for request in requests
+    ]
+    return table(
+        rows,
+        [Column("ID", justify="right"), "Title", "State", "Requester", "Environments", "Approvals", "Created"],
+        empty="No change requests.",
+    )
 
 
 def change_request_detail(request: Doc) -> RenderableType:
@@ -468,17 +491,17 @@ def change_request_detail(request: Doc) -> RenderableType:
         Text(f"  - {describe_change(change)} (made against version {change['version']})")
         for change in request["changes"]
     ]
-    diff = Table(title="Against the flags as they are")
-    for column in ("Flag", "Setting", "Now", "After"):
-        diff.add_column(column, overflow=WRAP)
+    diff: list[Row] = []
     for flag in request.get("diff") or []:
         if flag["current_version"] != flag["made_against"]:
             lines.append(
                 Text(f"{flag['flag']} changed since (version {flag['current_version']}): rebase it", style="red")
             )
         for change in flag["changes"]:
-            diff.add_row(Text(flag["flag"]), Text(change["path"]), _text(change["before"]), _text(change["after"]))
-    lines.append(diff)
+            diff.append((Text(flag["flag"]), Text(change["path"]), _text(change["before"]), _text(change["after"])))
+    lines.append(
+        table(diff, ["Flag", "Setting", "Now", "After"], title="Against the flags as they are", title_justify="center")
+    )
     for review in request["reviews"]:
         said = f": {review['text']}" if review["text"] else ""
         lines.append(Text.assemble(_when(review["at"]), f" {review['actor']} ", (review["kind"], "bold"), said))

@@ -63,47 +63,53 @@ def _state(doc: Doc) -> Text:
     return Text(doc["state"], style=style.get(doc["state"], "dim"))
 
 
+_ID = render.Column("ID", justify="right")
+
+
+def _folded(*headers: str) -> list[render.Column]:
+    """Columns whose cells fold at the edge rather than end in "…": a title or an instant is read whole."""
+    return [render.Column(header, overflow="fold") for header in headers]
+
+
+def _schedule_row(item: Doc) -> render.Row:
+    held = f" (change request #{item['change_request']})" if item["change_request"] else ""
+    late = "-" if item["late_seconds"] is None else f"{item['late_seconds']} s"
+    return (
+        Text(str(item["id"])),
+        render._when(item["at"]),
+        Text(item["title"] + held, style="bold"),
+        _state(item),
+        Text(item["created_by"]),
+        Text(late),
+    )
+
+
 def schedules_table(items: list[Doc]) -> RenderableType:
-    if not items:
-        return Text("No scheduled changes.", style="dim")
-    table = Table()
-    table.add_column("ID", justify="right")
-    for column in ("At", "Title", "State", "By", "Late"):
-        table.add_column(column, overflow="fold")
-    for item in items:
-        held = f" (change request #{item['change_request']})" if item["change_request"] else ""
-        late = "-" if item["late_seconds"] is None else f"{item['late_seconds']} s"
-        table.add_row(
-            Text(str(item["id"])),
-            render._when(item["at"]),
-            Text(item["title"] + held, style="bold"),
-            _state(item),
-            Text(item["created_by"]),
-            Text(late),
-        )
-    return table
+    return render.table(
+        map(_schedule_row, items), [_ID, *_folded("At", "Title", "State", "By", "Late")], empty="No scheduled changes."
+    )
+
+
+def _plan_row(plan: Doc) -> render.Row:
+    done = sum(step["state"] == "applied" for step in plan["steps"])
+    upcoming = next((step for step in plan["steps"] if step["state"] == "pending"), None)
+    return (
+        Text(str(plan["id"])),
+        Text(plan["title"], style="bold"),
+        Text(plan["flag"]),
+        Text(plan["environment"] or "-"),
+        _state(plan),
+        Text(f"{done}/{len(plan['steps'])}"),
+        render._when(upcoming["at"]) if upcoming else Text("-"),
+    )
 
 
 def plans_table(plans: list[Doc]) -> RenderableType:
-    if not plans:
-        return Text("No release plans.", style="dim")
-    table = Table()
-    table.add_column("ID", justify="right")
-    for column in ("Title", "Flag", "Environment", "State", "Steps", "Next"):
-        table.add_column(column, overflow="fold")
-    for plan in plans:
-        done = sum(step["state"] == "applied" for step in plan["steps"])
-        upcoming = next((step for step in plan["steps"] if step["state"] == "pending"), None)
-        table.add_row(
-            Text(str(plan["id"])),
-            Text(plan["title"], style="bold"),
-            Text(plan["flag"]),
-            Text(plan["environment"] or "-"),
-            _state(plan),
-            Text(f"{done}/{len(plan['steps'])}"),
-            render._when(upcoming["at"]) if upcoming else Text("-"),
-        )
-    return table
+    return render.table(
+        map(_plan_row, plans),
+        [_ID, *_folded("Title", "Flag", "Environment", "State", "Steps", "Next")],
+        empty="No release plans.",
+    )
 
 
 def plan_line(plan: Doc) -> Text:

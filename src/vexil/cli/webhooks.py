@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from vexil.cli import render
@@ -82,34 +81,34 @@ def webhook_deliveries(state: State, webhook_id: int) -> None:
     state.output.show(log, lambda: deliveries_table(log))
 
 
+def _webhook_row(hook: Doc) -> render.Row:
+    events = "; ".join(f"{key}: {', '.join(values)}" for key, values in hook["events"].items()) or "all"
+    return str(hook["id"]), Text(hook["url"], style="bold"), events, hook["format"], hook["created_by"]
+
+
 def webhooks_table(hooks: Iterable[Doc]) -> RenderableType:
-    hooks = list(hooks)
-    if not hooks:
-        return Text("No webhooks: vexil webhook add URL --secret SECRET", style="dim")
-    table = Table()
-    for column in ("Id", "URL", "Events", "Format", "Created by"):
-        table.add_column(column, overflow=render.WRAP)
-    for hook in hooks:
-        events = "; ".join(f"{key}: {', '.join(values)}" for key, values in hook["events"].items()) or "all"
-        table.add_row(str(hook["id"]), Text(hook["url"], style="bold"), events, hook["format"], hook["created_by"])
-    return table
+    return render.table(
+        map(_webhook_row, hooks),
+        ["Id", "URL", "Events", "Format", "Created by"],
+        empty="No webhooks: vexil webhook add URL --secret SECRET",
+    )
+
+
+_OUTCOME_STYLES = {"delivered": "green", "retry": "yellow", "failed": "red"}
+
+
+def _delivery_row(entry: Doc) -> render.Row:
+    result = str(entry["status"]) if entry["status"] is not None else entry["error"]
+    return (
+        str(entry["event_id"]),
+        str(entry["attempt"]),
+        entry["at"],
+        Text(f"{entry['outcome']} ({result})", style=_OUTCOME_STYLES[entry["outcome"]]),
+        entry["next_retry"] or "",
+    )
 
 
 def deliveries_table(log: Iterable[Doc]) -> RenderableType:
-    log = list(log)
-    if not log:
-        return Text("No deliveries yet.", style="dim")
-    table = Table()
-    for column in ("Event", "Attempt", "At", "Result", "Next retry"):
-        table.add_column(column, overflow=render.WRAP)
-    styles = {"delivered": "green", "retry": "yellow", "failed": "red"}
-    for entry in log:
-        result = str(entry["status"]) if entry["status"] is not None else entry["error"]
-        table.add_row(
-            str(entry["event_id"]),
-            str(entry["attempt"]),
-            entry["at"],
-            Text(f"{entry['outcome']} ({result})", style=styles[entry["outcome"]]),
-            entry["next_retry"] or "",
-        )
-    return table
+    return render.table(
+        map(_delivery_row, log), ["Event", "Attempt", "At", "Result", "Next retry"], empty="No deliveries yet."
+    )
