@@ -1,7 +1,7 @@
 """The writes no change request can hold, in a protected setting (docs/change-requests.md): deleting,
 archiving and restoring a flag, creating one that is on in a protected environment, the
-seed-compatible writes, a revert that deletes or re-creates a flag, and a change of a segment that
-a flag uses in a protected environment. By an editor (a person's session or a token) each is
+seed-compatible writes, an Unleash import of a flag on in a protected environment, a revert that
+deletes or re-creates a flag, and a change of a segment that a flag uses in a protected environment. By an editor (a person's session or a token) each is
 refused with 403 naming the protected environment and saying an admin must do it, and nothing
 changes; an admin's applies directly."""
 
@@ -16,6 +16,15 @@ from tests.conftest import ADMIN, ok
 from tests.people.helpers import person_session
 
 Headers = dict[str, str]
+UNLEASH_ON_IN_PRODUCTION = {
+    "features": [{"name": "imported"}],
+    "featureEnvironments": [{"featureName": "imported", "environment": "production", "enabled": True, "variants": []}],
+    "featureStrategies": [{"featureName": "imported", "name": "default", "parameters": {}}],
+}
+UNLEASH_ON_IN_DEVELOPMENT = {
+    **UNLEASH_ON_IN_PRODUCTION,
+    "featureEnvironments": [{"featureName": "imported", "environment": "development", "enabled": True, "variants": []}],
+}
 
 
 @pytest.fixture(params=["session", "token"])
@@ -57,6 +66,7 @@ def refused(response: httpx.Response) -> str:
         ("POST", "/flags/delete", {"name": "checkout"}),
         ("PUT", "/api/admin/flags/checkout", {"enabled": False}),
         ("PUT", "/api/admin/flags/checkout?environment=production", {"rolloutPercentage": 10}),
+        ("POST", "/import/unleash", UNLEASH_ON_IN_PRODUCTION),
     ],
 )
 async def test_editor_write__no_change_request_holds_it__refused_and_nothing_changes(
@@ -90,6 +100,7 @@ async def test_restore__editor_in_protected_setting__refused(client: httpx.Async
         ("POST", "/flags/create", {"name": "fresh"}),
         ("POST", "/flags/toggle", {"name": "staged"}),
         ("PUT", "/api/admin/flags/checkout?environment=staging", {"rolloutPercentage": 10}),
+        ("POST", "/import/unleash", UNLEASH_ON_IN_DEVELOPMENT),
     ],
 )
 async def test_editor_write__no_protected_environment_touched__applies(

@@ -1,6 +1,7 @@
 """The writes that no change request can hold, with protected environments enforced
 (`core/protection.py`, docs/change-requests.md): creating, deleting, archiving and restoring a flag,
-changing a segment's conditions, and the seed-compatible writes (whose clients cannot read a 202).
+changing a segment's conditions, importing an Unleash export (new flags and segments), and the
+seed-compatible writes (whose clients cannot read a 202).
 
 Each applies directly, through the `FlagService`, for whoever may bypass protection, or where it
 touches no protected environment; anyone else is refused with `Forbidden` (403) naming the protected
@@ -22,7 +23,7 @@ from vexil.core.protection import (
 )
 from vexil.core.service import FlagService, flag_from_input
 
-__all__ = ["create_flag", "delete_flag", "edit_directly", "set_archived", "update_segment"]
+__all__ = ["add_documents", "create_flag", "delete_flag", "edit_directly", "set_archived", "update_segment"]
 
 Doc = dict[str, Any]
 
@@ -43,6 +44,18 @@ async def create_flag(service: FlagService, fields: Doc, *, principal: Principal
         touches = arrival_touches(None, flag_from_input(dict(fields)), await _guarded(service))
         refuse_unless_direct(touches, principal, doing=f"creating flag {fields['name']!r} switched on")
     return await service.create_flag(fields, actor=principal.name, reverts=reverts)
+
+
+async def add_documents(service: FlagService, flags: list[Doc], segments: list[Doc], *, principal: Principal) -> Doc:
+    """`FlagService.add_documents` (new flags and segments, as an Unleash import makes them), refused
+    where one of the new flags is on in a protected environment."""
+    if not may_bypass(principal):
+        guarded = await _guarded(service)
+        on = sorted(doc["name"] for doc in flags if arrival_touches(None, doc, guarded))
+        touches = set().union(*(arrival_touches(None, doc, guarded) for doc in flags))
+        s = "s" if len(on) > 1 else ""
+        refuse_unless_direct(touches, principal, doing=f"importing flag{s} {', '.join(on)} switched on")
+    return await service.add_documents(flags, segments, actor=principal.name)
 
 
 async def delete_flag(
