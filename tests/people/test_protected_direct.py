@@ -1,9 +1,9 @@
 """The writes no change request can hold, in a protected setting (docs/change-requests.md): deleting,
 archiving and restoring a flag, creating one that is on in a protected environment, the
 seed-compatible writes, an Unleash import of a flag on in a protected environment, a revert that
-deletes or re-creates a flag, and a change of a segment that a flag uses in a protected environment. By an editor (a person's session or a token) each is
-refused with 403 naming the protected environment and saying an admin must do it, and nothing
-changes; an admin's applies directly."""
+deletes or re-creates a flag, and a change of a segment that a flag uses in a protected environment.
+By an editor (a person's session or a token) each is refused with 403 naming the protected
+environment and saying an admin must do it, and nothing changes; an admin's applies directly."""
 
 from __future__ import annotations
 
