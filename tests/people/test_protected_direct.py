@@ -209,3 +209,18 @@ async def test_segment_update__used_only_in_unprotected_environment__editor_appl
     response = await client.patch("/segments/beta", json={"conditions": OTHER}, headers=editor)
     # Then it applies
     assert ok(response)["conditions"][0]["value"] == "gold"
+
+
+async def test_revert__editor_undoes_an_archiving__refused_flag_still_archived(
+    client: httpx.AsyncClient, editor: Headers
+) -> None:
+    # Given `checkout` (on everywhere) archived by an admin
+    ok(await client.post("/flags/checkout/archive", headers=ADMIN))
+    archived = ok(await client.get("/audit", params={"flag": "checkout", "limit": 1}, headers=ADMIN))["events"][0]
+    before = await state(client)
+    # When an editor reverts the archiving (which restores it, on in production)
+    response = await client.post(f"/audit/{archived['id']}/revert", headers=editor)
+    # Then it is refused, not made a change request, and the flag stays archived
+    refused(response)
+    assert await state(client) == before
+    assert ok(await client.get("/change-requests", headers=ADMIN))["change_requests"] == []
