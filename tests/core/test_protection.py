@@ -6,8 +6,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from vexil.core.auth import Principal, Role
-from vexil.core.protection import needs_request, required_approvals, touched
+import pytest
+
+from vexil.core.auth import Forbidden, Principal, Role
+from vexil.core.protection import (
+    arrival_touches,
+    needs_request,
+    refuse_unless_direct,
+    required_approvals,
+    segment_touches,
+    touched,
+)
 
 ENVIRONMENTS = ["development", "staging", "production"]
 PROTECTED = [
@@ -100,3 +109,42 @@ def test_required_approvals__most_of_the_protected_touched__at_least_one() -> No
     assert required_approvals({"staging", "production"}, PROTECTED) == 2
     assert required_approvals({"staging"}, PROTECTED) == 1
     assert required_approvals({"development"}, PROTECTED) == 1
+
+
+def test_arrival_touches__flag_leaves__every_environment() -> None:
+    # Given a flag; When it is deleted, or archived
+    before = flag()
+    # Then every environment loses it
+    assert arrival_touches(before, None, ENVIRONMENTS) == set(ENVIRONMENTS)
+    assert arrival_touches(before, changed(before, archived=True), ENVIRONMENTS) == set(ENVIRONMENTS)
+
+
+def test_arrival_touches__flag_arrives__only_where_it_is_on() -> None:
+    # Given a flag off but on in staging's override; When it is created, or restored
+    doc = flag()
+    # Then only staging, where it is on, changes its answer
+    assert arrival_touches(None, doc, ENVIRONMENTS) == {"staging"}
+    assert arrival_touches(changed(doc, archived=True), doc, ENVIRONMENTS) == {"staging"}
+
+
+def test_segment_touches__own_rules_and_one_override_through_a_nested_segment__those_environments() -> None:
+    # Given segment `inner` used by segment `outer`; a flag whose own rules use `outer`, with staging's
+    # own rules; another archived flag using `inner` everywhere
+    uses = [{"conditions": [{"operator": "in_segment", "value": "outer"}]}]
+    doc = flag(rules=uses, environments={"staging": {"rules": []}})
+    archived = flag(name="old", rules=uses, archived=True)
+    segments = {"outer": [{"operator": "in_segment", "value": "inner"}], "inner": []}
+    # When `inner` changes: Then development and production (which inherit the rules) evaluate it
+    assert segment_touches("inner", [doc, archived], segments, ENVIRONMENTS) == {
+        "development": {"checkout"},
+        "production": {"checkout"},
+    }
+
+
+def test_refuse_unless_direct__protected_environment__forbidden_for_a_writer_not_an_admin() -> None:
+    # Given a write that touches production
+    # Then a writer is refused, naming it, and an admin is not
+    with pytest.raises(Forbidden, match="deleting flag 'checkout' changes protected environment production: an admin"):
+        refuse_unless_direct({"production"}, WRITER, doing="deleting flag 'checkout'")
+    refuse_unless_direct({"production"}, ADMIN, doing="deleting flag 'checkout'")
+    refuse_unless_direct(set(), WRITER, doing="deleting flag 'checkout'")

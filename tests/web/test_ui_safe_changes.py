@@ -377,3 +377,21 @@ def test_flags_list__editor_toggles_the_default_production_inherits__asks_naming
     expect(ui.toggle("toggle_default_own", "")).to_have_attribute("aria-pressed", "true")
     expect(ui.page.locator("dialog#confirm-toggle")).to_have_count(0)
     assert flag_doc(ui.server, "toggle_default_own")["enabled"] is True
+
+
+def test_flag_page__editor_in_protected_setting__archive_and_delete_left_to_an_admin(ui: Ui) -> None:
+    # Given alice, an editor, on a flag's page while production is protected
+    new_flag(ui.server, "admin_only")
+    ui.sign_in_person("alice@example.com", PASSWORD, hash="#/flags/admin_only", view="flag")
+    # Then archiving and deleting say only an admin can, and their buttons are disabled
+    note = ui.page.locator("#danger-admin-only")
+    expect(note).to_contain_text("production is protected: only an admin can archive or delete this flag")
+    expect(ui.page.locator("#flag-archive")).to_be_disabled()
+    expect(ui.page.locator("#flag-delete")).to_be_disabled()
+    note.scroll_into_view_if_needed()
+    ui.shot("1-editor-danger", full_page=False)
+    # And ada, an admin, may do both
+    sign_out(ui)
+    ui.sign_in_person("ada@example.com", PASSWORD, hash="#/flags/admin_only", view="flag")
+    expect(ui.page.locator("#danger-admin-only")).to_have_count(0)
+    expect(ui.page.locator("#flag-delete")).to_be_enabled()

@@ -13,16 +13,19 @@ Either way the write itself is conditional on the version just read, so a change
 (another person, another replica) is never overwritten blindly.
 
 In a protected environment a revert is a write like any other: by someone who may not change that
-environment directly, putting a flag back becomes a change request (docs/change-requests.md).
+environment directly, putting a flag back becomes a change request (docs/change-requests.md); one
+that deletes, re-creates, archives or restores a flag, or changes a segment's conditions, is
+refused as that write is (`core/direct_writes.py`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from vexil.core import direct_writes as direct
 from vexil.core.auth import Principal
 from vexil.core.edits import apply_edit
-from vexil.core.protection import may_bypass, needs_request
+from vexil.core.protection import arrival_touches, may_bypass, needs_request, protected, refuse_unless_direct
 from vexil.core.service import REVERTIBLE, STAMPS, FlagService
 from vexil.store import By
 from vexil.store.errors import Conflict, NotFound
@@ -57,14 +60,16 @@ async def revert(service: FlagService, event_id: int, *, principal: Principal, f
             raise Conflict(f"{entity} {name!r} does not exist any more: there is nothing to revert")
         result = None
         if entity == "flag":
-            await service.delete_flag(name, actor=actor, expected_version=current["version"], reverts=event_id)
+            await direct.delete_flag(
+                service, name, principal=principal, expected_version=current["version"], reverts=event_id
+            )
         else:
             await service.delete_segment(name, actor=actor, expected_version=current["version"], reverts=event_id)
     else:
         fields = {key: value for key, value in before.items() if key not in STAMPS}
         if entity == "flag" and current is not None:
             await _request_if_protected(service, event_id, fields, current, principal)
-        result = await _restore(service, (entity, name), fields, current, event_id, actor)
+        result = await _restore(service, (entity, name), fields, current, event_id, principal)
     return {
         "reverts": event_id,
         "action": "revert",
@@ -76,13 +81,14 @@ async def revert(service: FlagService, event_id: int, *, principal: Principal, f
 
 
 async def _restore(
-    service: FlagService, target: tuple[str, str], fields: Doc, current: Doc | None, event_id: int, actor: str
+    service: FlagService, target: tuple[str, str], fields: Doc, current: Doc | None, event_id: int, by: Principal
 ) -> Doc:
     """`fields` put back as the document of `target` (entity, name): created again, or in place of `current`."""
     entity, name = target
+    actor = by.name
     if entity == "flag":
         if current is None:
-            return await service.create_flag({**fields, "name": name}, actor=actor, reverts=event_id)
+            return await direct.create_flag(service, {**fields, "name": name}, principal=by, reverts=event_id)
 
         def put_back(doc: Doc) -> Doc:
             if fields.get("archived") and not doc["archived"]:
@@ -95,8 +101,8 @@ async def _restore(
     segment = {"description": fields.get("description") or "", "conditions": fields.get("conditions") or []}
     if current is None:
         return await service.create_segment({**segment, "name": name}, actor=actor, reverts=event_id)
-    return await service.update_segment(
-        name, segment, actor=actor, expected_version=current["version"], reverts=event_id
+    return await direct.update_segment(
+        service, name, segment, principal=by, expected_version=current["version"], reverts=event_id
     )
 
 
@@ -116,7 +122,13 @@ async def _request_if_protected(
     if may_bypass(principal):
         return
     proposed = apply_edit({"kind": "patch", "flag": current["name"], "fields": fields}, dict(current))
-    touched = needs_request(current, proposed, await service.store.list_environments(), principal)
+    environments = await service.store.list_environments()
+    if bool(proposed.get("archived")) != bool(current.get("archived")):
+        # Archiving or restoring, which no change request holds (core/direct_writes.py).
+        doing = f"{'archiving' if proposed.get('archived') else 'restoring'} flag {current['name']!r} by a revert"
+        refuse_unless_direct(arrival_touches(current, proposed, protected(environments)), principal, doing=doing)
+        return
+    touched = needs_request(current, proposed, environments, principal)
     if touched:
         change = {"kind": "patch", "flag": current["name"], "fields": fields, "version": current["version"]}
         title = f"Revert audit event {event_id} of {current['name']} in {', '.join(sorted(touched))}"

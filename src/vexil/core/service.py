@@ -451,9 +451,12 @@ class FlagService:
         if dependents:
             raise Conflict(f"flag {name!r} is a prerequisite of {', '.join(sorted(dependents))}")
 
-    async def set_archived(self, name: str, archived: bool, *, actor: str) -> Doc:
+    async def set_archived(
+        self, name: str, archived: bool, *, actor: str, guard: Callable[[Doc, Doc], None] | None = None
+    ) -> Doc:
         """Archive (out of the snapshot: not found on every surface, configuration and history kept)
-        or restore a flag, audited as `archive` or `restore` (docs/lifecycle.md)."""
+        or restore a flag, audited as `archive` or `restore` (docs/lifecycle.md); `guard` as in
+        `update_flag`."""
 
         def change(doc: Doc) -> Doc:
             if doc["archived"] == archived:
@@ -463,7 +466,7 @@ class FlagService:
             doc["archived"] = archived
             return doc
 
-        return await self.update_flag(name, change, by=By(actor, "archive" if archived else "restore"))
+        return await self.update_flag(name, change, by=By(actor, "archive" if archived else "restore"), guard=guard)
 
     async def delete_flag(
         self, name: str, *, actor: str, expected_version: int | None = None, reverts: int | None = None

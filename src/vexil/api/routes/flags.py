@@ -2,8 +2,9 @@
 
 Updates, toggles, overrides and app scopes go through `FlagService.submit`: one that touches a
 protected environment, by someone who may not bypass it, answers 202 with the change request that
-holds it (docs/change-requests.md). Creating, deleting, archiving and restoring a flag stay an
-admin's actions, applied directly.
+holds it (docs/change-requests.md). Creating, deleting, archiving and restoring a flag cannot wait in
+a change request: where they touch a protected environment, only an admin makes them
+(`core/direct_writes.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from vexil.api.schemas import (
     OverrideInput,
     StaleOut,
 )
+from vexil.core import direct_writes as direct
 from vexil.core.lifecycle import cleanup, last_seen_of, stale_signals, stale_summary
 from vexil.core.names import NAME_PATTERN
 from vexil.core.values import readable
@@ -114,17 +116,17 @@ async def cleanup_list(service: ServiceDep, runtime: RuntimeDep, _: Reader) -> d
 
 @router.post("/flags/{name}/archive", response_model=FlagOut, summary="Archive a flag (kept, but not served)")
 async def archive_flag(name: FlagName, service: ServiceDep, principal: Editor) -> dict[str, Any]:
-    return await service.set_archived(name, True, actor=principal.name)
+    return await direct.set_archived(service, name, True, principal=principal)
 
 
 @router.post("/flags/{name}/restore", response_model=FlagOut, summary="Restore an archived flag")
 async def restore_flag(name: FlagName, service: ServiceDep, principal: Editor) -> dict[str, Any]:
-    return await service.set_archived(name, False, actor=principal.name)
+    return await direct.set_archived(service, name, False, principal=principal)
 
 
 @router.post("/flags", response_model=FlagOut, status_code=201, summary="Create a flag")
 async def create_flag(body: FlagCreate, service: ServiceDep, principal: Editor) -> dict[str, Any]:
-    return await service.create_flag(body.model_dump(), actor=principal.name)
+    return await direct.create_flag(service, body.model_dump(), principal=principal)
 
 
 @router.get("/flags/{name}", response_model=FlagOut, summary="Read a flag with its environments and apps")
@@ -155,7 +157,7 @@ async def update_flag(
 
 @router.delete("/flags/{name}", status_code=204, summary="Delete a flag, its overrides and scopes")
 async def delete_flag(name: FlagName, service: ServiceDep, principal: Editor) -> Response:
-    await service.delete_flag(name, actor=principal.name)
+    await direct.delete_flag(service, name, principal=principal)
     return Response(status_code=204)
 
 

@@ -4,7 +4,8 @@ The body is Unleash's own JSON (docs/migrating-from-unleash.md): a features-batc
 segment list, or a list of them. `vexil.unleash.imports` converts it, or refuses what it cannot
 reproduce exactly; each converted document is then checked as `POST /flags` and `POST /segments`
 check theirs, and `FlagService.add_documents` creates them all in one transaction (409 naming the
-names already taken). Like `POST /import`, an admin route with the large body limit, whose body is
+names already taken). An editor's import of a flag that is on in a protected environment is refused
+(`core/direct_writes.py`). Like `POST /import`, a route with the large body limit, whose body is
 parsed and converted in a worker thread.
 """
 
@@ -21,6 +22,7 @@ from vexil.api.deps import Editor, ServiceDep
 from vexil.api.errors import ERROR_RESPONSES, BadRequest, describe_validation_error
 from vexil.api.limits import check_parsed, why_not_json
 from vexil.api.schemas import FlagCreate, SegmentCreate
+from vexil.core import direct_writes as direct
 from vexil.unleash.imports import Conversion, Refused, convert
 
 # Takes the large body limit of imports (`api/app.py`, VEXIL_MAX_IMPORT_MB).
@@ -58,7 +60,7 @@ BODY = {
 )
 async def import_unleash(request: Request, service: ServiceDep, principal: Editor) -> dict[str, Any]:
     conversion = await asyncio.to_thread(_converted, await request.body())
-    created = await service.add_documents(conversion.flags, conversion.segments, actor=principal.name)
+    created = await direct.add_documents(service, conversion.flags, conversion.segments, principal=principal)
     return {**created, "warnings": conversion.warnings}
 
 

@@ -197,15 +197,20 @@ export function mount(main, ctx, { args: [name] }) {
     changed();
   }
 
-  /** For an editor, where saving needs approval (protected environments); nothing for an admin. */
-  function approvalNote() {
+  /** For an editor, "production is protected: " and what `says(one)` (one: a single environment);
+   * nothing for an admin, or where no environment is protected. */
+  function protectedNote(id, says) {
     const guarded = environments.filter((env) => ctx.isProtected(env));
     if (!ctx.needsApproval || !guarded.length) return null;
-    return h(
-      "p",
-      { class: "approval-note", id: "save-needs-approval" },
-      lockIcon("Protected"),
-      ` ${guarded.join(", ")} ${guarded.length === 1 ? "is" : "are"} protected: a change that affects ${guarded.length === 1 ? "it" : "them"} is sent for approval as a change request, and applies once someone else approves it.`,
+    const one = guarded.length === 1;
+    return h("p", { class: "approval-note", id }, lockIcon("Protected"), ` ${guarded.join(", ")} ${one ? "is" : "are"} protected: ${says(one)}`);
+  }
+
+  /** For an editor, where saving needs approval (protected environments). */
+  function approvalNote() {
+    return protectedNote(
+      "save-needs-approval",
+      (one) => `a change that affects ${one ? "it" : "them"} is sent for approval as a change request, and applies once someone else approves it.`,
     );
   }
 
@@ -668,8 +673,15 @@ export function mount(main, ctx, { args: [name] }) {
     if (rule) rule.classList.add("decided");
   }
 
+  /** Archiving and deleting cannot wait in a change request: where an environment is protected,
+   * only an admin does them (docs/change-requests.md). */
+  function adminOnlyNote() {
+    return protectedNote("danger-admin-only", () => "only an admin can archive or delete this flag.");
+  }
+
   function renderDanger() {
     const archived = base.archived;
+    const adminOnly = adminOnlyNote();
     danger.replaceChildren(
       h("h2", { id: "danger-title" }, "Archive or delete"),
       h(
@@ -677,6 +689,7 @@ export function mount(main, ctx, { args: [name] }) {
         { class: "hint" },
         "Archiving stops serving the flag everywhere but keeps its configuration and history, and can be undone. Deleting cannot.",
       ),
+      ...(adminOnly ? [adminOnly] : []),
       h(
         "div",
         { class: "danger-actions" },
@@ -687,7 +700,7 @@ export function mount(main, ctx, { args: [name] }) {
             label: "Archive flag…",
             question: `Archive ${name}? Every evaluation will answer as for a flag that does not exist, until it is restored. Its configuration and history are kept.`,
             confirmLabel: `Archive ${name}`,
-            disabled: readOnly,
+            disabled: readOnly || Boolean(adminOnly),
             action: () => archive(true),
           }),
       confirmButton({
@@ -695,7 +708,7 @@ export function mount(main, ctx, { args: [name] }) {
         label: "Delete flag…",
         question: `Delete ${name}, with its overrides and app scopes? This cannot be undone.`,
         confirmLabel: `Delete ${name}`,
-        disabled: readOnly,
+        disabled: readOnly || Boolean(adminOnly),
         action: async () => {
           busy += 1;
           try {
