@@ -48,7 +48,7 @@ from vexil.core.changes import is_marker
 from vexil.core.feed import SdkFeed, sse
 from vexil.core.recent import RecentContexts
 from vexil.core.service import FlagService
-from vexil.core.usage import STREAM, Usage, tally
+from vexil.core.usage import STREAM, Answered, Usage
 from vexil.engine import Snapshot
 from vexil.engine.types import Evaluation, Reason
 
@@ -369,7 +369,7 @@ class ClientStream(EventStream):
         usage = self.streams.usage
         if usage is not None:
             context = self.context
-            usage.count([tally(r.flag, context, r.variant) for r in results if r is not None], STREAM)
+            usage.count_answer(Answered.of((r for r in results if r is not None), context), STREAM)
         recent = self.streams.recent
         if recent is not None:
             # Encoded once per stream; later sends only mark it recent again (by the stream's id:

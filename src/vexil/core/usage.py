@@ -6,7 +6,7 @@ answer cache adds one to a counter kept with it (`count_kept`: no clock, no allo
 answer of several flags is counted whole (`count_answer`, keyed by the engine's shared results,
 which hash by identity), and so is a single flag's (`count_result`); all are spread over their
 flags' buckets when settled (`settle`: at each flush, and for Prometheus), in the hour of the
-settling. Counts with a time of their own (client reports, stream sends) go through `count`.
+settling. Counts that clients report, with a time of their own, go through `count`.
 `flush` hands the buckets to the store, which adds them to the `flag_usage` rows (through an
 append-only log merged every minute on PostgreSQL, `store/_usage.py`), so replicas sharing one
 PostgreSQL add up instead of overwriting each other.
@@ -60,11 +60,6 @@ class UsageLimits:
     interval: float = 10.0  # seconds between flushes
     hourly_retention: timedelta = timedelta(days=30)
     daily_retention: timedelta = timedelta(days=365)
-
-
-def tally(flag: str, context: dict[str, Any], variant: str | None) -> Tally:
-    """What one evaluation of `flag` for `context` counts."""
-    return flag, context.get("environment") or "", context.get("app") or "", variant or ""
 
 
 class Answered(NamedTuple):
