@@ -10,26 +10,16 @@ before any SQL runs, on every backend alike (`InvalidValue`, see `_values.py`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping
 from copy import deepcopy
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
 from sqlalchemy import delete, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.sql.dml import ReturningInsert
 
 from vexil.store import _people as people
-from vexil.store._change_requests import (
-    Step,
-    insert_request,
-    load_request,
-    load_requests,
-    request_row,
-    take_step,
-)
+from vexil.store._change_request_store import ChangeRequestStore
 from vexil.store._docs import (
     Doc,
     FlagParts,
@@ -45,13 +35,13 @@ from vexil.store._docs import (
 )
 from vexil.store._engine import db_errors, make_engine
 from vexil.store._environments import (
-    check_known,
     environment_row,
     environment_usage,
     overriding_flags,
     renamed_environment,
     without_environment,
 )
+from vexil.store._flag_writes import By, Mutate
 from vexil.store._kept import IMPORT_ENTITY, KEPT_STATES, forget_older, kept_state, pack, unpack
 from vexil.store._order import USUAL_ORDER, moved, ordered
 from vexil.store._people_store import PeopleStore
@@ -70,20 +60,7 @@ from vexil.store._queries import (
     segment_users,
 )
 from vexil.store._reported_store import ReportedStore
-from vexil.store._schedules import (
-    PENDING,
-    due,
-    finish,
-    insert_plan,
-    insert_schedule,
-    load_plan,
-    plan_doc,
-    plan_row,
-    plan_steps,
-    schedule_doc,
-    schedule_row,
-    set_plan_state,
-)
+from vexil.store._schedule_store import ScheduleStore
 from vexil.store._state import ImportedState, parse_state
 from vexil.store._values import check_document, check_instant, check_text
 from vexil.store._versions import StoredVersions, stored_versions
@@ -93,13 +70,8 @@ from vexil.store.errors import Conflict, InvalidValue, NotFound
 from vexil.store.migrate import run_migrations
 from vexil.store.tables import (
     AuditRow,
-    ChangeRequestRow,
     EnvironmentRow,
-    FlagAppRow,
-    FlagOverrideRow,
     FlagRow,
-    ReleasePlanRow,
-    ScheduleRow,
     SegmentRow,
     TokenRow,
 )
@@ -121,18 +93,6 @@ DEFAULT_ENVIRONMENTS = USUAL_ORDER
 EXPORT_FORMAT_VERSION = 1
 IMPORT_BATCH = 500
 FLAG_PAGE = 250
-Mutate = Callable[[Doc], Doc]
-
-
-@dataclass(frozen=True, slots=True)
-class By:
-    """Who made a write and how the audit log names it; `via`: the change request it applied;
-    `reverts`: the audit event whose `before` it puts back."""
-
-    actor: str
-    action: str
-    via: Doc | None = None
-    reverts: int | None = None
 
 
 def imported_documents(parsed: ImportedState) -> tuple[list[Doc], list[Doc]]:
@@ -183,7 +143,7 @@ def _pack_unless_moved(previous: Doc, expected: Doc | None) -> bytes:
     return pack(previous)
 
 
-class SqlStore(PeopleStore, ReportedStore, WebhookStore):
+class SqlStore(ChangeRequestStore, ScheduleStore, PeopleStore, ReportedStore, WebhookStore):
     """The persistent store, over one SQLAlchemy async engine.
 
     >>> store = await SqlStore.open(sqlite_url(Path("vexil-data")))
@@ -230,17 +190,6 @@ class SqlStore(PeopleStore, ReportedStore, WebhookStore):
     async def stored_versions(self) -> StoredVersions:
         """Every flag's and segment's version (the periodic check of `vexil.bus` compares them)."""
         return await stored_versions(self._engine)
-
-    def _insert_environments(self, rows: list[Doc]) -> ReturningInsert[str]:
-        """INSERT ... ON CONFLICT DO NOTHING RETURNING name: the names actually created.
-
-        Concurrent writers (replicas on one PostgreSQL) may register the same name at once.
-        """
-        if self._postgres:
-            return (
-                postgresql.insert(EnvironmentRow).values(rows).on_conflict_do_nothing().returning(EnvironmentRow.name)
-            )
-        return sqlite.insert(EnvironmentRow).values(rows).on_conflict_do_nothing().returning(EnvironmentRow.name)
 
     # --- flags ---------------------------------------------------------------------------------
 
@@ -315,41 +264,6 @@ class SqlStore(PeopleStore, ReportedStore, WebhookStore):
             )
             async with db_errors():
                 await session.commit()
-        return after
-
-    async def _replace_flag(
-        self,
-        session: AsyncSession,
-        name: str,
-        mutate: Mutate,
-        *,
-        by: By,
-        expected_version: int | None,
-        new_environments: bool = True,
-    ) -> Doc:
-        """`update_flag` in the caller's transaction, not committed, audited as `by` says."""
-        async with db_errors():
-            row = await flag_row(session, name, lock=True)
-            before = await load_flag_doc(session, row)
-        check_version("flag", name, before["version"], expected_version)
-        changed = {**mutate(deepcopy(before)), "name": name}
-        check_document(changed)
-        parts = FlagParts(changed)
-        async with db_errors():
-            now = later_than(row.updated_at)
-            await self._register_environments(session, parts.overrides, actor=by.actor, at=now, create=new_environments)
-            for column, value in parts.columns.items():
-                setattr(row, column, value)
-            row.updated_at = now
-            row.version += 1
-            await session.execute(delete(FlagOverrideRow).where(FlagOverrideRow.flag_id == row.id))
-            await session.execute(delete(FlagAppRow).where(FlagAppRow.flag_id == row.id))
-            await insert_flag_children(session, row.id, parts)
-            after = flag_doc(row, parts.overrides, parts.apps)
-            event = record(session, by.actor, by.action, ("flag", name), before, after)
-            event.via = by.via
-            reverted(event, by.reverts)
-            await session.flush()
         return after
 
     async def delete_flag(
@@ -430,25 +344,6 @@ class SqlStore(PeopleStore, ReportedStore, WebhookStore):
                 raise Conflict(f"environment {name!r} already exists")
             await session.commit()
         return next(doc for doc in await self.list_environments() if doc["name"] == name)
-
-    async def _register_environments(
-        self, session: AsyncSession, names: Iterable[str], *, actor: str, at: datetime, create: bool = True
-    ) -> list[Doc]:
-        """Create the environments not yet known (audited), in the caller's transaction; unless
-        `create`: then one not yet known is refused (`InvalidValue` naming the known ones)."""
-        wanted = sorted(set(names))
-        rows = [{"name": name, "created_at": at} for name in wanted]
-        if not rows:
-            return []
-        if not create:
-            known = [row.name for row in ordered(await session.scalars(select(EnvironmentRow)))]
-            check_known(wanted, known)
-            return []
-        created: list[Doc] = []
-        for name in await session.scalars(self._insert_environments(rows)):
-            created.append({"name": name, "created_at": format_time(at)})
-            record(session, actor, "create", ("environment", name), None, created[-1])
-        return created
 
     async def _seed_environments(self) -> None:
         async with self._write() as session, db_errors():
@@ -670,235 +565,6 @@ class SqlStore(PeopleStore, ReportedStore, WebhookStore):
         """How many tokens were ever created (revoked ones count): 0 means a new installation."""
         async with self._read() as session:
             return await session.scalar(select(func.count()).select_from(TokenRow)) or 0
-
-    # --- change requests (`_change_requests.py`) ------------------------------------------------
-
-    async def create_change_request(self, fields: Mapping[str, Any], *, actor: str) -> Doc:
-        """Keep a new change request (`_change_requests.insert_request`); its document."""
-        check_document(fields)
-        async with self._write() as session, db_errors():
-            doc = await insert_request(session, fields, actor=actor, at=utcnow())
-            await session.commit()
-        return doc
-
-    async def get_change_request(self, request_id: int) -> Doc:
-        async with self._read() as session:
-            return await load_request(session, await request_row(session, request_id))
-
-    async def list_change_requests(self, *, state: str | None = None) -> list[Doc]:
-        """Change requests, newest first; only those in `state` if given."""
-        query = select(ChangeRequestRow).order_by(ChangeRequestRow.id.desc())
-        if state is not None:
-            query = query.where(ChangeRequestRow.state == check_text(state, "state"))
-        async with self._read() as session:
-            return await load_requests(session, list(await session.scalars(query)))
-
-    async def step_change_request(self, request_id: int, decide: Callable[[Doc], Step], *, actor: str) -> Doc:
-        """Keep what `decide(the request, locked)` says was done to it (what `decide` raises comes
-        out unchanged, and nothing is kept); the request after it."""
-        check_document({"actor": actor})
-        async with self._write() as session:
-            async with db_errors():
-                row = await request_row(session, request_id, lock=True)
-                current = await load_request(session, row)
-            step = decide(current)
-            check_document({"text": step.text})
-            async with db_errors():
-                after = await take_step(session, row, step, actor=actor, at=utcnow())
-                await session.commit()
-        return after
-
-    async def apply_change_request(
-        self,
-        request_id: int,
-        decide: Callable[[Doc], Mapping[str, tuple[str, Mutate]]],
-        *,
-        actor: str,
-        via: Callable[[Doc], Doc],
-    ) -> tuple[Doc, dict[str, Doc]]:
-        """Apply a change request in one transaction, all or nothing: `decide(the request, locked)`
-        gives each flag's audit action and mutation (or raises); each flag must still be at the version its changes
-        were made against (else `Conflict`: the request must be rebased). Each flag's write is
-        audited with `actor` and `via(request)`, and the request is marked applied. Returns the
-        request and the flags as committed."""
-        async with self._write() as session:
-            async with db_errors():
-                row = await request_row(session, request_id, lock=True)
-                current = await load_request(session, row)
-            mutations = decide(current)
-            versions = {change["flag"]: change["version"] for change in current["changes"]}
-            written: dict[str, Doc] = {}
-            for name, (action, mutate) in mutations.items():
-                async with db_errors():
-                    version = (await flag_row(session, name, lock=True)).version
-                if version != versions[name]:
-                    raise Conflict(
-                        f"flag {name!r} changed since change request {request_id} was made (it is at version "
-                        f"{version}, not {versions[name]}): rebase the change request, then approve it again"
-                    )
-                by = By(current["requester"], action, via(current))
-                # An environment deleted or renamed since the request was made is not made again.
-                written[name] = await self._replace_flag(
-                    session, name, mutate, by=by, expected_version=None, new_environments=False
-                )
-            async with db_errors():
-                after = await take_step(session, row, Step("apply", "applied"), actor=actor, at=utcnow())
-                await session.commit()
-        return after, written
-
-    # --- scheduled changes and release plans (`_schedules.py`, docs/schedules.md) ----------------
-
-    async def create_schedule(self, fields: Mapping[str, Any], *, actor: str) -> Doc:
-        """Keep a scheduled change (`title`, `at`, `changes`, `change_request_id`?); its document."""
-        check_document(fields)
-        async with self._write() as session, db_errors():
-            doc = await insert_schedule(session, fields, actor=actor, at=utcnow())
-            await session.commit()
-        return doc
-
-    async def list_schedules(self) -> list[Doc]:
-        """Every scheduled change that is not a plan's step, soonest first."""
-        query = select(ScheduleRow).where(ScheduleRow.plan_id.is_(None)).order_by(ScheduleRow.at, ScheduleRow.id)
-        async with self._read() as session:
-            return [schedule_doc(row) for row in await session.scalars(query)]
-
-    async def get_schedule(self, schedule_id: int) -> Doc:
-        async with self._read() as session:
-            return schedule_doc(await schedule_row(session, schedule_id))
-
-    async def cancel_schedule(self, schedule_id: int, *, actor: str, now: datetime) -> Doc:
-        """Cancel a pending scheduled change (409 once applied, failed or cancelled, or for a plan's step)."""
-        async with self._write() as session, db_errors():
-            row = await schedule_row(session, schedule_id, lock=True)
-            if row.plan_id is not None:
-                step = (row.position or 0) + 1
-                raise Conflict(
-                    f"schedule {schedule_id} is step {step} of release plan {row.plan_id}: pause or cancel the plan"
-                )
-            if row.state != PENDING:
-                raise Conflict(f"schedule {schedule_id} is {row.state}: only a pending one can be cancelled")
-            after = finish(session, row, "cancelled", now=now, actor=actor)
-            await session.commit()
-        return after
-
-    async def create_plan(self, fields: Mapping[str, Any], steps: Sequence[Mapping[str, Any]], *, actor: str) -> Doc:
-        """Keep a release plan and its steps; its document."""
-        check_document({**fields, "steps": steps})
-        async with self._write() as session, db_errors():
-            doc = await insert_plan(session, fields, steps, actor=actor, at=utcnow())
-            await session.commit()
-        return doc
-
-    async def list_plans(self) -> list[Doc]:
-        """Every release plan with its steps, newest first."""
-        async with self._read() as session:
-            rows = list(await session.scalars(select(ReleasePlanRow).order_by(ReleasePlanRow.id.desc())))
-            steps = await plan_steps(session, [row.id for row in rows])
-            return [plan_doc(row, steps[row.id]) for row in rows]
-
-    async def get_plan(self, plan_id: int) -> Doc:
-        async with self._read() as session:
-            return await load_plan(session, await plan_row(session, plan_id))
-
-    async def move_plan(self, plan_id: int, state: str, *, actor: str, now: datetime) -> Doc:
-        """Pause (from active), resume (from paused) or cancel (from either, its pending steps too).
-
-        Rows are locked in the executor's order, steps before their plan, so that the two never wait
-        for each other; a step being applied right now is left to finish (`SKIP LOCKED`)."""
-        allowed = {"paused": ("active",), "active": ("paused",), "cancelled": ("active", "paused")}[state]
-        async with self._write() as session, db_errors():
-            await plan_row(session, plan_id)  # 404 before anything else
-            if state == "cancelled":
-                pending = select(ScheduleRow).where(ScheduleRow.plan_id == plan_id, ScheduleRow.state == PENDING)
-                for step in await session.scalars(pending.with_for_update(skip_locked=True)):
-                    finish(session, step, "cancelled", now=now, actor=actor)
-            row = await plan_row(session, plan_id, lock=True)
-            if row.state not in allowed:
-                raise Conflict(f"release plan {plan_id} is {row.state}: it cannot be {state}")
-            set_plan_state(session, row, state, now=now, actor=actor)
-            await session.flush()
-            doc = await load_plan(session, row)
-            await session.commit()
-        return doc
-
-    async def apply_due(
-        self, now: datetime, decide: Callable[[Doc], Mapping[str, tuple[str, Mutate]]], *, actor: str
-    ) -> tuple[Doc, dict[str, Doc]] | None:
-        """Claim the next item due at `now` (not held by a change request) and apply it in the same
-        transaction: `decide(item)` gives each flag's audit action and mutation (or raises, and
-        nothing is kept); each flag's write is audited as `actor`, with `via` naming the schedule or
-        plan step and how late it is. None when nothing is due (or every due item is claimed)."""
-        async with self._write() as session:
-            async with db_errors():
-                row = (await session.scalars(due(now, held=False, skip_locked=self._postgres))).first()
-                if row is None:
-                    return None
-                item = schedule_doc(row)
-            mutations = decide(item)
-            after = finish(session, row, "applied", now=now, actor=actor)
-            via = {key: after[key] for key in ("title", "at", "late_seconds")} | {
-                "schedule": row.id,
-                "scheduled_by": row.created_by,
-            }
-            if row.plan_id is not None:
-                via |= {"release_plan": row.plan_id, "step": after["step"]}
-            written: dict[str, Doc] = {}
-            for name, (action, mutate) in mutations.items():
-                written[name] = await self._replace_flag(
-                    session, name, mutate, by=By(actor, action, via), expected_version=None
-                )
-            async with db_errors():
-                await self._close_plan(session, row, now=now, actor=actor)
-                await session.commit()
-        return after, written
-
-    async def _close_plan(self, session: AsyncSession, row: ScheduleRow, *, now: datetime, actor: str) -> None:
-        """Mark the active plan of a finished step done once none of its steps is pending (a plan
-        cancelled or paused meanwhile stays so)."""
-        if row.plan_id is None:
-            return
-        await session.flush()
-        left = select(ScheduleRow.id).where(ScheduleRow.plan_id == row.plan_id, ScheduleRow.state == PENDING)
-        if (await session.scalars(left)).first() is None:
-            plan = await plan_row(session, row.plan_id, lock=True)
-            if plan.state == "active":
-                set_plan_state(session, plan, "done", now=now, actor=actor)
-
-    async def fail_due(self, schedule_id: int, error: str, *, actor: str, now: datetime) -> Doc | None:
-        """Mark a due item that could not apply failed (if still pending and not claimed), pausing its
-        plan with the reason; its document, or None if another replica has it."""
-        async with self._write() as session, db_errors():
-            query = select(ScheduleRow).where(ScheduleRow.id == schedule_id, ScheduleRow.state == PENDING)
-            row = (await session.scalars(query.with_for_update(skip_locked=True))).first()
-            if row is None:
-                return None
-            after = finish(session, row, "failed", now=now, actor=actor, error=error)
-            if row.plan_id is not None:
-                plan = await plan_row(session, row.plan_id, lock=True)
-                set_plan_state(session, plan, "paused", now=now, actor=actor, note=f"step {after['step']}: {error}")
-            await session.commit()
-        return after
-
-    async def held_due(self, now: datetime) -> list[Doc]:
-        """The pending items held by a change request that are due at `now`."""
-        async with self._read() as session:
-            query = select(ScheduleRow).where(
-                ScheduleRow.state == PENDING, ScheduleRow.at <= now, ScheduleRow.change_request_id.is_not(None)
-            )
-            return [schedule_doc(row) for row in await session.scalars(query.order_by(ScheduleRow.at))]
-
-    async def finish_held(
-        self, schedule_id: int, state: str, *, actor: str, now: datetime, error: str | None = None
-    ) -> Doc | None:
-        """Mark an item held by a change request done (once its request is applied or rejected)."""
-        async with self._write() as session, db_errors():
-            query = select(ScheduleRow).where(ScheduleRow.id == schedule_id, ScheduleRow.state == PENDING)
-            row = (await session.scalars(query.with_for_update(skip_locked=True))).first()
-            if row is None:
-                return None
-            after = finish(session, row, state, now=now, actor=actor, error=error)
-            await session.commit()
-        return after
 
     # --- audit ---------------------------------------------------------------------------------
 
