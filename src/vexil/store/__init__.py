@@ -11,7 +11,7 @@ from vexil.store._docs import FLAG_KEYS, OVERRIDE_KEYS, format_time, utcnow
 from vexil.store._engine import sqlite_url
 from vexil.store._environments import check_known
 from vexil.store._files import private_directory
-from vexil.store._flag_writes import By
+from vexil.store._flag_writer import By
 from vexil.store._queries import check_version
 from vexil.store._sdks import merge_usage
 from vexil.store._state import MAX_APPROVALS

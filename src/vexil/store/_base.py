@@ -15,7 +15,7 @@ from vexil.store._engine import WRITE, db_errors
 
 
 class StoreBase:
-    """The engine and its sessions; the parts of the store (`sql.py`, `_flag_writes.py` and the
+    """The engine and its sessions; the parts of the store (`sql.py`, `_flag_writer.py` and the
     `_*_store.py` modules) are its subclasses, joined in `SqlStore` (`sql.py`)."""
 
     def __init__(self, engine: AsyncEngine) -> None:

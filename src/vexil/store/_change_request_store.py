@@ -12,7 +12,7 @@ from sqlalchemy import select
 from vexil.store._change_requests import Step, insert_request, load_request, load_requests, request_row, take_step
 from vexil.store._docs import Doc, utcnow
 from vexil.store._engine import db_errors
-from vexil.store._flag_writes import By, FlagWriter, Mutate
+from vexil.store._flag_writer import By, FlagWriter, Mutate
 from vexil.store._queries import flag_row
 from vexil.store._values import check_document, check_text
 from vexil.store.errors import Conflict

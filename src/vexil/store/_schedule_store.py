@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vexil.store._docs import Doc, utcnow
 from vexil.store._engine import db_errors
-from vexil.store._flag_writes import By, FlagWriter, Mutate
+from vexil.store._flag_writer import By, FlagWriter, Mutate
 from vexil.store._schedules import (
     PENDING,
     due,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vexil.store._docs import Doc, environment_doc, flag_doc, format_time, segment_doc, utcnow
 from vexil.store._engine import db_errors
-from vexil.store._flag_writes import FlagWriter
+from vexil.store._flag_writer import FlagWriter
 from vexil.store._kept import IMPORT_ENTITY, KEPT_STATES, forget_older, kept_state, pack, unpack
 from vexil.store._order import ordered
 from vexil.store._queries import FLAG_PAGE, counts, flag_docs_after, insert_flags, record

@@ -3,7 +3,7 @@
 change requests (`_change_request_store.py`), schedules and release plans (`_schedule_store.py`),
 export and import (`_state_store.py`), tokens (`_token_store.py`), the audit log
 (`_audit_store.py`), people (`_people_store.py`), webhooks (`_webhook_store.py`) and what clients
-report (`_reported_store.py`); the flag write they share is `_flag_writes.py`'s.
+report (`_reported_store.py`); the flag write they share is `_flag_writer.py`'s.
 
 Documents go in and come out as the plain dicts of docs/model.md. Every write is one
 transaction that also records its audit event, and returns only once committed (on SQLite:
@@ -41,7 +41,7 @@ from vexil.store._environments import (
     renamed_environment,
     without_environment,
 )
-from vexil.store._flag_writes import By, Mutate
+from vexil.store._flag_writer import By, Mutate
 from vexil.store._order import USUAL_ORDER, moved, ordered
 from vexil.store._people_store import PeopleStore
 from vexil.store._queries import (
