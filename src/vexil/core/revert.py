@@ -26,13 +26,18 @@ from vexil.core import direct_writes as direct
 from vexil.core.auth import Principal
 from vexil.core.edits import apply_edit
 from vexil.core.protection import arrival_touches, may_bypass, needs_request, protected, refuse_unless_direct
-from vexil.core.service import REVERTIBLE, STAMPS, FlagService
+from vexil.core.service import FlagService
 from vexil.store import By
 from vexil.store.errors import Conflict, NotFound
 
 __all__ = ["RevertRequested", "revert"]
 
 Doc = dict[str, Any]
+
+# The fields of a stored document that Vexil sets, never put back by a revert.
+STAMPS = ("name", "created_at", "updated_at", "version")
+# The audit entities whose events a revert can put back.
+REVERTIBLE = ("flag", "segment")
 
 
 async def revert(service: FlagService, event_id: int, *, principal: Principal, force: bool = False) -> Doc:

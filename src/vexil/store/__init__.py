@@ -11,6 +11,7 @@ from vexil.store._docs import FLAG_KEYS, OVERRIDE_KEYS, format_time, utcnow
 from vexil.store._engine import sqlite_url
 from vexil.store._environments import check_known
 from vexil.store._files import private_directory
+from vexil.store._flag_writer import By
 from vexil.store._queries import check_version
 from vexil.store._sdks import merge_usage
 from vexil.store._state import MAX_APPROVALS
@@ -19,7 +20,7 @@ from vexil.store._values import MAX_DEPTH, check_text, document_problem, scalar_
 from vexil.store._versions import StoredVersions, differing
 from vexil.store.errors import Conflict, InvalidValue, NotFound, StoreError, StoreUnavailable
 from vexil.store.migrate import migrate
-from vexil.store.sql import DEFAULT_ENVIRONMENTS, By, SqlStore
+from vexil.store.sql import DEFAULT_ENVIRONMENTS, SqlStore
 
 __all__ = [
     "DEFAULT_ENVIRONMENTS",

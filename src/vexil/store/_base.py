@@ -15,8 +15,8 @@ from vexil.store._engine import WRITE, db_errors
 
 
 class StoreBase:
-    """The engine and its sessions; the parts of the store (`sql.py`, `_people_store.py`,
-    `_reported_store.py`, `_webhook_store.py`) are its subclasses, joined in `SqlStore`."""
+    """The engine and its sessions; the parts of the store (`sql.py`, `_flag_writer.py` and the
+    `_*_store.py` modules) are its subclasses, joined in `SqlStore` (`sql.py`)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         """Wrap a migrated engine; use `open()`, which migrates and seeds."""

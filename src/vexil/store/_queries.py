@@ -16,6 +16,8 @@ from vexil.store.tables import AuditRow, EnvironmentRow, FlagAppRow, FlagOverrid
 
 # The action of an event that puts back the state before another one (`reverted`).
 REVERT = "revert"
+# Flag documents read at a time by a long read (every flag, an export): the event loop runs between pages.
+FLAG_PAGE = 250
 
 
 def record(

@@ -1,4 +1,9 @@
-"""`SqlStore`: flags, environments, segments, tokens and the audit log in SQLite or PostgreSQL.
+"""`SqlStore`: the store in SQLite or PostgreSQL, joined from its parts over `StoreBase`
+(`_base.py`); this module holds opening it, flags, environments and segments. The other parts:
+change requests (`_change_request_store.py`), schedules and release plans (`_schedule_store.py`),
+export and import (`_state_store.py`), tokens (`_token_store.py`), the audit log
+(`_audit_store.py`), people (`_people_store.py`), webhooks (`_webhook_store.py`) and what clients
+report (`_reported_store.py`); the flag write they share is `_flag_writer.py`'s.
 
 Documents go in and come out as the plain dicts of docs/model.md. Every write is one
 transaction that also records its audit event, and returns only once committed (on SQLite:
@@ -9,60 +14,43 @@ before any SQL runs, on every backend alike (`InvalidValue`, see `_values.py`).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping
 from copy import deepcopy
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import delete, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from vexil.store import _people as people
-from vexil.store._change_requests import (
-    Step,
-    insert_request,
-    load_request,
-    load_requests,
-    request_row,
-    take_step,
-)
+from vexil.store._audit_store import AuditStore
+from vexil.store._change_request_store import ChangeRequestStore
 from vexil.store._docs import (
     Doc,
     FlagParts,
-    audit_doc,
     environment_doc,
     flag_doc,
-    format_time,
     later_than,
     segment_columns,
     segment_doc,
-    token_doc,
     utcnow,
 )
 from vexil.store._engine import db_errors, make_engine
 from vexil.store._environments import (
-    check_known,
     environment_row,
     environment_usage,
     overriding_flags,
     renamed_environment,
     without_environment,
 )
-from vexil.store._kept import IMPORT_ENTITY, KEPT_STATES, forget_older, kept_state, pack, unpack
+from vexil.store._flag_writer import By, Mutate
 from vexil.store._order import USUAL_ORDER, moved, ordered
 from vexil.store._people_store import PeopleStore
 from vexil.store._queries import (
+    FLAG_PAGE,
     all_flag_docs,
     check_version,
-    counts,
     flag_docs_after,
     flag_row,
     insert_flag_children,
-    insert_flags,
     load_flag_doc,
     record,
     reverted,
@@ -70,36 +58,20 @@ from vexil.store._queries import (
     segment_users,
 )
 from vexil.store._reported_store import ReportedStore
-from vexil.store._schedules import (
-    PENDING,
-    due,
-    finish,
-    insert_plan,
-    insert_schedule,
-    load_plan,
-    plan_doc,
-    plan_row,
-    plan_steps,
-    schedule_doc,
-    schedule_row,
-    set_plan_state,
-)
-from vexil.store._state import ImportedState, parse_state
-from vexil.store._values import check_document, check_instant, check_text
+from vexil.store._schedule_store import ScheduleStore
+from vexil.store._state import ImportedState
+from vexil.store._state_store import EXPORT_FORMAT_VERSION, StateStore, imported_documents, imported_environments
+from vexil.store._token_store import TokenStore
+from vexil.store._values import check_document, check_text
 from vexil.store._versions import StoredVersions, stored_versions
 from vexil.store._webhook_store import WebhookStore
 from vexil.store._webhooks import TEST_ACTION, WEBHOOK_ENTITY, Attempted, Claim
-from vexil.store.errors import Conflict, InvalidValue, NotFound
+from vexil.store.errors import Conflict, NotFound
 from vexil.store.migrate import run_migrations
 from vexil.store.tables import (
     AuditRow,
-    ChangeRequestRow,
     EnvironmentRow,
-    FlagAppRow,
-    FlagOverrideRow,
     FlagRow,
-    ReleasePlanRow,
-    ScheduleRow,
     SegmentRow,
     TokenRow,
 )
@@ -118,72 +90,11 @@ __all__ = [
 ]
 
 DEFAULT_ENVIRONMENTS = USUAL_ORDER
-EXPORT_FORMAT_VERSION = 1
-IMPORT_BATCH = 500
-FLAG_PAGE = 250
-Mutate = Callable[[Doc], Doc]
 
 
-@dataclass(frozen=True, slots=True)
-class By:
-    """Who made a write and how the audit log names it; `via`: the change request it applied;
-    `reverts`: the audit event whose `before` it puts back."""
-
-    actor: str
-    action: str
-    via: Doc | None = None
-    reverts: int | None = None
-
-
-def imported_documents(parsed: ImportedState) -> tuple[list[Doc], list[Doc]]:
-    """The flag and segment documents that `import_state(parsed)` stores, as the store will read them
-    back (sorted by name), without reading them: what the server's snapshot is built from. Pure."""
-    flags = [
-        flag_doc(FlagRow(**flag.columns()), flag.parts.overrides, flag.parts.apps)
-        for flag in sorted(parsed.flags, key=lambda flag: flag.parts.name)
-    ]
-    segments = [segment_doc(SegmentRow(**values)) for values in sorted(parsed.segments, key=lambda v: v["name"])]
-    return flags, segments
-
-
-def exported_environment(row: EnvironmentRow) -> Doc:
-    """An environment as an export lists it: with `order`, the team's place, only once someone
-    ordered the environments (else the usual order applies, store/_order.py); with `protected` and
-    `required_approvals` only when protected (docs/change-requests.md)."""
-    protection = {"protected": True, "required_approvals": row.required_approvals} if row.protected else {}
-    return environment_doc(row) | ({} if row.position is None else {"order": row.position}) | protection
-
-
-def imported_environments(parsed: ImportedState) -> list[Doc]:
-    """The environments `import_state(parsed)` stores, as an export would list them. Pure."""
-    return [exported_environment(row) for row in ordered(EnvironmentRow(**values) for values in parsed.environments)]
-
-
-async def _state_docs(session: AsyncSession) -> Doc:
-    """Environments, flags and segments as an export document, without its moment. Flags are read
-    `FLAG_PAGE` at a time, so that the event loop runs between pages of a large state."""
-    environments = ordered(await session.scalars(select(EnvironmentRow)))
-    segments = await session.scalars(select(SegmentRow).order_by(SegmentRow.name))
-    flags: list[Doc] = []
-    while page := await flag_docs_after(session, flags[-1]["name"] if flags else None, FLAG_PAGE):
-        flags += page
-    return {
-        "version": EXPORT_FORMAT_VERSION,
-        "environments": [exported_environment(row) for row in environments],
-        "flags": flags,
-        "segments": [segment_doc(row) for row in segments],
-    }
-
-
-def _pack_unless_moved(previous: Doc, expected: Doc | None) -> bytes:
-    """`previous` packed (`_kept.py`); `Conflict` if `expected` is given and is another state.
-    Both compare and pack 10,000 documents: a worker thread runs it."""
-    if expected is not None and {k: v for k, v in expected.items() if k != "exported_at"} != previous:
-        raise Conflict("the state changed while the import was being prepared: try again")
-    return pack(previous)
-
-
-class SqlStore(PeopleStore, ReportedStore, WebhookStore):
+class SqlStore(
+    ChangeRequestStore, ScheduleStore, StateStore, TokenStore, AuditStore, PeopleStore, ReportedStore, WebhookStore
+):
     """The persistent store, over one SQLAlchemy async engine.
 
     >>> store = await SqlStore.open(sqlite_url(Path("vexil-data")))
@@ -230,17 +141,6 @@ class SqlStore(PeopleStore, ReportedStore, WebhookStore):
     async def stored_versions(self) -> StoredVersions:
         """Every flag's and segment's version (the periodic check of `vexil.bus` compares them)."""
         return await stored_versions(self._engine)
-
-    def _insert_environments(self, rows: list[Doc]) -> ReturningInsert[str]:
-        """INSERT ... ON CONFLICT DO NOTHING RETURNING name: the names actually created.
-
-        Concurrent writers (replicas on one PostgreSQL) may register the same name at once.
-        """
-        if self._postgres:
-            return (
-                postgresql.insert(EnvironmentRow).values(rows).on_conflict_do_nothing().returning(EnvironmentRow.name)
-            )
-        return sqlite.insert(EnvironmentRow).values(rows).on_conflict_do_nothing().returning(EnvironmentRow.name)
 
     # --- flags ---------------------------------------------------------------------------------
 
@@ -315,41 +215,6 @@ class SqlStore(PeopleStore, ReportedStore, WebhookStore):
             )
             async with db_errors():
                 await session.commit()
-        return after
-
-    async def _replace_flag(
-        self,
-        session: AsyncSession,
-        name: str,
-        mutate: Mutate,
-        *,
-        by: By,
-        expected_version: int | None,
-        new_environments: bool = True,
-    ) -> Doc:
-        """`update_flag` in the caller's transaction, not committed, audited as `by` says."""
-        async with db_errors():
-            row = await flag_row(session, name, lock=True)
-            before = await load_flag_doc(session, row)
-        check_version("flag", name, before["version"], expected_version)
-        changed = {**mutate(deepcopy(before)), "name": name}
-        check_document(changed)
-        parts = FlagParts(changed)
-        async with db_errors():
-            now = later_than(row.updated_at)
-            await self._register_environments(session, parts.overrides, actor=by.actor, at=now, create=new_environments)
-            for column, value in parts.columns.items():
-                setattr(row, column, value)
-            row.updated_at = now
-            row.version += 1
-            await session.execute(delete(FlagOverrideRow).where(FlagOverrideRow.flag_id == row.id))
-            await session.execute(delete(FlagAppRow).where(FlagAppRow.flag_id == row.id))
-            await insert_flag_children(session, row.id, parts)
-            after = flag_doc(row, parts.overrides, parts.apps)
-            event = record(session, by.actor, by.action, ("flag", name), before, after)
-            event.via = by.via
-            reverted(event, by.reverts)
-            await session.flush()
         return after
 
     async def delete_flag(
@@ -430,25 +295,6 @@ class SqlStore(PeopleStore, ReportedStore, WebhookStore):
                 raise Conflict(f"environment {name!r} already exists")
             await session.commit()
         return next(doc for doc in await self.list_environments() if doc["name"] == name)
-
-    async def _register_environments(
-        self, session: AsyncSession, names: Iterable[str], *, actor: str, at: datetime, create: bool = True
-    ) -> list[Doc]:
-        """Create the environments not yet known (audited), in the caller's transaction; unless
-        `create`: then one not yet known is refused (`InvalidValue` naming the known ones)."""
-        wanted = sorted(set(names))
-        rows = [{"name": name, "created_at": at} for name in wanted]
-        if not rows:
-            return []
-        if not create:
-            known = [row.name for row in ordered(await session.scalars(select(EnvironmentRow)))]
-            check_known(wanted, known)
-            return []
-        created: list[Doc] = []
-        for name in await session.scalars(self._insert_environments(rows)):
-            created.append({"name": name, "created_at": format_time(at)})
-            record(session, actor, "create", ("environment", name), None, created[-1])
-        return created
 
     async def _seed_environments(self) -> None:
         async with self._write() as session, db_errors():
@@ -604,477 +450,3 @@ class SqlStore(PeopleStore, ReportedStore, WebhookStore):
             reverted(record(session, actor, "delete", ("segment", name), before, None), reverts)
             await session.commit()
         return before
-
-    # --- tokens --------------------------------------------------------------------------------
-
-    async def create_token(
-        self, *, name: str, role: str, secret_hash: str, prefix: str, actor: str, environment: str | None = None
-    ) -> Doc:
-        """Store a token by the hash of its secret, bound to `environment` if given (it must be one of
-        the environments); the returned document has no hash."""
-        check_document({"name": name, "role": role, "prefix": prefix, "environment": environment})
-        async with self._write() as session, db_errors():
-            if await session.scalar(select(TokenRow.id).where(TokenRow.name == name)) is not None:
-                raise Conflict(f"token {name!r} already exists")
-            if environment is not None:
-                known = list(await session.scalars(select(EnvironmentRow.name).order_by(EnvironmentRow.name)))
-                if environment not in known:
-                    raise InvalidValue(
-                        f"environment: {environment!r} is not an environment (there are: {', '.join(known)})"
-                    )
-            now = utcnow()
-            row = TokenRow(
-                name=name, role=role, secret_hash=secret_hash, prefix=prefix, environment=environment, created_at=now
-            )
-            session.add(row)
-            await session.flush()
-            after = token_doc(row)
-            record(session, actor, "create", ("token", name), None, after)
-            await session.commit()
-        return after
-
-    async def list_tokens(self) -> list[Doc]:
-        """Every token, revoked ones included (`revoked: true`), sorted by name; never a hash."""
-        async with self._read() as session:
-            return [token_doc(row) for row in await session.scalars(select(TokenRow).order_by(TokenRow.name))]
-
-    async def revoke_token(self, name: str, *, actor: str, configured_admin: bool = False) -> Doc:
-        """Revoke a token for good; `Conflict` if it already is, or if it is the last admin token
-        while no person is an admin and no admin token is `configured_admin` (`_people.py`)."""
-        check_text(name, "name")
-        async with self._write() as session, db_errors():
-            row = (await session.scalars(select(TokenRow).where(TokenRow.name == name).with_for_update())).first()
-            if row is None:
-                raise NotFound(f"token {name!r} not found")
-            if row.revoked_at is not None:
-                raise Conflict(f"token {name!r} is already revoked")
-            await people.check_token_revocable(session, row, configured_admin=configured_admin)
-            before = token_doc(row)
-            row.revoked_at = utcnow()
-            after = token_doc(row)
-            record(session, actor, "revoke", ("token", name), before, after)
-            await session.commit()
-        return after
-
-    async def active_token_hashes(self) -> list[tuple[str, str, str, str | None]]:
-        """`(secret_hash, name, role, environment)` of every token not revoked: the auth cache's source."""
-        async with self._read() as session:
-            rows = await session.execute(
-                select(TokenRow.secret_hash, TokenRow.name, TokenRow.role, TokenRow.environment).where(
-                    TokenRow.revoked_at.is_(None)
-                )
-            )
-            return [(secret_hash, name, role, environment) for secret_hash, name, role, environment in rows]
-
-    async def count_tokens(self) -> int:
-        """How many tokens were ever created (revoked ones count): 0 means a new installation."""
-        async with self._read() as session:
-            return await session.scalar(select(func.count()).select_from(TokenRow)) or 0
-
-    # --- change requests (`_change_requests.py`) ------------------------------------------------
-
-    async def create_change_request(self, fields: Mapping[str, Any], *, actor: str) -> Doc:
-        """Keep a new change request (`_change_requests.insert_request`); its document."""
-        check_document(fields)
-        async with self._write() as session, db_errors():
-            doc = await insert_request(session, fields, actor=actor, at=utcnow())
-            await session.commit()
-        return doc
-
-    async def get_change_request(self, request_id: int) -> Doc:
-        async with self._read() as session:
-            return await load_request(session, await request_row(session, request_id))
-
-    async def list_change_requests(self, *, state: str | None = None) -> list[Doc]:
-        """Change requests, newest first; only those in `state` if given."""
-        query = select(ChangeRequestRow).order_by(ChangeRequestRow.id.desc())
-        if state is not None:
-            query = query.where(ChangeRequestRow.state == check_text(state, "state"))
-        async with self._read() as session:
-            return await load_requests(session, list(await session.scalars(query)))
-
-    async def step_change_request(self, request_id: int, decide: Callable[[Doc], Step], *, actor: str) -> Doc:
-        """Keep what `decide(the request, locked)` says was done to it (what `decide` raises comes
-        out unchanged, and nothing is kept); the request after it."""
-        check_document({"actor": actor})
-        async with self._write() as session:
-            async with db_errors():
-                row = await request_row(session, request_id, lock=True)
-                current = await load_request(session, row)
-            step = decide(current)
-            check_document({"text": step.text})
-            async with db_errors():
-                after = await take_step(session, row, step, actor=actor, at=utcnow())
-                await session.commit()
-        return after
-
-    async def apply_change_request(
-        self,
-        request_id: int,
-        decide: Callable[[Doc], Mapping[str, tuple[str, Mutate]]],
-        *,
-        actor: str,
-        via: Callable[[Doc], Doc],
-    ) -> tuple[Doc, dict[str, Doc]]:
-        """Apply a change request in one transaction, all or nothing: `decide(the request, locked)`
-        gives each flag's audit action and mutation (or raises); each flag must still be at the version its changes
-        were made against (else `Conflict`: the request must be rebased). Each flag's write is
-        audited with `actor` and `via(request)`, and the request is marked applied. Returns the
-        request and the flags as committed."""
-        async with self._write() as session:
-            async with db_errors():
-                row = await request_row(session, request_id, lock=True)
-                current = await load_request(session, row)
-            mutations = decide(current)
-            versions = {change["flag"]: change["version"] for change in current["changes"]}
-            written: dict[str, Doc] = {}
-            for name, (action, mutate) in mutations.items():
-                async with db_errors():
-                    version = (await flag_row(session, name, lock=True)).version
-                if version != versions[name]:
-                    raise Conflict(
-                        f"flag {name!r} changed since change request {request_id} was made (it is at version "
-                        f"{version}, not {versions[name]}): rebase the change request, then approve it again"
-                    )
-                by = By(current["requester"], action, via(current))
-                # An environment deleted or renamed since the request was made is not made again.
-                written[name] = await self._replace_flag(
-                    session, name, mutate, by=by, expected_version=None, new_environments=False
-                )
-            async with db_errors():
-                after = await take_step(session, row, Step("apply", "applied"), actor=actor, at=utcnow())
-                await session.commit()
-        return after, written
-
-    # --- scheduled changes and release plans (`_schedules.py`, docs/schedules.md) ----------------
-
-    async def create_schedule(self, fields: Mapping[str, Any], *, actor: str) -> Doc:
-        """Keep a scheduled change (`title`, `at`, `changes`, `change_request_id`?); its document."""
-        check_document(fields)
-        async with self._write() as session, db_errors():
-            doc = await insert_schedule(session, fields, actor=actor, at=utcnow())
-            await session.commit()
-        return doc
-
-    async def list_schedules(self) -> list[Doc]:
-        """Every scheduled change that is not a plan's step, soonest first."""
-        query = select(ScheduleRow).where(ScheduleRow.plan_id.is_(None)).order_by(ScheduleRow.at, ScheduleRow.id)
-        async with self._read() as session:
-            return [schedule_doc(row) for row in await session.scalars(query)]
-
-    async def get_schedule(self, schedule_id: int) -> Doc:
-        async with self._read() as session:
-            return schedule_doc(await schedule_row(session, schedule_id))
-
-    async def cancel_schedule(self, schedule_id: int, *, actor: str, now: datetime) -> Doc:
-        """Cancel a pending scheduled change (409 once applied, failed or cancelled, or for a plan's step)."""
-        async with self._write() as session, db_errors():
-            row = await schedule_row(session, schedule_id, lock=True)
-            if row.plan_id is not None:
-                step = (row.position or 0) + 1
-                raise Conflict(
-                    f"schedule {schedule_id} is step {step} of release plan {row.plan_id}: pause or cancel the plan"
-                )
-            if row.state != PENDING:
-                raise Conflict(f"schedule {schedule_id} is {row.state}: only a pending one can be cancelled")
-            after = finish(session, row, "cancelled", now=now, actor=actor)
-            await session.commit()
-        return after
-
-    async def create_plan(self, fields: Mapping[str, Any], steps: Sequence[Mapping[str, Any]], *, actor: str) -> Doc:
-        """Keep a release plan and its steps; its document."""
-        check_document({**fields, "steps": steps})
-        async with self._write() as session, db_errors():
-            doc = await insert_plan(session, fields, steps, actor=actor, at=utcnow())
-            await session.commit()
-        return doc
-
-    async def list_plans(self) -> list[Doc]:
-        """Every release plan with its steps, newest first."""
-        async with self._read() as session:
-            rows = list(await session.scalars(select(ReleasePlanRow).order_by(ReleasePlanRow.id.desc())))
-            steps = await plan_steps(session, [row.id for row in rows])
-            return [plan_doc(row, steps[row.id]) for row in rows]
-
-    async def get_plan(self, plan_id: int) -> Doc:
-        async with self._read() as session:
-            return await load_plan(session, await plan_row(session, plan_id))
-
-    async def move_plan(self, plan_id: int, state: str, *, actor: str, now: datetime) -> Doc:
-        """Pause (from active), resume (from paused) or cancel (from either, its pending steps too).
-
-        Rows are locked in the executor's order, steps before their plan, so that the two never wait
-        for each other; a step being applied right now is left to finish (`SKIP LOCKED`)."""
-        allowed = {"paused": ("active",), "active": ("paused",), "cancelled": ("active", "paused")}[state]
-        async with self._write() as session, db_errors():
-            await plan_row(session, plan_id)  # 404 before anything else
-            if state == "cancelled":
-                pending = select(ScheduleRow).where(ScheduleRow.plan_id == plan_id, ScheduleRow.state == PENDING)
-                for step in await session.scalars(pending.with_for_update(skip_locked=True)):
-                    finish(session, step, "cancelled", now=now, actor=actor)
-            row = await plan_row(session, plan_id, lock=True)
-            if row.state not in allowed:
-                raise Conflict(f"release plan {plan_id} is {row.state}: it cannot be {state}")
-            set_plan_state(session, row, state, now=now, actor=actor)
-            await session.flush()
-            doc = await load_plan(session, row)
-            await session.commit()
-        return doc
-
-    async def apply_due(
-        self, now: datetime, decide: Callable[[Doc], Mapping[str, tuple[str, Mutate]]], *, actor: str
-    ) -> tuple[Doc, dict[str, Doc]] | None:
-        """Claim the next item due at `now` (not held by a change request) and apply it in the same
-        transaction: `decide(item)` gives each flag's audit action and mutation (or raises, and
-        nothing is kept); each flag's write is audited as `actor`, with `via` naming the schedule or
-        plan step and how late it is. None when nothing is due (or every due item is claimed)."""
-        async with self._write() as session:
-            async with db_errors():
-                row = (await session.scalars(due(now, held=False, skip_locked=self._postgres))).first()
-                if row is None:
-                    return None
-                item = schedule_doc(row)
-            mutations = decide(item)
-            after = finish(session, row, "applied", now=now, actor=actor)
-            via = {key: after[key] for key in ("title", "at", "late_seconds")} | {
-                "schedule": row.id,
-                "scheduled_by": row.created_by,
-            }
-            if row.plan_id is not None:
-                via |= {"release_plan": row.plan_id, "step": after["step"]}
-            written: dict[str, Doc] = {}
-            for name, (action, mutate) in mutations.items():
-                written[name] = await self._replace_flag(
-                    session, name, mutate, by=By(actor, action, via), expected_version=None
-                )
-            async with db_errors():
-                await self._close_plan(session, row, now=now, actor=actor)
-                await session.commit()
-        return after, written
-
-    async def _close_plan(self, session: AsyncSession, row: ScheduleRow, *, now: datetime, actor: str) -> None:
-        """Mark the active plan of a finished step done once none of its steps is pending (a plan
-        cancelled or paused meanwhile stays so)."""
-        if row.plan_id is None:
-            return
-        await session.flush()
-        left = select(ScheduleRow.id).where(ScheduleRow.plan_id == row.plan_id, ScheduleRow.state == PENDING)
-        if (await session.scalars(left)).first() is None:
-            plan = await plan_row(session, row.plan_id, lock=True)
-            if plan.state == "active":
-                set_plan_state(session, plan, "done", now=now, actor=actor)
-
-    async def fail_due(self, schedule_id: int, error: str, *, actor: str, now: datetime) -> Doc | None:
-        """Mark a due item that could not apply failed (if still pending and not claimed), pausing its
-        plan with the reason; its document, or None if another replica has it."""
-        async with self._write() as session, db_errors():
-            query = select(ScheduleRow).where(ScheduleRow.id == schedule_id, ScheduleRow.state == PENDING)
-            row = (await session.scalars(query.with_for_update(skip_locked=True))).first()
-            if row is None:
-                return None
-            after = finish(session, row, "failed", now=now, actor=actor, error=error)
-            if row.plan_id is not None:
-                plan = await plan_row(session, row.plan_id, lock=True)
-                set_plan_state(session, plan, "paused", now=now, actor=actor, note=f"step {after['step']}: {error}")
-            await session.commit()
-        return after
-
-    async def held_due(self, now: datetime) -> list[Doc]:
-        """The pending items held by a change request that are due at `now`."""
-        async with self._read() as session:
-            query = select(ScheduleRow).where(
-                ScheduleRow.state == PENDING, ScheduleRow.at <= now, ScheduleRow.change_request_id.is_not(None)
-            )
-            return [schedule_doc(row) for row in await session.scalars(query.order_by(ScheduleRow.at))]
-
-    async def finish_held(
-        self, schedule_id: int, state: str, *, actor: str, now: datetime, error: str | None = None
-    ) -> Doc | None:
-        """Mark an item held by a change request done (once its request is applied or rejected)."""
-        async with self._write() as session, db_errors():
-            query = select(ScheduleRow).where(ScheduleRow.id == schedule_id, ScheduleRow.state == PENDING)
-            row = (await session.scalars(query.with_for_update(skip_locked=True))).first()
-            if row is None:
-                return None
-            after = finish(session, row, state, now=now, actor=actor, error=error)
-            await session.commit()
-        return after
-
-    # --- audit ---------------------------------------------------------------------------------
-
-    async def get_audit(self, event_id: int) -> Doc:
-        """One audit event by id (`NotFound` if there is none)."""
-        async with self._read() as session:
-            row = await session.get(AuditRow, event_id)
-            if row is None:
-                raise NotFound(f"audit event {event_id} not found")
-            return audit_doc(row)
-
-    async def list_audit(
-        self,
-        *,
-        flag: str | None = None,
-        actor: str | None = None,
-        since: datetime | None = None,
-        limit: int = 50,
-        before_id: int | None = None,
-    ) -> list[Doc]:
-        """Audit events, newest first. Page with `before_id=<the last id of the previous page>`."""
-        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
-        if flag is not None:
-            query = query.where(AuditRow.entity == "flag", AuditRow.entity_id == check_text(flag, "flag"))
-        if actor is not None:
-            query = query.where(AuditRow.actor == check_text(actor, "actor"))
-        if since is not None:
-            query = query.where(AuditRow.at >= check_instant(since, "since"))
-        if before_id is not None:
-            query = query.where(AuditRow.id < before_id)
-        async with self._read() as session:
-            return [audit_doc(row) for row in await session.scalars(query)]
-
-    # --- export / import -----------------------------------------------------------------------
-
-    async def export_state(self) -> Doc:
-        """Environments, flags and segments as one document (no tokens, no audit), from one snapshot."""
-        async with self._read() as session:
-            docs = await _state_docs(session)
-        return {"version": docs.pop("version"), "exported_at": format_time(utcnow()), **docs}
-
-    async def add_documents(self, parsed: ImportedState, *, actor: str) -> tuple[list[Doc], list[Doc]]:
-        """Create the flags and segments of `parsed` (what `read_import` made of new documents) beside
-        what is stored: all or nothing, in one transaction, each creation audited like `create_flag`'s.
-
-        `Conflict` naming every flag and segment that already exists. Environments that the flags
-        override and the store does not know are registered (audited). Flags are written
-        `IMPORT_BATCH` at a time, as `import_state` writes them. Returns the created flag and
-        segment documents, as stored.
-        """
-        flags, segments = imported_documents(parsed)
-        async with self._write() as session:
-            async with db_errors():
-                if self._postgres:
-                    await session.execute(text("LOCK TABLE flags, segments IN EXCLUSIVE MODE"))
-                taken = [
-                    f"flag {name}"
-                    for name in await session.scalars(
-                        select(FlagRow.name).where(FlagRow.name.in_([f["name"] for f in flags]))
-                    )
-                ] + [
-                    f"segment {name}"
-                    for name in await session.scalars(
-                        select(SegmentRow.name).where(SegmentRow.name.in_([s["name"] for s in segments]))
-                    )
-                ]
-            if taken:
-                raise Conflict("already exists: " + ", ".join(sorted(taken)))
-            async with db_errors():
-                now = utcnow()
-                overridden = {env for flag in parsed.flags for env in flag.parts.overrides}
-                await self._register_environments(session, overridden, actor=actor, at=now)
-                if parsed.segments:
-                    await session.execute(insert(SegmentRow), parsed.segments)
-                for segment in segments:
-                    record(session, actor, "create", ("segment", segment["name"]), None, segment)
-                for start in range(0, len(parsed.flags), IMPORT_BATCH):
-                    batch = parsed.flags[start : start + IMPORT_BATCH]
-                    await insert_flags(session, [(flag.columns(), flag.parts) for flag in batch])
-                for flag in flags:
-                    record(session, actor, "create", ("flag", flag["name"]), None, flag)
-                await session.commit()
-        return flags, segments
-
-    @staticmethod
-    def read_import(state: Mapping[str, Any]) -> ImportedState:
-        """An export document (`export_state()`) as the rows `import_state` writes, checked for names
-        that appear twice (`Conflict`) and for values no database holds. Pure: it may run in a worker thread."""
-        check_document(state)
-        return parse_state(state, utcnow())
-
-    async def import_state(
-        self,
-        state: Mapping[str, Any] | ImportedState,
-        *,
-        actor: str,
-        on_progress: Callable[[int, int], None] | None = None,
-        expected: Doc | None = None,
-        action: str = "import",
-        details: Doc | None = None,
-    ) -> dict[str, int]:
-        """Replace every environment, flag and segment by those of `state` (an `export_state()`,
-        or what `read_import` made of one).
-
-        All or nothing, in one transaction; one audit event records the counts. Imported
-        documents keep their `created_at`, `updated_at` and `version` when given. Environments
-        that flags override but `state` does not list are created. Flags are written
-        `IMPORT_BATCH` at a time, each batch in three multi-row INSERTs (flags, their overrides,
-        their apps), so that the event loop is never held long. `on_progress(done, total)` is
-        called as items are written (before the commit); what it raises aborts the import.
-
-        The audit event (`action`, `details` added to its `after`) keeps the whole state it replaced
-        (`_kept.py`), read in the import's own transaction; with `expected` (an `export_state()`),
-        `Conflict` unless that state is still `expected` (what the caller planned against).
-        """
-        parsed = state if isinstance(state, ImportedState) else self.read_import(state)
-        done = 0
-
-        def progress(count: int) -> None:
-            nonlocal done
-            done += count
-            if on_progress is not None and count:
-                on_progress(done, parsed.total)
-
-        async with self._write() as session:
-            async with db_errors():
-                if self._postgres:
-                    # Other writers wait; readers see the old state until the commit.
-                    await session.execute(text("LOCK TABLE flags, segments, environments IN EXCLUSIVE MODE"))
-                previous = await _state_docs(session)
-            packed = await asyncio.to_thread(_pack_unless_moved, previous, expected)
-            async with db_errors():
-                before = await counts(session)
-                for table in (FlagRow, SegmentRow, EnvironmentRow):  # overrides and apps cascade
-                    await session.execute(delete(table))
-                if parsed.environments:
-                    await session.execute(insert(EnvironmentRow), parsed.environments)
-                if parsed.segments:
-                    await session.execute(insert(SegmentRow), parsed.segments)
-            progress(len(parsed.environments) + len(parsed.segments))
-            for start in range(0, len(parsed.flags), IMPORT_BATCH):
-                batch = parsed.flags[start : start + IMPORT_BATCH]
-                async with db_errors():
-                    await insert_flags(session, [(flag.columns(), flag.parts) for flag in batch])
-                progress(len(batch))
-            async with db_errors():
-                after = await counts(session)
-                session.add(
-                    AuditRow(
-                        at=utcnow(),
-                        actor=actor,
-                        action=action,
-                        entity=IMPORT_ENTITY,
-                        entity_id="state",
-                        before=before,
-                        after={**after, **(details or {})},
-                        previous_state=packed,
-                    )
-                )
-                await session.flush()  # the event has its id: the newest kept state is its own
-                await forget_older(session)
-                await session.commit()
-        return after
-
-    async def kept_state(self, event_id: int | None = None, *, action: str = "import") -> tuple[int, Doc]:
-        """The state that import event `event_id` replaced (None: the newest event of `action`),
-        as an export document, with the event's id. `NotFound` when there is no such event or its
-        state is no longer kept (only the newest `KEPT_STATES` are)."""
-        async with self._read() as session:
-            try:
-                found, packed = await kept_state(session, event_id, action=action)
-            except LookupError:
-                what = f"audit event {event_id} is not an import" if event_id is not None else f"no {action} to undo"
-                raise NotFound(what) from None
-        if packed is None:
-            raise NotFound(
-                f"the state before audit event {found} is no longer kept (only the newest {KEPT_STATES} are)"
-            )
-        return found, await asyncio.to_thread(unpack, packed)
