@@ -60,6 +60,8 @@ NEEDS: dict[tuple[str, str], Role | None] = {
     # Previews: they change nothing, but only those who may write see them (docs/impact.md).
     ("POST", "/flags/{name}/impact"): Role.EDITOR,
     ("POST", "/segments/{name}/impact"): Role.EDITOR,
+    # The playground: it changes nothing, and every reader of the configuration may ask it.
+    ("POST", "/flags/{name}/explain"): Role.SERVER,
     ("POST", "/tokens"): Role.ADMIN,
     ("DELETE", "/tokens/{name}"): Role.ADMIN,
     ("POST", "/users"): Role.ADMIN,
@@ -218,6 +220,8 @@ class Walk:
                 return path.replace("{id}", str(made["id"])), None
             case "POST", "/flags/{name}/impact":
                 return f"/flags/{await self.flag(n)}/impact", {"description": "previewed"}
+            case "POST", "/flags/{name}/explain":
+                return f"/flags/{await self.flag(n)}/explain", {"identifier": "u"}
             case "POST", "/segments/{name}/impact":
                 await self.admin("POST", "/segments", {"name": f"seg-{n}"})
                 return f"/segments/seg-{n}/impact", {"description": "previewed"}

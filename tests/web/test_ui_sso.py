@@ -98,3 +98,19 @@ def test_sso__no_role_at_the_provider__the_sign_in_page_says_why(ui: Ui) -> None
     expect(ui.page.locator("#nav")).to_be_hidden()
     assert "sso_error" not in ui.page.url
     ui.shot("1-refused")
+
+
+def test_sso__flag_page_opened_while_signed_out__signed_in_on_that_page(ui: Ui) -> None:
+    # Given a flag, and olga, signed out, who opens its page from a link
+    with admin_client(ui.server) as api:
+        ok(api.post("/flags", json={"name": "sso_return_flag", "description": "Opened from a link"}))
+    ui.open("#/flags/sso_return_flag")
+    ui.wait_ready("signin")
+    # When she signs in with SSO at the provider
+    sign_in_at_the_provider(ui, "olga")
+    # Then she is back on that flag's page, signed in
+    ui.wait_ready("flag")
+    assert ui.page.url == f"{ui.server.url}/ui/#/flags/sso_return_flag"
+    expect(ui.page.locator("h1")).to_contain_text("sso_return_flag")
+    expect(ui.page.locator("#who")).to_have_text("Olga Admin")
+    ui.shot("1-back-on-the-flag")

@@ -50,6 +50,7 @@ from vexil.api.routes import (
     meta,
     operators,
     people,
+    playground,
     schedules,
     sdk,
     sdks,
@@ -123,6 +124,8 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
         connected = SdkRegistry(store, lambda: service.snapshot)
         connected.start()
         sessions = Sessions(store, policy=session_policy(settings))
+        streams.sessions = sessions
+        undo_sessions = sessions.subscribe(streams.sessions_changed)
         scheduler = Scheduler(service, interval=settings.schedule_seconds)
         deliverer = Deliverer(store, timeout=settings.webhook_timeout_seconds)
         deliverer.start()
@@ -152,6 +155,7 @@ async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncI
             yield runtime
         finally:
             undo_signals()
+            undo_sessions()
             await scheduler.stop()
             await streams.stop()
             await deliverer.stop()
@@ -206,6 +210,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastPath:
         usage.router,
         change_requests.router,
         impact.router,
+        playground.router,
         schedules.router,
         sso.router,
         environments.router,

@@ -170,7 +170,7 @@ class TokenCache:
     def refusal(self, principal: Principal, role: Role) -> str | None:
         """Why `principal`, authenticated earlier, may no longer act as `role` (revoked, or narrowed
         below it), in plain words; None while it still may. A person's session is not a token: its
-        end is not heard of here (docs/people.md: an open stream of a session runs until it reconnects)."""
+        end is heard of from the sessions (`core/sessions.Sessions.refusal`, asked by `core/streams.py`)."""
         if principal.is_person:
             return None
         entry = self._by_hash.get(principal.key)

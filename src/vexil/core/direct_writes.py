@@ -1,7 +1,8 @@
 """The writes that no change request can hold, with protected environments enforced
 (`core/protection.py`, docs/change-requests.md): creating, deleting, archiving and restoring a flag,
-changing a segment's conditions, importing an Unleash export (new flags and segments), and the
-seed-compatible writes (whose clients cannot read a 202).
+changing a segment's conditions, importing an Unleash export (new flags and segments), the
+seed-compatible writes (whose clients cannot read a 202), and pausing, resuming or cancelling a release
+plan whose pending steps touch a protected environment (a plan is an admin's there, from its making on).
 
 Each applies directly, through the `FlagService`, for whoever may bypass protection, or where it
 touches no protected environment; anyone else is refused with `Forbidden` (403) naming the protected
@@ -10,9 +11,11 @@ environments, and nothing changes.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from vexil.core.auth import Principal
+from vexil.core.edits import apply_edit
 from vexil.core.protection import (
     arrival_touches,
     may_bypass,
@@ -20,10 +23,21 @@ from vexil.core.protection import (
     protected,
     refuse_unless_direct,
     segment_touches,
+    touched,
 )
 from vexil.core.service import FlagService, flag_from_input
+from vexil.core.validation import InvalidInput
+from vexil.store.errors import NotFound
 
-__all__ = ["add_documents", "create_flag", "delete_flag", "edit_directly", "set_archived", "update_segment"]
+__all__ = [
+    "add_documents",
+    "create_flag",
+    "delete_flag",
+    "edit_directly",
+    "move_plan",
+    "set_archived",
+    "update_segment",
+]
 
 Doc = dict[str, Any]
 
@@ -120,3 +134,36 @@ async def update_segment(
     return await service.update_segment(
         name, fields, actor=principal.name, expected_version=expected_version, reverts=reverts
     )
+
+
+PLAN_STATES = {"paused": "pausing", "active": "resuming", "cancelled": "cancelling"}
+
+
+async def move_plan(service: FlagService, plan_id: int, state: str, *, principal: Principal) -> Doc:
+    """Pause, resume or cancel a release plan (`state`: paused, active, cancelled), refused where its
+    pending steps touch a protected environment: making such a plan is an admin's
+    (`FlagService.create_plan`), and so is steering it, since resuming lets its steps apply there."""
+    if not may_bypass(principal):
+        plan = await service.store.get_plan(plan_id)  # 404 before 403
+        touches = await _plan_touches(service, plan)
+        refuse_unless_direct(touches, principal, doing=f"{PLAN_STATES[state]} release plan {plan_id}")
+    return await service.store.move_plan(plan_id, state, actor=principal.name, now=service.clock())
+
+
+async def _plan_touches(service: FlagService, plan: Doc) -> set[str]:
+    """The protected environments whose evaluation of the plan's flag its pending steps change,
+    against the flag as it is now; when they no longer apply to it (the flag was deleted or changed
+    since), every protected environment the plan may reach: its own, or all for a flag-wide plan."""
+    guarded = await _guarded(service)
+    pending = [edit for step in plan["steps"] if step["state"] == "pending" for edit in step["changes"]]
+    if not pending or not guarded:
+        return set()
+    try:
+        before = await service.store.get_flag(plan["flag"])
+        after = copy.deepcopy(before)
+        for edit in pending:
+            after = apply_edit(edit, after)
+    except (InvalidInput, NotFound, KeyError, TypeError):
+        environment = plan.get("environment")
+        return set(guarded) if environment is None else {environment} & set(guarded)
+    return touched(before, after, guarded)

@@ -15,6 +15,10 @@ last `CACHE_SECONDS` are kept in this process's memory: a sign-out or a disabled
 replica takes effect here within that much time (at once on this replica). The evaluation
 endpoints never look at sessions: they read tokens only (`core/auth.py`), as before.
 
+Whoever keeps a session's principal for long (an open stream, `core/streams.py`) asks `refusal`
+again: at once after a sign-out or a change to people here (`subscribe`), and periodically for
+expiry and for what other replicas did.
+
 Sign-in failures are counted in memory, per email and per client address, over a sliding window
 (`SignInThrottle`): past the limit, sign-in answers 429 until the oldest failure leaves the
 window. Each replica counts its own, so N replicas allow up to N times the limit.
@@ -45,6 +49,8 @@ CACHE_SIZE = 10_000
 # the window are forgotten (an attacker trying many emails cannot grow it without bound).
 THROTTLE_KEYS = 100_000
 WRONG_CREDENTIALS = "email or password is wrong"
+SESSION_ENDED = "the session has ended (signed out, expired, or the person disabled or removed): sign in again"
+ROLE_CHANGED = "the person's role changed: reconnect"
 
 
 def utc_clock() -> datetime:
@@ -151,6 +157,17 @@ class Sessions:
         self.throttle = SignInThrottle(self.policy, clock)
         # secret hash -> (principal, created, last seen, cached at)
         self._cache: dict[str, tuple[Principal, datetime, datetime, datetime]] = {}
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` after each sign-out and each change to people here; returns the
+        function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _ended(self) -> None:
+        for listener in list(self._listeners):
+            listener()
 
     async def sign_in(self, email: Any, password: Any, *, address: str) -> SignedIn:
         """A new session for the person with `email` and `password`; `WrongCredentials`, or
@@ -183,6 +200,7 @@ class Sessions:
         digest = hash_secret(secret)
         self._cache.pop(digest, None)
         await self.store.end_session(digest)
+        self._ended()
 
     async def principal(self, secret: str) -> Principal | None:
         """The signed-in person of a session cookie's `secret`; None for an unknown, expired or
@@ -215,3 +233,16 @@ class Sessions:
     def forget(self) -> None:
         """Drop the cached sessions (after a change to people here: a role, a disabled person)."""
         self._cache.clear()
+        self._ended()
+
+    async def refusal(self, principal: Principal) -> str | None:
+        """Why the session `principal` was authenticated with no longer stands for it (ended,
+        expired, the person disabled or removed, or given another role), in plain words; None while
+        it does. Not a use of the session: its last use is not moved."""
+        found = await self.store.session_person(principal.key)
+        if found is None:
+            return SESSION_ENDED
+        person, created, last_seen = found
+        if self.policy.expired(created, last_seen, self.clock()):
+            return SESSION_ENDED
+        return None if person["role"] == principal.role.value else ROLE_CHANGED

@@ -7,7 +7,8 @@ signature against the provider's published keys): nothing of it is written by ha
 Vexil's is what a sign-in must hold between its two requests, and who the person is afterwards.
 
 Between `/sso/login` and `/sso/callback` the browser carries a *pending sign-in*: the state, the
-nonce, the PKCE verifier, where to come back and when it expires, in an HttpOnly cookie signed with
+nonce, the PKCE verifier, the callback URL, the admin UI page to return to (`return_path`: only a
+path of this server's `/ui/`, so never an open redirect) and when it expires, in an HttpOnly cookie signed with
 a key derived from the client secret (HMAC-SHA256). Every replica can read it (they share the
 client secret), none needs a table, and nobody without the secret can make one: a browser can only
 present a pending sign-in that this server gave to a browser. The `state` of the callback must
@@ -66,6 +67,9 @@ SIGNING_ALGORITHMS = frozenset(
 ROLE_ORDER = tuple(role.value for role in PERSON_ROLES)  # lowest first
 # What audit events of people made or changed by a sign-in name as their actor.
 SSO_ACTOR = "vexil"
+# Where a sign-in returns by default, and the prefix of every page it may return to.
+UI_HOME = "/ui/"
+MAX_RETURN_PATH = 512
 
 
 class ProviderSettings(Protocol):
@@ -106,6 +110,7 @@ class Pending:
     verifier: str
     redirect_uri: str
     expires: float
+    then: str = UI_HOME  # the admin UI page to return to (`return_path`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +136,9 @@ class Sso:
 
     # --- the two requests -------------------------------------------------------------------
 
-    async def start(self, redirect_uri: str) -> tuple[str, str]:
+    async def start(self, redirect_uri: str, then: str = UI_HOME) -> tuple[str, str]:
         """The provider's authorization URL to send the browser to, and the signed pending sign-in
-        to keep in its cookie."""
+        to keep in its cookie; `then`, a checked `return_path`, is where the callback sends it."""
         provider = await self.provider()
         pending = Pending(
             state=generate_token(32),
@@ -141,6 +146,7 @@ class Sso:
             verifier=generate_token(64),
             redirect_uri=redirect_uri,
             expires=self.clock() + PENDING_SECONDS,
+            then=then,
         )
         url = prepare_grant_uri(
             provider["authorization_endpoint"],
@@ -155,9 +161,9 @@ class Sso:
         )
         return url, self.seal(pending)
 
-    async def finish(self, sealed: str | None, params: Mapping[str, str]) -> Identity:
+    async def finish(self, sealed: str | None, params: Mapping[str, str]) -> tuple[Identity, str]:
         """The identity of a callback's `params` (code, state, or the provider's error), given the
-        pending sign-in's cookie `sealed`; `SsoRefused` saying why not."""
+        pending sign-in's cookie `sealed`, and the page to return to; `SsoRefused` saying why not."""
         pending = self.open(sealed)
         state = params.get("state", "")
         if not hmac.compare_digest(state.encode(), pending.state.encode()):
@@ -177,7 +183,7 @@ class Sso:
             raise SsoRefused("the identity provider sent no authorization code: start again", 400)
         tokens = await self._exchange(code, pending)
         claims = await self._claims(tokens, pending.nonce)
-        return self.identity(claims)
+        return self.identity(claims), pending.then
 
     # --- the pending sign-in ------------------------------------------------------------------
 
@@ -189,6 +195,7 @@ class Sso:
                 "v": pending.verifier,
                 "r": pending.redirect_uri,
                 "e": pending.expires,
+                "t": pending.then,
             },
             separators=(",", ":"),
         ).encode()
@@ -204,8 +211,9 @@ class Sso:
             if not hmac.compare_digest(_unb64(signature), hmac.new(self._key, body, hashlib.sha256).digest()):
                 raise ValueError("signature")
             fields = json.loads(body)
-            pending = Pending(fields["s"], fields["n"], fields["v"], fields["r"], float(fields["e"]))
-        except (ValueError, KeyError, TypeError) as exc:
+            then = return_path(fields.get("t", UI_HOME))
+            pending = Pending(fields["s"], fields["n"], fields["v"], fields["r"], float(fields["e"]), then)
+        except (ValueError, KeyError, TypeError, SsoRefused) as exc:
             raise SsoRefused("this sign-in was not started by this server: start again", 400) from exc
         if self.clock() >= pending.expires:
             raise SsoRefused(f"this sign-in took longer than {PENDING_SECONDS // 60} minutes: start again", 400)
@@ -381,6 +389,25 @@ async def person_for(identity: Identity, store: SqlStore, people: People, *, cre
         return await people.update(person["id"], changes, actor=SSO_ACTOR)
     except Conflict as exc:
         raise SsoRefused(str(exc), 409) from exc
+
+
+def return_path(value: Any) -> str:
+    """`value` as the admin UI page a sign-in returns to: a path under `/ui/` of this server (its
+    hash route included, `/ui/#/flags/checkout`), in visible ASCII without a backslash, at most
+    `MAX_RETURN_PATH` characters; `SsoRefused` (400) otherwise. Starting with `/ui/`, it can name
+    no other host or scheme: the sign-in can never send the browser elsewhere (no open redirect)."""
+    if (
+        not isinstance(value, str)
+        or not value.startswith(UI_HOME)
+        or len(value) > MAX_RETURN_PATH
+        or any(not "!" <= char <= "~" or char == "\\" for char in value)
+    ):
+        raise SsoRefused(
+            f"next: give a page of this admin UI to return to after signing in (a path starting with {UI_HOME}, "
+            f"at most {MAX_RETURN_PATH} characters), not {str(value)[:80]!r}",
+            400,
+        )
+    return value
 
 
 def _claim_values(claims: Mapping[str, Any], path: str) -> set[str]:

@@ -30,6 +30,11 @@ A stream opened with a token keeps its principal, and the role the stream needs 
 created or revoked, here or on another replica: the replicator reloads the cache on every one),
 every stream whose token was revoked or no longer has that role is sent an `error` event saying why
 and ended. Anonymous streams (an open server, no token given) are not concerned.
+
+A stream opened with a person's session (the admin UI's) is checked against its session
+(`SessionCheck`, `core/sessions.py`): at once after a sign-out or a change to people on this
+replica, and at every heartbeat for expiry and what other replicas did. One whose session ended, or
+whose person was given another role, is sent an `error` event saying why and ended.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ import contextlib
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -62,6 +67,12 @@ RESULT_BYTES = 100
 LARGE_CHANGE = 500
 
 
+class SessionCheck(Protocol):
+    """What streams ask of people's sessions (`core/sessions.Sessions`)."""
+
+    async def refusal(self, principal: Principal) -> str | None: ...
+
+
 class Streams:
     """The open streams of one app: heartbeats, shutdown, and frames shared across streams."""
 
@@ -81,6 +92,9 @@ class Streams:
         self._unsubscribe_tokens = service.tokens.subscribe(self.check_tokens)
         self._due: deque[ClientStream] = deque()
         self._pacer: asyncio.Task[None] | None = None
+        self.sessions: SessionCheck | None = None  # where streams opened with a session are checked, when set
+        self._checking: asyncio.Task[None] | None = None
+        self._check_again = False
 
     def admit(self, stream: EventStream, holds: int) -> bool:
         """Whether `stream`, keeping `holds` bytes, fits beside the open streams; if so it is
@@ -99,6 +113,7 @@ class Streams:
             await asyncio.sleep(self.heartbeat)
             for stream in list(self.open):
                 stream.ping()
+            self.sessions_changed()
 
     def close_all(self) -> None:
         """End every open stream (and those that open from now on, after their first event)."""
@@ -112,6 +127,36 @@ class Streams:
             refusal = stream.refusal()
             if refusal is not None:
                 stream.close(refusal)
+
+    def sessions_changed(self) -> None:
+        """Check the streams opened with a session, soon (a session may have ended)."""
+        if self.sessions is None:
+            return
+        if self._checking is not None:
+            self._check_again = True  # the check under way may have read that session already
+            return
+        if any(stream.principal is not None and stream.principal.is_person for stream in self.open):
+            self._checking = asyncio.get_running_loop().create_task(self._check_sessions(self.sessions))
+
+    async def _check_sessions(self, sessions: SessionCheck) -> None:
+        """End the streams whose session ended or whose person has another role; each session is
+        looked up once however many streams it opened."""
+        try:
+            self._check_again = False
+            refusals: dict[str, str | None] = {}
+            for stream in list(self.open):
+                principal = stream.principal
+                if principal is None or not principal.is_person:
+                    continue
+                if principal.key not in refusals:
+                    refusals[principal.key] = await sessions.refusal(principal)
+                refusal = refusals[principal.key]
+                if refusal is not None:
+                    stream.close(refusal)
+        finally:
+            self._checking = None
+        if self._check_again:
+            self.sessions_changed()
 
     def refresh(self, stream: ClientStream) -> None:
         """Have `stream` send a fresh snapshot in its turn: the streams a large change concerns are
@@ -133,7 +178,7 @@ class Streams:
         self._unsubscribe_tokens()
         self.close_all()
         self.feed.close()
-        for task in (self._ticker, self._pacer):
+        for task in (self._ticker, self._pacer, self._checking):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

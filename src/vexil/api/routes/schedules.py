@@ -3,7 +3,9 @@ cancel them; make a release plan of a flag's steps, list, pause, resume and canc
 executor that applies them is `core/scheduler.py`.
 
 Reading needs a server or admin token; everything else the role that writes flags (an editor's
-scheduled change in a protected environment is held by a change request, `FlagService.create_schedule`).
+scheduled change in a protected environment is held by a change request, `FlagService.create_schedule`;
+a release plan whose pending steps touch one is an admin's to make, pause, resume and cancel,
+`core/direct_writes.move_plan`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.params import plain_parameters
 from vexil.api.routes.change_requests import edit_of
 from vexil.api.schemas import PlanCreate, PlanList, PlanOut, ScheduleCreate, ScheduleList, ScheduleOut
-from vexil.core.service import FlagService
+from vexil.core.direct_writes import move_plan
 
 router = APIRouter(tags=["schedules"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
 
@@ -69,13 +71,9 @@ async def get_plan(id: Id, service: ServiceDep, _: Reader) -> dict[str, Any]:
     return await service.store.get_plan(id)
 
 
-async def _move(service: FlagService, id: int, state: str, actor: str) -> dict[str, Any]:
-    return await service.store.move_plan(id, state, actor=actor, now=service.clock())
-
-
 @router.post("/release-plans/{id}/pause", response_model=PlanOut, summary="Pause a release plan: its steps wait")
 async def pause_plan(id: Id, service: ServiceDep, principal: Editor) -> dict[str, Any]:
-    return await _move(service, id, "paused", principal.name)
+    return await move_plan(service, id, "paused", principal=principal)
 
 
 @router.post(
@@ -84,9 +82,9 @@ async def pause_plan(id: Id, service: ServiceDep, principal: Editor) -> dict[str
     summary="Resume a paused release plan: steps due meanwhile apply at once, in order",
 )
 async def resume_plan(id: Id, service: ServiceDep, principal: Editor) -> dict[str, Any]:
-    return await _move(service, id, "active", principal.name)
+    return await move_plan(service, id, "active", principal=principal)
 
 
 @router.delete("/release-plans/{id}", response_model=PlanOut, summary="Cancel a release plan and its pending steps")
 async def cancel_plan(id: Id, service: ServiceDep, principal: Editor) -> dict[str, Any]:
-    return await _move(service, id, "cancelled", principal.name)
+    return await move_plan(service, id, "cancelled", principal=principal)

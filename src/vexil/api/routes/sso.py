@@ -12,10 +12,10 @@ callbacks count in the sign-in throttle (`core/sessions.py`) like wrong password
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
@@ -25,18 +25,26 @@ from vexil.api.params import plain_parameters
 from vexil.api.routes.people import set_session_cookie
 from vexil.api.runtime import Runtime
 from vexil.core.sessions import TooManyAttempts
-from vexil.core.sso import PENDING_SECONDS, Sso, SsoRefused, person_for
+from vexil.core.sso import PENDING_SECONDS, UI_HOME, Sso, SsoRefused, person_for, return_path
 
 router = APIRouter(tags=["people"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
 
 PENDING_COOKIE = "vexil_sso"
 CALLBACK_PATH = "/sso/callback"
-UI_HOME = "/ui/"
 NOT_CONFIGURED = (
     "single sign-on is not configured on this server: an admin sets VEXIL_OIDC_ISSUER, VEXIL_OIDC_CLIENT_ID "
     "and VEXIL_OIDC_CLIENT_SECRET (docs/people.md, Single sign-on); sign in with email and password meanwhile"
 )
 REDIRECTS: dict[int | str, dict[str, Any]] = {303: {"description": "To the identity provider, or back to the admin UI"}}
+
+
+NextPage = Annotated[
+    str | None,
+    Query(
+        description="The admin UI page to return to once signed in: a path starting with /ui/ "
+        "(such as /ui/#/flags/checkout); anything else is refused with 400, never followed",
+    ),
+]
 
 
 class SsoOut(BaseModel):
@@ -57,10 +65,11 @@ async def sso_status(runtime: RuntimeDep) -> dict[str, Any]:
     responses=REDIRECTS,
     summary="Start a single sign-on: to the identity provider, with PKCE, state and nonce",
 )
-async def sso_login(request: Request, runtime: RuntimeDep) -> Response:
+async def sso_login(request: Request, runtime: RuntimeDep, next: NextPage = None) -> Response:
     try:
         sso = _configured(runtime)
-        url, pending = await sso.start(_redirect_uri(request, runtime))
+        then = UI_HOME if next is None else return_path(next)
+        url, pending = await sso.start(_redirect_uri(request, runtime), then)
     except SsoRefused as exc:
         return _refused(request, exc)
     response = RedirectResponse(url, status_code=303)
@@ -97,13 +106,13 @@ async def sso_callback(request: Request, runtime: RuntimeDep) -> Response:
         refused.headers["retry-after"] = str(exc.retry_after)
         return refused
     try:
-        identity = await sso.finish(request.cookies.get(PENDING_COOKIE), dict(request.query_params))
+        identity, then = await sso.finish(request.cookies.get(PENDING_COOKIE), dict(request.query_params))
         person = await person_for(identity, runtime.service.store, runtime.people, create=sso.settings.create_people)
     except SsoRefused as exc:
         throttle.failed(key, address)
         return _refused(request, exc)
     signed_in = await runtime.sessions.start(person)
-    response = RedirectResponse(UI_HOME, status_code=303)
+    response = RedirectResponse(then, status_code=303)
     set_session_cookie(response, request, runtime, signed_in.secret)
     response.delete_cookie(PENDING_COOKIE, path="/sso", httponly=True, samesite="lax")
     return response
@@ -113,6 +122,7 @@ async def sso_callback(request: Request, runtime: RuntimeDep) -> Response:
 # page with the same words in `?sso_error=` instead.
 ERRORS = {
     "/sso/login": {
+        400: "next is not a page of this admin UI (a path starting with /ui/)",
         404: NOT_CONFIGURED,
         502: "The identity provider cannot be reached, or its discovery document is wrong",
     },

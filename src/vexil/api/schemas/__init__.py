@@ -49,6 +49,7 @@ from vexil.api.schemas.evaluation import (
     ClientResult,
     EvaluationContext,
     EvaluationOut,
+    ExplainedOut,
 )
 from vexil.api.schemas.flags import (
     AppInput,
@@ -136,6 +137,7 @@ __all__ = [
     "EnvironmentPatch",
     "EvaluationContext",
     "EvaluationOut",
+    "ExplainedOut",
     "ExportOut",
     "FlagCreate",
     "FlagFields",

@@ -31,6 +31,14 @@ class EvaluationOut(BaseModel):
     rule: int | None = Field(default=None, description="Index of the deciding rule (admin and server tokens only).")
 
 
+class ExplainedOut(EvaluationOut):
+    """The playground's answer: the result with its deciding rule, and what else a person should know."""
+
+    details: dict[str, Any] | None = Field(
+        default=None, description="Set when the context named an environment that does not exist."
+    )
+
+
 class ClientResult(BaseModel):
     active: bool
     variant: str | None

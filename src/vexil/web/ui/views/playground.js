@@ -1,5 +1,6 @@
-// The evaluation playground of a flag's page: a context in, the answer and the reason out
-// (POST /flags/{name}/evaluate; admin and server tokens also get the deciding rule's index).
+// The evaluation playground of a flag's page: a context in, the answer, the reason and the deciding
+// rule out (POST /flags/{name}/explain: a management read, so it works for a signed-in person also
+// where the server requires a client token to evaluate).
 
 import { path } from "../api.js";
 import { h, showJson } from "../dom.js";
@@ -89,7 +90,7 @@ export function createPlayground(ctx, name, { environments, onResult }) {
     if (environment.value) body.environment = environment.value;
     if (app.value.trim()) body.app = app.value.trim();
     try {
-      const answer = await ctx.api.post(path("/flags", name, "evaluate"), body);
+      const answer = await ctx.api.post(path("/flags", name, "explain"), body);
       evaluated = true;
       show(answer);
       if (onResult) onResult(answer);

@@ -1,11 +1,19 @@
 // Sign in: with email and password (the server sets an HttpOnly session cookie; docs/people.md),
-// through single sign-on when the server has it (GET /sso; the button leads to /sso/login, and a
-// refused sign-on comes back here with ?sso_error=...), or, as the secondary way, with a token
+// through single sign-on when the server has it (GET /sso; the button leads to /sso/login, with
+// ?next= the page opened, where the callback returns; a refused sign-on comes back here with
+// ?sso_error=...), or, as the secondary way, with a token
 // (kept in sessionStorage).
 
 import { ApiError, createApi } from "../api.js";
 import { h } from "../dom.js";
 import { clearErrors, showError } from "../forms.js";
+
+/** /sso/login, asked to come back to the page the person opened (the server accepts only /ui/ pages). */
+function ssoHref() {
+  const hash = location.hash;
+  if (!hash || hash === "#" || hash.startsWith("#/signin")) return "/sso/login";
+  return `/sso/login?next=${encodeURIComponent(`/ui/${hash}`)}`;
+}
 
 export function mount(main, ctx) {
   const notice = ctx.takeSigninNotice();
@@ -58,7 +66,7 @@ export function mount(main, ctx) {
       const hint = form.querySelector(".hint");
       hint.textContent = "With your organization's account, or the email and password an admin gave you.";
       hint.after(
-        h("a", { class: "button wide sso", id: "sso", href: "/sso/login" }, h("span", { class: "sso-key", "aria-hidden": "true" }), label),
+        h("a", { class: "button wide sso", id: "sso", href: ssoHref() }, h("span", { class: "sso-key", "aria-hidden": "true" }), label),
         h("p", { class: "signin-or" }, h("span", {}, "or with email and password")),
       );
     });
