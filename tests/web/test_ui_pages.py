@@ -88,6 +88,43 @@ def test_segments__create_edit_and_delete__in_use_refused(ui: Ui) -> None:
     expect(ui.page.locator("#segments-table tr[data-name='ui_beta']")).to_have_count(0)
 
 
+def test_segment_page__unsaved_edit__leaving_asks_and_deleting_does_not(ui: Ui) -> None:
+    # Given a segment whose description and conditions are edited, unsaved
+    with admin_client(ui.server) as api:
+        api.post("/segments", json={"name": "ui_leave", "conditions": []}).raise_for_status()
+    ui.sign_in(hash="#/segments/ui_leave", view="segment")
+    ui.page.get_by_label("Description").fill("Half done")
+    ui.page.get_by_role("button", name="Add condition").click()
+    ui.page.get_by_label("Condition 1 field").fill("plan")
+    # When a link elsewhere is followed
+    ui.page.locator("#nav a[data-section='flags']").click()
+    # Then a dialog asks first, naming what would be lost, and the page stays
+    dialog = ui.page.locator("dialog#ask")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("You have unsaved changes to the segment ui_leave (description, conditions).")
+    assert ui.page.evaluate("location.hash") == "#/segments/ui_leave"
+    ui.shot("1-leave-dialog", full_page=False)
+    # When staying; Then the edit is still there
+    dialog.get_by_role("button", name="Stay on this page").click()
+    expect(dialog).to_have_count(0)
+    expect(ui.page.get_by_label("Description")).to_have_value("Half done")
+    # And leaving the app (reload, closing the tab) would get the browser's own question
+    assert ui.page.evaluate(
+        "(() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); "
+        "return e.defaultPrevented; })()"
+    )
+    # When the segment is deleted with the edit unsaved; Then the list shows, nothing asked
+    ui.page.get_by_role("button", name="Delete segment…").click()
+    ui.page.get_by_role("button", name="Delete ui_leave").click()
+    ui.wait_ready("segments")
+    expect(dialog).to_have_count(0)
+    expect(ui.page.locator("#segments-table tr[data-name='ui_leave']")).to_have_count(0)
+    # And a segment with nothing edited is left without a question
+    ui.go("#/segments/acme_staff", "segment")
+    ui.go("#/flags", "flags")
+    expect(dialog).to_have_count(0)
+
+
 def test_tokens__created_secret_shown_once__revoked(ui: Ui) -> None:
     ui.sign_in(hash="#/tokens", view="tokens")
 
