@@ -225,3 +225,16 @@ def test_usage_pages__dark_mode__list_and_flag_page(dark: Ui) -> None:
     dark.shot("flag-usage-by-variant-dark", full_page=False)
     dark.page.locator("#lifecycle").scroll_into_view_if_needed()
     dark.shot("flag-lifecycle-dark", full_page=False)
+
+
+def test_flag_page__usage_on_a_phone__both_choices_fit_without_sideways_scrolling(phone: Ui) -> None:
+    # When the experiment's page is opened on a phone, its bars stacked by variant
+    phone.sign_in(hash="#/flags/checkout_v2", view="flag")
+    usage = phone.page.locator("#usage")
+    expect(usage.locator("#usage-total")).to_have_text("40")
+    phone.page.get_by_role("button", name="By variant").click()
+    expect(usage).to_contain_text("by variant")
+    # Then the period and the stacking choices fit, and nothing scrolls sideways
+    assert phone.overflow_x() == 0
+    usage.scroll_into_view_if_needed()
+    phone.shot("flag-usage-phone", full_page=False)
