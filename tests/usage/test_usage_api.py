@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 
 from tests.conftest import ADMIN, ok
@@ -73,3 +75,30 @@ async def test_flag_usage__bad_requests__plain_errors(client: httpx.AsyncClient)
     assert as_client.status_code == 403
     assert unknown.status_code == 404 and unknown.json() == {"error": "flag 'ghost' not found"}
     assert backwards.status_code == 400 and backwards.json() == {"error": "since: give an instant before until"}
+
+
+async def test_flag_usage__two_environments_and_variants__each_period_split_by_both(client: httpx.AsyncClient) -> None:
+    # Given a flag on in production and off in staging, evaluated three times in production and
+    # twice in staging, and once without an environment
+    flag = {"name": "theme", "enabled": True, "environments": {"staging": {"enabled": False}}}
+    ok(await client.post("/flags", headers=ADMIN, json=flag))
+    await evaluate(client, "theme", 3, environment="production")
+    await evaluate(client, "theme", 2, environment="staging")
+    await evaluate(client, "theme", 1)
+    # When its usage is read, by day and by hour
+    by_day = ok(await client.get("/flags/theme/usage", headers=ADMIN))
+    by_hour = ok(await client.get("/flags/theme/usage", headers=ADMIN, params={"since": since_an_hour_ago()}))
+    # Then each period holds its count per environment and per variant ('' for none)
+    for found in (by_day, by_hour):
+        [point] = found["series"]
+        assert point["count"] == 6
+        assert point["by_environment"] == {"": 1, "production": 3, "staging": 2}
+        assert point["by_variant"] == {"off": 2, "on": 4}
+    assert by_hour["period"] == "hour"
+    # And a filter narrows the splits too
+    staging = ok(await client.get("/flags/theme/usage", headers=ADMIN, params={"environment": "staging"}))
+    assert [(p["by_environment"], p["by_variant"]) for p in staging["series"]] == [({"staging": 2}, {"off": 2})]
+
+
+def since_an_hour_ago() -> str:
+    return (datetime.now(UTC) - timedelta(hours=1)).isoformat()

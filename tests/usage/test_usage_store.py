@@ -64,29 +64,45 @@ async def test_flush__two_replicas_on_one_postgres__counts_add_up(postgres_url: 
 
 
 async def test_flush__hours_and_days__series_by_hour_short_range_by_day_long(store: SqlStore) -> None:
-    # Given counts in two hours of one day and in the next day
+    # Given counts in two hours of one day and in the next day, in two environments and none
     clock = Clock(NOON)
     usage = Usage(store, clock=clock)
-    usage.count([("theme", "", "", "dark")], SERVER, 3)
+    usage.count([("theme", "production", "", "dark")], SERVER, 3)
     clock.at = NOON + timedelta(hours=2)
-    usage.count([("theme", "", "", "light")], SERVER, 2)
+    usage.count([("theme", "staging", "", "light")], SERVER, 2)
     clock.at = NOON + timedelta(days=1)
-    usage.count([("theme", "", "", "dark")], SERVER, 5)
+    usage.count([("theme", "production", "", "dark")], SERVER, 4)
+    usage.count([("theme", "", "", "")], SERVER, 1)
     # When they are flushed and read back over one day, then over a week
-    assert await usage.flush() == 3
+    assert await usage.flush() == 4
     day = await usage_of(store, "theme", NOON - timedelta(hours=1), NOON + timedelta(hours=23))
     week = await usage_of(store, "theme", NOON - timedelta(days=3), NOON + timedelta(days=4))
-    # Then the short range is in hours, the long one in days, and both add up
+    # Then the short range is in hours, the long one in days, and both add up, each period split
+    # by environment and by variant
     assert day["period"] == "hour"
     assert day["series"] == [
-        {"at": "2026-12-01T12:00:00.000000Z", "count": 3},
-        {"at": "2026-12-01T14:00:00.000000Z", "count": 2},
-    ]
+        {
+            "at": "2026-12-01T12:00:00.000000Z", "count": 3,
+            "by_environment": {"production": 3}, "by_variant": {"dark": 3},
+        },
+        {
+            "at": "2026-12-01T14:00:00.000000Z", "count": 2,
+            "by_environment": {"staging": 2}, "by_variant": {"light": 2},
+        },
+    ]  # fmt: skip
     assert week["period"] == "day"
     assert week["series"] == [
-        {"at": "2026-12-01T00:00:00.000000Z", "count": 5},
-        {"at": "2026-12-02T00:00:00.000000Z", "count": 5},
-    ]
+        {
+            "at": "2026-12-01T00:00:00.000000Z", "count": 5,
+            "by_environment": {"production": 3, "staging": 2}, "by_variant": {"dark": 3, "light": 2},
+        },
+        {
+            "at": "2026-12-02T00:00:00.000000Z", "count": 5,
+            "by_environment": {"": 1, "production": 4}, "by_variant": {"": 1, "dark": 4},
+        },
+    ]  # fmt: skip
+    assert week["by_environment"] == {"": 1, "production": 7, "staging": 2}
+    assert week["by_variant"] == {"": 1, "dark": 7, "light": 2}
     assert week["last_seen"] == "2026-12-02T12:30:00.000000Z"
 
 
@@ -153,6 +169,46 @@ async def test_merge__two_replicas_merge_the_log_at_once__each_count_once(postgr
         days = await usage_of(first, flag, NOON - timedelta(days=3), NOON + timedelta(days=3))
         assert hours["total"] == days["total"] == 1800
         assert hours["period"] == "hour" and days["period"] == "day"
+
+
+class CountingMerges(SqlStore):
+    """The store, counting how often the usage log is merged."""
+
+    merges = 0
+
+    async def merge_usage_log(
+        self, *, hourly_before: datetime | None = None, daily_before: datetime | None = None
+    ) -> None:
+        self.merges += 1
+        await super().merge_usage_log(hourly_before=hourly_before, daily_before=daily_before)
+
+
+@pytest.mark.postgres
+async def test_reads__on_postgres_when_a_merge_is_due__log_merged_once_per_read_and_counts_exact(
+    postgres_url: str,
+) -> None:
+    # Given a replica on PostgreSQL that counted evaluations a minute after its last merge, so
+    # that its next flush is due to merge
+    store = await CountingMerges.open(postgres_url)
+    try:
+        clock = Clock(NOON)
+        usage = Usage(store, clock=clock)
+        flag = f"read-{id(usage)}"
+        clock.at = NOON + timedelta(seconds=61)
+        usage.count([(flag, "production", "web", "on")], SERVER, 7)
+        # When every flag's overview with its days is read (the flags list's `GET /usage`)
+        overview = await usage.overview(7, daily=True)
+        # Then the log was merged once, and the counts are exact
+        assert store.merges == 1
+        assert overview[flag]["total"] == 7 and overview[flag]["daily"] == [0, 0, 0, 0, 0, 0, 7]
+        # And reading one flag's usage after more counts merges once more, exact too
+        usage.count([(flag, "staging", "web", "off")], SERVER, 2)
+        hour = {"since": NOON - timedelta(hours=1), "until": NOON + timedelta(hours=1)}
+        found = await usage.of_flag(flag, **hour, environment=None, app=None)
+        assert store.merges == 2
+        assert found["by_environment"] == {"production": 7, "staging": 2}
+    finally:
+        await store.close()
 
 
 def evaluation(flag: str, variant: str) -> Evaluation:

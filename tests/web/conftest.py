@@ -142,6 +142,17 @@ class Ui:
     def row(self, flag: str) -> Locator:
         return self.page.locator(f"#flags-table tr[data-name='{flag}']")
 
+    def leave_with_unsaved(self, section: str, lost: str) -> Locator:
+        """Follow the navigation's link to `section` from a page with unsaved edits: asked first, in
+        a dialog naming what would be `lost`, the address kept. The dialog."""
+        here = self.page.evaluate("location.hash")
+        self.page.locator(f"#nav a[data-section='{section}']").click()
+        dialog = self.page.locator("dialog#ask")
+        expect(dialog).to_be_visible()
+        expect(dialog).to_contain_text(lost)
+        assert self.page.evaluate("location.hash") == here
+        return dialog
+
     def toggle(self, flag: str, env: str = "") -> Locator:
         return self.row(flag).locator(f"button[data-toggle='{env}']")
 

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import ADMIN_TOKEN, LiveServer, admin_client, start_server
 from tests.web.conftest import Ui
+from tests.webhooks.receiver import receiver
 
 pytestmark = pytest.mark.slow
 
@@ -86,6 +87,40 @@ def test_segments__create_edit_and_delete__in_use_refused(ui: Ui) -> None:
     ui.page.get_by_role("button", name="Delete ui_beta").click()
     ui.wait_ready("segments")
     expect(ui.page.locator("#segments-table tr[data-name='ui_beta']")).to_have_count(0)
+
+
+def test_segment_page__unsaved_edit__leaving_asks_and_deleting_does_not(ui: Ui) -> None:
+    # Given a segment whose description and conditions are edited, unsaved
+    with admin_client(ui.server) as api:
+        api.post("/segments", json={"name": "ui_leave", "conditions": []}).raise_for_status()
+    ui.sign_in(hash="#/segments/ui_leave", view="segment")
+    ui.page.get_by_label("Description").fill("Half done")
+    ui.page.get_by_role("button", name="Add condition").click()
+    ui.page.get_by_label("Condition 1 field").fill("plan")
+    # When a link elsewhere is followed; Then a dialog asks first, naming what would be lost, and
+    # the page stays
+    lost = "You have unsaved changes to the segment ui_leave (description, conditions)."
+    dialog = ui.leave_with_unsaved("flags", lost)
+    ui.shot("1-leave-dialog", full_page=False)
+    # When staying; Then the edit is still there
+    dialog.get_by_role("button", name="Stay on this page").click()
+    expect(dialog).to_have_count(0)
+    expect(ui.page.get_by_label("Description")).to_have_value("Half done")
+    # And leaving the app (reload, closing the tab) would get the browser's own question
+    assert ui.page.evaluate(
+        "(() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); "
+        "return e.defaultPrevented; })()"
+    )
+    # When the segment is deleted with the edit unsaved; Then the list shows, nothing asked
+    ui.page.get_by_role("button", name="Delete segment…").click()
+    ui.page.get_by_role("button", name="Delete ui_leave").click()
+    ui.wait_ready("segments")
+    expect(dialog).to_have_count(0)
+    expect(ui.page.locator("#segments-table tr[data-name='ui_leave']")).to_have_count(0)
+    # And a segment with nothing edited is left without a question
+    ui.go("#/segments/acme_staff", "segment")
+    ui.go("#/flags", "flags")
+    expect(dialog).to_have_count(0)
 
 
 def test_tokens__created_secret_shown_once__revoked(ui: Ui) -> None:
@@ -197,14 +232,20 @@ def test_tokens__server_token__says_admin_needed(ui: Ui) -> None:
     expect(ui.page.get_by_role("button", name="Delete segment…")).to_be_hidden()
 
 
+# Every page of the navigation, and a flag's and a segment's page (app.js's ROUTES).
 PAGES = [
     ("flags", "#/flags", "flags"),
     ("flag", "#/flags/new_checkout", "flag"),
     ("cleanup", "#/cleanup", "cleanup"),
     ("segments", "#/segments", "segments"),
     ("segment", "#/segments/acme_staff", "segment"),
+    ("changes", "#/changes", "changes"),
+    ("environments", "#/environments", "environments"),
     ("tokens", "#/tokens", "tokens"),
+    ("people", "#/people", "people"),
+    ("sdks", "#/sdks", "sdks"),
     ("audit", "#/audit", "audit"),
+    ("webhooks", "#/webhooks", "webhooks"),
 ]
 
 
@@ -220,17 +261,54 @@ def test_every_page__desktop_and_phone__readable_without_sideways_scrolling(
         ui.shot(name)
 
 
+def something_on_every_page(server: LiveServer, hook_url: str) -> int:
+    """A flag marked stale, a change request, a person, a connected SDK and a webhook (sent a test
+    event): what the pages that the module's server leaves empty show in the docs' pictures. The
+    webhook's id."""
+    with admin_client(server) as api:
+        version = api.get("/flags/search_v2").json()["version"]
+        api.patch("/flags/search_v2", json={"stale": True, "version": version}).raise_for_status()
+        change = [{"kind": "toggle", "flag": "search_v2", "environment": "production"}]
+        api.post("/change-requests", json={"title": "Search v2 in production", "changes": change}).raise_for_status()
+        person = {"email": "ann@acme.com", "name": "Ann Editor", "role": "editor", "password": "correct horse"}
+        api.post("/users", json=person).raise_for_status()
+        sdk = {
+            "appName": "checkout-service",
+            "instanceId": "checkout-7f9c",
+            "sdkVersion": "unleash-node-sdk:6.12.2",
+            "environment": "production",
+            "started": "2026-12-04T20:10:00Z",
+            "interval": 60000,
+        }
+        api.post("/api/client/register", json=sdk).raise_for_status()
+        webhook = {"url": hook_url, "secret": "docs-secret-123", "events": {"environments": ["production"]}}
+        created: int = api.post("/webhooks", json=webhook).json()["id"]
+        api.post(f"/webhooks/{created}/test").raise_for_status()
+        return created
+
+
 @pytest.mark.skipif(not os.environ.get("VEXIL_DOCS_SCREENSHOTS"), reason="set VEXIL_DOCS_SCREENSHOTS=1 to refresh")
 def test_docs_screenshots(ui: Ui) -> None:
-    """The README's pictures: the flags list and a flag's page (docs/img/)."""
+    """The README's pictures (the flags list and a flag's page), and one of every other page for the
+    doc that describes it (docs/img/)."""
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    ui.sign_in()
-    ui.page.screenshot(path=DOCS_IMG / "flags-list.png")
-    ui.go("#/flags/new_checkout", "flag")
-    ui.page.get_by_label("Identifier", exact=True).fill("ann")
-    ui.page.locator("#pg-environment").select_option("production")
-    ui.page.get_by_label("App", exact=True).fill("web")
-    ui.page.get_by_label("Attributes (JSON object)").fill('{"email": "ann@acme.com"}')
-    ui.page.get_by_role("button", name="Evaluate").click()
-    expect(ui.page.locator("[data-result='reason']")).to_have_text("rule_match")
-    ui.whole_page_screenshot(DOCS_IMG / "flag-page.png")
+    with receiver() as hook:
+        webhook = something_on_every_page(ui.server, hook.url)
+        ui.sign_in()
+        ui.page.screenshot(path=DOCS_IMG / "flags-list.png")
+        ui.go("#/flags/new_checkout", "flag")
+        ui.page.get_by_label("Identifier", exact=True).fill("ann")
+        ui.page.locator("#pg-environment").select_option("production")
+        ui.page.get_by_label("App", exact=True).fill("web")
+        ui.page.get_by_label("Attributes (JSON object)").fill('{"email": "ann@acme.com"}')
+        ui.page.get_by_role("button", name="Evaluate").click()
+        expect(ui.page.locator("[data-result='reason']")).to_have_text("rule_match")
+        ui.whole_page_screenshot(DOCS_IMG / "flag-page.png")
+        for name, hash, view in PAGES:
+            if name in ("flags", "flag"):
+                continue
+            ui.go(hash, view)
+            if name == "webhooks":  # its delivery log, the test event delivered
+                ui.page.locator(f"#log-webhook-{webhook}").click()
+                expect(ui.page.locator("#webhook-deliveries tbody tr").first).to_contain_text("Delivered")
+            ui.page.screenshot(path=DOCS_IMG / f"{name}-page.png")

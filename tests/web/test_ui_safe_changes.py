@@ -197,13 +197,9 @@ def test_flag_page__unsaved_edit__leaving_in_app_asks_and_stay_keeps_the_edit(ui
     new_flag(ui.server, "leave_me")
     ui.sign_in_person("alice@example.com", PASSWORD, hash="#/flags/leave_me", view="flag")
     ui.page.locator("#flag-description").fill("Half done")
-    # When a link elsewhere is followed
-    ui.page.locator("#nav a[data-section='changes']").click()
-    # Then a dialog asks first, naming what would be lost, and the page stays
-    dialog = ui.page.locator("dialog#ask")
-    expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("unsaved changes to leave_me (description)")
-    assert ui.page.evaluate("location.hash") == "#/flags/leave_me"
+    # When a link elsewhere is followed; Then a dialog asks first, naming what would be lost, and
+    # the page stays
+    dialog = ui.leave_with_unsaved("changes", "unsaved changes to leave_me (description)")
     ui.shot("1-leave-dialog", full_page=False)
     # When she stays; Then her edit is still there
     dialog.get_by_role("button", name="Stay on this page").click()

@@ -6,6 +6,7 @@ test-artifacts/ui/."""
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Iterator
 
@@ -74,9 +75,11 @@ def test_flag_page__usage_chart__stacked_by_environment_with_variants_sources_an
     usage = ui.page.locator("#usage")
     # Then its usage shows the total, one stack per environment and the variants served
     expect(usage.locator("#usage-total")).to_have_text("40")
-    expect(usage.locator("#usage-environments li")).to_have_count(2)
-    expect(usage.locator("#usage-environments [data-series='production'] .legend-count")).to_have_text("30")
-    expect(usage.locator("#usage-environments [data-series='staging'] .legend-count")).to_have_text("10")
+    expect(usage).to_contain_text("evaluations, per day, by environment")
+    expect(ui.page.locator("#usage-by-environment")).to_have_attribute("aria-pressed", "true")
+    expect(usage.locator("#usage-stacks li")).to_have_count(2)
+    expect(usage.locator("#usage-stacks [data-series='production'] .legend-count")).to_have_text("30")
+    expect(usage.locator("#usage-stacks [data-series='staging'] .legend-count")).to_have_text("10")
     variants = usage.locator("#usage-variants li .legend-name")
     expect(variants).to_have_count(2)
     assert sorted(variants.all_inner_texts()) == ["control", "treatment"]
@@ -93,6 +96,36 @@ def test_flag_page__usage_chart__stacked_by_environment_with_variants_sources_an
     expect(usage.locator("svg.usage-chart .tick").first).to_be_visible()
     usage.scroll_into_view_if_needed()
     ui.shot("flag-usage", full_page=False)
+
+
+def test_flag_page__usage_by_variant__one_stack_per_variant_coloured_as_the_variant_split(ui: Ui) -> None:
+    # Given the evaluated experiment's page, its bars stacked by environment
+    ui.sign_in(hash="#/flags/checkout_v2", view="flag")
+    usage = ui.page.locator("#usage")
+    expect(usage.locator("#usage-stacks [data-series='production']")).to_have_count(1)
+    # When the bars are stacked by variant
+    ui.page.get_by_role("button", name="By variant").click()
+    # Then there is one stack per variant served, adding up to the total, and no environment
+    expect(ui.page.locator("#usage-by-variant")).to_have_attribute("aria-pressed", "true")
+    expect(ui.page.locator("#usage-by-environment")).to_have_attribute("aria-pressed", "false")
+    expect(usage).to_contain_text("evaluations, per day, by variant")
+    stacks = usage.locator("#usage-stacks li")
+    expect(stacks).to_have_count(2)
+    expect(usage.locator("#usage-stacks [data-series='production']")).to_have_count(0)
+    assert sorted(stacks.locator(".legend-name").all_inner_texts()) == ["control", "treatment"]
+    assert sum(int(n) for n in stacks.locator(".legend-count").all_inner_texts()) == 40
+    expect(usage.locator("#usage-stacks")).to_have_attribute("aria-label", "Bars by variant")
+    # And each variant has the colour it has in the variant split, and says so in the chart's label
+    for name in ("control", "treatment"):
+        swatch = usage.locator(f"#usage-stacks [data-series='{name}'] .swatch").get_attribute("class")
+        assert swatch == usage.locator(f"#usage-variants [data-series='{name}'] .swatch").get_attribute("class")
+    expect(usage.locator("svg.usage-chart")).to_have_attribute("aria-label", re.compile(r"by variant: 40 in all; "))
+    # And the choice is kept when the period changes
+    ui.page.get_by_role("button", name="24 h").click()
+    expect(usage).to_contain_text("evaluations, per hour, by variant")
+    expect(stacks).to_have_count(2)
+    usage.scroll_into_view_if_needed()
+    ui.shot("flag-usage-by-variant", full_page=False)
 
 
 def test_flag_page__kind_and_owner__saved_with_the_page(ui: Ui) -> None:
@@ -187,5 +220,21 @@ def test_usage_pages__dark_mode__list_and_flag_page(dark: Ui) -> None:
     # Then the usage and lifecycle sections are drawn with the dark colours
     dark.page.locator("#usage").scroll_into_view_if_needed()
     dark.shot("flag-usage-dark", full_page=False)
+    dark.page.get_by_role("button", name="By variant").click()
+    expect(dark.page.locator("#usage")).to_contain_text("by variant")
+    dark.shot("flag-usage-by-variant-dark", full_page=False)
     dark.page.locator("#lifecycle").scroll_into_view_if_needed()
     dark.shot("flag-lifecycle-dark", full_page=False)
+
+
+def test_flag_page__usage_on_a_phone__both_choices_fit_without_sideways_scrolling(phone: Ui) -> None:
+    # When the experiment's page is opened on a phone, its bars stacked by variant
+    phone.sign_in(hash="#/flags/checkout_v2", view="flag")
+    usage = phone.page.locator("#usage")
+    expect(usage.locator("#usage-total")).to_have_text("40")
+    phone.page.get_by_role("button", name="By variant").click()
+    expect(usage).to_contain_text("by variant")
+    # Then the period and the stacking choices fit, and nothing scrolls sideways
+    assert phone.overflow_x() == 0
+    usage.scroll_into_view_if_needed()
+    phone.shot("flag-usage-phone", full_page=False)

@@ -253,9 +253,10 @@ class Usage(PeriodicFlush):
             append((flag, environment, app, variant, source, at, int(count), datetime.fromtimestamp(last, UTC)))
         return rows
 
-    async def flush(self) -> int:
-        """Add what was counted to the store, and every `MERGE_SECONDS` merge it (`merge`); how many
-        buckets. On a store error the counts are kept for the next flush, and the error raised."""
+    async def flush(self, *, merging: bool = True) -> int:
+        """Add what was counted to the store, and every `MERGE_SECONDS` merge it (`merge`) unless not
+        `merging` (a read follows, which merges the log itself: once per read); how many buckets. On
+        a store error the counts are kept for the next flush, and the error raised."""
         async with self._lock:
             self.settle()
             pending = self._pending
@@ -266,7 +267,7 @@ class Usage(PeriodicFlush):
                 self._restore(pending)
                 raise
             self._fold(self.totals, pending)
-            if not 0 <= self._clock() - self._merged < MERGE_SECONDS:
+            if merging and not 0 <= self._clock() - self._merged < MERGE_SECONDS:
                 await self.merge()
             return len(rows)
 
@@ -293,13 +294,14 @@ class Usage(PeriodicFlush):
         self, flag: str, *, since: datetime, until: datetime, environment: str | None, app: str | None
     ) -> dict[str, Any]:
         """One flag's usage between `since` and `until` (this replica's counts flushed first)."""
-        await self.flush()
+        await self.flush(merging=False)
         return await self._store.flag_usage(flag, since=since, until=until, environment=environment, app=app)
 
-    async def overview(self, days: int = 7) -> dict[str, dict[str, Any]]:
-        """Per flag: its total over the last `days` and when it was last seen."""
-        await self.flush()
-        return await self._store.usage_overview(since=self.now() - timedelta(days=days))
+    async def overview(self, days: int = 7, *, daily: bool = False) -> dict[str, dict[str, Any]]:
+        """Per flag counted: its total over the last `days` and when it was last seen; with `daily`,
+        its count on each of those days, today's last (this replica's counts flushed first)."""
+        await self.flush(merging=False)
+        return await self._store.usage_overview(until=self.now(), days=days, daily=daily)
 
     def flush_interval(self) -> float:
         return self.limits.interval

@@ -5,7 +5,7 @@ docs/sdks.md, docs/code-refs.md and docs/usage.md describe."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from vexil.store._base import StoreBase
@@ -103,16 +103,16 @@ class ReportedStore(StoreBase):
         async with self._read() as session:
             return await flag_usage(session, flag, since=since, until=until, environment=environment, app=app)
 
-    async def usage_overview(self, *, since: datetime) -> dict[str, Doc]:
-        """Per flag counted: its total since `since` and last seen (`_usage.overview`)."""
+    async def usage_overview(self, *, until: datetime, days: int, daily: bool = False) -> dict[str, Doc]:
+        """Per flag counted: its total from the start of the day `days` days before `until` and when
+        it was last seen (`_usage.overview`); with `daily`, also its count on each of the last `days`
+        days, `until`'s last (`_usage_days.py`). One merge of the log, one read transaction."""
         if self._postgres:
             await self.merge_usage_log()
         async with self._read() as session:
-            return await overview(session, since=since)
-
-    async def usage_daily(self, *, until: datetime, days: int) -> dict[str, list[int]]:
-        """Per flag counted: its evaluations on each of the last `days` days (`_usage_days.py`)."""
-        if self._postgres:
-            await self.merge_usage_log()
-        async with self._read() as session:
-            return await daily_counts(session, until=until, days=days)
+            found = await overview(session, since=until - timedelta(days=days))
+            if daily:
+                counts = await daily_counts(session, until=until, days=days)
+                for flag, doc in found.items():
+                    doc["daily"] = counts.get(flag, [0] * days)
+            return found

@@ -19,7 +19,8 @@ deadlocking on the rows they both upsert.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -147,20 +148,52 @@ async def flag_usage(
         found = await session.execute(select(column, total).where(*where).group_by(column).order_by(column))
         return {name: int(count) for name, count in found.all()}
 
-    series = await session.execute(select(row.at, total).where(*where).group_by(row.at).order_by(row.at))
+    split = (row.at, row.environment, row.variant)
+    found = await session.execute(select(*split, total).where(*where).group_by(*split).order_by(*split))
     last_seen = await session.scalar(select(func.max(row.last_seen)).where(*where))
-    points = [{"at": format_time(at), "count": int(count)} for at, count in series.all()]
+    points = _series(found.all())
     return {
         "flag": flag,
         "total": sum(point["count"] for point in points),
-        "by_variant": await by(row.variant),
-        "by_environment": await by(row.environment),
+        "by_variant": _added(point["by_variant"] for point in points),
+        "by_environment": _added(point["by_environment"] for point in points),
         "by_app": await by(row.app),
         "by_source": await by(row.source),
         "last_seen": format_time(last_seen) if last_seen is not None else None,
         "period": period,
         "series": points,
     }
+
+
+def _series(counts: Sequence[Any]) -> list[Doc]:
+    """Per period, from its counts per (period, environment, variant) in that order: its total and
+    its splits by environment and by variant (what the flag page stacks)."""
+    periods: dict[datetime, tuple[Counter[str], Counter[str]]] = {}
+    for at, environment, variant, count in counts:
+        by_environment, by_variant = periods.setdefault(at, (Counter(), Counter()))
+        by_environment[environment] += int(count)
+        by_variant[variant] += int(count)
+    return [
+        {
+            "at": format_time(at),
+            "count": by_environment.total(),
+            "by_environment": _sorted(by_environment),
+            "by_variant": _sorted(by_variant),
+        }
+        for at, (by_environment, by_variant) in periods.items()
+    ]
+
+
+def _added(splits: Iterable[dict[str, int]]) -> dict[str, int]:
+    """The splits of every period added up."""
+    added: Counter[str] = Counter()
+    for split in splits:
+        added.update(split)
+    return _sorted(added)
+
+
+def _sorted(counts: Counter[str]) -> dict[str, int]:
+    return dict(sorted(counts.items()))
 
 
 async def overview(session: AsyncSession, *, since: datetime) -> dict[str, Doc]:

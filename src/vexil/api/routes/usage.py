@@ -7,45 +7,16 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 
 from vexil.api.deps import Reader, RuntimeDep
 from vexil.api.errors import ERROR_RESPONSES
+from vexil.api.schemas import FlagUsageOut, UsageOverviewOut
 from vexil.store import NotFound
 
 router = APIRouter(tags=["flags"], responses=ERROR_RESPONSES)
 
 DEFAULT_SPAN = timedelta(days=7)
 OVERVIEW_DAYS = 7
-
-
-class UsagePoint(BaseModel):
-    at: str = Field(description="The start of the hour (or day) counted.")
-    count: int
-
-
-class FlagUsageOut(BaseModel):
-    flag: str
-    total: int = Field(description="Evaluations counted between `since` and `until`.")
-    by_variant: dict[str, int] = Field(description="Per variant served ('' when none is known).")
-    by_environment: dict[str, int] = Field(description="Per environment ('' when the caller named none).")
-    by_app: dict[str, int] = Field(description="Per app ('' when the caller named none).")
-    by_source: dict[str, int] = Field(
-        description="Per surface: `server`, `bulk`, `compat`, `ofrep`, `frontend`, `sdk`."
-    )
-    last_seen: str | None = Field(description="The last evaluation counted in the range, if any.")
-    period: str = Field(description="`hour` for ranges up to two days, else `day`: the series' step.")
-    series: list[UsagePoint] = Field(description="Counts per period that has any, oldest first.")
-
-
-class UsageSummaryOut(BaseModel):
-    total: int = Field(description="Evaluations counted in the last 7 days.")
-    last_seen: str | None = Field(description="The last evaluation ever counted (within a year).")
-    daily: list[int] = Field(description="Evaluations on each of the last 7 days, oldest first, today last.")
-
-
-class UsageOverviewOut(BaseModel):
-    flags: dict[str, UsageSummaryOut] = Field(description="Every flag this server has, by name.")
 
 
 @router.get(
@@ -77,13 +48,6 @@ async def flag_usage(
     summary="Every flag's usage in the last 7 days and last evaluation (server token)",
 )
 async def usage_overview(runtime: RuntimeDep, _: Reader) -> dict[str, Any]:
-    counted = await runtime.usage.overview(OVERVIEW_DAYS)  # flushes this replica's counts first
-    daily = await runtime.service.store.usage_daily(until=runtime.usage.now(), days=OVERVIEW_DAYS)
-    none = {"total": 0, "last_seen": None}
-    never = [0] * OVERVIEW_DAYS
-    return {
-        "flags": {
-            flag: {**counted.get(flag, none), "daily": daily.get(flag, never)}
-            for flag in runtime.service.snapshot.names()
-        }
-    }
+    counted = await runtime.usage.overview(OVERVIEW_DAYS, daily=True)  # flushes this replica's counts first
+    never = {"total": 0, "last_seen": None, "daily": [0] * OVERVIEW_DAYS}
+    return {"flags": {flag: counted.get(flag, never) for flag in runtime.service.snapshot.names()}}

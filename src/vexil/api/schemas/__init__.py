@@ -101,6 +101,7 @@ from vexil.api.schemas.schedules import (
 from vexil.api.schemas.segments import SegmentCreate, SegmentList, SegmentOut, SegmentUpdate
 from vexil.api.schemas.tokens import TokenCreate, TokenCreated, TokenList, TokenOut, TokenRole
 from vexil.api.schemas.transfer import ExportOut, ImportInput, ImportNames, ImportResult
+from vexil.api.schemas.usage import FlagUsageOut, UsageOverviewOut, UsagePoint, UsageSummaryOut
 
 __all__ = [
     "Allowlist",
@@ -146,6 +147,7 @@ __all__ = [
     "FlagList",
     "FlagOut",
     "FlagUpdate",
+    "FlagUsageOut",
     "HealthOut",
     "Identifier",
     "ImpactChange",
@@ -193,6 +195,9 @@ __all__ = [
     "TokenOut",
     "TokenRole",
     "TokenWhoAmI",
+    "UsageOverviewOut",
+    "UsagePoint",
+    "UsageSummaryOut",
     "Variant",
     "VariantOut",
     "Version",

@@ -105,11 +105,11 @@ export function stackedBars(buckets, stacks, { label, width = 720, height = 200 
   return root;
 }
 
-/** A legend: a swatch, a name and a total per stack. */
-export function legend(stacks, { id } = {}) {
+/** A legend: a swatch, a name and a total per stack; `label` names the list for screen readers. */
+export function legend(stacks, { id, label } = {}) {
   return h(
     "ul",
-    { class: "legend-list", id },
+    { class: "legend-list", id, "aria-label": label },
     stacks.map((stack, i) =>
       h(
         "li",

@@ -126,6 +126,7 @@ function usersOf(ctx, name) {
 function mountOne(main, ctx, name) {
   let base = null;
   let draft = null;
+  let gone = false; // deleted, here or elsewhere: nothing left to save
   const head = h("div", { class: "page-head" }, h("h1", { class: "flag-name" }, name));
   const notice = h("div", {});
   const form = h("form", { id: "segment-form", novalidate: true, onsubmit: onSave });
@@ -139,7 +140,7 @@ function mountOne(main, ctx, name) {
   main.append(h("p", { class: "crumbs" }, h("a", { href: "#/segments" }, "← All segments")), head, notice, form, danger);
   const unsubscribe = ctx.store.subscribeSegments(onRemote);
   load();
-  return { unmount: unsubscribe };
+  return { unmount: unsubscribe, unsaved };
 
   async function load() {
     try {
@@ -175,8 +176,23 @@ function mountOne(main, ctx, name) {
   }
 
   function isDirty() {
+    const { errors } = fields();
+    return errors.length > 0 || changedFields().length > 0;
+  }
+
+  /** The fields whose draft differs from what is saved (a condition being typed counts). */
+  function changedFields() {
     const { fields: now, errors } = fields();
-    return errors.length > 0 || canonical(now) !== canonical({ description: base.description, conditions: base.conditions });
+    const changed = [];
+    if (now.description !== base.description) changed.push("description");
+    if (errors.length || canonical(now.conditions) !== canonical(base.conditions)) changed.push("conditions");
+    return changed;
+  }
+
+  /** What leaving the page would lose, in words ("" when nothing: see app.js). */
+  function unsaved() {
+    if (ctx.readOnly || gone || !base || !isDirty()) return "";
+    return `You have unsaved changes to the segment ${name} (${changedFields().join(", ")}).`;
   }
 
   function changed() {
@@ -230,6 +246,7 @@ function mountOne(main, ctx, name) {
         disabled: ctx.readOnly,
         action: async () => {
           await ctx.api.del(path("/segments", name));
+          gone = true;
           ctx.navigate("#/segments");
         },
       }),
@@ -267,6 +284,7 @@ function mountOne(main, ctx, name) {
     if (!base) return;
     const segment = segments.find((s) => s.name === name);
     if (!segment) {
+      gone = true;
       notice.replaceChildren(h("p", { class: "notice error", role: "alert" }, "This segment was deleted by someone else."));
       return;
     }
