@@ -14,7 +14,9 @@ from vexil.api.errors import ERROR_RESPONSES
 router = APIRouter(tags=["sdk"], responses=ERROR_RESPONSES)
 
 
-class FlagUsageOut(BaseModel):
+class ReportedFlagCountsOut(BaseModel):
+    """What an SDK instance reported of one flag (Unleash metrics)."""
+
     yes: int = Field(description="Times the flag was asked and on.")
     no: int = Field(description="Times the flag was asked and off.")
     variants: dict[str, int] = Field(description="Times each variant was shown.")
@@ -31,7 +33,7 @@ class SdkInstanceOut(BaseModel):
     first_seen: str
     last_seen: str
     flags: int = Field(description="How many of this server's flags its metrics counted.")
-    usage: dict[str, FlagUsageOut] | None = Field(None, description="With `?usage=true`: the counts, by flag.")
+    usage: dict[str, ReportedFlagCountsOut] | None = Field(None, description="With `?usage=true`: the counts, by flag.")
 
 
 class SdkInstancesOut(BaseModel):
