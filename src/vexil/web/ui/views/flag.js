@@ -13,19 +13,13 @@ import { stateOf } from "../store.js";
 import { ago, setArchived } from "../lifecycle.js";
 import { eventItem } from "./audit.js";
 import { impactPreview } from "./impact.js";
-import {
-  aboutSection,
-  allowlistSection,
-  appsSection,
-  environmentTargetingSection,
-  environmentsSection,
-  jumpTo,
-  lifecycleSection,
-  prerequisitesSection,
-  rulesSection,
-  saltSection,
-  variantsSection,
-} from "./flag-sections.js";
+import { environmentTargetingSection, environmentsSection } from "./flag-environments.js";
+import { lifecycleSection } from "./flag-lifecycle.js";
+import { prerequisitesSection } from "./flag-prerequisites.js";
+import { jumpTo } from "./flag-section.js";
+import { aboutSection, appsSection, saltSection } from "./flag-settings.js";
+import { allowlistSection, rulesSection } from "./flag-targeting.js";
+import { variantsSection } from "./flag-variants.js";
 import { confirmButton } from "./confirm.js";
 import { createPlayground } from "./playground.js";
 import { createSchedules } from "./flag-schedules.js";
