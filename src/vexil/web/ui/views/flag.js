@@ -1,32 +1,28 @@
 // A flag's page: everything that decides who gets what, edited as one draft and saved with
 // PATCH /flags/{name} and the version it was read at (409: someone else saved first). Apps and
-// clearing an override are saved at once. Changes by others arrive over the change stream: taken
-// in when nothing is being edited, announced with a "reload" notice when something is. Its usage
-// (a chart per hour or day) and lifecycle (kind, owner, stale signals, archive and restore) are
-// parts of the same page (docs/lifecycle.md).
+// clearing an override are saved at once (flag-at-once.js). Changes by others arrive over the change
+// stream: taken in when nothing is being edited, announced with a "reload" notice when something is.
+// Its usage (a chart per hour or day) and lifecycle (kind, owner, stale signals, archive and restore
+// in flag-danger.js) are parts of the same page (docs/lifecycle.md, docs/flag-page.md). This module
+// holds the draft and its saving; each part of the page is a module of its own (flag-*.js).
 
-import { ChangeRequested, path, query } from "../api.js";
-import { h, keepFocus, lockIcon } from "../dom.js";
+import { ChangeRequested, path } from "../api.js";
+import { h, keepFocus } from "../dom.js";
 import { changedFields, fromDoc, toFields } from "../flagdraft.js";
 import { clearErrors, showApiError, showError } from "../forms.js";
-import { stateOf } from "../store.js";
-import { ago, setArchived } from "../lifecycle.js";
-import { eventItem } from "./audit.js";
 import { impactPreview } from "./impact.js";
-import {
-  aboutSection,
-  allowlistSection,
-  appsSection,
-  environmentTargetingSection,
-  environmentsSection,
-  jumpTo,
-  lifecycleSection,
-  prerequisitesSection,
-  rulesSection,
-  saltSection,
-  variantsSection,
-} from "./flag-sections.js";
-import { confirmButton } from "./confirm.js";
+import { createAtOnce } from "./flag-at-once.js";
+import { createDanger } from "./flag-danger.js";
+import { conflictNotice, deletedNotice, requestedNotice } from "./flag-notices.js";
+import { environmentTargetingSection, environmentsSection } from "./flag-environments.js";
+import { lifecycleSection } from "./flag-lifecycle.js";
+import { prerequisitesSection } from "./flag-prerequisites.js";
+import { createCodeRefs, createHistory, createUnleashNote } from "./flag-panels.js";
+import { protectedNote, saveBar } from "./flag-savebar.js";
+import { aboutSection, appsSection, saltSection } from "./flag-settings.js";
+import { flagSummary } from "./flag-summary.js";
+import { allowlistSection, rulesSection } from "./flag-targeting.js";
+import { variantsSection } from "./flag-variants.js";
 import { createPlayground } from "./playground.js";
 import { createSchedules } from "./flag-schedules.js";
 import { createUsage } from "./flag-usage.js";
@@ -45,18 +41,28 @@ export function mount(main, ctx, { args: [name] }) {
 
   const head = h("div", { class: "page-head sticky-head" });
   const notice = h("div", { class: "notice-slot" });
-  // Where Unleash SDKs do not get this flag, and why (GET /flags/{name}/unleash, docs/unleash.md).
-  const unleashNote = h("div", { class: "unleash-slot" });
+  const unleashNote = createUnleashNote(ctx, name);
   const form = h("form", { id: "flag-form", novalidate: true, onsubmit: onSave });
   const stateText = h("span", { class: "state", role: "status" });
   const formError = h("p", { class: "form-error", role: "alert" });
   const impact = impactPreview(ctx.api, path("/flags", name, "impact"), pendingBody);
-  const danger = h("section", { class: "card", "aria-labelledby": "danger-title" });
-  // The last changes to this flag, from the audit log (refreshed after each change).
-  const history = h("section", { class: "card", "aria-labelledby": "history-title", id: "history", tabindex: "-1" });
-  // Where the flag is named in code, from the latest `vexil refs --upload` of each repository and
-  // branch (GET /flags/{name}/code-refs, docs/code-refs.md).
-  const codeRefs = h("section", { class: "card", "aria-labelledby": "code-refs-title", id: "code-refs" });
+  // What the parts written at once see of the page.
+  const flag = {
+    base: () => base,
+    notice,
+    form,
+    formError,
+    stateText,
+    act,
+    applyImmediate,
+    protectedNote: (id, says) => protectedNote(ctx, environments, id, says),
+    whileBusy,
+    deleted,
+  };
+  const danger = createDanger(ctx, name, flag);
+  const atOnce = createAtOnce(ctx, name, flag);
+  const history = createHistory(ctx, name);
+  const codeRefs = createCodeRefs(ctx, name);
   // Evaluations per hour or day, by environment, variant, source and app (GET /flags/{name}/usage).
   const usage = createUsage(ctx, name);
   // Scheduled changes and release plan steps as a timeline (docs/schedules.md).
@@ -67,22 +73,22 @@ export function mount(main, ctx, { args: [name] }) {
     },
     /** GET /flags/{name}/stale's answer; null while loading, `{error}` if it failed. */
     stale: null,
-    markStale,
+    markStale: atOnce.markStale,
     flagNames: () => [...ctx.store.flags.keys()].sort(),
     isProtected: (env) => ctx.isProtected(env),
     segments: [],
     changed,
     rerender,
-    clearOverride,
-    addApp,
-    removeApp,
+    clearOverride: atOnce.clearOverride,
+    addApp: atOnce.addApp,
+    removeApp: atOnce.removeApp,
   };
 
   main.append(
     h("p", { class: "crumbs" }, h("a", { href: "#/flags" }, "← All flags")),
     head,
     notice,
-    unleashNote,
+    unleashNote.el,
     form,
   );
   const unsubscribe = ctx.store.subscribe((names) => {
@@ -111,10 +117,10 @@ export function mount(main, ctx, { args: [name] }) {
     }
     playground = createPlayground(ctx, name, { environments, onResult: markDecidingRule });
     render();
-    main.append(usage.el, schedules.el, playground.el, codeRefs, history);
-    if (!readOnly) main.append(danger); // archive and delete: nothing a reader can do
-    renderDanger();
-    showCodeRefs();
+    main.append(usage.el, schedules.el, playground.el, codeRefs.el, history.el);
+    if (!readOnly) main.append(danger.el); // archive and delete: nothing a reader can do
+    danger.render();
+    codeRefs.show();
     usage.show(environments);
     schedules.show(environments);
     ctx.ready("flag");
@@ -126,43 +132,19 @@ export function mount(main, ctx, { args: [name] }) {
     );
   }
 
-  async function showUnleash() {
-    let left = [];
-    try {
-      const body = await ctx.api.get(path("/flags", name, "unleash"));
-      left = body.environments.filter((item) => !item.served);
-    } catch {
-      left = [];
-    }
-    const where = (item) => (item.environment === null ? "for tokens of no environment" : `in ${item.environment}`);
-    unleashNote.replaceChildren(
-      ...(left.length
-        ? [
-            h(
-              "div",
-              { class: "notice unleash", role: "note", id: "unleash-note" },
-              h("strong", {}, "Left out of the Unleash client API"),
-              h("ul", {}, ...left.map((item) => h("li", {}, `${where(item)}: ${item.reason}`))),
-            ),
-          ]
-        : []),
-    );
-  }
-
   function setBase(doc) {
     base = doc;
-    if (doc.archived) unleashNote.replaceChildren(); // served nowhere: nothing to explain
-    else showUnleash();
-    showHistory();
+    unleashNote.show(doc);
+    history.show();
     showStale();
-    showArchived();
+    danger.showArchived();
     draft = fromDoc(doc, environments);
     baseFields = toFields(fromDoc(doc, environments)).fields;
     missedChange = false;
   }
 
   function render() {
-    head.replaceChildren(summary());
+    head.replaceChildren(flagSummary(ctx, name, base, environments));
     keepFocus(() => {
       form.replaceChildren(
         h(
@@ -179,87 +161,12 @@ export function mount(main, ctx, { args: [name] }) {
           lifecycleSection(draft, page),
           appsSection(page),
           saltSection(draft, page),
-          h(
-            "div",
-            { class: "savebar" },
-            stateText,
-            readOnly ? null : approvalNote(),
-            readOnly ? null : h("button", { type: "button", id: "discard", onclick: discard }, "Discard changes"),
-            readOnly ? null : impact.button,
-            readOnly ? null : h("button", { type: "submit", class: "primary", id: "save" }, saveLabel()),
-            formError,
-            impact.panel,
-          ),
+          saveBar(ctx, environments, { readOnly, stateText, formError, impact, onDiscard: discard }),
         ),
       );
     });
     if (lastResult) markDecidingRule(lastResult);
     changed();
-  }
-
-  /** For an editor, "production is protected: " and what `says(one)` (one: a single environment);
-   * nothing for an admin, or where no environment is protected. */
-  function protectedNote(id, says) {
-    const guarded = environments.filter((env) => ctx.isProtected(env));
-    if (!ctx.needsApproval || !guarded.length) return null;
-    const one = guarded.length === 1;
-    return h("p", { class: "approval-note", id }, lockIcon("Protected"), ` ${guarded.join(", ")} ${one ? "is" : "are"} protected: ${says(one)}`);
-  }
-
-  /** For an editor, where saving needs approval (protected environments). */
-  function approvalNote() {
-    return protectedNote(
-      "save-needs-approval",
-      (one) => `a change that affects ${one ? "it" : "them"} is sent for approval as a change request, and applies once someone else approves it.`,
-    );
-  }
-
-  function saveLabel() {
-    return ctx.needsApproval && environments.some((env) => ctx.isProtected(env)) ? "Save or request approval" : "Save";
-  }
-
-  /** The sticky head: the flag, its saved state in each environment, and links to the parts of the page. */
-  function summary() {
-    const chips = environments.map((env) => {
-      const state = stateOf(base, env);
-      return h(
-        "li",
-        {
-          class: `chip ${state.key}`,
-          dataset: { chip: env, state: state.key, protected: ctx.isProtected(env) ? "" : undefined },
-          title: ctx.isProtected(env) ? `${state.detail}; protected: changes here need approval` : state.detail,
-        },
-        h("span", { class: "chip-env" }, ctx.isProtected(env) ? lockIcon("Protected: changes here need approval") : null, env),
-        h("span", { class: "chip-state" }, state.label),
-      );
-    });
-    const parts = [
-      ["environments", "Targeting"],
-      ["variants", "Variants"],
-      ["about", "Settings"],
-      ["lifecycle", "Lifecycle"],
-      ["usage", "Usage"],
-      ["schedule", "Schedule"],
-      ["playground", "Playground"],
-      ["history", "History"],
-    ];
-    return h(
-      "div",
-      { class: "flag-summary" },
-      h(
-        "div",
-        { class: "summary-top" },
-        h("h1", { class: "flag-name" }, name),
-        base.archived ? h("span", { class: "badge archived", id: "archived-badge" }, "Archived") : null,
-        base.archived ? null : h("ul", { class: "chips", "aria-label": "State in each environment (saved)" }, chips),
-      ),
-      h(
-        "nav",
-        { class: "flag-nav", "aria-label": "Parts of this flag" },
-        parts.map(([id, text]) => h("a", { href: `#${id}`, dataset: { part: id }, onclick: jumpTo(id) }, text)),
-        h("span", { class: "meta" }, `version ${base.version} · updated ${new Date(base.updated_at).toLocaleString()}`),
-      ),
-    );
   }
 
   /** The stale signals, read again after each change (a change restarts some of them). */
@@ -273,113 +180,6 @@ export function mount(main, ctx, { args: [name] }) {
       const old = document.getElementById("lifecycle");
       if (old) old.replaceWith(lifecycleSection(draft, page));
     });
-  }
-
-  /** An archived flag's page says so first, and offers Restore. */
-  function showArchived() {
-    const old = document.getElementById("archived-note");
-    if (!base.archived) {
-      if (old) old.remove();
-      return;
-    }
-    const error = h("p", { class: "form-error", role: "alert" });
-    const restore = h("button", { type: "button", class: "primary", id: "flag-restore" }, "Restore");
-    restore.addEventListener("click", () => archive(false).catch((failure) => (error.textContent = failure.message)));
-    restore.disabled = readOnly;
-    const note = h(
-      "div",
-      { class: "notice archived-note", id: "archived-note", role: "note" },
-      h("div", {}, h("strong", {}, "This flag is archived."), " Every evaluation answers as for a flag that does not exist. Its configuration and history are kept; Restore serves it again as it was."),
-      restore,
-      error,
-    );
-    if (old) old.replaceWith(note);
-    else notice.before(note);
-  }
-
-  /** Archive or restore; rejects with the API's error (shown by the button that asked). */
-  async function archive(archived) {
-    let failure = null;
-    await act(
-      () => setArchived(ctx.api, name, archived),
-      (doc) => {
-        applyImmediate(doc, (edited) => edited);
-        renderDanger();
-        stateText.textContent = archived ? `Archived: ${name} is no longer served.` : `Restored: ${name} is served again.`;
-        const focus = document.getElementById(archived ? "flag-restore" : "flag-archive");
-        if (focus) focus.focus();
-      },
-      (error) => {
-        failure = error;
-      },
-    );
-    if (failure) throw failure;
-  }
-
-  function markStale(stale) {
-    act(
-      () => ctx.api.patch(path("/flags", name), { stale, version: base.version }),
-      (doc) => {
-        applyImmediate(doc, (edited) => edited);
-        const again = document.getElementById(stale ? "flag-not-stale" : "flag-mark-stale");
-        if (again) again.focus();
-        stateText.textContent = stale ? `${name} is marked stale.` : `${name} is no longer marked stale.`;
-      },
-      (error) => showError(form, "stale", error.message, formError),
-    );
-  }
-
-  async function showHistory() {
-    const all = h("a", { href: `#/audit?flag=${encodeURIComponent(name)}` }, "Full history");
-    const headRow = h("div", { class: "section-head" }, h("h2", { id: "history-title" }, "History"), all);
-    try {
-      const body = await ctx.api.get(`/audit${query({ flag: name, limit: 10 })}`);
-      history.replaceChildren(
-        headRow,
-        body.events.length
-          ? h("div", { class: "history-events" }, body.events.map(eventItem))
-          : h("p", { class: "hint" }, "No changes yet."),
-      );
-    } catch (error) {
-      history.replaceChildren(headRow, h("p", { class: "notice error" }, `Could not load the history: ${error.message}`));
-    }
-  }
-
-  async function showCodeRefs() {
-    const title = h("h2", { id: "code-refs-title" }, "Code references");
-    try {
-      const body = await ctx.api.get(path("/flags", name, "code-refs"));
-      codeRefs.replaceChildren(
-        title,
-        ...(body.code_refs.length
-          ? body.code_refs.map(codeRefsOf)
-          : [h("p", { class: "hint" }, "No uploaded scan names this flag. Run vexil refs --upload in a repository.")]),
-      );
-    } catch (error) {
-      codeRefs.replaceChildren(title, h("p", { class: "notice error" }, `Could not load the code references: ${error.message}`));
-    }
-  }
-
-  /** One repository and branch: where it was scanned, then each file and line with the line's text. */
-  function codeRefsOf(scan) {
-    const when = new Date(scan.uploaded_at).toLocaleString();
-    return h(
-      "div",
-      { class: "code-refs" },
-      h(
-        "h3",
-        {},
-        `${scan.repository} · ${scan.branch} `,
-        h("span", { class: "meta" }, `${scan.commit.slice(0, 12)} · scanned ${when}`),
-      ),
-      h(
-        "ul",
-        {},
-        ...scan.references.map((ref) =>
-          h("li", {}, h("span", { class: "code-ref-where" }, `${ref.path}:${ref.line}`), " ", h("code", {}, ref.text)),
-        ),
-      ),
-    );
   }
 
   /** Rebuild the form from the draft (rows added, removed or moved), focusing `focusId` if given. */
@@ -480,6 +280,23 @@ export function mount(main, ctx, { args: [name] }) {
     }
   }
 
+  /** A write that changes from the stream wait for (as `act`), not followed by taking them in. */
+  async function whileBusy(request) {
+    busy += 1;
+    try {
+      return await request();
+    } finally {
+      busy -= 1;
+    }
+  }
+
+  /** Deleted from this page: back to the list. */
+  function deleted() {
+    gone = true;
+    ctx.store.remove(name);
+    ctx.navigate("#/flags");
+  }
+
   /** Apply a change saved at once (apps, clearing an override) without losing unsaved edits. */
   function applyImmediate(doc, keep) {
     if (!isDirty()) {
@@ -491,54 +308,6 @@ export function mount(main, ctx, { args: [name] }) {
     }
     render();
     if (playground) playground.refresh();
-  }
-
-  function clearOverride(env) {
-    act(
-      () => ctx.api.del(path("/flags", name, "environments", env)),
-      (doc) => {
-        applyImmediate(doc, (edited, fresh) => ({
-          ...edited,
-          environments: { ...edited.environments, [env]: fresh.environments[env] },
-        }));
-        const select = document.getElementById(`env-${env}-enabled`);
-        if (select) select.focus();
-        stateText.textContent = `The ${env} override is cleared: ${env} inherits the default.`;
-      },
-      (error) => showError(form, `environments.${env}`, error.message, formError),
-    );
-  }
-
-  function addApp(app) {
-    clearErrors(form);
-    if (!app) {
-      showError(form, "app_name", "Enter an app name.");
-      return;
-    }
-    act(
-      () => ctx.api.post(path("/flags", name, "apps"), { app_name: app }),
-      (doc) => {
-        applyImmediate(doc, (edited) => edited);
-        const input = document.getElementById("app-name");
-        if (input) input.focus();
-      },
-      (error) => {
-        showError(form, "app_name", error.message);
-        document.getElementById("app-name").focus();
-      },
-    );
-  }
-
-  function removeApp(app) {
-    act(
-      () => ctx.api.del(path("/flags", name, "apps", app)),
-      (doc) => {
-        applyImmediate(doc, (edited) => edited);
-        const input = document.getElementById("app-name");
-        if (input) input.focus();
-      },
-      (error) => showError(form, "app_name", error.message),
-    );
   }
 
   function onRemote() {
@@ -583,20 +352,13 @@ export function mount(main, ctx, { args: [name] }) {
       }
       setBase(doc);
       render();
-      renderDanger();
+      danger.render();
       stateText.textContent = "Archived elsewhere: this flag is no longer served.";
       return;
     }
     if (gone) return;
     gone = true;
-    notice.replaceChildren(
-      h(
-        "p",
-        { class: "notice error", role: "alert" },
-        "This flag was deleted by someone else. ",
-        h("a", { href: "#/flags" }, "Back to the flags"),
-      ),
-    );
+    notice.replaceChildren(deletedNotice());
     render();
   }
 
@@ -609,36 +371,13 @@ export function mount(main, ctx, { args: [name] }) {
     clearErrors(form);
     render();
     stateText.textContent = `Sent for approval as change request #${request.id}: nothing changed yet.`;
-    const link = h("a", { href: `#/changes/${request.id}`, id: "requested-link" }, `Open change request #${request.id}`);
-    notice.replaceChildren(
-      h(
-        "div",
-        { class: "notice requested", role: "alert", id: "requested" },
-        h("strong", {}, `Change request #${request.id} created.`),
-        ` ${guardedIn(request)} protected, so your change waits for approval by someone else; ${name} is unchanged until it is approved and applied. `,
-        link,
-      ),
-    );
-    link.focus();
-  }
-
-  function guardedIn(request) {
-    const guarded = request.environments.filter((env) => ctx.isProtected(env));
-    if (!guarded.length) return "A protected environment is";
-    return `${guarded.join(", ")} ${guarded.length > 1 ? "are" : "is"}`;
+    const requested = requestedNotice(ctx, name, request);
+    notice.replaceChildren(requested.el);
+    requested.link.focus();
   }
 
   function showConflict(message) {
-    const reload = h("button", { type: "button", id: "reload", onclick: reloadFromServer }, "Reload");
-    notice.replaceChildren(
-      h(
-        "div",
-        { class: "notice", role: "alert", id: "conflict" },
-        message,
-        " Reload to see the current version (your unsaved changes are discarded).",
-        reload,
-      ),
-    );
+    notice.replaceChildren(conflictNotice(message, reloadFromServer));
   }
 
   async function reloadFromServer() {
@@ -673,55 +412,4 @@ export function mount(main, ctx, { args: [name] }) {
     if (rule) rule.classList.add("decided");
   }
 
-  /** Archiving and deleting cannot wait in a change request: where an environment is protected,
-   * only an admin does them (docs/change-requests.md). */
-  function adminOnlyNote() {
-    return protectedNote("danger-admin-only", () => "only an admin can archive or delete this flag.");
-  }
-
-  function renderDanger() {
-    const archived = base.archived;
-    const adminOnly = adminOnlyNote();
-    danger.replaceChildren(
-      h("h2", { id: "danger-title" }, "Archive or delete"),
-      h(
-        "p",
-        { class: "hint" },
-        "Archiving stops serving the flag everywhere but keeps its configuration and history, and can be undone. Deleting cannot.",
-      ),
-      ...(adminOnly ? [adminOnly] : []),
-      h(
-        "div",
-        { class: "danger-actions" },
-        archived
-        ? h("p", { class: "hint" }, "This flag is archived: restore it from the top of the page.")
-        : confirmButton({
-            id: "flag-archive",
-            label: "Archive flag…",
-            question: `Archive ${name}? Every evaluation will answer as for a flag that does not exist, until it is restored. Its configuration and history are kept.`,
-            confirmLabel: `Archive ${name}`,
-            disabled: readOnly || Boolean(adminOnly),
-            action: () => archive(true),
-          }),
-      confirmButton({
-        id: "flag-delete",
-        label: "Delete flag…",
-        question: `Delete ${name}, with its overrides and app scopes? This cannot be undone.`,
-        confirmLabel: `Delete ${name}`,
-        disabled: readOnly || Boolean(adminOnly),
-        action: async () => {
-          busy += 1;
-          try {
-            await ctx.api.del(path("/flags", name));
-          } finally {
-            busy -= 1;
-          }
-          gone = true;
-          ctx.store.remove(name);
-          ctx.navigate("#/flags");
-        },
-      }),
-      ),
-    );
-  }
 }
