@@ -10,9 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from tests.conftest import ADMIN, ok
+from tests.conftest import ADMIN, ok, serve
 from tests.postgres import empty_database
 from vexil.api.app import create_app
 from vexil.config import Settings
@@ -44,16 +43,14 @@ async def served(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, C
     if settings.database_url:
         await empty_database(settings.database_url)
     app = create_app(settings)
-    async with LifespanManager(app) as manager:
+    async with serve(app) as http:
         runtime = app.slot.runtime
         assert runtime is not None
         clock = Clock()
         runtime.service.clock = clock
         runtime.usage._clock = lambda: clock().timestamp()  # usage counted at the same moment
         clock.passing.append(runtime.usage.settle)
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as http:
-            yield http, clock
+        yield http, clock
 
 
 async def create(http: httpx.AsyncClient, name: str, **fields: Any) -> Doc:

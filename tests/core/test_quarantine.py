@@ -8,10 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import update
 
-from tests.conftest import ADMIN, ADMIN_TOKEN, ok
+from tests.conftest import ADMIN, ADMIN_TOKEN, ok, serve
 from vexil.api.app import create_app
 from vexil.config import Settings
 from vexil.core.service import flag_from_input
@@ -46,11 +45,8 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """An app started on a database holding a flag, a segment and audit entries no encoder can take."""
     settings = Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN)
     await seed_bad_database(settings)
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as http:
-            yield http
+    async with serve(create_app(settings)) as http:
+        yield http
 
 
 async def test_start__stored_unencodable_values__quarantined_and_everything_else_served(

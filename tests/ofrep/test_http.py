@@ -10,9 +10,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from asgi_lifespan import LifespanManager
 
-from tests.conftest import ADMIN, ADMIN_TOKEN, ok
+from tests.conftest import ADMIN, ADMIN_TOKEN, ok, serve
 from vexil.api.app import create_app
 from vexil.config import Settings
 
@@ -278,11 +277,8 @@ async def test_bound_token__evaluates_in_its_environment__another_named_403(
 @pytest.fixture
 async def coarse(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN, client_reasons="coarse")
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as http:
-            yield http
+    async with serve(create_app(settings)) as http:
+        yield http
 
 
 async def test_coarse_reasons__allowlist_and_rollout__same_reason_as_everyone(coarse: httpx.AsyncClient) -> None:

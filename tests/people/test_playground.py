@@ -9,9 +9,8 @@ from dataclasses import replace
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from tests.conftest import ADMIN, ok
+from tests.conftest import ADMIN, ok, serve
 from tests.people.helpers import person_session
 from tests.postgres import empty_database
 from vexil.api.app import create_app
@@ -30,11 +29,8 @@ async def strict(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A server that requires a client token for every evaluation (VEXIL_REQUIRE_CLIENT_TOKEN)."""
     if settings.database_url:
         await empty_database(settings.database_url)
-    app = create_app(replace(settings, require_client_token=True))
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://vexil") as http:
-            yield http
+    async with serve(create_app(replace(settings, require_client_token=True))) as http:
+        yield http
 
 
 async def test_explain__viewer_session_while_client_tokens_required__answers_with_the_deciding_rule(
