@@ -148,14 +148,16 @@ export function mount(main, ctx) {
     status.textContent = "";
     status.classList.remove("error");
     control.disabled = true;
+    // The list is drawn again first, then the outcome said: a message shown before the list is
+    // redrawn would invite a click on a row that is about to be replaced.
     try {
       const changed = await ctx.api.patch(`/users/${person.id}`, fields);
-      status.textContent = `${changed.email}: ${changed.disabled ? "disabled" : `${changed.role}, active`}.`;
       await refresh();
+      status.textContent = `${changed.email}: ${changed.disabled ? "disabled" : `${changed.role}, active`}.`;
     } catch (error) {
+      await refresh();
       status.textContent = error.message;
       status.classList.add("error");
-      await refresh();
     } finally {
       control.disabled = false;
     }
