@@ -15,6 +15,7 @@ export function mount(main, ctx) {
     return {};
   }
   let selected = null;
+  let reading = null; // the delivery log's read under way, if any (settles, never rejects)
   const list = h("div", {}, h("p", { class: "loading" }, "Loading…"));
   const log = h("div", { id: "webhook-log", "aria-live": "polite" });
   const input = (id, placeholder, type = "text") =>
@@ -115,6 +116,13 @@ export function mount(main, ctx) {
         question: `Delete the webhook to ${hook.url}? Nothing more is sent to it, and its pending deliveries are dropped.`,
         confirmLabel: "Delete webhook",
         action: async () => {
+          if (selected?.id === hook.id) {
+            // Its log goes with it: stop reading it (a test event's log is read again and again),
+            // and let a read under way finish first, so that no read asks for a deleted webhook.
+            selected = null;
+            log.replaceChildren();
+            await reading;
+          }
           await ctx.api.del(`/webhooks/${hook.id}`);
           await refresh();
         },
@@ -129,6 +137,7 @@ export function mount(main, ctx) {
       // The deliverer sends it within a moment: read the log again once it has.
       for (let tries = 0; tries < 20 && selected?.id === hook.id; tries++) {
         await new Promise((resolve) => setTimeout(resolve, 500));
+        if (selected?.id !== hook.id) break;
         const entries = await showLog(hook, `Test event ${event_id} sent.`);
         if (entries.some((entry) => entry.event_id === event_id)) break;
       }
@@ -141,7 +150,10 @@ export function mount(main, ctx) {
     selected = hook;
     let deliveries = [];
     try {
-      ({ deliveries } = await ctx.api.get(`/webhooks/${hook.id}/deliveries`));
+      reading = ctx.api.get(`/webhooks/${hook.id}/deliveries`).catch((error) => error);
+      const answer = await reading;
+      if (answer instanceof Error) throw answer;
+      ({ deliveries } = answer);
       if (selected?.id !== hook.id) return deliveries; // another log was asked for meanwhile
     } catch (error) {
       log.replaceChildren(h("p", { class: "notice error", role: "alert" }, `Could not load the delivery log: ${error.message}`));
