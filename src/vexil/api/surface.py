@@ -40,7 +40,7 @@ from vexil.api.schemas import (
 )
 from vexil.api.seeds import SEED_REASONS
 from vexil.core.auth import Principal, Role
-from vexil.core.environments import unknown_environment
+from vexil.core.environments import explained
 from vexil.core.feed import matches_etag
 from vexil.core.names import NAME_PATTERN, NAME_RULE, is_name
 from vexil.core.streams import ClientStream, EventStream, SdkStream
@@ -214,12 +214,9 @@ async def evaluate_one(call: Call) -> Answer:
     usage.count_result(result, context, SERVER)
     if admin:
         runtime.recent.offer(context)
-        explained = result.admin_dict()
         if principal is not None and principal.can(Role.VIEWER):  # people's surfaces (the playground)
-            details = await unknown_environment(runtime.service, result.flag, context.get("environment"))
-            if details is not None:
-                explained["details"] = details
-        return Reply(orjson.dumps(explained))
+            return Reply(orjson.dumps(await explained(runtime.service, result, context.get("environment"))))
+        return Reply(orjson.dumps(result.admin_dict()))
     answer = wire.client_single(result, runtime.settings.coarse_reasons)
     if "identifier" in context:
         if runtime.answers.put(key, seq, answer, len(request) + len(name)):

@@ -19,6 +19,7 @@ from vexil.core.change_requests import diff
 from vexil.core.protection import evaluated_in, may_bypass, protected
 from vexil.core.service import FlagService
 from vexil.core.validation import InvalidInput
+from vexil.engine import Evaluation
 from vexil.store import OVERRIDE_KEYS, Conflict, check_known
 
 __all__ = ["check_deletable", "compare", "differences", "promote", "promotion", "unknown_environment"]
@@ -125,6 +126,16 @@ def check_deletable(usage: Mapping[str, Any], confirm: str | None) -> None:
             f"confirm: deleting environment {name!r} also deletes "
             f"{going if flags else 'nothing else (no flag overrides it)'}; give confirm={name} to delete it"
         )
+
+
+async def explained(service: FlagService, result: Evaluation, environment: Any) -> Doc:
+    """What people's surfaces (the playground) show of `result`: the admin view, naming the deciding
+    rule, with `details` when the context named an environment that does not exist."""
+    shown = result.admin_dict()
+    details = await unknown_environment(service, result.flag, environment)
+    if details is not None:
+        shown["details"] = details
+    return shown
 
 
 async def unknown_environment(service: FlagService, flag: str, environment: Any) -> Doc | None:

@@ -20,7 +20,7 @@ from vexil.api.errors import ERROR_RESPONSES
 from vexil.api.params import plain_parameters
 from vexil.api.routes.flags import FlagName
 from vexil.api.schemas import EvaluationContext, ExplainedOut
-from vexil.core.environments import unknown_environment
+from vexil.core.environments import explained
 
 router = APIRouter(tags=["flags"], responses=ERROR_RESPONSES, dependencies=[Depends(plain_parameters)])
 
@@ -35,8 +35,4 @@ async def explain(name: FlagName, body: EvaluationContext, runtime: RuntimeDep, 
     if principal.environment is not None:  # a server token bound to an environment evaluates there
         context["environment"] = principal.environment_for(context.get("environment"))
     result = runtime.service.snapshot.evaluate(name, context)
-    explained = result.admin_dict()
-    details = await unknown_environment(runtime.service, result.flag, context.get("environment"))
-    if details is not None:
-        explained["details"] = details
-    return explained
+    return await explained(runtime.service, result, context.get("environment"))
