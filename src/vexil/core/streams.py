@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
@@ -56,6 +57,8 @@ from vexil.core.service import FlagService
 from vexil.core.usage import STREAM, Answered, Usage
 from vexil.engine import Snapshot
 from vexil.engine.types import Evaluation, Reason
+
+log = logging.getLogger("vexil.streams")
 
 RETRY = b"retry: 2000\n\n"
 PING = b": ping\n\n"
@@ -149,7 +152,11 @@ class Streams:
                 if principal is None or not principal.is_person:
                     continue
                 if principal.key not in refusals:
-                    refusals[principal.key] = await sessions.refusal(principal)
+                    try:
+                        refusals[principal.key] = await sessions.refusal(principal)
+                    except Exception:  # the database unreachable: the next heartbeat asks again
+                        log.warning("could not check the sessions of open streams", exc_info=True)
+                        return
                 refusal = refusals[principal.key]
                 if refusal is not None:
                     stream.close(refusal)
