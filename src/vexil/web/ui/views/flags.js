@@ -19,7 +19,7 @@ export function mount(main, ctx, { params }) {
   const readOnly = ctx.readOnly;
   let environments = [];
   const rows = new Map();
-  const pending = new Set();
+  const pending = new Map(); // "name\0env" -> the toggle under way
   let optionsSignature = "";
   // Per flag: {total, last_seen, daily} (GET /usage), and "ready" or "stale" (GET /cleanup).
   let usage = {};
@@ -356,21 +356,26 @@ export function mount(main, ctx, { params }) {
   }
 
   async function toggle(name, env, button) {
-    // The button stays enabled (and focused) while the request runs; a second press waits for it.
+    // The button stays enabled (and focused) while the request runs; a second press waits for it,
+    // then toggles again (the change stream may show the first one's result before its answer).
     const key = `${name}\u0000${env}`;
-    if (pending.has(key)) return;
-    pending.add(key);
-    status.className = "status";
-    status.textContent = "";
-    try {
+    const before = pending.get(key);
+    const run = (async () => {
+      if (before) await before.catch(() => {}); // its failure was said where it happened
+      status.className = "status";
+      status.textContent = "";
       const doc = ctx.store.flags.get(name);
       const turnOn = doc ? !effectiveEnabled(doc, env) : true;
       const guarded = doc ? protectedTouched(doc, env) : [];
       if (guarded.length && !(await confirmProtected(name, env, turnOn, guarded))) return;
       button.setAttribute("aria-busy", "true");
       await switchFlag(name, env, guarded.length > 0);
+    })();
+    pending.set(key, run);
+    try {
+      await run;
     } finally {
-      pending.delete(key);
+      if (pending.get(key) === run) pending.delete(key);
     }
   }
 
